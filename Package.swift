@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+// stat3sim: a simulator of IL-6/JAK/STAT3 signalling with its own stiff BDF solver.
+// Module dependencies point one way (see DESIGN.md): CLAPACK <- ODESolver <- ... <- stat3sim.
+import PackageDescription
+
+let package = Package(
+    name: "stat3sim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "stat3sim", targets: ["stat3sim"]),
+        .library(name: "ODESolver", targets: ["ODESolver"]),
+        .library(name: "StiffProblems", targets: ["StiffProblems"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // LAPACK (OpenBLAS) as a system library. Nothing but ODESolver imports it.
+        .systemLibrary(
+            name: "CLAPACK",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
+        // The stiff solver. Knows nothing of biology.
+        .target(name: "ODESolver", dependencies: ["CLAPACK"]),
+        // Classic stiff test problems with published reference solutions (tests, benchmarks, demo).
+        .target(name: "StiffProblems", dependencies: ["ODESolver"]),
+        .executableTarget(
+            name: "stat3sim",
+            dependencies: [
+                "ODESolver", "StiffProblems",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["stat3sim"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

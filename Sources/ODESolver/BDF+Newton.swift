@@ -1,0 +1,205 @@
+/// The corrector: modified Newton iteration on G(y) = y − γ f(t_n, y) − a_n = 0 with the matrix
+/// M = I − γJ held fixed (and reused across steps), CVODE's rules for when to refactor M and
+/// when to re-evaluate J, its convergence-rate test, and the optional non-negativity constraint.
+extension BDFSolver {
+    enum NewtonOutcome: Equatable {
+        case converged
+        /// Diverged or not converged within `maxNewtonIterations`, with a current Jacobian.
+        case notConverged
+        /// M = I − γJ is singular.
+        case singularMatrix
+        /// f returned NaN or ±Inf at an iterate.
+        case nonFiniteRHS
+        /// J contained NaN or ±Inf.
+        case nonFiniteJacobian
+        /// The solution violates y ≥ 0 beyond the Newton tolerance; `eta` holds the reduction.
+        case constraintViolated
+    }
+
+    /// Why M is being set up, which decides whether J is re-evaluated (CVODE's `convfail`).
+    enum SetupReason {
+        case noFailures
+        /// The previous attempt at this step failed to converge.
+        case previousFailure
+        /// Newton just failed with a stale Jacobian in this attempt.
+        case badJacobian
+    }
+
+    /// Solves the corrector equation for this step attempt, leaving y_n in `y` and y_n − y_n(0) in
+    /// `correction`.
+    func solveNewton(_ history: AttemptHistory) -> NewtonOutcome {
+        let n = dimension
+        let previousFailure = history == .previousConvergenceFailure
+        var setupReason: SetupReason = previousFailure ? .previousFailure : .noFailures
+        var needsSetup = history != .firstAttempt
+            || stepsSinceReset == 0
+            || stepsSinceReset >= stepAtFactorization + options.maxStepsBetweenFactorizations
+            || abs(gammaRatio - 1) > options.maxGammaChangeBeforeFactorization
+
+        correction.update(repeating: 0, count: n)
+        while true {
+            // A non-finite f at the predicted state does not depend on J: no retry.
+            if !evaluateResidual() { return .nonFiniteRHS }
+            if needsSetup {
+                let setup = linearSetup(setupReason)
+                if setup != .converged {
+                    if let again = retryOrFail(setup, &needsSetup, &setupReason) { return again }
+                    continue
+                }
+            }
+            let result = iterate()
+            if result == .converged { break }
+            if let again = retryOrFail(result, &needsSetup, &setupReason) { return again }
+        }
+
+        for i in 0..<n { y[i] = nordsieck[i] + correction[i] }
+        if options.nonNegative { return enforceNonNegativity() }
+        return .converged
+    }
+
+    /// After a recoverable failure: retry once with a fresh Jacobian if the one in use is stale
+    /// (returns nil), else report the failure.
+    @inline(__always)
+    func retryOrFail(_ outcome: NewtonOutcome, _ needsSetup: inout Bool,
+                     _ setupReason: inout SetupReason) -> NewtonOutcome? {
+        if jacobianIsCurrent { return outcome }
+        needsSetup = true
+        setupReason = .badJacobian
+        correction.update(repeating: 0, count: dimension)
+        return nil
+    }
+
+    /// Newton iterations with the factorised M, until the convergence test passes or fails.
+    @inline(__always)
+    func iterate() -> NewtonOutcome {
+        let n = dimension
+        let tolerance = tq[4]
+        let gammaScale = gammaRatio != 1 ? 2 / (1 + gammaRatio) : 1
+        var m = 0
+        while true {
+            statistics.newtonIterations += 1
+            for i in 0..<n { delta[i] = -delta[i] }
+            newtonMatrix.solve(delta)
+            // M was factorised for an older γ: CVODE's correction for the changed γ.
+            if gammaScale != 1 { for i in 0..<n { delta[i] *= gammaScale } }
+            for i in 0..<n { correction[i] += delta[i] }
+
+            let updateNorm = weightedNorm(delta)
+            if m > 0 { convergenceRate = max(CVODEConstants.crdown * convergenceRate, updateNorm / previousUpdateNorm) }
+            if updateNorm * min(1, convergenceRate) <= tolerance {
+                correctionNorm = m == 0 ? updateNorm : weightedNorm(correction)
+                jacobianIsCurrent = false
+                return .converged
+            }
+            if m >= 1 && updateNorm > CVODEConstants.rdiv * previousUpdateNorm { return .notConverged }
+            previousUpdateNorm = updateNorm
+            m += 1
+            if m >= options.maxNewtonIterations { return .notConverged }
+            if !evaluateResidual() { return .nonFiniteRHS }
+        }
+    }
+
+    /// y = y_n(0) + correction, f(t_n, y) into `fCurrent`, and the residual
+    /// `delta = correction + rl1·zn_1 − γ f` (Newton solves M δ = −delta). False if f is not finite.
+    @inline(__always)
+    func evaluateResidual() -> Bool {
+        let n = dimension
+        for i in 0..<n { y[i] = nordsieck[i] + correction[i] }
+        system.rhs(t: tn, y: y, dydt: fCurrent)
+        statistics.rhsEvaluations += 1
+        let zn1 = nordsieck + n
+        var finite = true
+        for i in 0..<n {
+            let f = fCurrent[i]
+            finite = finite && f.isFinite
+            delta[i] = rl1 * zn1[i] + correction[i] - gamma * f
+        }
+        return finite
+    }
+
+    /// Forms and factorises M = I − γJ, re-evaluating J when CVODE's rules say so: at the start,
+    /// every `maxStepsBetweenJacobians` steps, after a failure with a stale J (unless γ moved a
+    /// lot, when refactoring alone may cure it), and after a failure that cut the step.
+    func linearSetup(_ reason: SetupReason) -> NewtonOutcome {
+        let n = dimension
+        let gammaChange = abs(gamma / gammaAtFactorization - 1)
+        let newJacobian = stepsSinceReset == 0
+            || stepsSinceReset >= stepAtJacobian + options.maxStepsBetweenJacobians
+            || (reason == .badJacobian && gammaChange < CVODEConstants.jacobianGammaChange)
+            || reason == .previousFailure
+        if newJacobian {
+            statistics.jacobianEvaluations += 1
+            stepAtJacobian = stepsSinceReset
+            jacobianIsCurrent = true
+            savedJacobian.update(repeating: 0, count: n * n)
+            if system.providesJacobian {
+                system.jacobian(t: tn, y: y, dydt: fCurrent, jacobian: savedJacobian)
+            } else {
+                finiteDifferenceJacobian()
+            }
+            for k in 0..<(n * n) where !savedJacobian[k].isFinite {
+                gammaAtFactorization = gamma
+                return .nonFiniteJacobian
+            }
+        } else {
+            jacobianIsCurrent = false
+        }
+
+        let m = newtonMatrix.matrix
+        for k in 0..<(n * n) { m[k] = -gamma * savedJacobian[k] }
+        for i in 0..<n { m[i * n + i] += 1 }
+        let factorized = newtonMatrix.factorize()
+        statistics.luFactorizations += 1
+        gammaAtFactorization = gamma
+        gammaRatio = 1
+        stepAtFactorization = stepsSinceReset
+        convergenceRate = 1
+        return factorized ? .converged : .singularMatrix
+    }
+
+    /// Forward differences column by column, with CVODE's increments
+    /// (`cvLsDenseDQJac`): max(√u |y_j|, minInc / W_j), minInc scaled by |h|·n·‖f‖.
+    func finiteDifferenceJacobian() {
+        let n = dimension
+        let srur = CVODEConstants.uround.squareRoot()
+        let fnorm = weightedNorm(fCurrent)
+        let minIncrement = fnorm != 0 ? 1000 * abs(h) * CVODEConstants.uround * Double(n) * fnorm : 1
+        for j in 0..<n {
+            let saved = y[j]
+            var increment = max(srur * abs(saved), minIncrement / errorWeights[j])
+            if options.nonNegative && saved + increment < 0 { increment = -increment }
+            y[j] = saved + increment
+            system.rhs(t: tn, y: y, dydt: jacobianScratch)
+            statistics.rhsEvaluationsForJacobian += 1
+            y[j] = saved
+            let inverse = 1 / increment, column = savedJacobian + j * n
+            for i in 0..<n { column[i] = (jacobianScratch[i] - fCurrent[i]) * inverse }
+        }
+    }
+
+    /// CVODE's constraint handling for y ≥ 0: small violations (within the Newton tolerance) are
+    /// projected to zero; larger ones reject the step with η from a linear estimate of where the
+    /// first component crosses zero.
+    func enforceNonNegativity() -> NewtonOutcome {
+        let n = dimension
+        var violated = false
+        for i in 0..<n where y[i] < 0 { violated = true; break }
+        if !violated { return .converged }
+        for i in 0..<n { scratch[i] = y[i] < 0 ? y[i] : 0 }
+        if weightedNorm(scratch) <= tq[4] {
+            for i in 0..<n where scratch[i] != 0 {
+                correction[i] -= scratch[i]
+                y[i] = 0
+            }
+            return .converged
+        }
+        var ratio = Double.infinity
+        for i in 0..<n where scratch[i] != 0 {
+            let drop = nordsieck[i] - y[i]
+            if drop != 0 { ratio = min(ratio, nordsieck[i] / drop) }
+        }
+        eta = max(CVODEConstants.constraintSafety * ratio, CVODEConstants.constraintEtaFloor)
+        eta = max(eta, options.minStep / abs(h))
+        return .constraintViolated
+    }
+}

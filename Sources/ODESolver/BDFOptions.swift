@@ -1,0 +1,126 @@
+/// Options of the BDF integrator. Every default is CVODE's (SUNDIALS 6.x, `cvode_impl.h`),
+/// named after it, unless the comment says otherwise.
+public struct BDFOptions: Sendable, Equatable {
+    /// Absolute tolerance: one value for every component, or one per component.
+    public enum AbsoluteTolerance: Sendable, Equatable {
+        case scalar(Double)
+        case perComponent([Double])
+    }
+
+    /// Relative tolerance `rtol` of the error weights `W_i = 1 / (rtol |y_i| + atol_i)`.
+    /// CVODE has no default; 1e-6 is libRoadRunner's and COPASI's.
+    public var relativeTolerance: Double = 1e-6
+
+    /// Absolute tolerance `atol` (same units as y). Below it a component's error is not controlled,
+    /// so it must sit well below the smallest concentration that matters. CVODE has no default.
+    public var absoluteTolerance: AbsoluteTolerance = .scalar(1e-12)
+
+    /// Highest BDF order used, 1...5 (`qmax`; CVODE's default for BDF is 5).
+    public var maxOrder: Int = 5
+
+    /// Most internal steps one `advance(to:)` call may take (`mxstep`). CVODE's default is 500,
+    /// tuned for its own one-output-per-call usage; we integrate whole intervals per call, so the
+    /// default is larger.
+    public var maxSteps: Int = 100_000
+
+    /// First step size; `nil` lets the solver choose it (`cvHin`).
+    public var initialStep: Double? = nil
+
+    /// Smallest step the solver may take (`hmin`, default 0).
+    public var minStep: Double = 0
+
+    /// Largest step the solver may take (`hmax`, default unbounded).
+    public var maxStep: Double = .infinity
+
+    /// Keep every component ≥ 0 (CVODE's constraint option with value 1 for all components):
+    /// a Newton solution with a negative component is projected to zero when the violation is
+    /// within the Newton tolerance, and the step is retried smaller otherwise.
+    public var nonNegative: Bool = false
+
+    /// Newton iterations per step attempt before declaring a convergence failure
+    /// (`NLS_MAXCOR` = 3).
+    public var maxNewtonIterations: Int = 3
+
+    /// Safety factor on the Newton convergence test `R ‖δ‖ < coefficient · ε`
+    /// (`nlscoef`, CVodeSetNonlinConvCoef, default 0.1): keeps iteration error an order
+    /// below the local truncation error.
+    public var newtonConvergenceCoefficient: Double = 0.1
+
+    /// Error-test failures in one step before giving up (`MXNEF` = 7).
+    public var maxErrorTestFailures: Int = 7
+
+    /// Newton convergence failures in one step before giving up (`MXNCF` = 10).
+    public var maxConvergenceFailures: Int = 10
+
+    /// Steps between re-factorisations of `M = I − γJ` (`MSBP` = 20).
+    public var maxStepsBetweenFactorizations: Int = 20
+
+    /// Steps between Jacobian evaluations (`CVLS_MSBJ` = 51: J is re-evaluated at a
+    /// factorisation once it is more than 50 steps old).
+    public var maxStepsBetweenJacobians: Int = 51
+
+    /// Relative change of γ = h/l₁ that forces a new factorisation (`DGMAX_LSETUP` = 0.3).
+    public var maxGammaChangeBeforeFactorization: Double = 0.3
+
+    public init() {}
+
+    /// Options with the given tolerances and CVODE's defaults otherwise.
+    public init(relativeTolerance: Double, absoluteTolerance: Double) {
+        self.relativeTolerance = relativeTolerance
+        self.absoluteTolerance = .scalar(absoluteTolerance)
+    }
+}
+
+/// The constants of CVODE's step-size and order control that are not user options
+/// (`cvode_impl.h` / `cvode.c`, SUNDIALS 6.4). Named as there; comments say what they do.
+enum CVODEConstants {
+    /// Safety factor for the step at the current order (η = 1/((BIAS2·dsm)^(1/(q+1)) + ADDON)).
+    static let bias2 = 6.0
+    /// Safety factor for the step at order q−1.
+    static let bias1 = 6.0
+    /// Safety factor for the step at order q+1 (larger: an order increase must pay off).
+    static let bias3 = 10.0
+    /// Keeps η finite when the error estimate is zero.
+    static let addon = 1e-6
+    /// Largest growth on the first step (`eta_max_fs`).
+    static let etaMaxFirstStep = 1e4
+    /// Largest growth in the first `smallStepCount` steps (`eta_max_es`).
+    static let etaMaxEarlySteps = 10.0
+    /// Largest growth afterwards (`eta_max_gs`).
+    static let etaMaxGeneral = 10.0
+    static let smallStepCount = 10
+    /// η in (0, 1.5) after a successful step leaves h unchanged (`eta_min_fx`, `eta_max_fx`):
+    /// frequent small changes would force new LU factorisations for nothing.
+    static let etaFixedLower = 0.0
+    static let etaFixedUpper = 1.5
+    /// Smallest reduction factor per failure (`eta_min`, `eta_min_ef`).
+    static let etaMin = 0.1
+    /// After `smallErrorFailures` error-test failures, η ≤ 0.2 (`eta_max_ef`).
+    static let etaMaxAfterErrorFailures = 0.2
+    static let smallErrorFailures = 2
+    /// After this many error-test failures the order drops to 1 (`MXNEF1`).
+    static let errorFailuresBeforeOrderOne = 3
+    /// Step reduction after a Newton convergence failure (`eta_cf`).
+    static let etaConvergenceFailure = 0.25
+    /// Steps at order 1 without order change after a restart (`LONG_WAIT`).
+    static let longWait = 10
+    /// Newton rate estimate decay: R ← max(CRDOWN·R, ‖δ_m‖/‖δ_{m−1}‖).
+    static let crdown = 0.3
+    /// Newton divergence: ‖δ_m‖ > RDIV·‖δ_{m−1}‖.
+    static let rdiv = 2.0
+    /// A Jacobian is re-evaluated on a "bad J" failure only when |γ/γ̄ − 1| < this (`CVLS_DGMAX`).
+    static let jacobianGammaChange = 0.2
+    /// cvHin: lower bound factor on h0 (× round-off in t), upper bound fraction of the interval,
+    /// final bias, and iteration cap.
+    static let hinLowerBoundFactor = 100.0
+    static let hinUpperBoundFactor = 0.1
+    static let hinBias = 0.5
+    static let hinMaxIterations = 4
+    /// Round-off fuzz on t comparisons (`FUZZ_FACTOR`).
+    static let fuzzFactor = 100.0
+    /// Constraint-violation step reduction safety (`PT9`) and floor (`PT1`).
+    static let constraintSafety = 0.9
+    static let constraintEtaFloor = 0.1
+    /// Unit round-off.
+    static let uround = Double.ulpOfOne
+}

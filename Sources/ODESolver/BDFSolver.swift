@@ -1,0 +1,415 @@
+/// Variable-order (1–5), variable-step BDF integrator for stiff systems, in CVODE's
+/// fixed-leading-coefficient Nordsieck form (Byrne & Hindmarsh 1975; SUNDIALS CVODE).
+///
+/// One instance is a workspace: every buffer is allocated once, in `init`, and reused by every
+/// step and by every solve after `reset`, so a sweep allocates nothing per point.
+///
+/// The phases of a step are separate routines, as in CVODE: `predict`, `setCoefficients`,
+/// `solveNewton` (with `linearSetup`), the error test in `takeStep`, `completeStep` and
+/// `prepareNextStep` (step and order selection). Dense output comes from the Nordsieck array,
+/// so output times never force steps; `stopTime` gives exact stops for events.
+public final class BDFSolver<System: ODESystem> {
+    public let system: System
+    public let options: BDFOptions
+    /// Number of state variables n.
+    public let dimension: Int
+    /// Highest order `qmax`.
+    let maxOrder: Int
+
+    // MARK: Buffers (allocated once)
+
+    /// Nordsieck history: column j (`zn + j*n`) holds `h^j/j! · y^(j)(t_n)`, j = 0...qmax.
+    /// Column qmax also keeps the saved correction used to estimate the error at order q+1
+    /// while q < qmax (CVODE's `zn[qmax]`, `indx_acor`).
+    let nordsieck: UnsafeMutablePointer<Double>
+    /// `W_i = 1/(rtol |y_i| + atol_i)` from the state at the start of the step.
+    let errorWeights: UnsafeMutablePointer<Double>
+    /// Absolute tolerance per component.
+    let absoluteTolerances: UnsafeMutablePointer<Double>
+    /// Current Newton iterate y_n(m), and the solution after a successful step.
+    let y: UnsafeMutablePointer<Double>
+    /// Accumulated correction `y_n − y_n(0)` (CVODE's `acor`, Newton's `ycor`).
+    let correction: UnsafeMutablePointer<Double>
+    /// Newton residual, then the Newton update δ (solved in place).
+    let delta: UnsafeMutablePointer<Double>
+    /// f at the current iterate.
+    let fCurrent: UnsafeMutablePointer<Double>
+    /// Scratch vector for norms and the order-increase estimate.
+    let scratch: UnsafeMutablePointer<Double>
+    /// Scratch vector for the finite-difference Jacobian.
+    let jacobianScratch: UnsafeMutablePointer<Double>
+    /// The last Jacobian evaluated (column-major), kept so M can be refactored for a new γ
+    /// without a new Jacobian.
+    let savedJacobian: UnsafeMutablePointer<Double>
+    /// `M = I − γJ` and its LU factors.
+    let newtonMatrix: DenseLU
+
+    // MARK: Method coefficients (CVODE's l, tau, tq; 1-based where CVODE is)
+
+    /// Coefficients l_0...l_q of the corrector polynomial: after convergence zn_j += l_j · acor.
+    let l: UnsafeMutablePointer<Double>
+    /// Recent step sizes, tau[1] the last one.
+    let tau: UnsafeMutablePointer<Double>
+    /// Test quantities: tq[1], tq[2], tq[3] error constants at orders q−1, q, q+1; tq[4] the
+    /// Newton tolerance; tq[5] the constant relating acor to the order-(q+1) error.
+    let tq: UnsafeMutablePointer<Double>
+
+    // MARK: Integration state
+
+    var tn = 0.0
+    var h = 0.0
+    /// h the Nordsieck array is currently scaled for.
+    var hscale = 0.0
+    /// Step size and order chosen for the next step.
+    var hprime = 0.0
+    var qprime = 1
+    /// Ratio of the new step to the old.
+    var eta = 1.0
+    /// Largest allowed η for the next step (1 after a failure: no growth).
+    var etamax = CVODEConstants.etaMaxFirstStep
+    var q = 1
+    /// L = q + 1, the number of Nordsieck columns in use.
+    var L = 2
+    /// Steps to wait before considering an order change.
+    var qwait = 2
+    /// Steps since the last order decrease or step-size restart (`nscon`).
+    var nscon = 0
+    /// Last successful step size and order.
+    var hu = 0.0
+    var qu = 0
+    /// γ = h/l_1 (the Newton-matrix coefficient), its value at the last factorisation, and
+    /// their ratio.
+    var gamma = 0.0
+    var gammaAtFactorization = 0.0
+    var gammaRatio = 1.0
+    var rl1 = 1.0
+    /// Newton convergence-rate estimate R; persists across steps until M is refactored.
+    var convergenceRate = 1.0
+    /// Norm of the previous Newton update.
+    var previousUpdateNorm = 0.0
+    /// Weighted norm of the accumulated correction of the last converged Newton solve.
+    var correctionNorm = 0.0
+    /// Step counts at the last factorisation and at the last Jacobian evaluation.
+    var stepAtFactorization = 0
+    var stepAtJacobian = 0
+    /// Whether the Jacobian in `savedJacobian` was evaluated at this step's predicted state.
+    var jacobianIsCurrent = false
+    /// tq[5] saved with the correction stored in column qmax.
+    var savedTq5 = 0.0
+    /// Stop time in force for the current `advance` call.
+    var stopTime: Double? = nil
+    /// Whether `advance` has performed the initial set-up since the last `reset`.
+    var started = false
+
+    /// Counters since the last `reset(time:state:)`.
+    public internal(set) var statistics = SolverStatistics()
+
+    /// Time of the latest step: the solver has integrated up to here (`tn`).
+    public var currentTime: Double { tn }
+    /// Order and size of the last successful step.
+    public var lastOrder: Int { qu }
+    public var lastStepSize: Double { hu }
+
+    /// Creates a workspace for `system`. Throws `invalidInput` for inconsistent options.
+    public init(system: System, options: BDFOptions = BDFOptions()) throws {
+        let n = system.dimension
+        guard n > 0 else { throw ODESolverError(kind: .invalidInput("The system has no state variables."), t: 0, stepSize: 0) }
+        try BDFSolver.validate(options, dimension: n)
+        self.system = system
+        self.options = options
+        self.dimension = n
+        self.maxOrder = options.maxOrder
+
+        func vector(_ count: Int) -> UnsafeMutablePointer<Double> {
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: count)
+            p.initialize(repeating: 0, count: count)
+            return p
+        }
+        nordsieck = vector((maxOrder + 1) * n)
+        errorWeights = vector(n)
+        absoluteTolerances = vector(n)
+        y = vector(n)
+        correction = vector(n)
+        delta = vector(n)
+        fCurrent = vector(n)
+        scratch = vector(n)
+        jacobianScratch = vector(n)
+        savedJacobian = vector(n * n)
+        newtonMatrix = DenseLU(dimension: n)
+        l = vector(maxOrder + 2)
+        tau = vector(maxOrder + 3)
+        tq = vector(6)
+        switch options.absoluteTolerance {
+        case .scalar(let atol):
+            absoluteTolerances.update(repeating: atol, count: n)
+        case .perComponent(let atols):
+            for i in 0..<n { absoluteTolerances[i] = atols[i] }
+        }
+    }
+
+    deinit {
+        for p in [nordsieck, errorWeights, absoluteTolerances, y, correction, delta, fCurrent,
+                  scratch, jacobianScratch, savedJacobian, l, tau, tq] {
+            p.deallocate()
+        }
+    }
+
+    static func validate(_ o: BDFOptions, dimension n: Int) throws {
+        func fail(_ message: String) throws -> Never {
+            throw ODESolverError(kind: .invalidInput(message), t: 0, stepSize: 0)
+        }
+        guard o.relativeTolerance.isFinite, o.relativeTolerance >= 0 else {
+            try fail("The relative tolerance must be a finite number ≥ 0, not \(o.relativeTolerance).")
+        }
+        let atols: [Double]
+        switch o.absoluteTolerance {
+        case .scalar(let a): atols = [a]
+        case .perComponent(let a):
+            guard a.count == n else { try fail("\(a.count) absolute tolerances were given for \(n) components.") }
+            atols = a
+        }
+        for a in atols where !(a.isFinite && a >= 0) {
+            try fail("Absolute tolerances must be finite numbers ≥ 0, not \(a).")
+        }
+        if o.relativeTolerance == 0 && atols.allSatisfy({ $0 == 0 }) {
+            try fail("rtol and atol cannot both be zero.")
+        }
+        guard (1...5).contains(o.maxOrder) else { try fail("The BDF order must lie in 1...5, not \(o.maxOrder).") }
+        guard o.maxSteps > 0 else { try fail("The step limit must be positive.") }
+        guard o.minStep >= 0, o.maxStep > 0, o.minStep <= o.maxStep else {
+            try fail("Step bounds must satisfy 0 ≤ minStep ≤ maxStep and maxStep > 0.")
+        }
+        if let h0 = o.initialStep, !(h0.isFinite && h0 > 0) { try fail("The initial step must be positive.") }
+        guard o.maxNewtonIterations >= 1, o.maxErrorTestFailures >= 1, o.maxConvergenceFailures >= 1,
+              o.newtonConvergenceCoefficient > 0, o.maxStepsBetweenFactorizations >= 1,
+              o.maxStepsBetweenJacobians >= 1, o.maxGammaChangeBeforeFactorization >= 0 else {
+            try fail("Newton and failure limits must be positive.")
+        }
+    }
+
+    // MARK: Start and restart
+
+    /// Sets the initial condition `y(t0) = y0` and forgets the history: the next `advance` starts
+    /// at order 1 with a fresh initial step. Statistics restart from zero unless
+    /// `keepStatistics` (use it to restart after an event within one simulation).
+    public func reset(time t0: Double, state y0: UnsafePointer<Double>, keepStatistics: Bool = false) {
+        tn = t0
+        nordsieck.update(from: y0, count: dimension)
+        started = false
+        q = 1; L = 2; qprime = 1; qwait = 2
+        qu = 0; hu = 0
+        eta = 1; etamax = CVODEConstants.etaMaxFirstStep
+        nscon = 0
+        savedTq5 = 0
+        convergenceRate = 1
+        jacobianIsCurrent = false
+        stepAtFactorization = 0
+        stepAtJacobian = 0
+        tau.update(repeating: 0, count: maxOrder + 3)
+        tq.update(repeating: 0, count: 6)
+        l.update(repeating: 0, count: maxOrder + 2)
+        if !keepStatistics { statistics = SolverStatistics() }
+        stepsSinceReset = 0
+    }
+
+    /// Steps taken since the last reset (CVODE's `nst`, which drives the update rules; the
+    /// statistics may accumulate over several resets).
+    var stepsSinceReset = 0
+
+    public func reset(time t0: Double, state y0: [Double], keepStatistics: Bool = false) {
+        precondition(y0.count == dimension, "state has \(y0.count) components, the system \(dimension)")
+        y0.withUnsafeBufferPointer { reset(time: t0, state: $0.baseAddress!, keepStatistics: keepStatistics) }
+    }
+
+    // MARK: Advancing
+
+    /// Integrates until `tout` is reached or passed and writes `y(tout)`, interpolated from the
+    /// Nordsieck array, into `output` (CVODE's normal mode). With a `stopTime`, the solver never
+    /// steps past it and returns there if it comes before `tout`. Returns the time of `output`.
+    @discardableResult
+    public func advance(to tout: Double, stopTime: Double? = nil,
+                        into output: UnsafeMutablePointer<Double>) throws -> Double {
+        guard tout.isFinite else { throw inputError("The output time must be finite, not \(tout).") }
+        if let ts = stopTime {
+            guard ts.isFinite, ts >= tn else { throw inputError("The stop time \(ts) lies before the current time \(tn).") }
+        }
+        self.stopTime = stopTime
+        if !started {
+            guard tout > tn else {
+                if tout == tn { output.update(from: nordsieck, count: dimension); return tn }
+                throw inputError("The output time \(tout) lies before the start time \(tn).")
+            }
+            try initialSetup(tout: tout)
+            started = true
+        } else {
+            let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
+            if tout < tn - hu - fuzz {
+                throw inputError("The output time \(tout) lies before the last step [\(tn - hu), \(tn)].")
+            }
+            if let ts = stopTime, abs(tn - ts) <= fuzz, ts <= tout {
+                try interpolate(at: ts, into: output)
+                return ts
+            }
+            if tn >= tout {
+                try interpolate(at: tout, into: output)
+                return tout
+            }
+            clampNextStepToStopTime()
+        }
+
+        var stepsThisCall = 0
+        while true {
+            if stepsSinceReset > 0 { try computeErrorWeights(from: nordsieck) }
+            if stepsThisCall >= options.maxSteps {
+                throw failure(.tooManySteps(stepsThisCall), culpritsFrom: nil)
+            }
+            let tolerancesScale = CVODEConstants.uround * weightedNorm(nordsieck)
+            if tolerancesScale > 1 {
+                throw failure(.toleranceTooSmall(suggestedScale: 2 * tolerancesScale), culpritsFrom: nil)
+            }
+            if tn + h == tn { throw failure(.stepSizeTooSmall, culpritsFrom: nil) }
+
+            try takeStep()
+            stepsThisCall += 1
+
+            let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(h))
+            if let ts = stopTime, abs(tn - ts) <= fuzz, ts <= tout {
+                try interpolate(at: ts, into: output)
+                return ts
+            }
+            if tn >= tout {
+                try interpolate(at: tout, into: output)
+                return tout
+            }
+            clampNextStepToStopTime()
+        }
+    }
+
+    /// Never let the next step pass the stop time (CVODE shortens it by 4 ulps so that t_n + h
+    /// lands on, not beyond, the stop time).
+    @inline(__always)
+    func clampNextStepToStopTime() {
+        if let ts = stopTime, tn + hprime > ts {
+            hprime = (ts - tn) * (1 - 4 * CVODEConstants.uround)
+            eta = hprime / h
+        }
+    }
+
+    /// Writes the k-th derivative of the interpolating polynomial at `t` into `output`
+    /// (CVODE's `CVodeGetDky`). `t` must lie within the last step.
+    public func interpolate(at t: Double, derivative k: Int = 0, into output: UnsafeMutablePointer<Double>) throws {
+        let n = dimension
+        guard k >= 0, k <= q else { throw inputError("Derivative order \(k) is outside 0...\(q).") }
+        let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
+        guard t >= tn - hu - fuzz, t <= tn + fuzz else {
+            throw inputError("Time \(t) is outside the last step [\(tn - hu), \(tn)].")
+        }
+        let s = (t - tn) / h
+        for j in stride(from: q, through: k, by: -1) {
+            var c = 1.0
+            if k > 0 { for i in stride(from: j, through: j - k + 1, by: -1) { c *= Double(i) } }
+            let column = nordsieck + j * n
+            if j == q {
+                for i in 0..<n { output[i] = c * column[i] }
+            } else {
+                for i in 0..<n { output[i] = c * column[i] + s * output[i] }
+            }
+        }
+        if k > 0 {
+            let r = 1 / pow(h, Double(k))
+            for i in 0..<n { output[i] *= r }
+        }
+    }
+
+    // MARK: Set-up of the first step
+
+    /// f(t0, y0), the first step size, and the order-1 Nordsieck array.
+    func initialSetup(tout: Double) throws {
+        let n = dimension
+        try computeErrorWeights(from: nordsieck)
+        let f0 = nordsieck + n
+        system.rhs(t: tn, y: nordsieck, dydt: f0)
+        statistics.rhsEvaluations += 1
+        if let bad = firstNonFinite(f0) {
+            throw nonFiniteFailure(source: "right-hand side", at: tn, index: bad, values: f0)
+        }
+        var h0 = try options.initialStep ?? initialStepSize(tout: tout)
+        if h0 > options.maxStep { h0 = options.maxStep }
+        if h0 < options.minStep { h0 = options.minStep }
+        if let ts = stopTime, tn + h0 > ts { h0 = (ts - tn) * (1 - 4 * CVODEConstants.uround) }
+        h = h0
+        hscale = h0
+        hprime = h0
+        for i in 0..<n { f0[i] *= h0 }
+        statistics.initialStep = h0
+        gamma = 0
+        gammaRatio = 1
+    }
+
+    // MARK: Helpers
+
+    /// Forms the error weights from `state`. Throws when a weight is undefined.
+    @inline(__always)
+    func computeErrorWeights(from state: UnsafePointer<Double>) throws {
+        let rtol = options.relativeTolerance
+        for i in 0..<dimension {
+            let tol = rtol * abs(state[i]) + absoluteTolerances[i]
+            if !(tol > 0) {
+                throw ODESolverError(kind: .invalidErrorWeight, t: tn, stepSize: h,
+                                     culprits: [culprit(i, value: state[i], weighted: .infinity)])
+            }
+            errorWeights[i] = 1 / tol
+        }
+    }
+
+    /// Weighted root-mean-square norm `sqrt(mean((v_i W_i)^2))`.
+    @inline(__always)
+    func weightedNorm(_ v: UnsafePointer<Double>) -> Double {
+        var sum = 0.0
+        for i in 0..<dimension {
+            let x = v[i] * errorWeights[i]
+            sum += x * x
+        }
+        return (sum / Double(dimension)).squareRoot()
+    }
+
+    @inline(__always)
+    func firstNonFinite(_ v: UnsafePointer<Double>) -> Int? {
+        for i in 0..<dimension where !v[i].isFinite { return i }
+        return nil
+    }
+
+    func inputError(_ message: String) -> ODESolverError {
+        ODESolverError(kind: .invalidInput(message), t: tn, stepSize: h)
+    }
+
+    func culprit(_ i: Int, value: Double, weighted: Double) -> ODESolverError.Culprit {
+        .init(index: i, name: system.componentName(i), value: value, weightedError: weighted)
+    }
+
+    /// An error naming the (up to three) components with the largest weighted `errors`.
+    func failure(_ kind: ODESolverError.Kind, culpritsFrom errors: UnsafePointer<Double>?) -> ODESolverError {
+        var worst: [ODESolverError.Culprit] = []
+        if let errors {
+            let order = (0..<dimension).sorted { abs(errors[$0] * errorWeights[$0]) > abs(errors[$1] * errorWeights[$1]) }
+            for i in order.prefix(3) {
+                worst.append(culprit(i, value: nordsieck[i], weighted: abs(errors[i] * errorWeights[i])))
+            }
+        }
+        return ODESolverError(kind: kind, t: tn, stepSize: h, culprits: worst)
+    }
+
+    func nonFiniteFailure(source: String, at t: Double, index: Int, values: UnsafePointer<Double>) -> ODESolverError {
+        var names: [ODESolverError.Culprit] = []
+        for i in 0..<dimension where !values[i].isFinite && names.count < 3 {
+            names.append(culprit(i, value: values[i], weighted: .nan))
+        }
+        return ODESolverError(kind: .nonFiniteValues(source: source), t: t, stepSize: h, culprits: names)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,34 @@
+/// A system of ordinary differential equations `dy/dt = f(t, y)` as the solver sees it.
+///
+/// The solver calls these methods millions of times in a sweep, so they take raw pointers into
+/// the solver's own buffers: an implementation writes into `dydt` / `jacobian` and must not
+/// allocate. The solver is generic over the conforming type, so calls are not existential.
+public protocol ODESystem {
+    /// Number of state variables `n`.
+    var dimension: Int { get }
+
+    /// Writes `f(t, y)` into `dydt` (both of length `n`).
+    func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>)
+
+    /// Whether ``jacobian(t:y:dydt:jacobian:)`` is implemented. When `false` the solver
+    /// approximates the Jacobian by forward differences, as CVODE's dense DQ Jacobian does.
+    var providesJacobian: Bool { get }
+
+    /// Writes `∂f_i/∂y_j` at `(t, y)` into `jacobian[i + j*n]` (column-major, LAPACK's layout).
+    /// The matrix is zeroed before the call, so an implementation need only set nonzeros.
+    /// `dydt` holds `f(t, y)`, already evaluated.
+    func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+                  jacobian: UnsafeMutablePointer<Double>)
+
+    /// A name for component `index`, used in error messages ("y[3]" by default).
+    func componentName(_ index: Int) -> String
+}
+
+extension ODESystem {
+    public var providesJacobian: Bool { false }
+
+    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+                         jacobian: UnsafeMutablePointer<Double>) {}
+
+    public func componentName(_ index: Int) -> String { "y[\(index)]" }
+}

@@ -1,0 +1,50 @@
+/// Work counters of one integration, named as CVODE's (`CVodeGetIntegratorStats` and friends).
+public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
+    /// Internal steps taken (`nst`).
+    public var steps = 0
+    /// Right-hand-side evaluations for the integration itself (`nfe`).
+    public var rhsEvaluations = 0
+    /// Right-hand-side evaluations spent on finite-difference Jacobians (`nfeLS`).
+    public var rhsEvaluationsForJacobian = 0
+    /// Jacobian evaluations, analytic or finite-difference (`nje`).
+    public var jacobianEvaluations = 0
+    /// LU factorisations of `M = I − γJ` (`nsetups`; one LAPACK `dgetrf` each).
+    public var luFactorizations = 0
+    /// Newton iterations (`nni`), i.e. linear solves with the factorised M.
+    public var newtonIterations = 0
+    /// Failed local error tests (`netf`).
+    public var errorTestFailures = 0
+    /// Newton convergence failures that cost a step-size reduction (`ncfn`).
+    public var convergenceFailures = 0
+    /// Order used on the last step (`qlast`).
+    public var lastOrder = 0
+    /// Size of the last step (`hlast`).
+    public var lastStep = 0.0
+    /// Size of the first step (`h0u`).
+    public var initialStep = 0.0
+
+    public init() {}
+
+    /// Counters of two integrations added; `last*` fields are taken from `other`.
+    public mutating func accumulate(_ other: SolverStatistics) {
+        steps += other.steps
+        rhsEvaluations += other.rhsEvaluations
+        rhsEvaluationsForJacobian += other.rhsEvaluationsForJacobian
+        jacobianEvaluations += other.jacobianEvaluations
+        luFactorizations += other.luFactorizations
+        newtonIterations += other.newtonIterations
+        errorTestFailures += other.errorTestFailures
+        convergenceFailures += other.convergenceFailures
+        lastOrder = other.lastOrder
+        lastStep = other.lastStep
+        if initialStep == 0 { initialStep = other.initialStep }
+    }
+
+    public var description: String {
+        "steps \(steps), f evaluations \(rhsEvaluations) (+\(rhsEvaluationsForJacobian) for Jacobians), "
+            + "Jacobians \(jacobianEvaluations), LU factorisations \(luFactorizations), "
+            + "Newton iterations \(newtonIterations), error-test failures \(errorTestFailures), "
+            + "convergence failures \(convergenceFailures), last order \(lastOrder), "
+            + "last step \(lastStep)"
+    }
+}

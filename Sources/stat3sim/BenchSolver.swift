@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import ODESolver
+
+/// Times repeated solves of a reference problem, for `Scripts/bench-solvers`, which runs it beside
+/// libRoadRunner and SciPy. Prints one JSON object.
+struct BenchSolver: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-solver",
+        abstract: "Time repeated solves of a stiff reference problem (prints JSON).",
+        discussion: """
+            Each repeat resets the solver (reusing its workspace) and integrates to the problem's end
+            time, as a sweep does. Prints the median, minimum and all per-solve times in µs, the
+            end-time errors and the statistics of one solve.
+
+            Example:
+              stat3sim bench-solver pollu --rtol 1e-8 --atol 1e-12 --repeats 2000
+            """)
+
+    @Argument(help: "Problem: \(ProblemCatalog.names.joined(separator: ", ")).")
+    var problem: String
+
+    @Option(help: "Relative tolerance.")
+    var rtol: Double = 1e-6
+
+    @Option(help: "Absolute tolerance.")
+    var atol: Double = 1e-10
+
+    @Option(help: "Number of timed solves.")
+    var repeats: Int = 1000
+
+    func run() throws {
+        guard let chosen = ProblemCatalog.named(problem) else {
+            throw ValidationError("Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
+        }
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive.") }
+        let report = try chosen.solveOnce(rtol, atol)
+        let times = try chosen.timeSolves(rtol, atol, repeats).sorted()
+        let s = report.statistics
+        let json: [String: Any] = [
+            "problem": problem, "rtol": rtol, "atol": atol, "repeats": repeats,
+            "median_us": times[times.count / 2], "min_us": times[0],
+            "max_abs_error": report.maxAbsoluteError, "max_rel_error": report.maxRelativeError,
+            "steps": s.steps, "rhs_evaluations": s.rhsEvaluations, "jacobian_evaluations": s.jacobianEvaluations,
+            "lu_factorizations": s.luFactorizations, "newton_iterations": s.newtonIterations,
+            "error_test_failures": s.errorTestFailures, "convergence_failures": s.convergenceFailures,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import ODESolver
+
+/// The stat3sim command line. Thin by design: each subcommand parses flags, calls the library,
+/// and prints.
+@main
+struct Stat3Sim: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "stat3sim",
+        abstract: "Simulate IL-6/JAK/STAT3 signalling with a stiff BDF solver.",
+        version: version,
+        subcommands: [Demo.self, BenchSolver.self])
+
+    static func main() {
+        // OpenBLAS single-threaded: our matrices are small; parallelism belongs to sweeps.
+        LinearAlgebra.configure()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
