@@ -31,6 +31,7 @@ extension BDFSolver {
             if outcome != .converged {
                 // Newton failed: undo the prediction and retry with a smaller step.
                 statistics.convergenceFailures += 1
+                if outcome == .nonFiniteRHS { rememberNonFinite() }
                 restore(savedT)
                 convergenceFailuresHere += 1
                 etamax = 1
@@ -43,7 +44,7 @@ extension BDFSolver {
                 }
                 history = .previousConvergenceFailure
                 rescale()
-                if tn + h == tn { throw failure(.stepSizeTooSmall, culpritsFrom: delta) }
+                if tn + h == tn { throw stepSizeFailure(culpritsFrom: delta) }
                 continue
             }
 
@@ -102,7 +103,16 @@ extension BDFSolver {
             }
             for i in 0..<n { nordsieck[n + i] = h * scratch[i] }
         }
-        if tn + h == tn { throw failure(.stepSizeTooSmall, culpritsFrom: nil) }
+        if tn + h == tn { throw stepSizeFailure(culpritsFrom: nil) }
+    }
+
+    /// Records where and in which components f was not finite (rare: allocation is fine here).
+    func rememberNonFinite() {
+        lastNonFiniteTime = tn
+        lastNonFiniteCulprits = []
+        for i in 0..<dimension where !fCurrent[i].isFinite && lastNonFiniteCulprits.count < 3 {
+            lastNonFiniteCulprits.append(culprit(i, value: fCurrent[i], weighted: .nan))
+        }
     }
 
     func newtonFailure(_ outcome: NewtonOutcome, count: Int) -> ODESolverError {

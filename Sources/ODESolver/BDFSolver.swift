@@ -98,6 +98,10 @@ public final class BDFSolver<System: ODESystem> {
     var savedTq5 = 0.0
     /// Stop time in force for the current `advance` call.
     var stopTime: Double? = nil
+    /// Where f last returned NaN or ±Inf in a rejected step attempt, and the components that did;
+    /// if the step size then collapses near there, that is the error to report.
+    var lastNonFiniteTime: Double? = nil
+    var lastNonFiniteCulprits: [ODESolverError.Culprit] = []
     /// Whether `advance` has performed the initial set-up since the last `reset`.
     var started = false
 
@@ -209,6 +213,7 @@ public final class BDFSolver<System: ODESystem> {
         tq.update(repeating: 0, count: 6)
         l.update(repeating: 0, count: maxOrder + 2)
         if !keepStatistics { statistics = SolverStatistics() }
+        lastNonFiniteTime = nil
         stepsSinceReset = 0
     }
 
@@ -239,7 +244,9 @@ public final class BDFSolver<System: ODESystem> {
                 if tout == tn { output.update(from: nordsieck, count: dimension); return tn }
                 throw inputError("The output time \(tout) lies before the start time \(tn).")
             }
-            try initialSetup(tout: tout)
+            // The first step is sized for the whole interval to the stop time when there is one,
+            // so that the choice of output times does not change the solution.
+            try initialSetup(tout: stopTime.map { max($0, tout) } ?? tout)
             started = true
         } else {
             let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
@@ -267,7 +274,7 @@ public final class BDFSolver<System: ODESystem> {
             if tolerancesScale > 1 {
                 throw failure(.toleranceTooSmall(suggestedScale: 2 * tolerancesScale), culpritsFrom: nil)
             }
-            if tn + h == tn { throw failure(.stepSizeTooSmall, culpritsFrom: nil) }
+            if tn + h == tn { throw stepSizeFailure(culpritsFrom: nil) }
 
             try takeStep()
             stepsThisCall += 1
@@ -318,6 +325,10 @@ public final class BDFSolver<System: ODESystem> {
         if k > 0 {
             let r = 1 / pow(h, Double(k))
             for i in 0..<n { output[i] *= r }
+        } else if options.nonNegative {
+            // The steps are projected onto y ≥ 0 but the interpolating polynomial between them
+            // is not; a user who asked for non-negative values gets them at every output.
+            for i in 0..<n where output[i] < 0 { output[i] = 0 }
         }
     }
 
@@ -397,6 +408,16 @@ public final class BDFSolver<System: ODESystem> {
             }
         }
         return ODESolverError(kind: kind, t: tn, stepSize: h, culprits: worst)
+    }
+
+    /// The step size has collapsed. When f was non-finite just ahead, that is the real cause
+    /// (a rate law undefined beyond this time, say) and the error says so.
+    func stepSizeFailure(culpritsFrom errors: UnsafePointer<Double>?) -> ODESolverError {
+        if let tBad = lastNonFiniteTime, abs(tBad - tn) <= 1e3 * max(abs(hu), abs(h)) {
+            return ODESolverError(kind: .nonFiniteValues(source: "right-hand side"), t: tn, stepSize: h,
+                                  culprits: lastNonFiniteCulprits)
+        }
+        return failure(.stepSizeTooSmall, culpritsFrom: errors)
     }
 
     func nonFiniteFailure(source: String, at t: Double, index: Int, values: UnsafePointer<Double>) -> ODESolverError {
