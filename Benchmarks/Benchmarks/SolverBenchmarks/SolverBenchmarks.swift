@@ -81,5 +81,21 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     register("ROBER t=1e5") { Robertson(endTime: 1e5) }
+    Benchmark("XCTL empty all3") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(0) }
+    }
+    Benchmark("XCTL empty wall+malloc", configuration: .init(metrics: [.wallClock, .mallocCountTotal])) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(0) }
+    }
+    Benchmark("XCTL ROBER wall+malloc", configuration: .init(metrics: [.wallClock, .mallocCountTotal])) { benchmark, fixture in
+        for _ in benchmark.scaledIterations { try fixture.solve(); blackHole(fixture.output) }
+    } setup: { try SolveFixture(Robertson(endTime: 1e5), rtol: 1e-6, atol: 1e-10) }
+    Benchmark("XCTL ROBER x1000 all3", configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(8))) { benchmark, fixture in
+        for _ in benchmark.scaledIterations { try fixture.solve(); blackHole(fixture.output) }
+    } setup: { try SolveFixture(Robertson(endTime: 1e5), rtol: 1e-6, atol: 1e-10) }
     register("POLLU t=60") { Pollution() }
 }
+
+// TEMPORARY experiment
+let experiments: Void = ()
+let _registerExperiments: @Sendable () -> Void = {}
