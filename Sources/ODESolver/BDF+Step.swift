@@ -75,7 +75,7 @@ extension BDFSolver {
         etamax = 1
         let hminRatio = options.minStep / abs(h)
         if count <= CVODEConstants.errorFailuresBeforeOrderOne {
-            eta = 1 / (pow(CVODEConstants.bias2 * dsm, 1 / Double(L)) + CVODEConstants.addon)
+            eta = 1 / (root(CVODEConstants.bias2 * dsm, L) + CVODEConstants.addon)
             eta = max(CVODEConstants.etaMin, max(eta, hminRatio))
             if count >= CVODEConstants.smallErrorFailures {
                 eta = min(eta, CVODEConstants.etaMaxAfterErrorFailures)
@@ -224,7 +224,7 @@ extension BDFSolver {
             eta = 1
             return
         }
-        let etaq = 1 / (pow(CVODEConstants.bias2 * dsm, 1 / Double(L)) + CVODEConstants.addon)
+        let etaq = 1 / (root(CVODEConstants.bias2 * dsm, L) + CVODEConstants.addon)
         if qwait != 0 {
             eta = etaq
             qprime = q
@@ -242,7 +242,7 @@ extension BDFSolver {
     func etaLowerOrder() -> Double {
         guard q > 1 else { return 0 }
         let ddn = weightedNorm(nordsieck + q * dimension) * tq[1]
-        return 1 / (pow(CVODEConstants.bias1 * ddn, 1 / Double(q)) + CVODEConstants.addon)
+        return 1 / (root(CVODEConstants.bias1 * ddn, q) + CVODEConstants.addon)
     }
 
     /// η at order q+1, from the difference of this and the saved correction.
@@ -253,7 +253,7 @@ extension BDFSolver {
         let saved = nordsieck + maxOrder * n
         for i in 0..<n { scratch[i] = correction[i] - cquot * saved[i] }
         let dup = weightedNorm(scratch) * tq[3]
-        return 1 / (pow(CVODEConstants.bias3 * dup, 1 / Double(L + 1)) + CVODEConstants.addon)
+        return 1 / (root(CVODEConstants.bias3 * dup, L + 1) + CVODEConstants.addon)
     }
 
     /// Picks the largest η; ties keep the order, then lower it.
@@ -294,5 +294,17 @@ extension BDFSolver {
             hprime = h * eta
             if qprime < q { nscon = 0 }
         }
+    }
+}
+
+/// x^(1/k) for the step-size ratios, with square roots where they apply (pow is the single most
+/// expensive call of a step on small systems).
+@inline(__always)
+func root(_ x: Double, _ k: Int) -> Double {
+    switch k {
+    case 1: return x
+    case 2: return x.squareRoot()
+    case 4: return x.squareRoot().squareRoot()
+    default: return pow(x, 1 / Double(k))
     }
 }

@@ -62,6 +62,32 @@ public struct BDFOptions: Sendable, Equatable {
     /// Relative change of γ = h/l₁ that forces a new factorisation (`DGMAX_LSETUP` = 0.3).
     public var maxGammaChangeBeforeFactorization: Double = 0.3
 
+    /// Which LU back-end factorises and solves with M = I − γJ.
+    public enum LinearSolver: Sendable, Equatable {
+        /// `.native` up to `automaticCrossover` unknowns, `.lapack` above.
+        case automatic
+        /// LAPACK `dgetrf`/`dgetrs` (OpenBLAS) at every size.
+        case lapack
+        /// The Swift LU of `DenseLU` at every size.
+        case native
+
+        /// Largest n for which `.automatic` picks the Swift LU. Measured with
+        /// `stat3sim bench-linear-algebra` (LU plus one solve of a reaction-network-like sparse
+        /// matrix, the Newton matrix's shape): see the README's performance section.
+        public static let automaticCrossover = 80
+
+        public func backend(forDimension n: Int) -> DenseLU.Backend {
+            switch self {
+            case .lapack: return .lapack
+            case .native: return .native
+            case .automatic: return n <= LinearSolver.automaticCrossover ? .native : .lapack
+            }
+        }
+    }
+
+    /// LU back-end for the Newton matrix (not a CVODE option: CVODE uses its own dense LU).
+    public var linearSolver: LinearSolver = .automatic
+
     public init() {}
 
     /// Options with the given tolerances and CVODE's defaults otherwise.

@@ -9,7 +9,15 @@
 /// `prepareNextStep` (step and order selection). Dense output comes from the Nordsieck array,
 /// so output times never force steps; `stopTime` gives exact stops for events.
 public final class BDFSolver<System: ODESystem> {
-    public let system: System
+    /// The system, boxed: a stored property of generic type would give every other stored
+    /// property a layout known only at run time, and every access in unspecialised code would
+    /// load its offset from the type's metadata.
+    private let systemBox: Box
+    final class Box {
+        let system: System
+        init(_ system: System) { self.system = system }
+    }
+    public var system: System { systemBox.system }
     public let options: BDFOptions
     /// Number of state variables n.
     public let dimension: Int
@@ -56,57 +64,57 @@ public final class BDFSolver<System: ODESystem> {
 
     // MARK: Integration state
 
-    var tn = 0.0
-    var h = 0.0
+    @exclusivity(unchecked) var tn = 0.0
+    @exclusivity(unchecked) var h = 0.0
     /// h the Nordsieck array is currently scaled for.
-    var hscale = 0.0
+    @exclusivity(unchecked) var hscale = 0.0
     /// Step size and order chosen for the next step.
-    var hprime = 0.0
-    var qprime = 1
+    @exclusivity(unchecked) var hprime = 0.0
+    @exclusivity(unchecked) var qprime = 1
     /// Ratio of the new step to the old.
-    var eta = 1.0
+    @exclusivity(unchecked) var eta = 1.0
     /// Largest allowed η for the next step (1 after a failure: no growth).
-    var etamax = CVODEConstants.etaMaxFirstStep
-    var q = 1
+    @exclusivity(unchecked) var etamax = CVODEConstants.etaMaxFirstStep
+    @exclusivity(unchecked) var q = 1
     /// L = q + 1, the number of Nordsieck columns in use.
-    var L = 2
+    @exclusivity(unchecked) var L = 2
     /// Steps to wait before considering an order change.
-    var qwait = 2
+    @exclusivity(unchecked) var qwait = 2
     /// Steps since the last order decrease or step-size restart (`nscon`).
-    var nscon = 0
+    @exclusivity(unchecked) var nscon = 0
     /// Last successful step size and order.
-    var hu = 0.0
-    var qu = 0
+    @exclusivity(unchecked) var hu = 0.0
+    @exclusivity(unchecked) var qu = 0
     /// γ = h/l_1 (the Newton-matrix coefficient), its value at the last factorisation, and
     /// their ratio.
-    var gamma = 0.0
-    var gammaAtFactorization = 0.0
-    var gammaRatio = 1.0
-    var rl1 = 1.0
+    @exclusivity(unchecked) var gamma = 0.0
+    @exclusivity(unchecked) var gammaAtFactorization = 0.0
+    @exclusivity(unchecked) var gammaRatio = 1.0
+    @exclusivity(unchecked) var rl1 = 1.0
     /// Newton convergence-rate estimate R; persists across steps until M is refactored.
-    var convergenceRate = 1.0
+    @exclusivity(unchecked) var convergenceRate = 1.0
     /// Norm of the previous Newton update.
-    var previousUpdateNorm = 0.0
+    @exclusivity(unchecked) var previousUpdateNorm = 0.0
     /// Weighted norm of the accumulated correction of the last converged Newton solve.
-    var correctionNorm = 0.0
+    @exclusivity(unchecked) var correctionNorm = 0.0
     /// Step counts at the last factorisation and at the last Jacobian evaluation.
-    var stepAtFactorization = 0
-    var stepAtJacobian = 0
+    @exclusivity(unchecked) var stepAtFactorization = 0
+    @exclusivity(unchecked) var stepAtJacobian = 0
     /// Whether the Jacobian in `savedJacobian` was evaluated at this step's predicted state.
-    var jacobianIsCurrent = false
+    @exclusivity(unchecked) var jacobianIsCurrent = false
     /// tq[5] saved with the correction stored in column qmax.
-    var savedTq5 = 0.0
+    @exclusivity(unchecked) var savedTq5 = 0.0
     /// Stop time in force for the current `advance` call.
-    var stopTime: Double? = nil
+    @exclusivity(unchecked) var stopTime: Double? = nil
     /// Where f last returned NaN or ±Inf in a rejected step attempt, and the components that did;
     /// if the step size then collapses near there, that is the error to report.
-    var lastNonFiniteTime: Double? = nil
-    var lastNonFiniteCulprits: [ODESolverError.Culprit] = []
+    @exclusivity(unchecked) var lastNonFiniteTime: Double? = nil
+    @exclusivity(unchecked) var lastNonFiniteCulprits: [ODESolverError.Culprit] = []
     /// Whether `advance` has performed the initial set-up since the last `reset`.
-    var started = false
+    @exclusivity(unchecked) var started = false
 
     /// Counters since the last `reset(time:state:)`.
-    public internal(set) var statistics = SolverStatistics()
+    @exclusivity(unchecked) public internal(set) var statistics = SolverStatistics()
 
     /// Time of the latest step: the solver has integrated up to here (`tn`).
     public var currentTime: Double { tn }
@@ -119,7 +127,7 @@ public final class BDFSolver<System: ODESystem> {
         let n = system.dimension
         guard n > 0 else { throw ODESolverError(kind: .invalidInput("The system has no state variables."), t: 0, stepSize: 0) }
         try BDFSolver.validate(options, dimension: n)
-        self.system = system
+        self.systemBox = Box(system)
         self.options = options
         self.dimension = n
         self.maxOrder = options.maxOrder
@@ -139,7 +147,7 @@ public final class BDFSolver<System: ODESystem> {
         scratch = vector(n)
         jacobianScratch = vector(n)
         savedJacobian = vector(n * n)
-        newtonMatrix = DenseLU(dimension: n)
+        newtonMatrix = DenseLU(dimension: n, backend: options.linearSolver.backend(forDimension: n))
         l = vector(maxOrder + 2)
         tau = vector(maxOrder + 3)
         tq = vector(6)
@@ -219,7 +227,7 @@ public final class BDFSolver<System: ODESystem> {
 
     /// Steps taken since the last reset (CVODE's `nst`, which drives the update rules; the
     /// statistics may accumulate over several resets).
-    var stepsSinceReset = 0
+    @exclusivity(unchecked) var stepsSinceReset = 0
 
     public func reset(time t0: Double, state y0: [Double], keepStatistics: Bool = false) {
         precondition(y0.count == dimension, "state has \(y0.count) components, the system \(dimension)")

@@ -29,16 +29,19 @@ struct BenchSolver: ParsableCommand {
     @Option(help: "Number of timed solves.")
     var repeats: Int = 1000
 
+    @Option(help: "LU back-end: automatic, lapack or native.")
+    var linearSolver: LinearSolverChoice = .automatic
+
     func run() throws {
         guard let chosen = ProblemCatalog.named(problem) else {
             throw ValidationError("Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
         }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive.") }
-        let report = try chosen.solveOnce(rtol, atol)
-        let times = try chosen.timeSolves(rtol, atol, repeats).sorted()
+        let report = try chosen.solveOnce(rtol, atol, linearSolver.option)
+        let times = try chosen.timeSolves(rtol, atol, linearSolver.option, repeats).sorted()
         let s = report.statistics
         let json: [String: Any] = [
-            "problem": problem, "rtol": rtol, "atol": atol, "repeats": repeats,
+            "problem": problem, "linear_solver": "\(linearSolver)", "rtol": rtol, "atol": atol, "repeats": repeats,
             "median_us": times[times.count / 2], "min_us": times[0],
             "max_abs_error": report.maxAbsoluteError, "max_rel_error": report.maxRelativeError,
             "steps": s.steps, "rhs_evaluations": s.rhsEvaluations, "jacobian_evaluations": s.jacobianEvaluations,
@@ -47,5 +50,18 @@ struct BenchSolver: ParsableCommand {
         ]
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The `--linear-solver` flag.
+enum LinearSolverChoice: String, ExpressibleByArgument, CaseIterable {
+    case automatic, lapack, native
+
+    var option: BDFOptions.LinearSolver {
+        switch self {
+        case .automatic: return .automatic
+        case .lapack: return .lapack
+        case .native: return .native
+        }
     }
 }

@@ -26,11 +26,14 @@ struct Demo: ParsableCommand {
     @Option(help: "Absolute tolerance.")
     var atol: Double = 1e-10
 
+    @Option(help: "LU back-end: automatic, lapack or native.")
+    var linearSolver: LinearSolverChoice = .automatic
+
     func run() throws {
         guard let chosen = ProblemCatalog.named(problem) else {
             throw ValidationError("Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
         }
-        let report = try chosen.solveOnce(rtol, atol)
+        let report = try chosen.solveOnce(rtol, atol, linearSolver.option)
         print(report.text)
     }
 }
@@ -40,8 +43,8 @@ enum ProblemCatalog {
     static let names = ["rober", "rober40", "hires", "pollu", "orego", "vdp", "linear"]
 
     struct Entry {
-        let solveOnce: (_ rtol: Double, _ atol: Double) throws -> Report
-        let timeSolves: (_ rtol: Double, _ atol: Double, _ repeats: Int) throws -> [Double]
+        let solveOnce: (_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver) throws -> Report
+        let timeSolves: (_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver, _ repeats: Int) throws -> [Double]
     }
 
     struct Report {
@@ -64,10 +67,16 @@ enum ProblemCatalog {
         }
     }
 
+    static func options(_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver) -> BDFOptions {
+        var options = BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol)
+        options.linearSolver = linearSolver
+        return options
+    }
+
     static func entry<P: ReferenceProblem>(_ problem: P) -> Entry {
         Entry(
-            solveOnce: { rtol, atol in
-                let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+            solveOnce: { rtol, atol, linearSolver in
+                let solver = try BDFSolver(system: problem, options: options(rtol, atol, linearSolver))
                 let y = try solver.solve(from: problem.startTime, initialState: problem.initialState,
                                          outputTimes: [problem.endTime]).finalState
                 let (absolute, relative) = errors(of: y, against: problem.referenceSolution)
@@ -80,8 +89,8 @@ enum ProblemCatalog {
                 return Report(text: lines.joined(separator: "\n"), statistics: solver.statistics,
                               maxAbsoluteError: absolute, maxRelativeError: relative)
             },
-            timeSolves: { rtol, atol, repeats in
-                let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+            timeSolves: { rtol, atol, linearSolver, repeats in
+                let solver = try BDFSolver(system: problem, options: options(rtol, atol, linearSolver))
                 var y = [Double](repeating: 0, count: problem.dimension)
                 let y0 = problem.initialState
                 var times: [Double] = []

@@ -3,9 +3,10 @@ import ODESolver
 
 @Suite("LAPACK dense LU")
 struct DenseLUTests {
-    @Test func solvesASmallSystemExactly() {
+    @Test(arguments: [DenseLU.Backend.lapack, .native])
+    func solvesASmallSystemExactly(_ backend: DenseLU.Backend) {
         // A = [[2,1,1],[1,3,2],[1,0,0]] (column-major below), x = [1,2,3] → b = A x.
-        let lu = DenseLU(dimension: 3)
+        let lu = DenseLU(dimension: 3, backend: backend)
         let a: [Double] = [2, 1, 1, 1, 3, 0, 1, 2, 0]
         for k in 0..<9 { lu.matrix[k] = a[k] }
         #expect(lu.factorize())
@@ -14,14 +15,14 @@ struct DenseLUTests {
         for (x, expected) in zip(b, [1.0, 2, 3]) { #expect(abs(x - expected) <= 4 * expected.ulp) }
     }
 
-    @Test(arguments: [5, 20, 66, 120])
-    func residualIsAtRoundOffOnRandomSystems(_ n: Int) {
+    @Test(arguments: [5, 20, 66, 120], [DenseLU.Backend.lapack, .native])
+    func residualIsAtRoundOffOnRandomSystems(_ n: Int, _ backend: DenseLU.Backend) {
         var state: UInt64 = 12345
         func random() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Double(state >> 11) / Double(1 << 53) - 0.5
         }
-        let lu = DenseLU(dimension: n)
+        let lu = DenseLU(dimension: n, backend: backend)
         var a = [Double](repeating: 0, count: n * n)
         for k in 0..<(n * n) { a[k] = random() }
         for i in 0..<n { a[i + i * n] += Double(n) }
@@ -35,9 +36,37 @@ struct DenseLUTests {
         #expect(error < 1e-13)
     }
 
-    @Test func singularMatrixIsReported() {
-        let lu = DenseLU(dimension: 2)
+    @Test(arguments: [DenseLU.Backend.lapack, .native])
+    func singularMatrixIsReported(_ backend: DenseLU.Backend) {
+        let lu = DenseLU(dimension: 2, backend: backend)
         for (k, v) in [1.0, 2, 2, 4].enumerated() { lu.matrix[k] = v }
         #expect(!lu.factorize())
+    }
+
+    /// The Swift LU must reproduce LAPACK's factorisation: same pivots, same factors to
+    /// round-off, on sparse and dense matrices that need pivoting.
+    @Test(arguments: [0.1, 1.0])
+    func nativeFactorsAgreeWithLAPACK(_ density: Double) {
+        let n = 40
+        var state: UInt64 = 7
+        func random() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53) - 0.5
+        }
+        var a = [Double](repeating: 0, count: n * n)
+        for k in 0..<(n * n) where k % (n + 1) == 0 || abs(random()) < density / 2 { a[k] = random() }
+        let lapack = DenseLU(dimension: n, backend: .lapack), native = DenseLU(dimension: n, backend: .native)
+        for k in 0..<(n * n) { lapack.matrix[k] = a[k]; native.matrix[k] = a[k] }
+        #expect(lapack.factorize() == native.factorize())
+        var worst = 0.0, scale = 0.0
+        for k in 0..<(n * n) { worst = max(worst, abs(lapack.matrix[k] - native.matrix[k])); scale = max(scale, abs(lapack.matrix[k])) }
+        #expect(worst <= 1e-12 * scale)
+        var b1 = (0..<n).map { _ in random() }
+        var b2 = b1
+        b1.withUnsafeMutableBufferPointer { lapack.solve($0.baseAddress!) }
+        b2.withUnsafeMutableBufferPointer { native.solve($0.baseAddress!) }
+        let difference = zip(b1, b2).map { abs($0 - $1) }.max()!
+        let size = b1.map(abs).max()!
+        #expect(difference <= 1e-11 * size)
     }
 }

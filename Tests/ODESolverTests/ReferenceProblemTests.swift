@@ -21,8 +21,10 @@ func endTimeError<P: ReferenceProblem>(_ problem: P, rtol: Double, atol: Double)
 /// (`shared/bench`, error in the same units): ROBER 4.5 and 13, HIRES 11 and 12 (8.1 and 30
 /// when built without FMA: last-bit changes move these numbers by 3×), POLLU 5.0 and 3.0, at
 /// rtol 1e-6 and 1e-8. We require K = 50 × tolerance for the dissipative problems (ROBER,
-/// HIRES, POLLU: headroom of 1.7× over CVODE's worst variant), and K = 100 for the oscillatory
-/// ones (OREGO, Van der Pol), whose phase errors grow with every relaxation cycle.
+/// HIRES, POLLU: headroom of 1.7× over CVODE's worst variant). The oscillatory problems' phase
+/// errors grow with every relaxation cycle; the anchors there are SciPy's variable-order codes
+/// on the same runs (measured here): OREGO LSODA 37 and 52, SciPy BDF 64 and 138; Van der Pol
+/// LSODA 10 and 15, BDF 10 and 10. We require K = 200 for OREGO and K = 100 for Van der Pol.
 @Suite("Stiff test set: end-time error against published references")
 struct ReferenceProblemTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -42,8 +44,8 @@ struct ReferenceProblemTests {
         Case(problem: "hires", rtol: 1e-8, atol: 1e-12, multiple: 50),
         Case(problem: "pollu", rtol: 1e-6, atol: 1e-10, multiple: 50),
         Case(problem: "pollu", rtol: 1e-8, atol: 1e-12, multiple: 50),
-        Case(problem: "orego", rtol: 1e-6, atol: 1e-10, multiple: 100),
-        Case(problem: "orego", rtol: 1e-8, atol: 1e-12, multiple: 100),
+        Case(problem: "orego", rtol: 1e-6, atol: 1e-10, multiple: 200),
+        Case(problem: "orego", rtol: 1e-8, atol: 1e-12, multiple: 200),
         Case(problem: "vdp", rtol: 1e-6, atol: 1e-10, multiple: 100),
         Case(problem: "vdp", rtol: 1e-8, atol: 1e-12, multiple: 100),
     ]
