@@ -10,9 +10,12 @@ let package = Package(
         .executable(name: "stat3sim", targets: ["stat3sim"]),
         .library(name: "ODESolver", targets: ["ODESolver"]),
         .library(name: "StiffProblems", targets: ["StiffProblems"]),
+        .library(name: "ReactionModel", targets: ["ReactionModel"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // LAPACK (OpenBLAS) as a system library. Nothing but ODESolver imports it.
@@ -22,15 +25,21 @@ let package = Package(
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
         // The stiff solver. Knows nothing of biology.
         .target(name: "ODESolver", dependencies: ["CLAPACK"]),
+        // Model files: parsing, validation, expressions, the compiled reaction network.
+        .target(name: "ReactionModel", dependencies: ["ODESolver", "TOMLKit"]),
+        // Time courses with events and scenarios, outputs (CSV, metadata), summaries.
+        .target(name: "Simulation", dependencies: ["ReactionModel", "ODESolver"]),
         // Classic stiff test problems with published reference solutions (tests, benchmarks, demo).
         .target(name: "StiffProblems", dependencies: ["ODESolver"]),
         .executableTarget(
             name: "stat3sim",
             dependencies: [
-                "ODESolver", "StiffProblems",
+                "ODESolver", "StiffProblems", "ReactionModel", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
+        .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver"]),
         .testTarget(name: "EndToEndTests", dependencies: ["stat3sim"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ODESolver
 
 /// The stat3sim command line. Thin by design: each subcommand parses flags, calls the library,
@@ -11,7 +12,7 @@ struct Stat3Sim: ParsableCommand {
         commandName: "stat3sim",
         abstract: "Simulate IL-6/JAK/STAT3 signalling with a stiff BDF solver.",
         version: version,
-        subcommands: [Demo.self, BenchSolver.self, BenchLinearAlgebra.self])
+        subcommands: [Run.self, Check.self, Demo.self, BenchSolver.self, BenchLinearAlgebra.self])
 
     static func main() {
         // OpenBLAS single-threaded: our matrices are small; parallelism belongs to sweeps.
@@ -19,6 +20,10 @@ struct Stat3Sim: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as CLIError {
+            // Model and run errors are complete paragraphs: print them as they are.
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            Foundation.exit(1)
         } catch {
             exit(withError: error)
         }

@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Symbolic differentiation and algebraic simplification of expressions, so that the solver gets
+/// an exact analytic Jacobian of every rate law.
+extension Expression {
+    /// ∂self/∂variable, simplified. Names other than `variable` are constants here (observables
+    /// must have been substituted by their definitions before).
+    public func derivative(with variable: String) -> Expression {
+        switch self {
+        case .number: return .number(0)
+        case .name(let n): return .number(n == variable ? 1 : 0)
+        case .negate(let a): return .negate(a.derivative(with: variable)).simplified
+        case .add(let a, let b): return .add(a.derivative(with: variable), b.derivative(with: variable)).simplified
+        case .subtract(let a, let b): return .subtract(a.derivative(with: variable), b.derivative(with: variable)).simplified
+        case .multiply(let a, let b):
+            return .add(.multiply(a.derivative(with: variable), b), .multiply(a, b.derivative(with: variable))).simplified
+        case .divide(let a, let b):
+            // (a' b − a b') / b²
+            let da = a.derivative(with: variable), db = b.derivative(with: variable)
+            if db == .number(0) { return Expression.divide(da, b).simplified }
+            return Expression.divide(.subtract(.multiply(da, b), .multiply(a, db)), .power(b, .number(2))).simplified
+        case .power(let base, let exponent):
+            let db = base.derivative(with: variable), de = exponent.derivative(with: variable)
+            if de == .number(0) {
+                // n · u^(n−1) · u'
+                if db == .number(0) { return .number(0) }
+                let reduced: Expression
+                if case .number(let n) = exponent { reduced = .number(n - 1) } else { reduced = .subtract(exponent, .number(1)) }
+                return Expression.multiply(.multiply(exponent, .power(base, reduced)), db).simplified
+            }
+            // u^v · (v' ln u + v u'/u)
+            return Expression.multiply(self, .add(.multiply(de, .function(.log, base)),
+                                                   .divide(.multiply(exponent, db), base))).simplified
+        case .function(let f, let a):
+            let da = a.derivative(with: variable)
+            if da == .number(0) { return .number(0) }
+            let outer: Expression
+            switch f {
+            case .exp: outer = self
+            case .log: outer = .divide(.number(1), a)
+            case .log10: outer = .divide(.number(1), .multiply(a, .number(M_LN10)))
+            case .sqrt: outer = .divide(.number(1), .multiply(.number(2), self))
+            case .abs: outer = .function(.sign, a)
+            case .sign: return .number(0)
+            }
+            return Expression.multiply(outer, da).simplified
+        case .select(let l, let r, let x, let y):
+            return Expression.select(left: l, right: r, ifLess: x.derivative(with: variable),
+                                     otherwise: y.derivative(with: variable)).simplified
+        }
+    }
+
+    /// Constant folding and the identities 0+x, x·1, x·0, x^1, x^0, −(−x); keeps derivatives small.
+    public var simplified: Expression {
+        switch self {
+        case .number, .name: return self
+        case .negate(let a):
+            let s = a.simplified
+            if case .number(let x) = s { return .number(-x) }
+            if case .negate(let inner) = s { return inner }
+            return .negate(s)
+        case .add(let a, let b):
+            let (x, y) = (a.simplified, b.simplified)
+            if case .number(let p) = x, case .number(let q) = y { return .number(p + q) }
+            if x == .number(0) { return y }
+            if y == .number(0) { return x }
+            if case .negate(let z) = y { return .subtract(x, z) }
+            return .add(x, y)
+        case .subtract(let a, let b):
+            let (x, y) = (a.simplified, b.simplified)
+            if case .number(let p) = x, case .number(let q) = y { return .number(p - q) }
+            if y == .number(0) { return x }
+            if x == .number(0) { return Expression.negate(y).simplified }
+            return .subtract(x, y)
+        case .multiply(let a, let b):
+            let (x, y) = (a.simplified, b.simplified)
+            if case .number(let p) = x, case .number(let q) = y { return .number(p * q) }
+            if x == .number(0) || y == .number(0) { return .number(0) }
+            if x == .number(1) { return y }
+            if y == .number(1) { return x }
+            if x == .number(-1) { return Expression.negate(y).simplified }
+            if y == .number(-1) { return Expression.negate(x).simplified }
+            return .multiply(x, y)
+        case .divide(let a, let b):
+            let (x, y) = (a.simplified, b.simplified)
+            if case .number(let p) = x, case .number(let q) = y, q != 0 { return .number(p / q) }
+            if x == .number(0) { return .number(0) }
+            if y == .number(1) { return x }
+            return .divide(x, y)
+        case .power(let a, let b):
+            let (x, y) = (a.simplified, b.simplified)
+            if case .number(let p) = x, case .number(let q) = y { return .number(pow(p, q)) }
+            if y == .number(1) { return x }
+            if y == .number(0) { return .number(1) }
+            return .power(x, y)
+        case .function(let f, let a):
+            let x = a.simplified
+            if case .number(let p) = x { return .number(Expression.apply(f, p)) }
+            return .function(f, x)
+        case .select(let l, let r, let x, let y):
+            let (sl, sr, sx, sy) = (l.simplified, r.simplified, x.simplified, y.simplified)
+            if sx == sy { return sx }
+            if case .number(let p) = sl, case .number(let q) = sr { return p < q ? sx : sy }
+            return .select(left: sl, right: sr, ifLess: sx, otherwise: sy)
+        }
+    }
+
+    static func apply(_ f: Function, _ x: Double) -> Double {
+        switch f {
+        case .exp: return exp(x)
+        case .log: return log(x)
+        case .log10: return log10(x)
+        case .sqrt: return x.squareRoot()
+        case .abs: return abs(x)
+        case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+/// A model as the file describes it, after validation: every name resolved, every number checked.
+/// Order is file order (species, reactions and observables keep the order the modeller wrote).
+public struct ModelDefinition: Sendable {
+    public struct Compartment: Sendable, Equatable {
+        public var name: String
+        public var size: Double
+        public var unit: String?
+        public var description: String?
+    }
+
+    public struct Species: Sendable, Equatable {
+        public var name: String
+        /// Initial concentration in its compartment.
+        public var initial: Double
+        public var compartment: Int
+        /// A boundary species: in rate laws, never changed by reactions.
+        public var constant: Bool
+        public var unit: String?
+        public var description: String?
+    }
+
+    public struct Parameter: Sendable, Equatable {
+        public var name: String
+        public var value: Double
+        public var unit: String?
+        public var description: String?
+    }
+
+    public struct Observable: Sendable, Equatable {
+        public var name: String
+        public var expression: Expression
+        public var text: String
+        public var unit: String?
+        public var description: String?
+    }
+
+    public struct Reaction: Sendable, Equatable {
+        public enum Kinetics: Sendable, Equatable {
+            /// Rate constants (expressions, usually a parameter name); reverse only for `<->`.
+            case massAction(forward: Expression, reverse: Expression?)
+            /// Flux per unit volume of the reaction's compartment.
+            case rate(Expression)
+        }
+        public var id: String
+        public var equation: String
+        /// (species index, coefficient), merged per species, in equation order.
+        public var reactants: [(species: Int, coefficient: Double)]
+        public var products: [(species: Int, coefficient: Double)]
+        public var reversible: Bool
+        public var kinetics: Kinetics
+        public var description: String?
+
+        public static func == (a: Reaction, b: Reaction) -> Bool {
+            a.id == b.id && a.equation == b.equation && a.kinetics == b.kinetics
+                && a.reactants.map(\.species) == b.reactants.map(\.species)
+                && a.reactants.map(\.coefficient) == b.reactants.map(\.coefficient)
+                && a.products.map(\.species) == b.products.map(\.species)
+                && a.products.map(\.coefficient) == b.products.map(\.coefficient)
+        }
+    }
+
+    public struct Assignment: Sendable, Equatable {
+        public enum Target: Sendable, Equatable { case species(Int), parameter(Int) }
+        public var target: Target
+        public var targetName: String
+        public var expression: Expression
+    }
+
+    public struct Event: Sendable, Equatable {
+        public var times: [Double]
+        public var assignments: [Assignment]
+        public var description: String?
+    }
+
+    public struct Simulation: Sendable, Equatable {
+        public var tStart = 0.0
+        public var tEnd = 100.0
+        /// Either an interval or explicit times; `outputTimes` resolves them.
+        public var outputInterval: Double? = nil
+        public var explicitOutputTimes: [Double]? = nil
+        public var rtol = 1e-6
+        public var atol = 1e-9
+
+        /// The output grid: t_start, t_start + Δ, …, t_end (the last interval may be shorter),
+        /// or the explicit times.
+        public var outputTimes: [Double] {
+            if let explicit = explicitOutputTimes { return explicit }
+            let interval = outputInterval ?? (tEnd - tStart) / 100
+            var times: [Double] = []
+            var k = 0
+            while true {
+                let t = tStart + Double(k) * interval
+                if t >= tEnd - 1e-9 * interval { break }
+                times.append(t)
+                k += 1
+            }
+            times.append(tEnd)
+            return times
+        }
+    }
+
+    public struct Scenario: Sendable, Equatable {
+        public var name: String
+        public var description: String?
+        public var parameters: [(index: Int, value: Double)]
+        public var initial: [(index: Int, value: Double)]
+        public var compartments: [(index: Int, value: Double)]
+        public var events: [Event]
+
+        public static func == (a: Scenario, b: Scenario) -> Bool {
+            a.name == b.name && a.events == b.events
+                && a.parameters.map(\.index) == b.parameters.map(\.index) && a.parameters.map(\.value) == b.parameters.map(\.value)
+                && a.initial.map(\.index) == b.initial.map(\.index) && a.initial.map(\.value) == b.initial.map(\.value)
+                && a.compartments.map(\.index) == b.compartments.map(\.index) && a.compartments.map(\.value) == b.compartments.map(\.value)
+        }
+    }
+
+    public var file: String
+    public var name: String
+    public var timeUnit: String?
+    public var concentrationUnit: String?
+    public var description: String?
+    public var references: [String]
+    public var compartments: [Compartment]
+    public var species: [Species]
+    public var parameters: [Parameter]
+    public var observables: [Observable]
+    public var reactions: [Reaction]
+    public var events: [Event]
+    public var simulation: Simulation
+    public var scenarios: [Scenario]
+
+    /// What a name stands for in expressions.
+    public enum Symbol: Sendable, Equatable {
+        case species(Int), parameter(Int), compartment(Int), observable(Int), time
+    }
+
+    public func symbol(named name: String) -> Symbol? {
+        if name == "t" { return .time }
+        if let i = species.firstIndex(where: { $0.name == name }) { return .species(i) }
+        if let i = parameters.firstIndex(where: { $0.name == name }) { return .parameter(i) }
+        if let i = compartments.firstIndex(where: { $0.name == name }) { return .compartment(i) }
+        if let i = observables.firstIndex(where: { $0.name == name }) { return .observable(i) }
+        return nil
+    }
+
+    public func scenario(named name: String) -> Scenario? { scenarios.first { $0.name == name } }
+}

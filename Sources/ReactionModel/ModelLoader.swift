@@ -1,0 +1,578 @@
+import Foundation
+import TOMLKit
+
+/// Reads a model file (docs/model-format.md) into a validated `ModelDefinition`.
+/// Every mistake becomes a `ModelError` naming the file, the line, the place and what was expected.
+public enum ModelLoader {
+    /// Loads the file at `path`; the error names the file as given.
+    public static func load(path: String) throws -> ModelDefinition {
+        let source: String
+        do {
+            source = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ModelError(file: path, line: nil, message: "cannot read the model file (\(FileManager.default.fileExists(atPath: path) ? "not readable as UTF-8 text" : "no such file")).")
+        }
+        return try load(source: source, file: path)
+    }
+
+    public static func load(source: String, file: String) throws -> ModelDefinition {
+        var loader = Loader(file: file, source: source)
+        return try loader.run()
+    }
+}
+
+/// Names usable in expressions: a letter or '_' then letters, digits, '_'.
+func isIdentifier(_ name: String) -> Bool {
+    guard let first = name.first, first.isLetter || first == "_" else { return false }
+    return name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+}
+
+private struct Loader {
+    let file: String
+    let source: String
+    let locator: SourceLocator
+
+    init(file: String, source: String) {
+        self.file = file
+        self.source = source
+        self.locator = SourceLocator(source: source)
+    }
+
+    static let topLevelTables = ["model", "compartments", "species", "parameters", "observables",
+                                 "reactions", "events", "simulation", "scenarios"]
+
+    // MARK: Errors and typed access
+
+    func error(_ message: String, table: String, index: Int? = nil, key: String? = nil) -> ModelError {
+        ModelError(file: file, line: locator.line(table: table, index: index, key: key), message: message)
+    }
+
+    /// Unknown keys are errors; `key` locates an inline table (its own keys are on that line).
+    func checkKeys(_ table: TOMLTable, allowed: [String], place: String, table tableName: String, index: Int? = nil, key entryKey: String? = nil) throws {
+        for key in table.keys where !allowed.contains(key) {
+            throw error("\(place) has an unknown key '\(key)'\(didYouMean(key, among: allowed)) (allowed: \(allowed.joined(separator: ", "))).",
+                        table: tableName, index: index, key: entryKey ?? key)
+        }
+    }
+
+    func number(_ value: TOMLValueConvertible, _ place: String, table: String, index: Int? = nil, key: String) throws -> Double {
+        if let d = value.double { return d }
+        if let i = value.int { return Double(i) }
+        throw error("\(place) must be a number, not \(describe(value)).", table: table, index: index, key: key)
+    }
+
+    func finiteNumber(_ value: TOMLValueConvertible, _ place: String, table: String, index: Int? = nil, key: String) throws -> Double {
+        let x = try number(value, place, table: table, index: index, key: key)
+        guard x.isFinite else { throw error("\(place) must be a finite number, not \(x).", table: table, index: index, key: key) }
+        return x
+    }
+
+    func string(_ value: TOMLValueConvertible, _ place: String, table: String, index: Int? = nil, key: String) throws -> String {
+        if let s = value.string { return s }
+        throw error("\(place) must be a string, not \(describe(value)).", table: table, index: index, key: key)
+    }
+
+    func describe(_ value: TOMLValueConvertible) -> String {
+        switch value.type {
+        case .string: return "the string \"\(value.string ?? "")\""
+        case .int: return "the integer \(value.int ?? 0)"
+        case .double: return "the number \(value.double ?? 0)"
+        case .bool: return "the boolean \(value.bool ?? false)"
+        case .table: return "a table"
+        case .array: return "an array"
+        default: return "a date or time"
+        }
+    }
+
+    func checkName(_ name: String, _ kind: String, table: String, index: Int? = nil, key: String? = nil) throws {
+        guard isIdentifier(name) else {
+            throw error("the \(kind) name '\(name)' is not usable in expressions: names start with a letter or '_' and contain only ASCII letters, digits and '_'.", table: table, index: index, key: key ?? name)
+        }
+        guard name != "t" else {
+            throw error("'t' is reserved for time and cannot name a \(kind).", table: table, index: index, key: key ?? name)
+        }
+    }
+
+    // MARK: The whole file
+
+    mutating func run() throws -> ModelDefinition {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: source)
+        } catch let parse as TOMLParseError {
+            throw ModelError(file: file, line: parse.source.begin.line,
+                             message: "TOML syntax error: \(parse.description) (column \(parse.source.begin.column)).")
+        }
+        for key in root.keys where !Loader.topLevelTables.contains(key) {
+            let isTable = root[key]?.type == .table || root[key]?.type == .array
+            throw error("unknown \(isTable ? "table [\(key)]" : "top-level key '\(key)'")\(didYouMean(key, among: Loader.topLevelTables)) (the tables are \(Loader.topLevelTables.map { "[\($0)]" }.joined(separator: ", "))).",
+                        table: isTable ? key : "", key: isTable ? nil : key)
+        }
+
+        var definition = ModelDefinition(
+            file: file, name: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
+            timeUnit: nil, concentrationUnit: nil, description: nil, references: [],
+            compartments: [], species: [], parameters: [], observables: [], reactions: [], events: [],
+            simulation: .init(), scenarios: [])
+
+        try readModelTable(root, into: &definition)
+        try readCompartments(root, into: &definition)
+        try readSpecies(root, into: &definition)
+        try readParameters(root, into: &definition)
+        try checkUniqueNames(definition)
+        try readObservables(root, into: &definition)
+        try readReactions(root, into: &definition)
+        try readSimulation(root, into: &definition)
+        definition.events = try readEvents(root["events"], definition: definition, table: "events", place: { "event #\($0 + 1)" })
+        try readScenarios(root, into: &definition)
+        return definition
+    }
+
+    func table(_ root: TOMLTable, _ name: String) throws -> TOMLTable? {
+        guard let value = root[name] else { return nil }
+        guard let t = value.table else { throw error("[\(name)] must be a table, not \(describe(value)).", table: "", key: name) }
+        return t
+    }
+
+    func readModelTable(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "model") else { return }
+        try checkKeys(t, allowed: ["name", "time_unit", "concentration_unit", "description", "references"], place: "[model]", table: "model")
+        if let v = t["name"] { d.name = try string(v, "[model] name", table: "model", key: "name") }
+        if let v = t["time_unit"] { d.timeUnit = try string(v, "[model] time_unit", table: "model", key: "time_unit") }
+        if let v = t["concentration_unit"] { d.concentrationUnit = try string(v, "[model] concentration_unit", table: "model", key: "concentration_unit") }
+        if let v = t["description"] { d.description = try string(v, "[model] description", table: "model", key: "description") }
+        if let v = t["references"] {
+            guard let array = v.array else { throw error("[model] references must be an array of strings.", table: "model", key: "references") }
+            d.references = try array.map { try string($0, "each of [model] references", table: "model", key: "references") }
+        }
+    }
+
+    func readCompartments(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "compartments") else {
+            d.compartments = [.init(name: "cell", size: 1, unit: nil, description: nil)]
+            return
+        }
+        for name in locator.fileOrder(of: t.keys, table: "compartments") {
+            try checkName(name, "compartment", table: "compartments")
+            let value = t[name]!
+            var compartment = ModelDefinition.Compartment(name: name, size: 1, unit: nil, description: nil)
+            let place = "compartment '\(name)'"
+            if let entry = value.table {
+                try checkKeys(entry, allowed: ["size", "unit", "description"], place: "[compartments] \(name)", table: "compartments", key: name)
+                guard let size = entry["size"] else { throw error("\(place) needs a size (\(name) = { size = 1.0 }).", table: "compartments", key: name) }
+                compartment.size = try finiteNumber(size, "the size of \(place)", table: "compartments", key: name)
+                if let u = entry["unit"] { compartment.unit = try string(u, "the unit of \(place)", table: "compartments", key: name) }
+                if let s = entry["description"] { compartment.description = try string(s, "the description of \(place)", table: "compartments", key: name) }
+            } else {
+                compartment.size = try finiteNumber(value, "the size of \(place)", table: "compartments", key: name)
+            }
+            guard compartment.size > 0 else {
+                throw error("the size of \(place) must be > 0, not \(formatNumber(compartment.size)).", table: "compartments", key: name)
+            }
+            d.compartments.append(compartment)
+        }
+        if d.compartments.isEmpty { d.compartments = [.init(name: "cell", size: 1, unit: nil, description: nil)] }
+    }
+
+    func readSpecies(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "species"), !t.isEmpty else {
+            throw ModelError(file: file, line: nil, message: "the model declares no species: add a [species] table, e.g. [species] A = 1.0.")
+        }
+        let compartmentNames = d.compartments.map(\.name)
+        for name in locator.fileOrder(of: t.keys, table: "species") {
+            try checkName(name, "species", table: "species")
+            let value = t[name]!
+            let place = "species '\(name)'"
+            var species = ModelDefinition.Species(name: name, initial: 0, compartment: 0, constant: false, unit: nil, description: nil)
+            var compartmentName: String? = nil
+            if let entry = value.table {
+                try checkKeys(entry, allowed: ["initial", "compartment", "constant", "unit", "description"], place: "[species] \(name)", table: "species", key: name)
+                guard let initial = entry["initial"] else {
+                    throw error("\(place) needs an initial concentration (\(name) = { initial = 0.0 }).", table: "species", key: name)
+                }
+                species.initial = try number(initial, "the initial concentration of \(place)", table: "species", key: name)
+                if let c = entry["compartment"] { compartmentName = try string(c, "the compartment of \(place)", table: "species", key: name) }
+                if let c = entry["constant"] {
+                    guard let b = c.bool else { throw error("'constant' of \(place) must be true or false, not \(describe(c)).", table: "species", key: name) }
+                    species.constant = b
+                }
+                if let u = entry["unit"] { species.unit = try string(u, "the unit of \(place)", table: "species", key: name) }
+                if let s = entry["description"] { species.description = try string(s, "the description of \(place)", table: "species", key: name) }
+            } else {
+                species.initial = try number(value, "the initial concentration of \(place)", table: "species", key: name)
+            }
+            guard species.initial.isFinite, species.initial >= 0 else {
+                throw error("the initial concentration of \(place) must be a finite number ≥ 0, not \(formatNumber(species.initial)).", table: "species", key: name)
+            }
+            if let compartmentName {
+                guard let index = compartmentNames.firstIndex(of: compartmentName) else {
+                    throw error("\(place) is in compartment '\(compartmentName)', which is not declared in [compartments]\(didYouMean(compartmentName, among: compartmentNames)).", table: "species", key: name)
+                }
+                species.compartment = index
+            } else if d.compartments.count > 1 {
+                throw error("\(place) needs a compartment: the model has \(d.compartments.count) (\(compartmentNames.joined(separator: ", "))).", table: "species", key: name)
+            }
+            d.species.append(species)
+        }
+    }
+
+    func readParameters(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "parameters") else { return }
+        for name in locator.fileOrder(of: t.keys, table: "parameters") {
+            try checkName(name, "parameter", table: "parameters")
+            let value = t[name]!
+            let place = "parameter '\(name)'"
+            var parameter = ModelDefinition.Parameter(name: name, value: 0, unit: nil, description: nil)
+            if let entry = value.table {
+                try checkKeys(entry, allowed: ["value", "unit", "description"], place: "[parameters] \(name)", table: "parameters", key: name)
+                guard let v = entry["value"] else { throw error("\(place) needs a value (\(name) = { value = 1.0 }).", table: "parameters", key: name) }
+                parameter.value = try finiteNumber(v, "the value of \(place)", table: "parameters", key: name)
+                if let u = entry["unit"] { parameter.unit = try string(u, "the unit of \(place)", table: "parameters", key: name) }
+                if let s = entry["description"] { parameter.description = try string(s, "the description of \(place)", table: "parameters", key: name) }
+            } else {
+                parameter.value = try finiteNumber(value, "the value of \(place)", table: "parameters", key: name)
+            }
+            d.parameters.append(parameter)
+        }
+    }
+
+    func checkUniqueNames(_ d: ModelDefinition) throws {
+        var seen: [String: String] = [:]
+        for c in d.compartments { seen[c.name] = "compartment" }
+        for s in d.species {
+            if let other = seen[s.name] { throw error("'\(s.name)' is declared both as a \(other) and as a species; names must be unique.", table: "species", key: s.name) }
+            seen[s.name] = "species"
+        }
+        for p in d.parameters {
+            if let other = seen[p.name] { throw error("'\(p.name)' is declared both as a \(other) and as a parameter; names must be unique.", table: "parameters", key: p.name) }
+            seen[p.name] = "parameter"
+        }
+    }
+
+    // MARK: Expressions
+
+    /// Parses `text` and checks that every name resolves (observables only among `observableNames`).
+    func expression(_ text: String, _ place: String, d: ModelDefinition, observableNames: [String]? = nil,
+                    table: String, index: Int? = nil, key: String?) throws -> Expression {
+        let parsed: Expression
+        do {
+            parsed = try ExpressionParser.parse(text)
+        } catch let e as ExpressionSyntaxError {
+            throw error("\(place) \"\(text)\" is not a valid expression: \(e.message) at character \(e.offset + 1).", table: table, index: index, key: key)
+        }
+        let observables = observableNames ?? d.observables.map(\.name)
+        let known = d.species.map(\.name) + d.parameters.map(\.name) + d.compartments.map(\.name) + observables + ["t"]
+        for name in parsed.names where !known.contains(name) {
+            throw error("\(place) \"\(text)\" uses '\(name)', which is not a species, parameter, compartment or observable\(didYouMean(name, among: known)).", table: table, index: index, key: key)
+        }
+        return parsed
+    }
+
+    func expressionValue(_ value: TOMLValueConvertible, _ place: String, d: ModelDefinition, table: String, index: Int? = nil, key: String) throws -> Expression {
+        if let x = value.double ?? value.int.map(Double.init) {
+            guard x.isFinite else { throw error("\(place) must be finite, not \(x).", table: table, index: index, key: key) }
+            return .number(x)
+        }
+        guard let text = value.string else { throw error("\(place) must be a number or an expression string, not \(describe(value)).", table: table, index: index, key: key) }
+        return try expression(text, place, d: d, table: table, index: index, key: key)
+    }
+
+    func readObservables(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "observables") else { return }
+        let names = locator.fileOrder(of: t.keys, table: "observables")
+        for name in names {
+            try checkName(name, "observable", table: "observables")
+            if d.symbol(named: name) != nil {
+                throw error("'\(name)' is declared both as an observable and as a species, parameter or compartment; names must be unique.", table: "observables", key: name)
+            }
+        }
+        for name in names {
+            let value = t[name]!
+            let place = "observable '\(name)'"
+            var text: String
+            var unit: String? = nil, description: String? = nil
+            if let entry = value.table {
+                try checkKeys(entry, allowed: ["expression", "unit", "description"], place: "[observables] \(name)", table: "observables", key: name)
+                guard let e = entry["expression"] else { throw error("\(place) needs an expression.", table: "observables", key: name) }
+                text = try string(e, "the expression of \(place)", table: "observables", key: name)
+                if let u = entry["unit"] { unit = try string(u, "the unit of \(place)", table: "observables", key: name) }
+                if let s = entry["description"] { description = try string(s, "the description of \(place)", table: "observables", key: name) }
+            } else if let x = value.double ?? value.int.map(Double.init) {
+                text = formatNumber(x)
+            } else {
+                text = try string(value, place, table: "observables", key: name)
+            }
+            let parsed = try expression(text, place, d: d, observableNames: names, table: "observables", key: name)
+            d.observables.append(.init(name: name, expression: parsed, text: text, unit: unit, description: description))
+        }
+        // No cycles: depth-first search over observable references.
+        var state = [Int](repeating: 0, count: d.observables.count)   // 0 new, 1 on path, 2 done
+        func visit(_ i: Int, _ path: [String]) throws {
+            if state[i] == 2 { return }
+            if state[i] == 1 {
+                let cycle = path.drop(while: { $0 != d.observables[i].name }) + [d.observables[i].name]
+                throw error("observables refer to each other in a cycle: \(cycle.joined(separator: " → ")).", table: "observables", key: d.observables[i].name)
+            }
+            state[i] = 1
+            for name in d.observables[i].expression.names {
+                if let j = d.observables.firstIndex(where: { $0.name == name }) { try visit(j, path + [d.observables[i].name]) }
+            }
+            state[i] = 2
+        }
+        for i in d.observables.indices { try visit(i, []) }
+    }
+
+    // MARK: Reactions
+
+    func readReactions(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let value = root["reactions"] else { return }
+        guard let array = value.array else {
+            throw error("reactions must be an array of tables: write each one as [[reactions]].", table: "reactions")
+        }
+        var ids: [String] = []
+        for (index, element) in array.enumerated() {
+            guard let t = element.table else { throw error("reaction #\(index + 1) must be a table ([[reactions]]).", table: "reactions", index: index) }
+            try checkKeys(t, allowed: ["id", "equation", "forward", "reverse", "rate", "description"], place: "reaction #\(index + 1)", table: "reactions", index: index)
+            var id = "R\(index + 1)"
+            if let v = t["id"] {
+                id = try string(v, "the id of reaction #\(index + 1)", table: "reactions", index: index, key: "id")
+                try checkName(id, "reaction", table: "reactions", index: index, key: "id")
+            }
+            if ids.contains(id) { throw error("two reactions have the id '\(id)'; ids must be unique.", table: "reactions", index: index, key: t["id"] == nil ? nil : "id") }
+            ids.append(id)
+            let place = "reaction '\(id)'"
+            guard let eq = t["equation"] else { throw error("\(place) has no equation (e.g. equation = \"A + B -> C\").", table: "reactions", index: index) }
+            let equation = try string(eq, "the equation of \(place)", table: "reactions", index: index, key: "equation")
+            let parsed = try parseEquation(equation, place, d: d, index: index)
+
+            var kinetics: ModelDefinition.Reaction.Kinetics
+            let hasRate = t["rate"] != nil, hasForward = t["forward"] != nil, hasReverse = t["reverse"] != nil
+            if hasRate {
+                if hasForward || hasReverse {
+                    throw error("\(place) has both a general 'rate' and mass-action '\(hasForward ? "forward" : "reverse")'; give one or the other.", table: "reactions", index: index, key: "rate")
+                }
+                kinetics = .rate(try expressionValue(t["rate"]!, "the rate law of \(place)", d: d, table: "reactions", index: index, key: "rate"))
+            } else {
+                guard hasForward else {
+                    throw error("\(place) has no kinetics: give a mass-action rate constant 'forward' (and 'reverse' for <->) or a general 'rate'.", table: "reactions", index: index)
+                }
+                let forward = try rateConstant(t["forward"]!, "the forward rate constant of \(place)", d: d, index: index, key: "forward")
+                var reverse: Expression? = nil
+                if parsed.reversible {
+                    guard hasReverse else { throw error("\(place) is reversible (<->) but has no 'reverse' rate constant.", table: "reactions", index: index, key: "equation") }
+                    reverse = try rateConstant(t["reverse"]!, "the reverse rate constant of \(place)", d: d, index: index, key: "reverse")
+                } else if hasReverse {
+                    throw error("\(place) has a 'reverse' rate constant but its equation is irreversible (->); write <-> to make it reversible.", table: "reactions", index: index, key: "reverse")
+                }
+                kinetics = .massAction(forward: forward, reverse: reverse)
+            }
+            var description: String? = nil
+            if let s = t["description"] { description = try string(s, "the description of \(place)", table: "reactions", index: index, key: "description") }
+            d.reactions.append(.init(id: id, equation: equation, reactants: parsed.reactants, products: parsed.products,
+                                     reversible: parsed.reversible, kinetics: kinetics, description: description))
+        }
+    }
+
+    /// A rate constant: number or expression; numbers and plain parameters must be ≥ 0.
+    func rateConstant(_ value: TOMLValueConvertible, _ place: String, d: ModelDefinition, index: Int, key: String) throws -> Expression {
+        let e = try expressionValue(value, place, d: d, table: "reactions", index: index, key: key)
+        switch e {
+        case .number(let x) where x < 0:
+            throw error("\(place) is negative (\(formatNumber(x))); rate constants must be ≥ 0 (write the reaction the other way round instead).", table: "reactions", index: index, key: key)
+        case .name(let n):
+            if let p = d.parameters.first(where: { $0.name == n }), p.value < 0 {
+                throw error("\(place) is the parameter '\(n)', whose value \(formatNumber(p.value)) is negative; rate constants must be ≥ 0.", table: "reactions", index: index, key: key)
+            }
+        default: break
+        }
+        return e
+    }
+
+    struct ParsedEquation {
+        var reactants: [(species: Int, coefficient: Double)]
+        var products: [(species: Int, coefficient: Double)]
+        var reversible: Bool
+    }
+
+    func parseEquation(_ equation: String, _ place: String, d: ModelDefinition, index: Int) throws -> ParsedEquation {
+        let fail = { (why: String) in self.error("\(place): the equation \"\(equation)\" \(why)", table: "reactions", index: index, key: "equation") }
+        let reversible: Bool
+        let parts: [String]
+        if equation.contains("<->") {
+            reversible = true
+            parts = equation.components(separatedBy: "<->")
+        } else if equation.contains("->") {
+            reversible = false
+            parts = equation.components(separatedBy: "->")
+        } else {
+            throw fail("has no arrow; write \"A + B -> C\" (irreversible) or \"A <-> B\" (reversible).")
+        }
+        guard parts.count == 2 else { throw fail("has more than one arrow.") }
+        let speciesNames = d.species.map(\.name)
+        func side(_ text: String) throws -> [(species: Int, coefficient: Double)] {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { return [] }
+            var terms: [(species: Int, coefficient: Double)] = []
+            for raw in trimmed.components(separatedBy: "+") {
+                let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                var coefficient = 1.0
+                var name: String
+                switch words.count {
+                case 1:
+                    name = words[0]
+                    // "2A" written without a space
+                    if let first = name.first, first.isNumber {
+                        throw fail("has the term '\(name)'; separate a coefficient from the species with a space (\"2 A\").")
+                    }
+                case 2:
+                    guard let c = Double(words[0]), c.isFinite else { throw fail("has the term '\(raw.trimmingCharacters(in: .whitespaces))'; a term is a species optionally preceded by a number (\"2 A\").") }
+                    guard c > 0 else { throw fail("has the coefficient \(words[0]); stoichiometric coefficients must be > 0.") }
+                    coefficient = c
+                    name = words[1]
+                case 0:
+                    throw fail("has an empty term between '+' signs.")
+                default:
+                    throw fail("has the term '\(raw.trimmingCharacters(in: .whitespaces))'; a term is a species optionally preceded by a number (\"2 A\").")
+                }
+                guard let s = speciesNames.firstIndex(of: name) else {
+                    throw fail("names '\(name)', which is not a declared species\(didYouMean(name, among: speciesNames)).")
+                }
+                if let k = terms.firstIndex(where: { $0.species == s }) { terms[k].coefficient += coefficient } else { terms.append((s, coefficient)) }
+            }
+            return terms
+        }
+        let reactants = try side(parts[0]), products = try side(parts[1])
+        if reactants.isEmpty && products.isEmpty { throw fail("has no species on either side.") }
+        return ParsedEquation(reactants: reactants, products: products, reversible: reversible)
+    }
+
+    // MARK: Events, simulation, scenarios
+
+    func readEvents(_ value: TOMLValueConvertible?, definition d: ModelDefinition, table: String, tableIndex: Int? = nil,
+                    place: (Int) -> String) throws -> [ModelDefinition.Event] {
+        guard let value else { return [] }
+        guard let array = value.array else { throw error("\(table) must be an array of tables ([[\(table)]]).", table: table, index: tableIndex) }
+        var events: [ModelDefinition.Event] = []
+        for (index, element) in array.enumerated() {
+            let where_ = place(index)
+            // Model events are [[events]] blocks; scenario events are inline tables on the scenario's lines.
+            let locIndex = tableIndex ?? index
+            let locKey: String? = tableIndex == nil ? nil : "events"
+            guard let t = element.table else { throw error("\(where_) must be a table with 'at' and 'set'.", table: table, index: locIndex, key: locKey) }
+            try checkKeys(t, allowed: ["at", "set", "description"], place: where_, table: table, index: locIndex)
+            guard let at = t["at"] else { throw error("\(where_) has no time 'at' (a number or a list of numbers).", table: table, index: locIndex, key: locKey) }
+            var times: [Double]
+            if let list = at.array {
+                times = try list.map { try finiteNumber($0, "each time in 'at' of \(where_)", table: table, index: locIndex, key: locKey ?? "at") }
+                if times.isEmpty { throw error("\(where_) has an empty list of times 'at'.", table: table, index: locIndex, key: locKey ?? "at") }
+            } else {
+                times = [try finiteNumber(at, "the time 'at' of \(where_)", table: table, index: locIndex, key: locKey ?? "at")]
+            }
+            let sim = d.simulation
+            for time in times where time < sim.tStart || time > sim.tEnd {
+                throw error("\(where_) happens at t = \(formatNumber(time)), outside the run [\(formatNumber(sim.tStart)), \(formatNumber(sim.tEnd))].", table: table, index: locIndex, key: locKey ?? "at")
+            }
+            guard let setValue = t["set"] else { throw error("\(where_) has no assignments 'set' (e.g. set = { IL6 = 0 }).", table: table, index: locIndex, key: locKey) }
+            guard let set = setValue.table, !set.isEmpty else { throw error("'set' of \(where_) must be a non-empty table of assignments.", table: table, index: locIndex, key: locKey ?? "set") }
+            var assignments: [ModelDefinition.Assignment] = []
+            for target in set.keys {
+                let kind: ModelDefinition.Assignment.Target
+                switch d.symbol(named: target) {
+                case .species(let i): kind = .species(i)
+                case .parameter(let i): kind = .parameter(i)
+                case .compartment, .observable, .time:
+                    throw error("\(where_) sets '\(target)', which is not a species or parameter; events can set only species and parameters.", table: table, index: locIndex, key: locKey ?? "set")
+                case nil:
+                    let names = d.species.map(\.name) + d.parameters.map(\.name)
+                    throw error("\(where_) sets '\(target)', which is not a species or parameter\(didYouMean(target, among: names)).", table: table, index: locIndex, key: locKey ?? "set")
+                }
+                let e = try expressionValue(set[target]!, "the value set for '\(target)' by \(where_)", d: d, table: table, index: locIndex, key: locKey ?? "set")
+                assignments.append(.init(target: kind, targetName: target, expression: e))
+            }
+            var description: String? = nil
+            if let s = t["description"] { description = try string(s, "the description of \(where_)", table: table, index: locIndex, key: "description") }
+            events.append(.init(times: times, assignments: assignments, description: description))
+        }
+        return events
+    }
+
+    func readSimulation(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "simulation") else { return }
+        let allowed = ["t_start", "t_end", "output_interval", "output_times", "rtol", "atol"]
+        try checkKeys(t, allowed: allowed, place: "[simulation]", table: "simulation")
+        var s = ModelDefinition.Simulation()
+        if let v = t["t_start"] { s.tStart = try finiteNumber(v, "[simulation] t_start", table: "simulation", key: "t_start") }
+        if let v = t["t_end"] { s.tEnd = try finiteNumber(v, "[simulation] t_end", table: "simulation", key: "t_end") }
+        guard s.tEnd > s.tStart else {
+            throw error("[simulation] t_end (\(formatNumber(s.tEnd))) must be later than t_start (\(formatNumber(s.tStart))).", table: "simulation", key: "t_end")
+        }
+        if t["output_interval"] != nil && t["output_times"] != nil {
+            throw error("[simulation] gives both output_interval and output_times; give one.", table: "simulation", key: "output_times")
+        }
+        if let v = t["output_interval"] {
+            let dt = try finiteNumber(v, "[simulation] output_interval", table: "simulation", key: "output_interval")
+            guard dt > 0 else { throw error("[simulation] output_interval must be > 0, not \(formatNumber(dt)).", table: "simulation", key: "output_interval") }
+            s.outputInterval = dt
+        }
+        if let v = t["output_times"] {
+            guard let array = v.array, !array.isEmpty else { throw error("[simulation] output_times must be a non-empty array of times.", table: "simulation", key: "output_times") }
+            let times = try array.map { try finiteNumber($0, "each of [simulation] output_times", table: "simulation", key: "output_times") }
+            for (a, b) in zip(times, times.dropFirst()) where !(b > a) {
+                throw error("[simulation] output_times must be strictly ascending; \(formatNumber(b)) follows \(formatNumber(a)).", table: "simulation", key: "output_times")
+            }
+            for time in times where time < s.tStart || time > s.tEnd {
+                throw error("[simulation] output time \(formatNumber(time)) lies outside the run [\(formatNumber(s.tStart)), \(formatNumber(s.tEnd))].", table: "simulation", key: "output_times")
+            }
+            s.explicitOutputTimes = times
+        }
+        for key in ["rtol", "atol"] {
+            guard let v = t[key] else { continue }
+            let x = try finiteNumber(v, "[simulation] \(key)", table: "simulation", key: key)
+            guard x > 0 else { throw error("[simulation] \(key) must be > 0, not \(formatNumber(x)).", table: "simulation", key: key) }
+            if key == "rtol" { s.rtol = x } else { s.atol = x }
+        }
+        d.simulation = s
+    }
+
+    func readScenarios(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let value = root["scenarios"] else { return }
+        guard let array = value.array else { throw error("scenarios must be an array of tables: write each one as [[scenarios]].", table: "scenarios") }
+        for (index, element) in array.enumerated() {
+            guard let t = element.table else { throw error("scenario #\(index + 1) must be a table ([[scenarios]]).", table: "scenarios", index: index) }
+            try checkKeys(t, allowed: ["name", "description", "parameters", "initial", "compartments", "events"], place: "scenario #\(index + 1)", table: "scenarios", index: index)
+            guard let n = t["name"] else { throw error("scenario #\(index + 1) has no name.", table: "scenarios", index: index) }
+            let name = try string(n, "the name of scenario #\(index + 1)", table: "scenarios", index: index, key: "name")
+            if d.scenarios.contains(where: { $0.name == name }) {
+                throw error("two scenarios are named '\(name)'; scenario names must be unique.", table: "scenarios", index: index, key: "name")
+            }
+            let place = "scenario '\(name)'"
+            var scenario = ModelDefinition.Scenario(name: name, description: nil, parameters: [], initial: [], compartments: [], events: [])
+            if let s = t["description"] { scenario.description = try string(s, "the description of \(place)", table: "scenarios", index: index, key: "description") }
+            func values(_ key: String, _ candidates: [String], _ kind: String) throws -> [(index: Int, value: Double)] {
+                guard let v = t[key] else { return [] }
+                guard let table = v.table else { throw error("'\(key)' of \(place) must be a table (\(key) = { name = value }).", table: "scenarios", index: index, key: key) }
+                var result: [(index: Int, value: Double)] = []
+                for k in table.keys {
+                    guard let i = candidates.firstIndex(of: k) else {
+                        throw error("\(place) sets \(kind) '\(k)', which is not declared\(didYouMean(k, among: candidates)).", table: "scenarios", index: index, key: key)
+                    }
+                    let x = try finiteNumber(table[k]!, "the value of '\(k)' in \(place)", table: "scenarios", index: index, key: key)
+                    result.append((i, x))
+                }
+                return result
+            }
+            scenario.parameters = try values("parameters", d.parameters.map(\.name), "parameter")
+            scenario.initial = try values("initial", d.species.map(\.name), "the initial concentration of species")
+            for (i, x) in scenario.initial where x < 0 {
+                throw error("\(place) gives species '\(d.species[i].name)' the negative initial concentration \(formatNumber(x)).", table: "scenarios", index: index, key: "initial")
+            }
+            scenario.compartments = try values("compartments", d.compartments.map(\.name), "the size of compartment")
+            for (i, x) in scenario.compartments where x <= 0 {
+                throw error("\(place) gives compartment '\(d.compartments[i].name)' the size \(formatNumber(x)); sizes must be > 0.", table: "scenarios", index: index, key: "compartments")
+            }
+            scenario.events = try readEvents(t["events"], definition: d, table: "scenarios", tableIndex: index,
+                                             place: { "event #\($0 + 1) of \(place)" })
+            d.scenarios.append(scenario)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Expressions compiled to a flat postfix program over a slot array (species, parameters,
+/// compartments, observables, time), evaluated by a small stack machine: no tree walking, no
+/// existentials, no allocation per evaluation. All programs of a model share one tape.
+struct Instruction {
+    enum Code: UInt8 {
+        case slot, constant
+        case add, subtract, multiply, divide, negate
+        /// x^k for a small integer k (in `index`) by repeated multiplication.
+        case powerInteger
+        case power
+        case exp, log, log10, sqrt, abs, sign
+        /// pops right, left, otherwise, ifLess (pushed in that order reversed): see `compile`.
+        case select
+    }
+    var code: Code
+    var index: Int32
+    var value: Double
+}
+
+/// A contiguous piece of the tape that computes one expression.
+struct ProgramRange {
+    var start: Int32
+    var end: Int32
+    /// When the whole program is one slot load or one constant, evaluation skips the machine.
+    var singleSlot: Int32 = -1
+    var isConstant = false
+    var constantValue = 0.0
+}
+
+/// Growable tape used while compiling; frozen into `ProgramTape`.
+struct ProgramBuilder {
+    var instructions: [Instruction] = []
+    var maxDepth = 1
+
+    /// Compiles `expression`, mapping names to slots with `slot(name)` (names are already checked).
+    mutating func compile(_ expression: Expression, slot: (String) -> Int) -> ProgramRange {
+        let start = instructions.count
+        var depth = 0
+        func emit(_ code: Instruction.Code, _ index: Int = 0, _ value: Double = 0, delta: Int) {
+            instructions.append(Instruction(code: code, index: Int32(index), value: value))
+            depth += delta
+            maxDepth = max(maxDepth, depth)
+        }
+        func visit(_ e: Expression) {
+            switch e {
+            case .number(let x): emit(.constant, 0, x, delta: 1)
+            case .name(let n): emit(.slot, slot(n), delta: 1)
+            case .negate(let a): visit(a); emit(.negate, delta: 0)
+            case .add(let a, let b): visit(a); visit(b); emit(.add, delta: -1)
+            case .subtract(let a, let b): visit(a); visit(b); emit(.subtract, delta: -1)
+            case .multiply(let a, let b): visit(a); visit(b); emit(.multiply, delta: -1)
+            case .divide(let a, let b): visit(a); visit(b); emit(.divide, delta: -1)
+            case .power(let a, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8:
+                visit(a); emit(.powerInteger, Int(k), delta: 0)
+            case .power(let a, let b): visit(a); visit(b); emit(.power, delta: -1)
+            case .function(let f, let a):
+                visit(a)
+                switch f {
+                case .exp: emit(.exp, delta: 0)
+                case .log: emit(.log, delta: 0)
+                case .log10: emit(.log10, delta: 0)
+                case .sqrt: emit(.sqrt, delta: 0)
+                case .abs: emit(.abs, delta: 0)
+                case .sign: emit(.sign, delta: 0)
+                }
+            case .select(let l, let r, let x, let y):
+                visit(x); visit(y); visit(l); visit(r); emit(.select, delta: -3)
+            }
+        }
+        visit(expression)
+        var range = ProgramRange(start: Int32(start), end: Int32(instructions.count))
+        if instructions.count - start == 1 {
+            let only = instructions[start]
+            if only.code == .slot { range.singleSlot = only.index }
+            if only.code == .constant { range.isConstant = true; range.constantValue = only.value }
+        }
+        return range
+    }
+}
+
+/// The frozen tape and the evaluation stack. A final class so that the pointers live as long as
+/// the compiled model; evaluation writes only into its own stack.
+final class ProgramTape {
+    let instructions: UnsafeMutablePointer<Instruction>
+    let count: Int
+    let stack: UnsafeMutablePointer<Double>
+
+    init(_ builder: ProgramBuilder) {
+        count = builder.instructions.count
+        instructions = .allocate(capacity: max(count, 1))
+        instructions.initialize(from: builder.instructions, count: count)
+        stack = .allocate(capacity: builder.maxDepth + 1)
+        stack.initialize(repeating: 0, count: builder.maxDepth + 1)
+    }
+
+    deinit {
+        instructions.deallocate()
+        stack.deallocate()
+    }
+
+    @inline(__always)
+    func evaluate(_ range: ProgramRange, _ slots: UnsafePointer<Double>) -> Double {
+        if range.singleSlot >= 0 { return slots[Int(range.singleSlot)] }
+        if range.isConstant { return range.constantValue }
+        var top = -1
+        let s = stack
+        var pc = Int(range.start)
+        let end = Int(range.end)
+        while pc < end {
+            let instruction = instructions[pc]
+            switch instruction.code {
+            case .slot: top &+= 1; s[top] = slots[Int(instruction.index)]
+            case .constant: top &+= 1; s[top] = instruction.value
+            case .add: top &-= 1; s[top] += s[top &+ 1]
+            case .subtract: top &-= 1; s[top] -= s[top &+ 1]
+            case .multiply: top &-= 1; s[top] *= s[top &+ 1]
+            case .divide: top &-= 1; s[top] /= s[top &+ 1]
+            case .negate: s[top] = -s[top]
+            case .powerInteger:
+                let x = s[top]
+                var r = x * x
+                var k = 2
+                while k < Int(instruction.index) { r *= x; k &+= 1 }
+                s[top] = r
+            case .power: top &-= 1; s[top] = pow(s[top], s[top &+ 1])
+            case .exp: s[top] = exp(s[top])
+            case .log: s[top] = log(s[top])
+            case .log10: s[top] = log10(s[top])
+            case .sqrt: s[top] = s[top].squareRoot()
+            case .abs: s[top] = abs(s[top])
+            case .sign: s[top] = s[top] > 0 ? 1 : (s[top] < 0 ? -1 : 0)
+            case .select:
+                let right = s[top], left = s[top &- 1]
+                top &-= 3
+                // stack now: [.., ifLess, otherwise] with top at ifLess; keep one
+                s[top] = left < right ? s[top] : s[top &+ 1]
+            }
+            pc &+= 1
+        }
+        return s[0]
+    }
+}

@@ -1,0 +1,308 @@
+import ODESolver
+
+/// A model compiled for the solver: the species concentrations are the ODE state; parameters,
+/// compartment sizes, observables and time live in one slot array that every compiled expression
+/// reads. Rates, observables and the exact Jacobian (symbolic derivatives of every rate law, with
+/// observables substituted) are programs on one tape; `rhs` and `jacobian` allocate nothing.
+///
+/// A final class because events change parameters during a run, and the solver must see that.
+/// Each thread of a sweep needs its own copy (`copy()`): evaluation uses the instance's stack.
+public final class ReactionNetwork: ODESystem {
+    public let definition: ModelDefinition
+    public let speciesCount: Int
+    let parameterBase: Int
+    let compartmentBase: Int
+    let observableBase: Int
+    let timeSlot: Int
+
+    /// The slot array: species | parameters | compartments | observables | t.
+    let slots: UnsafeMutablePointer<Double>
+    let slotCount: Int
+    let tape: ProgramTape
+
+    /// Observable programs, in an order where each depends only on earlier ones.
+    let observablePrograms: [ProgramRange]
+    let observableOrder: [Int]
+    /// Rate (flux per unit volume of the reaction's compartment) of each reaction.
+    let ratePrograms: UnsafeMutablePointer<ProgramRange>
+    let reactionCount: Int
+    /// Per reaction, the species it changes: CSR over `changeSpecies`/`changeCoefficient`, where
+    /// the coefficient is stoichiometry · V_reaction / V_species (set by `updateVolumes`).
+    let changeStart: UnsafeMutablePointer<Int>
+    let changeSpecies: UnsafeMutablePointer<Int>
+    let changeStoichiometry: UnsafeMutablePointer<Double>
+    let changeCoefficient: UnsafeMutablePointer<Double>
+    /// Compartment of each reaction (for V_reaction) and of each species.
+    let reactionCompartment: [Int]
+    /// Jacobian terms: ∂rate_r/∂c_j as a program, for every (r, j) that can be nonzero.
+    let derivativeCount: Int
+    let derivativeReaction: UnsafeMutablePointer<Int>
+    let derivativeSpecies: UnsafeMutablePointer<Int>
+    let derivativePrograms: UnsafeMutablePointer<ProgramRange>
+    /// Scratch: rates of the current evaluation.
+    let rates: UnsafeMutablePointer<Double>
+
+    /// Compiles `definition` with its default values (file values; apply scenarios afterwards).
+    public init(_ definition: ModelDefinition) {
+        self.definition = definition
+        let nS = definition.species.count, nP = definition.parameters.count
+        let nC = definition.compartments.count, nO = definition.observables.count
+        speciesCount = nS
+        parameterBase = nS
+        compartmentBase = nS + nP
+        observableBase = nS + nP + nC
+        timeSlot = nS + nP + nC + nO
+        slotCount = timeSlot + 1
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: 0, count: slotCount)
+
+        let slotOf: (String) -> Int = { [definition, nS, nP, nC] name in
+            switch definition.symbol(named: name)! {
+            case .species(let i): return i
+            case .parameter(let i): return nS + i
+            case .compartment(let i): return nS + nP + i
+            case .observable(let i): return nS + nP + nC + i
+            case .time: return nS + nP + nC + nO
+            }
+        }
+
+        var builder = ProgramBuilder()
+        // Observables in dependency order.
+        var order: [Int] = []
+        var done = Set<Int>()
+        func place(_ i: Int) {
+            if done.contains(i) { return }
+            for name in definition.observables[i].expression.names {
+                if case .observable(let j)? = definition.symbol(named: name) { place(j) }
+            }
+            done.insert(i)
+            order.append(i)
+        }
+        for i in 0..<nO { place(i) }
+        observableOrder = order
+        var observablePrograms: [ProgramRange] = []
+        for i in 0..<nO { observablePrograms.append(builder.compile(definition.observables[i].expression, slot: slotOf)) }
+        self.observablePrograms = observablePrograms
+
+        // Rate laws.
+        let rateExpressions = definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
+        reactionCount = rateExpressions.count
+        ratePrograms = .allocate(capacity: max(reactionCount, 1))
+        for (r, e) in rateExpressions.enumerated() { ratePrograms[r] = builder.compile(e, slot: slotOf) }
+
+        // Stoichiometry (net change per reaction), constant species excluded.
+        var starts = [0]
+        var species: [Int] = [], stoichiometry: [Double] = []
+        for reaction in definition.reactions {
+            var net: [Int: Double] = [:]
+            var order: [Int] = []
+            for (s, c) in reaction.reactants { if net[s] == nil { order.append(s) }; net[s, default: 0] -= c }
+            for (s, c) in reaction.products { if net[s] == nil { order.append(s) }; net[s, default: 0] += c }
+            for s in order where net[s]! != 0 && !definition.species[s].constant {
+                species.append(s)
+                stoichiometry.append(net[s]!)
+            }
+            starts.append(species.count)
+        }
+        changeStart = .allocate(capacity: starts.count)
+        changeStart.initialize(from: starts, count: starts.count)
+        changeSpecies = .allocate(capacity: max(species.count, 1))
+        changeSpecies.initialize(from: species, count: species.count)
+        changeStoichiometry = .allocate(capacity: max(stoichiometry.count, 1))
+        changeStoichiometry.initialize(from: stoichiometry, count: stoichiometry.count)
+        changeCoefficient = .allocate(capacity: max(stoichiometry.count, 1))
+        changeCoefficient.initialize(from: stoichiometry, count: stoichiometry.count)
+        reactionCompartment = definition.reactions.map { reaction in
+            let first = reaction.reactants.first?.species ?? reaction.products.first!.species
+            return definition.species[first].compartment
+        }
+
+        // Jacobian: observables substituted, then ∂/∂species for every species the rate mentions.
+        var inlined: [String: Expression] = [:]
+        for i in order {
+            let o = definition.observables[i]
+            inlined[o.name] = o.expression.substituting { inlined[$0] }
+        }
+        var dReaction: [Int] = [], dSpecies: [Int] = []
+        var dPrograms: [ProgramRange] = []
+        for (r, e) in rateExpressions.enumerated() where starts[r + 1] > starts[r] {
+            let full = e.substituting { inlined[$0] }
+            for name in full.names {
+                guard case .species(let j)? = definition.symbol(named: name) else { continue }
+                let derivative = full.derivative(with: name)
+                if derivative == .number(0) { continue }
+                dReaction.append(r)
+                dSpecies.append(j)
+                dPrograms.append(builder.compile(derivative, slot: slotOf))
+            }
+        }
+        derivativeCount = dReaction.count
+        derivativeReaction = .allocate(capacity: max(derivativeCount, 1))
+        derivativeReaction.initialize(from: dReaction, count: derivativeCount)
+        derivativeSpecies = .allocate(capacity: max(derivativeCount, 1))
+        derivativeSpecies.initialize(from: dSpecies, count: derivativeCount)
+        derivativePrograms = .allocate(capacity: max(derivativeCount, 1))
+        derivativePrograms.initialize(from: dPrograms, count: derivativeCount)
+        rates = .allocate(capacity: max(reactionCount, 1))
+        rates.initialize(repeating: 0, count: max(reactionCount, 1))
+        tape = ProgramTape(builder)
+
+        for (i, p) in definition.parameters.enumerated() { slots[parameterBase + i] = p.value }
+        for (i, c) in definition.compartments.enumerated() { slots[compartmentBase + i] = c.size }
+        for (i, s) in definition.species.enumerated() { slots[i] = s.initial }
+        updateVolumes()
+    }
+
+    deinit {
+        slots.deallocate()
+        ratePrograms.deallocate()
+        changeStart.deallocate(); changeSpecies.deallocate()
+        changeStoichiometry.deallocate(); changeCoefficient.deallocate()
+        derivativeReaction.deallocate(); derivativeSpecies.deallocate(); derivativePrograms.deallocate()
+        rates.deallocate()
+    }
+
+    /// An independent instance with the same current parameter and compartment values.
+    public func copy() -> ReactionNetwork {
+        let other = ReactionNetwork(definition)
+        other.slots.update(from: slots, count: slotCount)
+        other.updateVolumes()
+        return other
+    }
+
+    /// Rate per unit volume: mass action k_f Π reactants^ν − k_r Π products^ν, or the given law.
+    static func ratePerVolume(_ reaction: ModelDefinition.Reaction, in definition: ModelDefinition) -> Expression {
+        func massAction(_ k: Expression, _ terms: [(species: Int, coefficient: Double)]) -> Expression {
+            var e = k
+            for (s, c) in terms {
+                let name = Expression.name(definition.species[s].name)
+                e = .multiply(e, c == 1 ? name : .power(name, .number(c)))
+            }
+            return e
+        }
+        switch reaction.kinetics {
+        case .rate(let law):
+            return law
+        case .massAction(let forward, let reverse):
+            let f = massAction(forward, reaction.reactants)
+            guard let reverse else { return f }
+            return .subtract(f, massAction(reverse, reaction.products))
+        }
+    }
+
+    // MARK: Values
+
+    /// Parameter, compartment-size and species-initial values in force (after scenarios).
+    public func parameterValue(_ i: Int) -> Double { slots[parameterBase + i] }
+    public func setParameter(_ i: Int, _ value: Double) { slots[parameterBase + i] = value }
+    public func compartmentSize(_ i: Int) -> Double { slots[compartmentBase + i] }
+    public func setCompartmentSize(_ i: Int, _ value: Double) {
+        slots[compartmentBase + i] = value
+        updateVolumes()
+    }
+
+    /// Recomputes stoichiometry · V_reaction / V_species after a compartment size changed.
+    func updateVolumes() {
+        for r in 0..<reactionCount {
+            let vr = slots[compartmentBase + reactionCompartment[r]]
+            for k in changeStart[r]..<changeStart[r + 1] {
+                let vs = slots[compartmentBase + definition.species[changeSpecies[k]].compartment]
+                changeCoefficient[k] = changeStoichiometry[k] * vr / vs
+            }
+        }
+    }
+
+    /// Loads a state and time into the slots and evaluates the observables.
+    @inline(__always)
+    func load(t: Double, y: UnsafePointer<Double>) {
+        slots.update(from: y, count: speciesCount)
+        slots[timeSlot] = t
+        for i in observableOrder {
+            slots[observableBase + i] = tape.evaluate(observablePrograms[i], slots)
+        }
+    }
+
+    /// Observable values at (t, y), into `output` (in declaration order).
+    public func observables(t: Double, y: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>) {
+        load(t: t, y: y)
+        for i in 0..<definition.observables.count { output[i] = slots[observableBase + i] }
+    }
+
+    /// Evaluates an expression of the model at (t, y) (used for event assignments; not hot).
+    public func evaluate(_ expression: Expression, t: Double, y: UnsafePointer<Double>) -> Double {
+        load(t: t, y: y)
+        return ReactionNetwork.evaluateTree(expression, definition: definition) { self.slots[self.slot(of: $0)] }
+    }
+
+    func slot(of name: String) -> Int {
+        switch definition.symbol(named: name)! {
+        case .species(let i): return i
+        case .parameter(let i): return parameterBase + i
+        case .compartment(let i): return compartmentBase + i
+        case .observable(let i): return observableBase + i
+        case .time: return timeSlot
+        }
+    }
+
+    static func evaluateTree(_ e: Expression, definition: ModelDefinition, value: (String) -> Double) -> Double {
+        func v(_ e: Expression) -> Double {
+            switch e {
+            case .number(let x): return x
+            case .name(let n): return value(n)
+            case .negate(let a): return -v(a)
+            case .add(let a, let b): return v(a) + v(b)
+            case .subtract(let a, let b): return v(a) - v(b)
+            case .multiply(let a, let b): return v(a) * v(b)
+            case .divide(let a, let b): return v(a) / v(b)
+            case .power(let a, let b): return pow(v(a), v(b))
+            case .function(let f, let a): return Expression.apply(f, v(a))
+            case .select(let l, let r, let x, let y): return v(l) < v(r) ? v(x) : v(y)
+            }
+        }
+        return v(e)
+    }
+
+    // MARK: ODESystem
+
+    public var dimension: Int { speciesCount }
+    public var providesJacobian: Bool { true }
+    public func componentName(_ index: Int) -> String { definition.species[index].name }
+
+    public func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+        load(t: t, y: y)
+        dydt.update(repeating: 0, count: speciesCount)
+        var k = changeStart[0]
+        for r in 0..<reactionCount {
+            let end = changeStart[r &+ 1]
+            if k == end { continue }
+            let rate = tape.evaluate(ratePrograms[r], slots)
+            while k < end {
+                dydt[changeSpecies[k]] += changeCoefficient[k] * rate
+                k &+= 1
+            }
+        }
+    }
+
+    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+                         jacobian J: UnsafeMutablePointer<Double>) {
+        load(t: t, y: y)
+        let n = speciesCount
+        for d in 0..<derivativeCount {
+            let value = tape.evaluate(derivativePrograms[d], slots)
+            if value == 0 { continue }
+            let r = derivativeReaction[d], column = J + derivativeSpecies[d] &* n
+            var k = changeStart[r]
+            let end = changeStart[r &+ 1]
+            while k < end {
+                column[changeSpecies[k]] += changeCoefficient[k] * value
+                k &+= 1
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,47 @@
+import ODESolver
+import ReactionModel
+
+/// One simulated time course: species and observables at every output time.
+public struct TimeCourse: Sendable {
+    public var scenario: String?
+    /// Column names after `time`: species, then observables.
+    public var columns: [String]
+    public var times: [Double]
+    /// Row-major values, `times.count × columns.count`.
+    public var values: [Double]
+    public var statistics: SolverStatistics
+
+    public func value(row: Int, column: Int) -> Double { values[row * columns.count + column] }
+
+    public func column(named name: String) -> [Double]? {
+        guard let c = columns.firstIndex(of: name) else { return nil }
+        return times.indices.map { value(row: $0, column: c) }
+    }
+
+    /// Largest value of a column and the first output time it is reached.
+    public func peak(of name: String) -> (value: Double, time: Double)? {
+        guard let values = column(named: name), !values.isEmpty else { return nil }
+        var best = 0
+        for k in values.indices where values[k] > values[best] { best = k }
+        return (values[best], times[best])
+    }
+}
+
+/// Values a run uses in place of the model's: from `--set`, `--t-end`, … on the command line.
+public struct RunSettings: Sendable {
+    /// `name = value` for parameters, species (initial concentration) and compartments (size).
+    public var overrides: [(name: String, value: Double)] = []
+    public var tEnd: Double? = nil
+    public var outputInterval: Double? = nil
+    public var rtol: Double? = nil
+    public var atol: Double? = nil
+
+    public init() {}
+}
+
+/// Why a run could not be done: a bad override, or a solver failure in a named scenario.
+public struct SimulationError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+    public init(_ message: String) { self.message = message }
+}

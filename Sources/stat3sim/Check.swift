@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import ODESolver
+import ReactionModel
+
+/// `stat3sim check`: validate a model and describe what it contains.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a model file and list its species, reactions, parameters and conservation laws.",
+        discussion: """
+            Loads and compiles the model, checks its analytic Jacobian against finite differences at
+            the initial state, and prints compartments, species, parameters, observables, reactions,
+            events, scenarios and conservation laws, then warnings (unused parameters, species that
+            nothing changes). Exit status 0 when the model is valid.
+
+            Examples:
+              stat3sim check Models/classic.toml
+              stat3sim check my_model.toml && stat3sim run my_model.toml
+            """)
+
+    @Argument(help: "The model file (TOML).")
+    var model: String
+
+    func run() throws {
+        let started = Date()
+        let (d, _) = try loadModel(model)
+        let network = ReactionNetwork(d)
+        let compileTime = Date().timeIntervalSince(started)
+        var out: [String] = []
+        out.append("\(d.name) (\(d.file)): valid. \(d.species.count) species, \(d.reactions.count) reactions, \(d.parameters.count) parameters, \(d.observables.count) observables; loaded and compiled in \(String(format: "%.1f", compileTime * 1000)) ms.")
+        if let description = d.description { out.append(description) }
+        for r in d.references { out.append("  reference: \(r)") }
+        out.append("\nCompartments:")
+        for c in d.compartments { out.append("  \(c.name) = \(fmt(c.size))\(c.unit.map { " \($0)" } ?? "")") }
+        out.append("\nSpecies (initial \(d.concentrationUnit ?? "concentration")):")
+        for s in d.species {
+            out.append("  \(s.name) = \(fmt(s.initial)) in \(d.compartments[s.compartment].name)\(s.constant ? " (constant)" : "")\(s.description.map { " — \($0)" } ?? "")")
+        }
+        if !d.parameters.isEmpty {
+            out.append("\nParameters:")
+            for p in d.parameters { out.append("  \(p.name) = \(fmt(p.value))\(p.unit.map { " \($0)" } ?? "")") }
+        }
+        if !d.observables.isEmpty {
+            out.append("\nObservables:")
+            for o in d.observables { out.append("  \(o.name) = \(o.text)") }
+        }
+        out.append("\nReactions:")
+        for r in d.reactions {
+            let kinetics: String
+            switch r.kinetics {
+            case .massAction(let f, let rev): kinetics = "mass action, forward \(f)" + (rev.map { ", reverse \($0)" } ?? "")
+            case .rate(let law): kinetics = "rate \(law)"
+            }
+            out.append("  \(r.id): \(r.equation)   [\(kinetics)]")
+        }
+        if !d.events.isEmpty {
+            out.append("\nEvents:")
+            for e in d.events {
+                out.append("  at \(e.times.map(fmt).joined(separator: ", ")): " + e.assignments.map { "\($0.targetName) = \($0.expression)" }.joined(separator: ", "))
+            }
+        }
+        if !d.scenarios.isEmpty {
+            out.append("\nScenarios:")
+            for s in d.scenarios { out.append("  \(s.name)\(s.description.map { " — \($0)" } ?? "")") }
+        }
+        out.append("\nConservation laws (amounts: concentration × compartment size):")
+        if let laws = d.conservationLaws() {
+            if laws.isEmpty { out.append("  none") }
+            for law in laws { out.append("  \(law) = constant") }
+        } else {
+            out.append("  not computed: a stoichiometric coefficient is not a simple rational number")
+        }
+
+        var warnings: [String] = []
+        let used = Set(d.reactions.flatMap { r -> [String] in
+            switch r.kinetics {
+            case .massAction(let f, let rev): return f.names + (rev?.names ?? [])
+            case .rate(let law): return law.names
+            }
+        } + d.observables.flatMap(\.expression.names) + (d.events + d.scenarios.flatMap(\.events)).flatMap { $0.assignments.flatMap { $0.expression.names + [$0.targetName] } })
+        for p in d.parameters where !used.contains(p.name) { warnings.append("parameter '\(p.name)' is not used by any reaction, observable or event.") }
+        let changed = Set(d.reactions.flatMap { $0.reactants.map(\.species) + $0.products.map(\.species) })
+        for (i, s) in d.species.enumerated() where !changed.contains(i) && !s.constant {
+            warnings.append("species '\(s.name)' takes part in no reaction; it stays at its initial value.")
+        }
+        let y0 = d.species.map(\.initial)
+        let check = JacobianCheck(system: network, t: d.simulation.tStart, y: y0)
+        if !check.passed, let worst = check.mismatches.first {
+            warnings.append("the analytic Jacobian differs from finite differences at the initial state: ∂f(\(d.species[worst.row].name))/∂\(d.species[worst.column].name) = \(worst.analytic) vs \(worst.finiteDifference) (report this as a bug).")
+        }
+        out.append(warnings.isEmpty ? "\nNo warnings." : "\nWarnings:\n" + warnings.map { "  - \($0)" }.joined(separator: "\n"))
+        print(out.joined(separator: "\n"))
+    }
+}

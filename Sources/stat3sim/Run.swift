@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import ODESolver
+import ReactionModel
+import Simulation
+
+/// `stat3sim run`: one time course (or one per scenario) of a model file, as CSV.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate a model file and write its time course as CSV.",
+        discussion: """
+            Writes a wide CSV (time, species, observables; numbers that read back bit for bit) and a
+            .meta.json sidecar beside it, both written to a temporary name and renamed when complete.
+            A summary (peak and time of peak of every observable, solver statistics) goes to standard
+            error. A malformed model prints one paragraph naming the file, line and mistake, and
+            writes nothing.
+
+            Examples:
+              stat3sim run Models/classic.toml
+              stat3sim run Models/classic.toml --out results/classic.csv
+              stat3sim run Models/sobotta2017.toml --scenario ruxolitinib --out - | head
+              stat3sim run Models/sobotta2017.toml --scenario all --out all.csv
+              stat3sim run Models/classic.toml --set IL6=3.8 --set kf9=0 --t-end 600 --output-interval 5
+            """)
+
+    @Argument(help: "The model file (TOML).")
+    var model: String
+
+    @Option(help: "A scenario of the model, or 'all' for the default run and every scenario in one file.")
+    var scenario: String?
+
+    @Option(help: "Output CSV file; '-' writes CSV to standard output. Default: MODEL-NAME.csv here.")
+    var out: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, initial concentration or compartment size (repeatable).", valueName: "name=value"))
+    var assignments: [String] = []
+
+    @Option(name: .customLong("t-end"), help: "End time (model time units).")
+    var tEnd: Double?
+
+    @Option(name: .customLong("output-interval"), help: "Spacing of output rows.")
+    var outputInterval: Double?
+
+    @Option(help: "Relative tolerance of the solver.")
+    var rtol: Double?
+
+    @Option(help: "Absolute tolerance of the solver.")
+    var atol: Double?
+
+    @Flag(help: "Print all solver counters in the summary.")
+    var stats = false
+
+    func run() throws {
+        let started = Date()
+        let (definition, source) = try loadModel(model)
+        var settings = RunSettings()
+        settings.overrides = try assignments.map(parseAssignment)
+        settings.tEnd = tEnd
+        settings.outputInterval = outputInterval
+        settings.rtol = rtol
+        settings.atol = atol
+
+        let simulator = Simulator(definition)
+        let names: [String?]
+        if scenario == "all" {
+            names = [nil] + definition.scenarios.map(\.name)
+        } else {
+            names = [scenario]
+        }
+        var courses: [TimeCourse] = []
+        do {
+            for name in names { courses.append(try simulator.run(scenario: name, settings: settings)) }
+        } catch let error as SimulationError {
+            throw CLIError("\(model): \(error.message)")
+        }
+
+        let csv = OutputWriter.csv(courses, scenarioColumn: scenario == "all")
+        let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".csv"
+        if destination == "-" {
+            FileHandle.standardOutput.write(Data(csv.utf8))
+        } else {
+            do {
+                try OutputWriter.writeAtomically(csv, to: destination)
+                let meta = OutputWriter.metadata(definition: definition, source: source, courses: courses, settings: settings,
+                                                 programVersion: Stat3Sim.version, command: CommandLine.arguments)
+                try OutputWriter.writeAtomically(meta, to: metadataPath(for: destination))
+            } catch let error as SimulationError {
+                throw CLIError(error.message)
+            }
+        }
+        printSummary(definition, courses, destination: destination, seconds: Date().timeIntervalSince(started))
+    }
+
+    func metadataPath(for csv: String) -> String {
+        let url = URL(fileURLWithPath: csv)
+        return url.pathExtension == "csv" ? url.deletingPathExtension().path + ".meta.json" : csv + ".meta.json"
+    }
+
+    func printSummary(_ d: ModelDefinition, _ courses: [TimeCourse], destination: String, seconds: Double) {
+        var lines: [String] = []
+        let unit = d.timeUnit.map { " \($0)" } ?? ""
+        for course in courses {
+            lines.append("\(d.name)\(course.scenario.map { " — scenario \($0)" } ?? ""): \(course.times.count) rows, t = \(fmt(course.times.first!))…\(fmt(course.times.last!))\(unit)")
+            if !d.observables.isEmpty {
+                let width = max(10, d.observables.map(\.name.count).max()!)
+                lines.append("  " + "observable".padding(toLength: width, withPad: " ", startingAt: 0) + "        peak   at time       final")
+                for o in d.observables {
+                    guard let peak = course.peak(of: o.name), let column = course.column(named: o.name) else { continue }
+                    lines.append("  " + o.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                        + " " + pad(fmt(peak.value), 11) + " " + pad(fmt(peak.time), 9) + " " + pad(fmt(column.last!), 11))
+                }
+            }
+            let s = course.statistics
+            if stats {
+                lines.append("  solver: \(s)")
+            } else {
+                lines.append("  solver: \(s.steps) steps, \(s.rhsEvaluations) f, \(s.jacobianEvaluations) J, \(s.luFactorizations) LU")
+            }
+        }
+        lines.append(destination == "-" ? "CSV written to standard output (\(String(format: "%.3f", seconds)) s)"
+                                         : "wrote \(destination) and \(metadataPath(for: destination)) (\(String(format: "%.3f", seconds)) s)")
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+
+func fmt(_ x: Double) -> String {
+    if x == 0 { return "0" }
+    return abs(x) >= 1e-3 && abs(x) < 1e5 ? String(format: "%.4g", x) : String(format: "%.3e", x)
+}
+
+/// `name=value` from `--set`.
+func parseAssignment(_ text: String) throws -> (name: String, value: Double) {
+    let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard parts.count == 2, !parts[0].isEmpty else { throw CLIError("--set \(text): write name=value, e.g. --set IL6=0.5.") }
+    guard let value = Double(parts[1]) else { throw CLIError("--set \(text): '\(parts[1])' is not a number.") }
+    return (parts[0], value)
+}
+
+/// Loads a model or fails with its paragraph.
+func loadModel(_ path: String) throws -> (ModelDefinition, String) {
+    do {
+        let definition = try ModelLoader.load(path: path)
+        let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return (definition, source)
+    } catch let error as ModelError {
+        throw CLIError(error.description)
+    }
+}
+
+/// An error printed as its message alone (no "Error:" prefix noise), exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
