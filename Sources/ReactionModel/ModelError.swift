@@ -17,7 +17,7 @@ public struct ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// "; did you mean 'X'?" for the closest candidate within a small edit distance, or "".
+/// " (did you mean 'X'?)" for the closest candidate within a small edit distance, or "".
 public func didYouMean(_ name: String, among candidates: [String]) -> String {
     var best: (String, Int)? = nil
     for candidate in candidates {
@@ -26,7 +26,7 @@ public func didYouMean(_ name: String, among candidates: [String]) -> String {
     }
     guard let (candidate, distance) = best else { return "" }
     let limit = max(2, name.count / 3)
-    return distance <= limit ? "; did you mean '\(candidate)'?" : ""
+    return distance <= limit ? " (did you mean '\(candidate)'?)" : ""
 }
 
 /// Levenshtein distance with transpositions counted as one edit.

@@ -50,7 +50,7 @@ private struct Loader {
     /// Unknown keys are errors; `key` locates an inline table (its own keys are on that line).
     func checkKeys(_ table: TOMLTable, allowed: [String], place: String, table tableName: String, index: Int? = nil, key entryKey: String? = nil) throws {
         for key in table.keys where !allowed.contains(key) {
-            throw error("\(place) has an unknown key '\(key)'\(didYouMean(key, among: allowed)) (allowed: \(allowed.joined(separator: ", "))).",
+            throw error("\(place) has an unknown key '\(key)'\(didYouMean(key, among: allowed)); the keys allowed here are \(allowed.joined(separator: ", ")).",
                         table: tableName, index: index, key: entryKey ?? key)
         }
     }
@@ -105,7 +105,9 @@ private struct Loader {
         }
         for key in root.keys where !Loader.topLevelTables.contains(key) {
             let isTable = root[key]?.type == .table || root[key]?.type == .array
-            throw error("unknown \(isTable ? "table [\(key)]" : "top-level key '\(key)'")\(didYouMean(key, among: Loader.topLevelTables)) (the tables are \(Loader.topLevelTables.map { "[\($0)]" }.joined(separator: ", "))).",
+            let suggestion = didYouMean(key, among: Loader.topLevelTables)
+                .replacingOccurrences(of: "'", with: "").replacingOccurrences(of: "mean ", with: "mean [").replacingOccurrences(of: "?)", with: "]?)")
+            throw error("unknown \(isTable ? "table [\(key)]" : "top-level key '\(key)'")\(suggestion); a model file has the tables \(Loader.topLevelTables.map { "[\($0)]" }.joined(separator: ", ")).",
                         table: isTable ? key : "", key: isTable ? nil : key)
         }
 

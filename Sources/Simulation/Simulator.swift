@@ -42,7 +42,7 @@ public final class Simulator {
                 let names = d.scenarios.map(\.name)
                 throw SimulationError(names.isEmpty
                     ? "the model defines no scenarios, so there is no scenario '\(name)'."
-                    : "the model has no scenario '\(name)'\(didYouMean(name, among: names)) (scenarios: \(names.joined(separator: ", "))).")
+                    : "the model has no scenario '\(name)'\(didYouMean(name, among: names)); its scenarios are \(names.joined(separator: ", ")).")
             }
             scenario = s
         }

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import ReactionModel
+@testable import Simulation
+
+@Suite("Time courses against closed-form solutions")
+struct SimulatorTests {
+    /// A → B with rate k; at t = 5 an event adds 1 to A and doubles k.
+    static let decay = """
+        [model]
+        name = "decay"
+        time_unit = "min"
+        [compartments]
+        c = 2.0
+        n = 0.5
+        [species]
+        A = { initial = 1, compartment = "c" }
+        B = { initial = 0, compartment = "n" }
+        [parameters]
+        k = 0.3
+        [observables]
+        total_amount = "2 * A + 0.5 * B"
+        [[reactions]]
+        equation = "A -> B"
+        forward = "k"
+        [[events]]
+        at = 5
+        set = { A = "A + 1", k = "2 * k" }
+        [simulation]
+        t_end = 10
+        output_interval = 0.5
+        rtol = 1e-10
+        atol = 1e-14
+        [[scenarios]]
+        name = "slow"
+        parameters = { k = 0.1 }
+        initial = { A = 2 }
+        """
+
+    /// A(t) = A0 e^{−kt} until 5, then (A(5⁻) + 1) e^{−2k(t−5)}; B from amount conservation
+    /// (V_c A + V_n B constant apart from the event's +1·V_c).
+    static func exact(_ t: Double, a0: Double = 1, k: Double = 0.3) -> (a: Double, b: Double) {
+        let vc = 2.0, vn = 0.5
+        if t < 5 { return (a0 * exp(-k * t), vc * a0 * (1 - exp(-k * t)) / vn) }
+        let a5 = a0 * exp(-5 * k) + 1
+        let a = a5 * exp(-2 * k * (t - 5))
+        let total = vc * (a0 + 1)
+        return (a, (total - vc * a) / vn)
+    }
+
+    @Test func eventsAndCompartmentsMatchTheClosedForm() throws {
+        let model = try ModelLoader.load(source: Self.decay, file: "decay.toml")
+        let course = try Simulator(model).run()
+        #expect(course.columns == ["A", "B", "total_amount"])
+        #expect(course.times.count == 21)
+        for (row, t) in course.times.enumerated() {
+            let (a, b) = Self.exact(t)
+            #expect(abs(course.value(row: row, column: 0) - a) <= 1e-8, "A at \(t)")
+            #expect(abs(course.value(row: row, column: 1) - b) <= 1e-8, "B at \(t)")
+            let amount = course.value(row: row, column: 2)
+            #expect(abs(amount - (t < 5 ? 2 : 4)) <= 1e-8, "amount at \(t)")
+        }
+        // The output at the event time shows the state after the event.
+        let at5 = course.times.firstIndex(of: 5)!
+        #expect(abs(course.value(row: at5, column: 0) - (exp(-1.5) + 1)) <= 1e-8)
+    }
+
+    @Test func scenariosAndOverridesChangeValues() throws {
+        let model = try ModelLoader.load(source: Self.decay, file: "decay.toml")
+        let simulator = Simulator(model)
+        let slow = try simulator.run(scenario: "slow")
+        let (a, _) = Self.exact(4, a0: 2, k: 0.1)
+        #expect(abs(slow.value(row: slow.times.firstIndex(of: 4)!, column: 0) - a) <= 1e-8)
+
+        var settings = RunSettings()
+        settings.overrides = [("k", 0.2), ("A", 3)]
+        settings.tEnd = 4
+        settings.outputInterval = 1
+        let overridden = try simulator.run(settings: settings)
+        #expect(overridden.times == [0, 1, 2, 3, 4])
+        #expect(abs(overridden.value(row: 4, column: 0) - 3 * exp(-0.8)) <= 1e-8)
+        // The default run is unaffected by the previous runs' values.
+        let again = try simulator.run()
+        #expect(abs(again.value(row: 2, column: 0) - exp(-0.3)) <= 1e-8)
+    }
+
+    @Test func unknownScenarioAndOverrideNamesAreExplained() throws {
+        let model = try ModelLoader.load(source: Self.decay, file: "decay.toml")
+        let simulator = Simulator(model)
+        #expect(throws: SimulationError.self) { try simulator.run(scenario: "slwo") }
+        do { _ = try simulator.run(scenario: "slwo") } catch let e as SimulationError {
+            #expect(e.message == "the model has no scenario 'slwo' (did you mean 'slow'?); its scenarios are slow.")
+        }
+        var settings = RunSettings()
+        settings.overrides = [("kk", 1)]
+        do { _ = try simulator.run(settings: settings) } catch let e as SimulationError {
+            #expect(e.message == "--set kk=…: the model has no parameter, species or compartment 'kk' (did you mean 'k'?).")
+        }
+        settings.overrides = [("total_amount", 1)]
+        do { _ = try simulator.run(settings: settings) } catch let e as SimulationError {
+            #expect(e.message == "--set total_amount=…: 'total_amount' is an observable; only parameters, species (initial concentrations) and compartment sizes can be set.")
+        }
+    }
+
+    @Test func csvNumbersReadBackBitForBit() throws {
+        let model = try ModelLoader.load(source: Self.decay, file: "decay.toml")
+        let course = try Simulator(model).run()
+        let csv = OutputWriter.csv([course], scenarioColumn: false)
+        let lines = csv.split(separator: "\n")
+        #expect(lines[0] == "time,A,B,total_amount")
+        for (row, line) in lines.dropFirst().enumerated() {
+            let fields = line.split(separator: ",").map { Double(String($0))! }
+            #expect(fields[0] == course.times[row])
+            for c in 0..<3 { #expect(fields[c + 1] == course.value(row: row, column: c)) }
+        }
+        let both = OutputWriter.csv([course, try Simulator(model).run(scenario: "slow")], scenarioColumn: true)
+        #expect(both.hasPrefix("scenario,time,A,B,total_amount\ndefault,0.0,"))
+        #expect(both.contains("\nslow,0.0,2.0,"))
+    }
+
+    @Test func sha256OfKnownStrings() {
+        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+}
