@@ -10,6 +10,39 @@ public struct ConservationLaw: Sendable, Equatable, CustomStringConvertible {
         a.terms.map(\.species) == b.terms.map(\.species) && a.terms.map(\.coefficient) == b.terms.map(\.coefficient)
     }
 
+    /// Moieties read best with non-negative coefficients (total receptor, total STAT3): replaces
+    /// basis vectors by integer combinations with other basis vectors while that lowers the
+    /// number of negative entries (then the size). Each replacement v ← v + c·w keeps a basis.
+    static func preferNonNegative(_ input: [[Int]]) -> [[Int]] {
+        var basis = input
+        func score(_ v: [Int]) -> (Int, Int) { (v.filter { $0 < 0 }.count, v.reduce(0) { $0 + abs($1) }) }
+        func normalised(_ v: [Int]) -> [Int] {
+            var g = 0
+            for x in v where x != 0 { g = Fraction.gcd(g, abs(x)) }
+            var w = g > 1 ? v.map { $0 / g } : v
+            if w.filter({ $0 < 0 }).count > w.filter({ $0 > 0 }).count { w = w.map { -$0 } }
+            return w
+        }
+        var improved = true
+        var passes = 0
+        while improved && passes < 20 {
+            improved = false
+            passes += 1
+            for i in basis.indices where basis[i].contains(where: { $0 < 0 }) {
+                var best = basis[i], bestScore = score(best)
+                for j in basis.indices where j != i {
+                    for c in [-3, -2, -1, 1, 2, 3] {
+                        let candidate = normalised(zip(basis[i], basis[j]).map { $0 + c * $1 })
+                        if candidate.allSatisfy({ $0 == 0 }) { continue }
+                        if score(candidate) < bestScore { best = candidate; bestScore = score(candidate) }
+                    }
+                }
+                if best != basis[i] { basis[i] = best; improved = true }
+            }
+        }
+        return basis
+    }
+
     public var description: String {
         var text = ""
         for (k, (_, c)) in terms.enumerated() {
@@ -78,7 +111,7 @@ extension ModelDefinition {
             pivotColumns.append(c)
             r += 1
         }
-        var laws: [ConservationLaw] = []
+        var basis: [[Int]] = []
         for free in 0..<m where !pivotColumns.contains(free) {
             var vector = [Fraction](repeating: Fraction(0), count: m)
             vector[free] = Fraction(1)
@@ -91,9 +124,12 @@ extension ModelDefinition {
             for x in integers where x != 0 { g = Fraction.gcd(g, abs(x)) }
             if g > 1 { integers = integers.map { $0 / g } }
             if let first = integers.first(where: { $0 != 0 }), first < 0 { integers = integers.map { -$0 } }
-            let terms = integers.enumerated().filter { $0.element != 0 }.map { (variable[$0.offset], $0.element) }
-            laws.append(ConservationLaw(terms: terms, names: terms.map { species[$0.0].name }))
+            basis.append(integers)
         }
-        return laws
+        basis = ConservationLaw.preferNonNegative(basis)
+        return basis.map { integers in
+            let terms = integers.enumerated().filter { $0.element != 0 }.map { (variable[$0.offset], $0.element) }
+            return ConservationLaw(terms: terms, names: terms.map { species[$0.0].name })
+        }
     }
 }

@@ -27,7 +27,7 @@ struct Check: ParsableCommand {
         let network = ReactionNetwork(d)
         let compileTime = Date().timeIntervalSince(started)
         var out: [String] = []
-        out.append("\(d.name) (\(d.file)): valid. \(d.species.count) species, \(d.reactions.count) reactions, \(d.parameters.count) parameters, \(d.observables.count) observables; loaded and compiled in \(String(format: "%.1f", compileTime * 1000)) ms.")
+        out.append("\(d.name) (\(d.file)): valid. \(d.species.count) species, \(count(d.reactions.count, "reaction")), \(count(d.parameters.count, "parameter")), \(count(d.observables.count, "observable")); loaded and compiled in \(String(format: "%.1f", compileTime * 1000)) ms.")
         if let description = d.description { out.append(description) }
         for r in d.references { out.append("  reference: \(r)") }
         out.append("\nCompartments:")
@@ -92,3 +92,5 @@ struct Check: ParsableCommand {
         print(out.joined(separator: "\n"))
     }
 }
+
+func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
