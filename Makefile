@@ -2,9 +2,10 @@
 # machine with Swift: they install the system libraries that are missing first.
 
 SWIFT ?= swift
+PYTHON ?= python3
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps pydeps build release test demo results bench clean
 
 all: release
 
@@ -18,20 +19,31 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+## Python packages of the scripts (libRoadRunner for the cross-check, matplotlib for figures).
+pydeps:
+	@$(PYTHON) -c "import roadrunner, matplotlib, scipy" 2>/dev/null || $(PYTHON) -m pip install -q -r Scripts/requirements.txt
+
 build: deps
 	$(SWIFT) build
 
 release: deps
 	$(SWIFT) build -c release
 
-## Build everything and run every unit and end-to-end test.
-test: deps
+## Build everything, run every unit and end-to-end test, then the cross-check of the published
+## models against libRoadRunner.
+test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$(SWIFT) build -c release
+	Scripts/crosscheck
 
-## The main job: until `stat3sim run` exists, a built-in stiff solve with its statistics.
+## The main job: the classic IL-6 model's default run, written to results/classic.csv.
 demo: release
-	./.build/release/stat3sim demo
+	./.build/release/stat3sim run Models/classic.toml --out results/classic.csv
+
+## Every CSV and figure in results/ (see results/README.md).
+results: release pydeps
+	Scripts/make-results
 
 ## Side-by-side timings against libRoadRunner and SciPy (needs Python packages, see Scripts/).
 bench: release

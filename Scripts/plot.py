@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Plot a stat3sim CSV: chosen columns against time, scenarios overlaid, log axes on request.
+
+Examples:
+  Scripts/plot.py results/classic.csv --columns pSTAT3_fraction,SOCS3 --out results/classic.png
+  Scripts/plot.py all.csv --columns pSTAT3_fraction --scenarios default,ruxolitinib --out rux.svg
+  Scripts/plot.py results/sobotta2017.csv --logy --out sobotta.png
+
+Without --columns it plots every observable (the columns after the species, read from the
+.meta.json sidecar when present) or, failing that, every column. One panel per column; with a
+`scenario` column every scenario is a line in each panel. Writes PNG or SVG by the extension.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+
+
+def read(path):
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    has_scenario = header[0] == "scenario"
+    data = {}
+    for row in body:
+        scenario = row[0] if has_scenario else None
+        values = row[1:] if has_scenario else row
+        names = header[1:] if has_scenario else header
+        series = data.setdefault(scenario, {name: [] for name in names})
+        for name, value in zip(names, values):
+            series[name].append(float(value))
+    names = header[1:] if has_scenario else header
+    return names, data
+
+
+def default_columns(path, names):
+    meta = os.path.splitext(path)[0] + ".meta.json"
+    if os.path.exists(meta):
+        try:
+            import tomllib
+            info = json.load(open(meta))
+            model = info["model"]["file"]
+            with open(model, "rb") as f:
+                observables = list(tomllib.load(f).get("observables", {}).keys())
+            chosen = [o for o in observables if o in names]
+            if chosen:
+                return chosen
+        except Exception:
+            pass
+    return [n for n in names if n != "time"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("csv", help="a CSV written by stat3sim run")
+    parser.add_argument("--columns", help="comma-separated columns to plot")
+    parser.add_argument("--scenarios", help="comma-separated scenarios to overlay (default: all)")
+    parser.add_argument("--logx", action="store_true", help="logarithmic time axis")
+    parser.add_argument("--logy", action="store_true", help="logarithmic value axes")
+    parser.add_argument("--time-unit", default=None, help="label of the time axis (default: from the .meta.json)")
+    parser.add_argument("--title", default=None)
+    parser.add_argument("--out", required=True, help="output file, .png or .svg")
+    args = parser.parse_args()
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names, data = read(args.csv)
+    columns = args.columns.split(",") if args.columns else default_columns(args.csv, names)
+    for c in columns:
+        if c not in names:
+            sys.exit(f"plot.py: {args.csv} has no column '{c}'; columns: {', '.join(names)}")
+    scenarios = list(data.keys())
+    if args.scenarios:
+        wanted = args.scenarios.split(",")
+        missing = [s for s in wanted if s not in data]
+        if missing:
+            sys.exit(f"plot.py: {args.csv} has no scenario {', '.join(missing)}; scenarios: {', '.join(str(s) for s in data)}")
+        scenarios = wanted
+    time_unit = args.time_unit
+    meta = os.path.splitext(args.csv)[0] + ".meta.json"
+    if time_unit is None and os.path.exists(meta):
+        time_unit = json.load(open(meta)).get("units", {}).get("time") or None
+
+    panels = len(columns)
+    cols = min(3, panels)
+    rows = math.ceil(panels / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for k, column in enumerate(columns):
+        ax = axes[k // cols][k % cols]
+        for scenario in scenarios:
+            series = data[scenario]
+            ax.plot(series["time"], series[column], label=scenario if scenario is not None else None, lw=1.6)
+        ax.set_title(column, fontsize=10)
+        ax.set_xlabel(f"time ({time_unit})" if time_unit else "time")
+        if args.logx:
+            ax.set_xscale("log")
+        if args.logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        if len(scenarios) > 1 or scenarios[0] is not None:
+            ax.legend(fontsize=8)
+    for k in range(panels, rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    if args.title:
+        fig.suptitle(args.title)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    fig.savefig(args.out, dpi=130)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
