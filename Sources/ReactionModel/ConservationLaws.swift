@@ -10,12 +10,15 @@ public struct ConservationLaw: Sendable, Equatable, CustomStringConvertible {
         a.terms.map(\.species) == b.terms.map(\.species) && a.terms.map(\.coefficient) == b.terms.map(\.coefficient)
     }
 
-    /// Moieties read best with non-negative coefficients (total receptor, total STAT3): replaces
-    /// basis vectors by integer combinations with other basis vectors while that lowers the
-    /// number of negative entries (then the size). Each replacement v ← v + c·w keeps a basis.
+    /// Moieties read best with non-negative coefficients and few species (total receptor, total
+    /// STAT3): replaces basis vectors by integer combinations with other basis vectors while that
+    /// lowers the number of negative entries, then of species, then the coefficients' size.
+    /// Each replacement v ← v + c·w keeps a basis.
     static func preferNonNegative(_ input: [[Int]]) -> [[Int]] {
         var basis = input
-        func score(_ v: [Int]) -> (Int, Int) { (v.filter { $0 < 0 }.count, v.reduce(0) { $0 + abs($1) }) }
+        func score(_ v: [Int]) -> (Int, Int, Int) {
+            (v.filter { $0 < 0 }.count, v.filter { $0 != 0 }.count, v.reduce(0) { $0 + abs($1) })
+        }
         func normalised(_ v: [Int]) -> [Int] {
             var g = 0
             for x in v where x != 0 { g = Fraction.gcd(g, abs(x)) }
@@ -28,7 +31,7 @@ public struct ConservationLaw: Sendable, Equatable, CustomStringConvertible {
         while improved && passes < 20 {
             improved = false
             passes += 1
-            for i in basis.indices where basis[i].contains(where: { $0 < 0 }) {
+            for i in basis.indices {
                 var best = basis[i], bestScore = score(best)
                 for j in basis.indices where j != i {
                     for c in [-3, -2, -1, 1, 2, 3] {
