@@ -51,7 +51,11 @@ struct Check: ParsableCommand {
             case .massAction(let f, let rev): kinetics = "mass action, forward \(f)" + (rev.map { ", reverse \($0)" } ?? "")
             case .rate(let law): kinetics = "rate \(law)"
             }
-            out.append("  \(r.id): \(r.equation)   [\(kinetics)]")
+            var compartment = ""
+            if d.compartments.count > 1, let first = r.reactants.first?.species ?? r.products.first?.species {
+                compartment = " in \(d.compartments[d.species[first].compartment].name)"
+            }
+            out.append("  \(r.id): \(r.equation)   [\(kinetics)\(compartment)]")
         }
         if !d.events.isEmpty {
             out.append("\nEvents:")
