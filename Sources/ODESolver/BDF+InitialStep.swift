@@ -31,7 +31,7 @@ extension BDFSolver {
                 guess *= 0.2
             }
             guard secondDerivativeNorm.isFinite else {
-                throw nonFiniteFailure(source: "right-hand side", at: tn + guess, index: 0, values: scratch)
+                throw nonFiniteFailure(source: "right-hand side", at: tn + guess, values: scratch)
             }
             proposal = secondDerivativeNorm * upperBound * upperBound > 2
                 ? (2 / secondDerivativeNorm).squareRoot()

@@ -99,7 +99,7 @@ extension BDFSolver {
             system.rhs(t: tn, y: nordsieck, dydt: scratch)
             statistics.rhsEvaluations += 1
             if let bad = firstNonFinite(scratch) {
-                throw nonFiniteFailure(source: "right-hand side", at: tn, index: bad, values: scratch)
+                throw nonFiniteFailure(source: "right-hand side", at: tn, values: scratch)
             }
             for i in 0..<n { nordsieck[n + i] = h * scratch[i] }
         }
@@ -118,7 +118,7 @@ extension BDFSolver {
     func newtonFailure(_ outcome: NewtonOutcome, count: Int) -> ODESolverError {
         switch outcome {
         case .nonFiniteRHS:
-            return nonFiniteFailure(source: "right-hand side", at: tn + h, index: 0, values: fCurrent)
+            return nonFiniteFailure(source: "right-hand side", at: tn + h, values: fCurrent)
         case .nonFiniteJacobian:
             return ODESolverError(kind: .nonFiniteValues(source: "Jacobian"), t: tn, stepSize: h)
         default:

@@ -350,7 +350,7 @@ public final class BDFSolver<System: ODESystem> {
         system.rhs(t: tn, y: nordsieck, dydt: f0)
         statistics.rhsEvaluations += 1
         if let bad = firstNonFinite(f0) {
-            throw nonFiniteFailure(source: "right-hand side", at: tn, index: bad, values: f0)
+            throw nonFiniteFailure(source: "right-hand side", at: tn, values: f0)
         }
         var h0 = try options.initialStep ?? initialStepSize(tout: tout)
         if h0 > options.maxStep { h0 = options.maxStep }
@@ -428,7 +428,7 @@ public final class BDFSolver<System: ODESystem> {
         return failure(.stepSizeTooSmall, culpritsFrom: errors)
     }
 
-    func nonFiniteFailure(source: String, at t: Double, index: Int, values: UnsafePointer<Double>) -> ODESolverError {
+    func nonFiniteFailure(source: String, at t: Double, values: UnsafePointer<Double>) -> ODESolverError {
         var names: [ODESolverError.Culprit] = []
         for i in 0..<dimension where !values[i].isFinite && names.count < 3 {
             names.append(culprit(i, value: values[i], weighted: .nan))

@@ -109,6 +109,23 @@ extension Expression {
         }
     }
 
+    /// The value by walking the tree, with `value(name)` for names. For event assignments and
+    /// tests: hot paths use compiled programs.
+    public func evaluate(_ value: (String) -> Double) -> Double {
+        switch self {
+        case .number(let x): return x
+        case .name(let n): return value(n)
+        case .negate(let a): return -a.evaluate(value)
+        case .add(let a, let b): return a.evaluate(value) + b.evaluate(value)
+        case .subtract(let a, let b): return a.evaluate(value) - b.evaluate(value)
+        case .multiply(let a, let b): return a.evaluate(value) * b.evaluate(value)
+        case .divide(let a, let b): return a.evaluate(value) / b.evaluate(value)
+        case .power(let a, let b): return pow(a.evaluate(value), b.evaluate(value))
+        case .function(let f, let a): return Expression.apply(f, a.evaluate(value))
+        case .select(let l, let r, let x, let y): return l.evaluate(value) < r.evaluate(value) ? x.evaluate(value) : y.evaluate(value)
+        }
+    }
+
     static func apply(_ f: Function, _ x: Double) -> Double {
         switch f {
         case .exp: return exp(x)

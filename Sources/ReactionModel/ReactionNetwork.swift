@@ -231,7 +231,7 @@ public final class ReactionNetwork: ODESystem {
     /// Evaluates an expression of the model at (t, y) (used for event assignments; not hot).
     public func evaluate(_ expression: Expression, t: Double, y: UnsafePointer<Double>) -> Double {
         load(t: t, y: y)
-        return ReactionNetwork.evaluateTree(expression, definition: definition) { self.slots[self.slot(of: $0)] }
+        return expression.evaluate { self.slots[self.slot(of: $0)] }
     }
 
     func slot(of name: String) -> Int {
@@ -242,24 +242,6 @@ public final class ReactionNetwork: ODESystem {
         case .observable(let i): return observableBase + i
         case .time: return timeSlot
         }
-    }
-
-    static func evaluateTree(_ e: Expression, definition: ModelDefinition, value: (String) -> Double) -> Double {
-        func v(_ e: Expression) -> Double {
-            switch e {
-            case .number(let x): return x
-            case .name(let n): return value(n)
-            case .negate(let a): return -v(a)
-            case .add(let a, let b): return v(a) + v(b)
-            case .subtract(let a, let b): return v(a) - v(b)
-            case .multiply(let a, let b): return v(a) * v(b)
-            case .divide(let a, let b): return v(a) / v(b)
-            case .power(let a, let b): return pow(v(a), v(b))
-            case .function(let f, let a): return Expression.apply(f, v(a))
-            case .select(let l, let r, let x, let y): return v(l) < v(r) ? v(x) : v(y)
-            }
-        }
-        return v(e)
     }
 
     // MARK: ODESystem

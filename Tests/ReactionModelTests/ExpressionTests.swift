@@ -9,7 +9,7 @@ import Glibc
 struct ExpressionTests {
     func value(_ text: String, _ variables: [String: Double]) throws -> Double {
         let e = try ExpressionParser.parse(text)
-        return ReactionNetwork.evaluateTree(e, definition: emptyDefinition) { variables[$0]! }
+        return e.evaluate { variables[$0]! }
     }
 
     @Test func precedenceAndAssociativity() throws {
@@ -40,13 +40,13 @@ struct ExpressionTests {
         let point: [String: Double] = ["A": 0.7, "B": 1.3, "k": 2, "kf": 0.5, "kr": 0.2, "Vm": 3, "Km": 0.4, "K": 1.1]
         for variable in ["A", "B"] {
             let d = e.derivative(with: variable)
-            let symbolic = ReactionNetwork.evaluateTree(d, definition: emptyDefinition) { point[$0]! }
+            let symbolic = d.evaluate { point[$0]! }
             let h = 1e-6
             var plus = point, minus = point
             plus[variable]! += h
             minus[variable]! -= h
-            let numeric = (ReactionNetwork.evaluateTree(e, definition: emptyDefinition) { plus[$0]! }
-                - ReactionNetwork.evaluateTree(e, definition: emptyDefinition) { minus[$0]! }) / (2 * h)
+            let numeric = (e.evaluate { plus[$0]! }
+                - e.evaluate { minus[$0]! }) / (2 * h)
             #expect(abs(symbolic - numeric) <= 1e-7 * max(1, abs(numeric)), "\(text) d/d\(variable): \(symbolic) vs \(numeric)")
         }
     }
@@ -73,4 +73,3 @@ struct ExpressionTests {
     }
 }
 
-let emptyDefinition = try! ModelLoader.load(source: "[species]\nX = 0\n", file: "empty.toml")
