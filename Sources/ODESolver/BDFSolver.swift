@@ -274,17 +274,10 @@ public final class BDFSolver<System: ODESystem> {
 
         var stepsThisCall = 0
         while true {
-            if stepsSinceReset > 0 { try computeErrorWeights(from: nordsieck) }
             if stepsThisCall >= options.maxSteps {
                 throw failure(.tooManySteps(stepsThisCall), culpritsFrom: nil)
             }
-            let tolerancesScale = CVODEConstants.uround * weightedNorm(nordsieck)
-            if tolerancesScale > 1 {
-                throw failure(.toleranceTooSmall(suggestedScale: 2 * tolerancesScale), culpritsFrom: nil)
-            }
-            if tn + h == tn { throw stepSizeFailure(culpritsFrom: nil) }
-
-            try takeStep()
+            try checkedStep()
             stepsThisCall += 1
 
             let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(h))
@@ -298,6 +291,48 @@ public final class BDFSolver<System: ODESystem> {
             }
             clampNextStepToStopTime()
         }
+    }
+
+    /// Takes exactly one internal step (CVODE's one-step mode), never past `stopTime`, and
+    /// returns the time reached. Between the previous time and the returned one, `interpolate`
+    /// gives the solution anywhere: metrics integrate over the solver's own steps this way.
+    /// Returns the current time without stepping once it is at the stop time.
+    @discardableResult
+    public func step(stopTime ts: Double) throws -> Double {
+        guard ts.isFinite, ts >= tn else { throw inputError("The stop time \(ts) lies before the current time \(tn).") }
+        stopTime = ts
+        if !started {
+            guard ts > tn else { return tn }
+            try initialSetup(tout: ts)
+            started = true
+        } else {
+            let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
+            if abs(tn - ts) <= fuzz { return tn }
+            clampNextStepToStopTime()
+        }
+        if stepsSinceReset >= options.maxSteps {
+            throw failure(.tooManySteps(stepsSinceReset), culpritsFrom: nil)
+        }
+        try checkedStep()
+        return tn
+    }
+
+    /// One step after CVODE's checks: fresh error weights, attainable tolerances, and a step
+    /// that still changes t.
+    @inline(__always)
+    func checkedStep() throws {
+        if stepsSinceReset > 0 { try computeErrorWeights(from: nordsieck) }
+        let tolerancesScale = CVODEConstants.uround * weightedNorm(nordsieck)
+        if tolerancesScale > 1 {
+            throw failure(.toleranceTooSmall(suggestedScale: 2 * tolerancesScale), culpritsFrom: nil)
+        }
+        if tn + h == tn { throw stepSizeFailure(culpritsFrom: nil) }
+        try takeStep()
+    }
+
+    /// Whether the solver has reached `ts` (to round-off), as `step(stopTime:)` leaves it.
+    public func hasReached(_ ts: Double) -> Bool {
+        abs(tn - ts) <= CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
     }
 
     /// Never let the next step pass the stop time (CVODE shortens it by 4 ulps so that t_n + h
