@@ -115,6 +115,21 @@ public struct ModelDefinition: Sendable {
         }
     }
 
+    /// The `[sweep]` table: defaults of `stat3sim sweep`, in the command line's own syntax
+    /// (checked by the sweep, which knows its meaning).
+    public struct Sweep: Sendable, Equatable {
+        public var vary: [String] = []
+        public var samples: Int? = nil
+        public var method: String? = nil
+        public var seed: Int? = nil
+        public var points: String? = nil
+        public var scenario: String? = nil
+        public var metrics: [String] = []
+        public var tEnd: Double? = nil
+        public var out: String? = nil
+        public init() {}
+    }
+
     public var file: String
     public var name: String
     public var timeUnit: String?
@@ -129,6 +144,7 @@ public struct ModelDefinition: Sendable {
     public var events: [Event]
     public var simulation: Simulation
     public var scenarios: [Scenario]
+    public var sweep = Sweep()
 
     /// What a name stands for in expressions.
     public enum Symbol: Sendable, Equatable {

@@ -39,7 +39,7 @@ private struct Loader {
     }
 
     static let topLevelTables = ["model", "compartments", "species", "parameters", "observables",
-                                 "reactions", "events", "simulation", "scenarios"]
+                                 "reactions", "events", "simulation", "scenarios", "sweep"]
 
     // MARK: Errors and typed access
 
@@ -127,6 +127,7 @@ private struct Loader {
         try readSimulation(root, into: &definition)
         definition.events = try readEvents(root["events"], definition: definition, table: "events", place: { "event #\($0 + 1)" })
         try readScenarios(root, into: &definition)
+        try readSweep(root, into: &definition)
         return definition
     }
 
@@ -534,6 +535,32 @@ private struct Loader {
             if key == "rtol" { s.rtol = x } else { s.atol = x }
         }
         d.simulation = s
+    }
+
+    func readSweep(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "sweep") else { return }
+        try checkKeys(t, allowed: ["vary", "samples", "method", "seed", "points", "scenario", "metrics", "t_end", "out"], place: "[sweep]", table: "sweep")
+        func strings(_ key: String) throws -> [String] {
+            guard let v = t[key] else { return [] }
+            guard let array = v.array else { throw error("[sweep] \(key) must be an array of strings, e.g. \(key) = [\"...\"].", table: "sweep", key: key) }
+            return try array.map { try string($0, "each of [sweep] \(key)", table: "sweep", key: key) }
+        }
+        func integer(_ key: String) throws -> Int? {
+            guard let v = t[key] else { return nil }
+            guard let i = v.int else { throw error("[sweep] \(key) must be a whole number, not \(describe(v)).", table: "sweep", key: key) }
+            return i
+        }
+        var s = ModelDefinition.Sweep()
+        s.vary = try strings("vary")
+        s.metrics = try strings("metrics")
+        s.samples = try integer("samples")
+        s.seed = try integer("seed")
+        if let v = t["method"] { s.method = try string(v, "[sweep] method", table: "sweep", key: "method") }
+        if let v = t["points"] { s.points = try string(v, "[sweep] points", table: "sweep", key: "points") }
+        if let v = t["scenario"] { s.scenario = try string(v, "[sweep] scenario", table: "sweep", key: "scenario") }
+        if let v = t["out"] { s.out = try string(v, "[sweep] out", table: "sweep", key: "out") }
+        if let v = t["t_end"] { s.tEnd = try finiteNumber(v, "[sweep] t_end", table: "sweep", key: "t_end") }
+        d.sweep = s
     }
 
     func readScenarios(_ root: TOMLTable, into d: inout ModelDefinition) throws {

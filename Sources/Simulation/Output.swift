@@ -34,8 +34,34 @@ public enum OutputWriter {
         return text
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    /// Splits one CSV line into fields, honouring double-quoted fields with "" escapes.
+    public static func splitCSV(_ line: String) -> [String] {
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var iterator = line.makeIterator()
+        while let c = iterator.next() {
+            if quoted {
+                if c == "\"" {
+                    if let d = iterator.next() {
+                        if d == "\"" { field.append("\"") } else { quoted = false; if d == "," { fields.append(field); field = "" } else { field.append(d) } }
+                    } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                fields.append(field)
+                field = ""
+            } else {
+                field.append(c)
+            }
+        }
+        fields.append(field)
+        return fields
+    }
+
+    public static func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"").replacingOccurrences(of: "\n", with: " ") + "\"" : s
     }
 
     /// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.

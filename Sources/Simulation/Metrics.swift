@@ -1,0 +1,246 @@
+import ODESolver
+import ReactionModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A summary number of a time course, `KIND:TARGET` on the command line, column `TARGET__KIND`.
+public struct Metric: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case peak, timeToPeak, final, min, mean, auc, halfLife, steadyState
+        case valueAt(Double)
+
+        var name: String {
+            switch self {
+            case .peak: return "peak"
+            case .timeToPeak: return "time_to_peak"
+            case .final: return "final"
+            case .min: return "min"
+            case .mean: return "mean"
+            case .auc: return "auc"
+            case .halfLife: return "half_life"
+            case .steadyState: return "steady_state"
+            case .valueAt(let t): return "value_at@\(formatTime(t))"
+            }
+        }
+
+        var definition: String {
+            switch self {
+            case .peak: return "largest value over the run"
+            case .timeToPeak: return "time of the largest value (first, if repeated)"
+            case .final: return "value at the end time"
+            case .min: return "smallest value over the run"
+            case .mean: return "time average: AUC / (t_end - t_start)"
+            case .auc: return "area under the curve: trapezoid rule on the solver's dense output (4 points per internal step)"
+            case .halfLife: return "time from the peak until the value is first half-way back from the peak to the final value (linear interpolation between dense-output points); empty if it never gets there"
+            case .steadyState: return "the final value when the run has settled: at its final rate of change the value would move by less than 0.1 % over a span as long as the run; otherwise empty and the point's status is 'unsettled'"
+            case .valueAt(let t): return "value at t = \(formatTime(t)) (after any event at that time)"
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var target: String
+    public var column: String { "\(target)__\(kind.name)" }
+
+    public init(kind: Kind, target: String) {
+        self.kind = kind
+        self.target = target
+    }
+
+    /// Parses `KIND:TARGET`; kinds: peak, time_to_peak, final, min, mean, auc, half_life,
+    /// steady_state, value_at@T.
+    public static func parse(_ text: String, definition: ModelDefinition) throws -> Metric {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let kinds = ["peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T"]
+        guard parts.count == 2 else {
+            throw SimulationError("--metric \(text): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: \(kinds.joined(separator: ", "))).")
+        }
+        let kind: Kind
+        switch parts[0] {
+        case "peak": kind = .peak
+        case "time_to_peak": kind = .timeToPeak
+        case "final": kind = .final
+        case "min": kind = .min
+        case "mean": kind = .mean
+        case "auc": kind = .auc
+        case "half_life": kind = .halfLife
+        case "steady_state": kind = .steadyState
+        case let k where k.hasPrefix("value_at@"):
+            guard let t = Double(k.dropFirst("value_at@".count)), t.isFinite else {
+                throw SimulationError("--metric \(text): value_at needs a time, e.g. value_at@30:\(parts[1]).")
+            }
+            kind = .valueAt(t)
+        default:
+            throw SimulationError("--metric \(text): unknown kind '\(parts[0])'\(didYouMean(parts[0], among: kinds)); kinds are \(kinds.joined(separator: ", ")).")
+        }
+        let target = parts[1]
+        switch definition.symbol(named: target) {
+        case .species, .observable: break
+        default:
+            let names = definition.species.map(\.name) + definition.observables.map(\.name)
+            throw SimulationError("--metric \(text): '\(target)' is not a species or observable of the model\(didYouMean(target, among: names)).")
+        }
+        return Metric(kind: kind, target: target)
+    }
+
+    /// Peak, time to peak, AUC and final value of every observable (or every species if none).
+    public static func defaults(for definition: ModelDefinition) -> [Metric] {
+        let targets = definition.observables.isEmpty ? definition.species.map(\.name) : definition.observables.map(\.name)
+        return targets.flatMap { t in [Kind.peak, .timeToPeak, .auc, .final].map { Metric(kind: $0, target: t) } }
+    }
+}
+
+func formatTime(_ t: Double) -> String { t == t.rounded() && abs(t) < 1e15 ? String(Int(t)) : "\(t)" }
+
+/// Computes metrics while the solver integrates: samples every internal step at four evenly
+/// spaced points by dense output, keeping running extrema, the trapezoid integral and, for
+/// half-lives, the sampled curve. Buffers are reused across points.
+struct MetricsObserver: IntegrationObserver {
+    /// Targets as (isSpecies, index) and the metrics, each pointing at its target.
+    let targets: [(species: Bool, index: Int)]
+    let metrics: [(kind: Metric.Kind, target: Int)]
+    let needsCurve: [Bool]
+    var configured: ConfiguredRun
+    let speciesCount: Int
+
+    // Per-run accumulators, one slot per target.
+    var peak: [Double], peakTime: [Double], minimum: [Double], area: [Double], last: [Double]
+    var lastTime = 0.0
+    var curveTimes: [[Double]], curveValues: [[Double]]
+    var valueAt: [Double?]
+    // Scratch
+    var state: [Double]
+    var observables: [Double]
+
+    init(metrics: [Metric], definition: ModelDefinition) {
+        var targets: [(Bool, Int)] = []
+        var names: [String] = []
+        var list: [(Metric.Kind, Int)] = []
+        for m in metrics {
+            if !names.contains(m.target) {
+                names.append(m.target)
+                switch definition.symbol(named: m.target)! {
+                case .species(let i): targets.append((true, i))
+                case .observable(let i): targets.append((false, i))
+                default: preconditionFailure("metric targets are checked when parsed")
+                }
+            }
+            list.append((m.kind, names.firstIndex(of: m.target)!))
+        }
+        self.targets = targets
+        self.metrics = list
+        needsCurve = names.indices.map { t in list.contains { $0.1 == t && ($0.0 == .halfLife) } }
+        speciesCount = definition.species.count
+        configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: [], schedule: [])
+        let n = names.count
+        peak = .init(repeating: 0, count: n); peakTime = peak; minimum = peak; area = peak; last = peak
+        curveTimes = .init(repeating: [], count: n); curveValues = curveTimes
+        valueAt = .init(repeating: nil, count: list.count)
+        state = .init(repeating: 0, count: definition.species.count)
+        observables = .init(repeating: 0, count: definition.observables.count)
+    }
+
+    mutating func reset(for run: ConfiguredRun) {
+        configured = run
+        for k in peak.indices {
+            peak[k] = -.infinity; minimum[k] = .infinity; area[k] = 0
+            curveTimes[k].removeAll(keepingCapacity: true); curveValues[k].removeAll(keepingCapacity: true)
+        }
+        for k in valueAt.indices { valueAt[k] = nil }
+    }
+
+    /// Target values of the state in `state` at time t.
+    mutating func sample(_ t: Double, _ y: UnsafePointer<Double>, network: ReactionNetwork, first: Bool) {
+        if targets.contains(where: { !$0.species }) {
+            observables.withUnsafeMutableBufferPointer { network.observables(t: t, y: y, into: $0.baseAddress!) }
+        }
+        for (k, target) in targets.enumerated() {
+            let v = target.species ? y[target.index] : observables[target.index]
+            if v > peak[k] { peak[k] = v; peakTime[k] = t }
+            if v < minimum[k] { minimum[k] = v }
+            if !first { area[k] += 0.5 * (t - lastTime) * (v + last[k]) }
+            last[k] = v
+            if needsCurve[k] { curveTimes[k].append(t); curveValues[k].append(v) }
+        }
+        lastTime = t
+        for (m, metric) in metrics.enumerated() {
+            if case .valueAt(let time) = metric.kind, time == t { valueAt[m] = last[metric.target] }
+        }
+    }
+
+    mutating func start(t: Double, state y: UnsafePointer<Double>, network: ReactionNetwork) {
+        sample(t, y, network: network, first: true)
+    }
+
+    mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+        // value_at times inside the step (at t1 only when no event happens there).
+        for metric in metrics {
+            guard case .valueAt(let time) = metric.kind, time > t0, time < t1 || (time == t1 && !configured.hasEvent(at: t1)) else { continue }
+            try sampleAt(time, solver: solver, network: network)
+        }
+        for j in 1...4 {
+            let t = j == 4 ? t1 : t0 + (t1 - t0) * Double(j) / 4
+            if t <= lastTime { continue }
+            try sampleAt(t, solver: solver, network: network)
+        }
+    }
+
+    mutating func sampleAt(_ t: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+        var y: [Double] = []
+        swap(&y, &state)
+        defer { swap(&y, &state) }
+        try y.withUnsafeMutableBufferPointer { try solver.interpolate(at: t, into: $0.baseAddress!) }
+        y.withUnsafeBufferPointer { sample(t, $0.baseAddress!, network: network, first: false) }
+    }
+
+    mutating func afterEvent(t: Double, state y: UnsafePointer<Double>, network: ReactionNetwork) {
+        // A jump: the curve continues from the new value (no area over zero time).
+        sample(t, y, network: network, first: true)
+    }
+
+    /// The metric values at the end of the run, and a note when a steady state was not reached.
+    /// `rate` gives each target's rate of change at t_end.
+    func results(rate: (Int) -> Double) -> (values: [Double], unsettled: [Int]) {
+        let duration = configured.tEnd - configured.tStart
+        var values: [Double] = []
+        var unsettled: [Int] = []
+        for (m, metric) in metrics.enumerated() {
+            let k = metric.target
+            switch metric.kind {
+            case .peak: values.append(peak[k])
+            case .timeToPeak: values.append(peakTime[k])
+            case .final: values.append(last[k])
+            case .min: values.append(minimum[k])
+            case .auc: values.append(area[k])
+            case .mean: values.append(area[k] / duration)
+            case .valueAt: values.append(valueAt[m] ?? .nan)
+            case .halfLife:
+                let halfway = last[k] + 0.5 * (peak[k] - last[k])
+                var result = Double.nan
+                let times = curveTimes[k], curve = curveValues[k]
+                if peak[k] > last[k], let start = times.firstIndex(of: peakTime[k]) {
+                    for i in (start + 1)..<times.count where curve[i] <= halfway {
+                        let (ta, va, tb, vb) = (times[i - 1], curve[i - 1], times[i], curve[i])
+                        let tc = vb == va ? tb : ta + (halfway - va) * (tb - ta) / (vb - va)
+                        result = tc - peakTime[k]
+                        break
+                    }
+                }
+                values.append(result)
+            case .steadyState:
+                let scale = max(abs(last[k]), 1e-9 * max(abs(peak[k]), abs(minimum[k])), Double.leastNormalMagnitude)
+                if abs(rate(k)) * duration <= 1e-3 * scale {
+                    values.append(last[k])
+                } else {
+                    values.append(.nan)
+                    unsettled.append(m)
+                }
+            }
+        }
+        return (values, unsettled)
+    }
+}

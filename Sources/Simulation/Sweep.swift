@@ -1,0 +1,405 @@
+import Dispatch
+import Foundation
+import ODESolver
+import ReactionModel
+
+/// Everything that defines a sweep's numbers (and so its fingerprint): the plan, the metrics
+/// and the run settings. Sharding and the number of jobs are not part of it.
+public struct SweepSpecification: Sendable {
+    public var plan: SweepPlan
+    public var metrics: [Metric]
+    public var settings: RunSettings
+
+    public init(plan: SweepPlan, metrics: [Metric], settings: RunSettings) {
+        self.plan = plan
+        self.metrics = metrics
+        self.settings = settings
+    }
+
+    /// The CSV header: point, [scenario], varied names, status, message, metric columns.
+    public var header: [String] {
+        ["point"] + (hasScenarioColumn ? ["scenario"] : []) + plan.names + ["status", "message"] + metrics.map(\.column)
+    }
+
+    var hasScenarioColumn: Bool { plan.scenarios != [nil] }
+
+    /// A JSON-ready description, also hashed into the fingerprint.
+    func description(modelHash: String) -> [String: Any] {
+        var method: [String: Any] = ["name": plan.method.name]
+        switch plan.method {
+        case .grid: break
+        case .random(let n, let seed), .latinHypercube(let n, let seed): method["samples"] = n; method["seed"] = String(seed)
+        case .sobol(let n): method["samples"] = n
+        case .points(let file, let sha): method["file"] = file; method["sha256"] = sha
+        }
+        let s = settings
+        return [
+            "model_sha256": modelHash,
+            "method": method,
+            "dimensions": plan.dimensions.map { d -> [String: Any] in
+                var entry: [String: Any] = ["name": d.name]
+                if case .points = plan.method { return entry }
+                entry["low"] = d.low; entry["high"] = d.high; entry["log"] = d.logarithmic
+                if let n = d.count { entry["count"] = n }
+                return entry
+            },
+            "scenarios": plan.scenarios.map { $0 ?? "default" },
+            "metrics": metrics.map { ["column": $0.column, "definition": $0.kind.definition] },
+            "points": plan.pointCount,
+            "settings": ["t_end": s.tEnd.map { $0 as Any } ?? NSNull(), "rtol": s.rtol.map { $0 as Any } ?? NSNull(),
+                         "atol": s.atol.map { $0 as Any } ?? NSNull(),
+                         "overrides": s.overrides.map { "\($0.name)=\(OutputWriter.format($0.value))" }],
+        ]
+    }
+
+    func fingerprint(modelHash: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: description(modelHash: modelHash), options: [.sortedKeys])) ?? Data()
+        return SHA256.hex(data)
+    }
+}
+
+/// How a sweep is run (not part of its numbers).
+public struct SweepExecution: Sendable {
+    public var jobs = 1
+    /// (index I, count N), 1-based: this run computes the points p with p ≡ I (mod N).
+    public var shard: (index: Int, count: Int)? = nil
+    public var output: String = "sweep.csv"
+    public var trajectories: String? = nil
+    public var resume = false
+    public var progress = false
+    public var command: [String] = []
+    public var programVersion = ""
+    public init() {}
+}
+
+public struct SweepSummary: Sendable {
+    public var points: Int
+    public var ok: Int
+    public var failed: Int
+    public var unsettled: Int
+    public var skipped: Int
+    public var interrupted: Bool
+    public var seconds: Double
+    public var output: String
+}
+
+/// Set by SIGINT/SIGTERM: workers take no new points, and the sweep writes what is complete.
+public final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    public init() {}
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    public func set() { lock.lock(); stopped = true; lock.unlock() }
+}
+
+/// Runs a sweep on `jobs` threads, one solver workspace per thread reused across its points,
+/// and streams rows to the output in point order (whatever order they finish in), so the file is
+/// the same byte for byte for any number of jobs and memory stays flat.
+public final class SweepRunner {
+    let definition: ModelDefinition
+    let source: String
+    let specification: SweepSpecification
+    let execution: SweepExecution
+    let simulator: Simulator
+
+    public init(definition: ModelDefinition, source: String, specification: SweepSpecification, execution: SweepExecution) {
+        self.definition = definition
+        self.source = source
+        self.specification = specification
+        self.execution = execution
+        self.simulator = Simulator(definition)
+    }
+
+    var modelHash: String { SHA256.hex(Data(source.utf8)) }
+
+    /// The points of this run, in order (a shard's share of 1...pointCount).
+    var points: StrideThrough<Int> {
+        let (i, n) = execution.shard ?? (1, 1)
+        return stride(from: i, through: specification.plan.pointCount, by: n)
+    }
+
+    public func run(stop: StopFlag) throws -> SweepSummary {
+        let started = Date()
+        let partial = execution.output + ".partial"
+        let trajectoriesPartial = execution.trajectories.map { $0 + ".partial" }
+        let header = specification.header.map(OutputWriter.csvField).joined(separator: ",") + "\n"
+        let trajectoryHeader = "point," + (specification.hasScenarioColumn ? "scenario," : "") + "time,"
+            + (definition.species.map(\.name) + definition.observables.map(\.name)).joined(separator: ",") + "\n"
+
+        // Resume: keep the complete rows of an interrupted run of the same sweep.
+        var done = 0
+        if execution.resume {
+            done = try resumableRows(partial: partial, header: header)
+        }
+        let writer = try OrderedWriter(path: partial, header: header, append: done > 0,
+                                       trajectoriesPath: trajectoriesPartial, trajectoryHeader: trajectoryHeader,
+                                       appendTrajectories: done > 0)
+        let allPoints = Array(points)
+        let todo = Array(allPoints.dropFirst(done))
+        let progress = Progress(total: allPoints.count, done: done, enabled: execution.progress)
+
+        // One workspace per job; points are claimed in order from a shared counter, and a job
+        // waits when it is too far ahead of the writer (memory stays bounded).
+        let jobs = max(1, min(execution.jobs, max(todo.count, 1)))
+        let workspaces = try (0..<jobs).map { _ in try Workspace(simulator: simulator, specification: specification,
+                                                                  trajectories: execution.trajectories != nil) }
+        let queue = WorkQueue(count: todo.count, window: 8 * jobs)
+        var firstError: Error? = nil
+        let errorLock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            let workspace = workspaces[job]
+            while !stop.isSet, let position = queue.claim() {
+                let number = todo[position]
+                do {
+                    let result = try workspace.compute(point: number)
+                    writer.deliver(position: position, row: result.row, trajectory: result.trajectory, status: result.status)
+                    progress.advance()
+                } catch {
+                    errorLock.lock(); if firstError == nil { firstError = error }; errorLock.unlock()
+                    stop.set()
+                }
+                queue.finished(position, writtenThrough: writer.written)
+            }
+        }
+        progress.finish()
+        if let firstError { throw firstError }
+        try writer.close()
+
+        let complete = writer.written == todo.count
+        let totals = try countStatuses(path: partial)
+        let summary = SweepSummary(points: allPoints.count, ok: totals.ok, failed: totals.failed, unsettled: totals.unsettled,
+                                   skipped: done, interrupted: !complete, seconds: Date().timeIntervalSince(started),
+                                   output: complete ? execution.output : partial)
+        let meta = metadata(summary: summary, complete: complete)
+        if complete {
+            try FileManager.default.moveItemReplacing(at: partial, to: execution.output)
+            if let trajectories = execution.trajectories, let t = trajectoriesPartial {
+                try FileManager.default.moveItemReplacing(at: t, to: trajectories)
+            }
+            try OutputWriter.writeAtomically(meta, to: SweepRunner.metadataPath(execution.output))
+            try? FileManager.default.removeItem(atPath: SweepRunner.metadataPath(partial))
+        } else {
+            try OutputWriter.writeAtomically(meta, to: SweepRunner.metadataPath(partial))
+        }
+        return summary
+    }
+
+    public static func metadataPath(_ csv: String) -> String {
+        csv.hasSuffix(".csv") ? String(csv.dropLast(4)) + ".meta.json" : csv + ".meta.json"
+    }
+
+    /// Complete rows already in `partial` (after checking it belongs to this sweep).
+    func resumableRows(partial: String, header: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: partial) else {
+            if FileManager.default.fileExists(atPath: execution.output) {
+                throw SimulationError("--resume: \(execution.output) is already complete; there is nothing to resume.")
+            }
+            return 0
+        }
+        let meta = SweepRunner.metadataPath(partial)
+        if let data = FileManager.default.contents(atPath: meta),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let fingerprint = (object["sweep"] as? [String: Any])?["fingerprint"] as? String,
+           fingerprint != specification.fingerprint(modelHash: modelHash) {
+            throw SimulationError("--resume: \(partial) comes from a different sweep or model (fingerprint differs); remove it or run without --resume.")
+        }
+        let text = try String(contentsOfFile: partial, encoding: .utf8)
+        guard text.hasPrefix(header) else {
+            throw SimulationError("--resume: \(partial) has different columns than this sweep; remove it or run without --resume.")
+        }
+        // Keep whole lines only; a line cut by the interruption is dropped.
+        var body = text.dropFirst(header.count)
+        if let lastNewline = body.lastIndex(of: "\n") { body = body[...lastNewline] } else { body = "" }
+        let rows = body.split(separator: "\n", omittingEmptySubsequences: true)
+        let expected = Array(points.prefix(rows.count))
+        for (row, number) in zip(rows, expected) where row.split(separator: ",", maxSplits: 1).first.map(String.init) != String(number) {
+            throw SimulationError("--resume: \(partial) does not hold this sweep's points in order (found '\(row.prefix(20))…' where point \(number) belongs).")
+        }
+        // Rewrite the file with whole rows only, so appending continues cleanly.
+        try (header + body).write(toFile: partial, atomically: true, encoding: .utf8)
+        if let trajectories = execution.trajectories {
+            try truncateTrajectories(trajectories + ".partial", throughPoint: expected.last ?? 0)
+        }
+        return rows.count
+    }
+
+    func truncateTrajectories(_ path: String, throughPoint last: Int) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        var kept: [Substring] = []
+        for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            if k == 0 { kept.append(line); continue }
+            guard let point = Int(line.prefix { $0 != "," }), point <= last else { continue }
+            kept.append(line)
+        }
+        try (kept.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Rows by status in a sweep file (all of it, so resumed rows count too).
+    func countStatuses(path: String) throws -> (ok: Int, failed: Int, unsettled: Int) {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let statusColumn = specification.header.firstIndex(of: "status")!
+        var counts = (ok: 0, failed: 0, unsettled: 0)
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = OutputWriter.splitCSV(String(line))
+            guard fields.count > statusColumn else { continue }
+            switch fields[statusColumn] {
+            case "ok": counts.ok += 1
+            case "failed": counts.failed += 1
+            default: counts.unsettled += 1
+            }
+        }
+        return counts
+    }
+
+    func metadata(summary: SweepSummary, complete: Bool) -> String {
+        var sweep = specification.description(modelHash: modelHash)
+        sweep["fingerprint"] = specification.fingerprint(modelHash: modelHash)
+        let object: [String: Any] = [
+            "program": "stat3sim", "version": execution.programVersion, "command": execution.command,
+            "model": ["name": definition.name, "file": definition.file, "sha256": modelHash],
+            "units": ["time": definition.timeUnit ?? "", "concentration": definition.concentrationUnit ?? ""],
+            "sweep": sweep,
+            "shard": execution.shard.map { ["index": $0.index, "count": $0.count] as Any } ?? NSNull(),
+            "columns": specification.header,
+            "totals": ["points": summary.points, "ok": summary.ok, "failed": summary.failed, "unsettled": summary.unsettled],
+            "complete": complete,
+            "jobs": execution.jobs,
+            "wall_seconds": summary.seconds,
+            "created": ISO8601DateFormatter().string(from: Date()),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+extension FileManager {
+    func moveItemReplacing(at source: String, to destination: String) throws {
+        if fileExists(atPath: destination) { try removeItem(atPath: destination) }
+        try moveItem(atPath: source, toPath: destination)
+    }
+}
+
+/// Hands out work positions in order and holds back a job that runs too far ahead of the writer.
+final class WorkQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var next = 0
+    private let count: Int
+    private let window: Int
+    private var writtenThrough = 0
+
+    init(count: Int, window: Int) {
+        self.count = count
+        self.window = window
+    }
+
+    func claim() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while next < count && next >= writtenThrough + window { condition.wait() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func finished(_ position: Int, writtenThrough written: Int) {
+        condition.lock()
+        writtenThrough = max(writtenThrough, written)
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Writes rows in position order as they arrive, flushing each contiguous run at once.
+final class OrderedWriter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle
+    private let trajectoryHandle: FileHandle?
+    private var pending: [Int: (String, String?, Status)] = [:]
+    private(set) var written = 0
+    private(set) var counts = (ok: 0, failed: 0, unsettled: 0)
+
+    enum Status { case ok, failed, unsettled }
+
+    init(path: String, header: String, append: Bool, trajectoriesPath: String?, trajectoryHeader: String, appendTrajectories: Bool) throws {
+        handle = try OrderedWriter.open(path, header: header, append: append)
+        trajectoryHandle = try trajectoriesPath.map { try OrderedWriter.open($0, header: trajectoryHeader, append: appendTrajectories) }
+    }
+
+    static func open(_ path: String, header: String, append: Bool) throws -> FileHandle {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !append || !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
+                throw SimulationError("cannot write \(path).")
+            }
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        return handle
+    }
+
+    func deliver(position: Int, row: String, trajectory: String?, status: Status) {
+        lock.lock()
+        defer { lock.unlock() }
+        pending[position] = (row, trajectory, status)
+        var block = "", trajectoryBlock = ""
+        while let (row, trajectory, status) = pending.removeValue(forKey: written) {
+            block += row
+            if let trajectory { trajectoryBlock += trajectory }
+            switch status {
+            case .ok: counts.ok += 1
+            case .failed: counts.failed += 1
+            case .unsettled: counts.unsettled += 1
+            }
+            written += 1
+        }
+        if !block.isEmpty { handle.write(Data(block.utf8)) }
+        if !trajectoryBlock.isEmpty { trajectoryHandle?.write(Data(trajectoryBlock.utf8)) }
+    }
+
+    func close() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try handle.synchronize()
+        try handle.close()
+        try trajectoryHandle?.synchronize()
+        try trajectoryHandle?.close()
+    }
+}
+
+/// Progress on standard error when it is a terminal: points done, rate, time left.
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private var done: Int
+    private let startDone: Int
+    private let enabled: Bool
+    private let start = Date()
+    private var lastPrint = Date.distantPast
+
+    init(total: Int, done: Int, enabled: Bool) {
+        self.total = total
+        self.done = done
+        self.startDone = done
+        self.enabled = enabled
+    }
+
+    func advance() {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        let now = Date()
+        guard now.timeIntervalSince(lastPrint) > 0.25 || done == total else { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = Double(done - startDone) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        FileHandle.standardError.write(Data(String(format: "\r  %d/%d points  %.1f/s  ETA %.0f s   ", done, total, rate, eta).utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}

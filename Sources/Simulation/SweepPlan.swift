@@ -1,0 +1,204 @@
+import Foundation
+import ReactionModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One varied quantity: `NAME=LO:HI:N[:log]` for grids, `NAME=LO:HI[:log]` for samples.
+public struct SweepDimension: Sendable, Equatable {
+    public var name: String
+    public var low: Double
+    public var high: Double
+    /// Grid points along this dimension (nil for sampled sweeps).
+    public var count: Int?
+    public var logarithmic: Bool
+
+    /// The value at fraction u ∈ [0, 1] of the range (geometric for log ranges).
+    func value(at u: Double) -> Double {
+        logarithmic ? exp(log(low) + u * (log(high) - log(low))) : low + u * (high - low)
+    }
+
+    /// Grid value k of `count` (ends included; one point sits at `low`).
+    func gridValue(_ k: Int) -> Double {
+        guard let count, count > 1, k > 0 else { return low }
+        if k == count - 1 { return high }
+        return value(at: Double(k) / Double(count - 1))
+    }
+
+    public static func parse(_ text: String, grid: Bool, definition: ModelDefinition) throws -> SweepDimension {
+        let usage = grid ? "NAME=LO:HI:N or NAME=LO:HI:N:log" : "NAME=LO:HI or NAME=LO:HI:log"
+        let sides = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard sides.count == 2, !sides[0].isEmpty else { throw SimulationError("--vary \(text): write \(usage).") }
+        let name = sides[0].trimmingCharacters(in: .whitespaces)
+        var fields = sides[1].split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var logarithmic = false
+        if fields.last == "log" { logarithmic = true; fields.removeLast() }
+        guard fields.count == (grid ? 3 : 2), let low = Double(fields[0]), let high = Double(fields[1]), low.isFinite, high.isFinite else {
+            throw SimulationError("--vary \(text): write \(usage)\(grid ? "" : " (with --samples the number of points comes from --samples)").")
+        }
+        var count: Int? = nil
+        if grid {
+            guard let n = Int(fields[2]), n >= 1 else { throw SimulationError("--vary \(text): the number of grid points must be a whole number ≥ 1.") }
+            count = n
+        }
+        guard high >= low else { throw SimulationError("--vary \(text): the range must be ascending (LO ≤ HI).") }
+        if logarithmic && low <= 0 { throw SimulationError("--vary \(text): a log range needs LO > 0.") }
+        try checkSettable(name, flag: "--vary \(text)", definition: definition)
+        return SweepDimension(name: name, low: low, high: high, count: count, logarithmic: logarithmic)
+    }
+
+    static func checkSettable(_ name: String, flag: String, definition d: ModelDefinition) throws {
+        switch d.symbol(named: name) {
+        case .parameter, .species, .compartment: return
+        case .observable, .time:
+            throw SimulationError("\(flag): '\(name)' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, initial concentrations and compartment sizes.")
+        case nil:
+            let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
+            throw SimulationError("\(flag): the model has no parameter, species or compartment '\(name)'\(didYouMean(name, among: names)).")
+        }
+    }
+}
+
+/// Which points a sweep visits. Points are numbered from 1; with scenarios, each parameter set
+/// is followed by its scenarios (point = (set − 1)·S + scenario). Any point can be produced from
+/// its number alone, so shards, resumes and parallel workers agree without sharing state.
+public struct SweepPlan: Sendable {
+    public enum Method: Sendable, Equatable {
+        case grid
+        case random(samples: Int, seed: UInt64)
+        case latinHypercube(samples: Int, seed: UInt64)
+        case sobol(samples: Int)
+        case points(file: String, sha256: String)
+
+        public var name: String {
+            switch self {
+            case .grid: return "grid"
+            case .random: return "random"
+            case .latinHypercube: return "lhs"
+            case .sobol: return "sobol"
+            case .points: return "points"
+            }
+        }
+    }
+
+    public var names: [String]
+    public var dimensions: [SweepDimension]
+    public var method: Method
+    /// Scenarios as one more dimension; `[nil]` for the default run only.
+    public var scenarios: [String?]
+    /// Explicit parameter sets (points files).
+    var explicitSets: [[Double]] = []
+    /// Latin hypercube strata: one permutation of 0..<N per dimension.
+    var strata: [[Int32]] = []
+
+    public var parameterSetCount: Int {
+        switch method {
+        case .grid: return dimensions.reduce(1) { $0 * ($1.count ?? 1) }
+        case .random(let n, _), .latinHypercube(let n, _), .sobol(let n): return n
+        case .points: return explicitSets.count
+        }
+    }
+
+    public var pointCount: Int { parameterSetCount * scenarios.count }
+
+    public init(dimensions: [SweepDimension], method: Method, scenarios: [String?]) throws {
+        self.dimensions = dimensions
+        self.names = dimensions.map(\.name)
+        self.method = method
+        self.scenarios = scenarios
+        if case .latinHypercube(let n, let seed) = method {
+            var rng = RandomGenerator(seed: seed)
+            strata = dimensions.map { _ in
+                var permutation = (0..<n).map(Int32.init)
+                for i in stride(from: n - 1, to: 0, by: -1) { permutation.swapAt(i, rng.integer(below: i + 1)) }
+                return permutation
+            }
+        }
+        if case .sobol = method, dimensions.count > SobolSequence.maxDimensions {
+            throw SimulationError("--method sobol supports up to \(SobolSequence.maxDimensions) varied names, not \(dimensions.count); use lhs or random.")
+        }
+    }
+
+    /// A plan over the rows of a CSV file with one column per name.
+    public static func fromPointsFile(_ path: String, definition: ModelDefinition, scenarios: [String?]) throws -> SweepPlan {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SimulationError("--points \(path): cannot read the file.") }
+        var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard !lines.isEmpty else { throw SimulationError("--points \(path): the file is empty; it needs a header row of names.") }
+        let names = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names { try SweepDimension.checkSettable(name, flag: "--points \(path)", definition: definition) }
+        var sets: [[Double]] = []
+        for (k, line) in lines.enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == names.count else {
+                throw SimulationError("--points \(path): row \(k + 2) has \(fields.count) values for \(names.count) columns.")
+            }
+            sets.append(try fields.map { field in
+                guard let x = Double(field), x.isFinite else { throw SimulationError("--points \(path): row \(k + 2) has '\(field)', which is not a finite number.") }
+                return x
+            })
+        }
+        var plan = try SweepPlan(dimensions: names.map { SweepDimension(name: $0, low: 0, high: 0, count: nil, logarithmic: false) },
+                                 method: .points(file: path, sha256: SHA256.hex(Data(text.utf8))), scenarios: scenarios)
+        plan.explicitSets = sets
+        return plan
+    }
+
+    /// The values of parameter set `set` (0-based).
+    public func values(ofSet set: Int) -> [Double] {
+        switch method {
+        case .grid:
+            // The last name varies fastest.
+            var rest = set
+            var result = [Double](repeating: 0, count: dimensions.count)
+            for (d, dimension) in dimensions.enumerated().reversed() {
+                let n = dimension.count ?? 1
+                result[d] = dimension.gridValue(rest % n)
+                rest /= n
+            }
+            return result
+        case .random(_, let seed):
+            // Each set draws from its own stream, so that any set can be produced alone.
+            var rng = RandomGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(set + 1))
+            return dimensions.map { $0.value(at: rng.uniform()) }
+        case .latinHypercube(let n, let seed):
+            var rng = RandomGenerator(seed: seed ^ (0xD1B5_4A32_D192_ED03 &* UInt64(set + 1)))
+            return dimensions.enumerated().map { d, dimension in
+                dimension.value(at: (Double(strata[d][set]) + rng.uniform()) / Double(n))
+            }
+        case .sobol:
+            var sequence = SobolSequence(dimensions: dimensions.count)
+            let u = sequence.point(set + 1)
+            return dimensions.enumerated().map { d, dimension in dimension.value(at: u[d]) }
+        case .points:
+            return explicitSets[set]
+        }
+    }
+
+    /// Point number (1-based) → (parameter values, scenario).
+    public func point(_ number: Int) -> (values: [Double], scenario: String?) {
+        let index = number - 1
+        return (values(ofSet: index / scenarios.count), scenarios[index % scenarios.count])
+    }
+}
+
+extension SobolSequence {
+    /// Point k (k ≥ 1 skips the origin) in Gray-code order, computed directly: the xor of the
+    /// direction numbers of the bits of gray(k) = k ^ (k >> 1).
+    public func point(_ k: Int) -> [Double] {
+        let gray = UInt32(truncatingIfNeeded: k ^ (k >> 1))
+        return (0..<dimensions).map { d in
+            var x: UInt32 = 0
+            var bits = gray
+            var c = 0
+            while bits != 0 {
+                if bits & 1 == 1 { x ^= directions[d][c] }
+                bits >>= 1
+                c += 1
+            }
+            return Double(x) * 0x1.0p-32
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import ODESolver
+import ReactionModel
+
+/// One sweep job's private workspace: its own compiled network (evaluation uses the network's
+/// stack, and points change its parameters), solver and metric buffers, reused for every point
+/// the job computes.
+final class Workspace {
+    let simulator: Simulator
+    let specification: SweepSpecification
+    let network: ReactionNetwork
+    let solver: BDFSolver<ReactionNetwork>
+    var metrics: MetricsObserver
+    let recordTrajectories: Bool
+    var state: [Double]
+    var derivative: [Double]
+    var observableScratch: [Double]
+    var shifted: [Double]
+
+    init(simulator: Simulator, specification: SweepSpecification, trajectories: Bool) throws {
+        self.simulator = simulator
+        self.specification = specification
+        network = simulator.network.copy()
+        do {
+            solver = try BDFSolver(system: network, options: simulator.solverOptions(specification.settings))
+        } catch let e as ODESolverError {
+            throw SimulationError("invalid solver settings: \(e)")
+        }
+        metrics = MetricsObserver(metrics: specification.metrics, definition: simulator.definition)
+        recordTrajectories = trajectories
+        let n = simulator.definition.species.count
+        state = .init(repeating: 0, count: n)
+        derivative = state
+        shifted = state
+        observableScratch = .init(repeating: 0, count: simulator.definition.observables.count)
+    }
+
+    /// Computes one point: its CSV row, its trajectory rows (when asked) and its status.
+    func compute(point number: Int) throws -> (row: String, trajectory: String?, status: OrderedWriter.Status) {
+        let plan = specification.plan
+        let (values, scenario) = plan.point(number)
+        let d = simulator.definition
+        var prefix = "\(number)"
+        if specification.hasScenarioColumn { prefix += "," + OutputWriter.csvField(scenario ?? "default") }
+        for v in values { prefix += "," + OutputWriter.format(v) }
+        let emptyMetrics = String(repeating: ",", count: specification.metrics.count)
+
+        // The default values (and scenario, and --set) first; a configuration error is the
+        // sweep's, not the point's.
+        var configured = try simulator.configure(network, scenario: scenario, settings: specification.settings)
+        do {
+            for (name, value) in zip(plan.names, values) {
+                try Simulator.override(name, value, definition: d, network: network, initial: &configured.initial, flag: "point \(number):")
+            }
+        } catch let e as SimulationError {
+            return (prefix + ",failed," + OutputWriter.csvField(e.message) + emptyMetrics + "\n", nil, .failed)
+        }
+
+        metrics.reset(for: configured)
+        var trajectory: String? = nil
+        do {
+            if recordTrajectories {
+                var observer = Both(first: metrics, second: GridRecorder(configured, speciesCount: d.species.count, observableCount: d.observables.count))
+                try Integration.run(configured, network: network, solver: solver, state: &state, observer: &observer)
+                metrics = observer.first
+                trajectory = trajectoryRows(number, scenario, observer.second)
+            } else {
+                try Integration.run(configured, network: network, solver: solver, state: &state, observer: &metrics)
+            }
+        } catch let e as ODESolverError {
+            return (prefix + ",failed," + OutputWriter.csvField(e.description) + emptyMetrics + "\n", trajectory, .failed)
+        }
+
+        let (results, unsettled) = metrics.results(rate: { self.rate(ofTarget: $0, at: configured.tEnd) })
+        var status = OrderedWriter.Status.ok
+        var message = ""
+        if !unsettled.isEmpty {
+            status = .unsettled
+            let names = unsettled.map { specification.metrics[$0].target }
+            message = "did not settle by t = \(formatTime(configured.tEnd)): " + names.joined(separator: " ")
+        }
+        var row = prefix + "," + (status == .ok ? "ok" : "unsettled") + "," + OutputWriter.csvField(message)
+        for value in results { row += "," + (value.isNaN ? "" : OutputWriter.format(value)) }
+        return (row + "\n", trajectory, status)
+    }
+
+    /// d(target)/dt at the final state: f for species; a directional difference along f for
+    /// observables (exact to first order; the settling test needs only its size).
+    func rate(ofTarget k: Int, at t: Double) -> Double {
+        let target = metrics.targets[k]
+        let n = state.count
+        state.withUnsafeBufferPointer { y in
+            derivative.withUnsafeMutableBufferPointer { network.rhs(t: t, y: y.baseAddress!, dydt: $0.baseAddress!) }
+        }
+        if target.species { return derivative[target.index] }
+        let duration = max(metrics.configured.tEnd - metrics.configured.tStart, 1e-12)
+        let epsilon = 1e-6 * duration
+        for i in 0..<n { shifted[i] = state[i] + epsilon * derivative[i] }
+        var base = 0.0, moved = 0.0
+        state.withUnsafeBufferPointer { y in
+            observableScratch.withUnsafeMutableBufferPointer { network.observables(t: t, y: y.baseAddress!, into: $0.baseAddress!) }
+        }
+        base = observableScratch[target.index]
+        shifted.withUnsafeBufferPointer { y in
+            observableScratch.withUnsafeMutableBufferPointer { network.observables(t: t + epsilon, y: y.baseAddress!, into: $0.baseAddress!) }
+        }
+        moved = observableScratch[target.index]
+        return (moved - base) / epsilon
+    }
+
+    func trajectoryRows(_ number: Int, _ scenario: String?, _ recorder: GridRecorder) -> String {
+        var text = ""
+        let label = specification.hasScenarioColumn ? "," + OutputWriter.csvField(scenario ?? "default") : ""
+        for (row, t) in recorder.times.enumerated() {
+            text += "\(number)\(label),\(OutputWriter.format(t))"
+            for c in 0..<recorder.width { text += "," + OutputWriter.format(recorder.values[row * recorder.width + c]) }
+            text += "\n"
+        }
+        return text
+    }
+}
+
+/// Two observers of one integration.
+struct Both<A: IntegrationObserver, B: IntegrationObserver>: IntegrationObserver {
+    var first: A
+    var second: B
+
+    mutating func start(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork) {
+        first.start(t: t, state: state, network: network)
+        second.start(t: t, state: state, network: network)
+    }
+
+    mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+        try first.step(from: t0, to: t1, solver: solver, network: network)
+        try second.step(from: t0, to: t1, solver: solver, network: network)
+    }
+
+    mutating func afterEvent(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork) {
+        first.afterEvent(t: t, state: state, network: network)
+        second.afterEvent(t: t, state: state, network: network)
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Simulation
+
+/// `stat3sim merge`: join the shards of one sweep into one file.
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Merge the shard files of one sweep into one file, checking that every point is there exactly once.",
+        discussion: """
+            Each shard's .meta.json must name the same model (SHA-256) and the same sweep (fingerprint of
+            ranges, method, seed, metrics and settings), and be complete. The merged file has every point
+            in order, as an unsharded run writes it.
+
+            Example:
+              stat3sim merge shard_*.csv --out sweep.csv
+            """)
+
+    @Argument(help: "The shard CSV files (with their .meta.json sidecars).")
+    var files: [String]
+
+    @Option(help: "The merged CSV file.")
+    var out: String
+
+    func run() throws {
+        guard !files.isEmpty else { throw CLIError("merge: give the shard files.") }
+        var header: String? = nil
+        var fingerprint: String? = nil, modelHash: String? = nil
+        var total = 0
+        var reference: [String: Any] = [:]
+        var rows: [Int: Substring] = [:]
+        var seconds = 0.0
+        var shardCounts: Set<Int> = []
+        for file in files {
+            let metaPath = SweepRunner.metadataPath(file)
+            guard let data = FileManager.default.contents(atPath: metaPath),
+                  let meta = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw CLIError("merge: \(file) has no readable \(metaPath); only complete sweep outputs can be merged.")
+            }
+            guard meta["complete"] as? Bool == true else { throw CLIError("merge: \(file) is not complete (finish it with --resume first).") }
+            let sweep = meta["sweep"] as? [String: Any] ?? [:]
+            let thisFingerprint = sweep["fingerprint"] as? String
+            let thisModel = (meta["model"] as? [String: Any])?["sha256"] as? String
+            if fingerprint == nil { fingerprint = thisFingerprint; modelHash = thisModel; reference = meta }
+            guard thisModel == modelHash else { throw CLIError("merge: \(file) comes from a different model file (SHA-256 differs from \(files[0])).") }
+            guard thisFingerprint == fingerprint else { throw CLIError("merge: \(file) comes from a different sweep than \(files[0]) (ranges, method, seed, metrics or settings differ).") }
+            if let shard = meta["shard"] as? [String: Any], let count = shard["count"] as? Int { shardCounts.insert(count) }
+            total = sweep["points"] as? Int ?? 0
+            seconds += meta["wall_seconds"] as? Double ?? 0
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+            guard !lines.isEmpty else { throw CLIError("merge: \(file) is empty.") }
+            let thisHeader = String(lines.removeFirst())
+            if header == nil { header = thisHeader }
+            guard thisHeader == header else { throw CLIError("merge: \(file) has different columns than \(files[0]).") }
+            for line in lines {
+                guard let point = Int(line.prefix { $0 != "," }) else { throw CLIError("merge: \(file) has a row without a point number: \(line.prefix(40))") }
+                guard rows[point] == nil else { throw CLIError("merge: point \(point) appears more than once (again in \(file)).") }
+                rows[point] = line
+            }
+        }
+        if shardCounts.count > 1 { throw CLIError("merge: the files come from different shardings (\(shardCounts.sorted().map(String.init).joined(separator: ", ")) shards).") }
+        let missing = (1...max(total, 1)).filter { rows[$0] == nil }
+        guard missing.isEmpty, rows.count == total else {
+            let list = missing.prefix(10).map(String.init).joined(separator: ", ")
+            throw CLIError("merge: \(missing.count) of \(total) points are missing (\(list)\(missing.count > 10 ? ", …" : "")); add the missing shards.")
+        }
+        var text = header! + "\n"
+        for point in 1...total { text += rows[point]! + "\n" }
+        do { try OutputWriter.writeAtomically(text, to: out) } catch let e as SimulationError { throw CLIError(e.message) }
+
+        var merged = reference
+        merged["shard"] = NSNull()
+        merged["merged_from"] = files
+        merged["wall_seconds"] = seconds
+        merged["command"] = CommandLine.arguments
+        var totals: [String: Int] = ["points": total, "ok": 0, "failed": 0, "unsettled": 0]
+        let columns = header!.split(separator: ",").map(String.init)
+        let statusColumn = columns.firstIndex(of: "status") ?? 0
+        for point in 1...total {
+            let status = OutputWriter.splitCSV(String(rows[point]!))[statusColumn]
+            totals[status == "ok" ? "ok" : status == "failed" ? "failed" : "unsettled", default: 0] += 1
+        }
+        merged["totals"] = totals
+        let data = try JSONSerialization.data(withJSONObject: merged, options: [.prettyPrinted, .sortedKeys])
+        do { try OutputWriter.writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: SweepRunner.metadataPath(out)) } catch let e as SimulationError { throw CLIError(e.message) }
+        FileHandle.standardError.write(Data("merged \(files.count) files, \(total) points, into \(out)\n".utf8))
+    }
+}

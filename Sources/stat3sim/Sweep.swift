@@ -1,0 +1,218 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ReactionModel
+import Simulation
+
+/// `stat3sim sweep`: many simulations of one model, one CSV row of metrics per point.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model over a grid or a sample of parameter values; one CSV row of metrics per point.",
+        discussion: """
+            Points are a Cartesian grid of --vary ranges, a sample (--samples with --method lhs, sobol or
+            random and a --seed), or the rows of a --points CSV; --scenario all adds the model's scenarios as
+            one more dimension. Rows are written in point order whatever the number of --jobs, so the file is
+            identical for any J. Ctrl-C (or SIGTERM) stops cleanly: OUT.partial holds every finished point,
+            and --resume continues it. --shard I/N computes every N-th point for a cluster job array; merge
+            the shards with `stat3sim merge`. Exit status: 0 all points ok (or unsettled), 3 some points
+            failed, 130 interrupted, 1 errors in the model or the flags.
+
+            Examples:
+              stat3sim sweep Models/classic.toml --vary IL6=0.01:10:20:log --vary kf9=0:0.12:5 --out grid.csv
+              stat3sim sweep Models/sobotta2017.toml --vary IL6=0.1:100:log --samples 1000 --method sobol \\
+                  --metric peak:pSTAT3_fraction --metric half_life:pSTAT3_fraction --out sobol.csv
+              stat3sim sweep Models/classic.toml --points my_points.csv --scenario all --jobs 2 --out p.csv
+              stat3sim sweep Models/classic.toml --vary IL6=0.01:10:200:log --shard auto --out shard.csv
+            """)
+
+    @Argument(help: "The model file (TOML).")
+    var model: String
+
+    @Option(name: .customLong("vary"), help: ArgumentHelp("A range to vary: NAME=LO:HI:N[:log] on a grid, NAME=LO:HI[:log] with --samples (repeatable).", valueName: "range"))
+    var ranges: [String] = []
+
+    @Option(help: "Number of sampled points (with --method).")
+    var samples: Int?
+
+    @Option(help: "Sampling method: lhs, sobol or random.")
+    var method: String?
+
+    @Option(help: "Seed of the random and lhs methods.")
+    var seed: UInt64?
+
+    @Option(help: "A CSV file of points: a header of names, one row per point.")
+    var points: String?
+
+    @Option(help: "A scenario of the model, or 'all' for the default and every scenario as one more dimension.")
+    var scenario: String?
+
+    @Option(name: .customLong("metric"), help: ArgumentHelp("KIND:TARGET with KIND peak, time_to_peak, final, min, mean, auc, half_life, steady_state or value_at@T (repeatable; default: peak, time_to_peak, auc and final of every observable).", valueName: "metric"))
+    var metricTexts: [String] = []
+
+    @Option(help: "Output CSV file.")
+    var out: String?
+
+    @Option(help: "Also write every point's time course here, in long form (point, time, species, observables).")
+    var trajectories: String?
+
+    @Option(help: "Parallel jobs (default: all cores).")
+    var jobs: Int?
+
+    @Option(help: "I/N (1-based): compute the points p with p ≡ I (mod N); 'auto' reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX).")
+    var shard: String?
+
+    @Flag(help: "Continue an interrupted sweep from OUT.partial without recomputing its points.")
+    var resume = false
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a value for every point (repeatable).", valueName: "name=value"))
+    var assignments: [String] = []
+
+    @Option(name: .customLong("t-end"), help: "End time of every run.")
+    var tEnd: Double?
+
+    @Option(name: .customLong("output-interval"), help: "Output spacing of the --trajectories file.")
+    var outputInterval: Double?
+
+    @Option(help: "Relative tolerance of the solver.")
+    var rtol: Double?
+
+    @Option(help: "Absolute tolerance of the solver.")
+    var atol: Double?
+
+    func run() throws {
+        let (definition, source) = try loadModel(model)
+        let (specification, execution) = try makeSweep(definition)
+        let stop = StopFlag()
+        let signals = installSignalHandlers(stop)
+        defer { _ = signals }
+        let summary: SweepSummary
+        do {
+            summary = try SweepRunner(definition: definition, source: source, specification: specification, execution: execution).run(stop: stop)
+        } catch let e as SimulationError {
+            throw CLIError("\(model): \(e.message)")
+        }
+        var line = "\(summary.points) points (\(summary.ok) ok, \(summary.unsettled) unsettled, \(summary.failed) failed"
+        if summary.skipped > 0 { line += ", \(summary.skipped) kept from the interrupted run" }
+        line += String(format: ") in %.2f s", summary.seconds)
+        if summary.interrupted {
+            FileHandle.standardError.write(Data("interrupted: \(line); finished points are in \(summary.output); continue with --resume\n".utf8))
+            Foundation.exit(130)
+        }
+        FileHandle.standardError.write(Data("\(line); wrote \(summary.output) and \(SweepRunner.metadataPath(summary.output))\n".utf8))
+        if summary.failed > 0 { Foundation.exit(3) }
+    }
+
+    /// The sweep from the model's [sweep] table, with command-line flags taking precedence.
+    func makeSweep(_ d: ModelDefinition) throws -> (SweepSpecification, SweepExecution) {
+        let table = d.sweep
+        let ranges = self.ranges.isEmpty ? table.vary : self.ranges
+        let samples = self.samples ?? table.samples
+        let methodName = method ?? table.method
+        let seed = self.seed ?? table.seed.map(UInt64.init) ?? 1
+        let pointsFile = points ?? table.points
+        let scenarioChoice = scenario ?? table.scenario
+        let metricTexts = self.metricTexts.isEmpty ? table.metrics : self.metricTexts
+
+        let scenarios: [String?]
+        if scenarioChoice == "all" { scenarios = [nil] + d.scenarios.map(\.name) }
+        else if let name = scenarioChoice {
+            guard d.scenario(named: name) != nil else {
+                let names = d.scenarios.map(\.name)
+                throw CLIError("\(model): the model has no scenario '\(name)'\(didYouMean(name, among: names))\(names.isEmpty ? "" : "; its scenarios are \(names.joined(separator: ", "))").")
+            }
+            scenarios = [name]
+        } else { scenarios = [nil] }
+
+        let plan: SweepPlan
+        do {
+            if let pointsFile {
+                guard ranges.isEmpty, samples == nil else { throw CLIError("--points replaces --vary and --samples; give one or the other.") }
+                plan = try SweepPlan.fromPointsFile(pointsFile, definition: d, scenarios: scenarios)
+            } else {
+                guard !ranges.isEmpty else { throw CLIError("give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the model.") }
+                let grid = samples == nil
+                if grid, methodName != nil { throw CLIError("--method needs --samples N.") }
+                let dimensions = try ranges.map { try SweepDimension.parse($0, grid: grid, definition: d) }
+                let names = dimensions.map(\.name)
+                if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) { throw CLIError("'\(duplicate)' is varied twice.") }
+                let method: SweepPlan.Method
+                if let samples {
+                    guard samples >= 1 else { throw CLIError("--samples must be at least 1.") }
+                    switch methodName ?? "lhs" {
+                    case "lhs": method = .latinHypercube(samples: samples, seed: seed)
+                    case "sobol": method = .sobol(samples: samples)
+                    case "random": method = .random(samples: samples, seed: seed)
+                    case let other: throw CLIError("--method \(other): choose lhs, sobol or random\(didYouMean(other, among: ["lhs", "sobol", "random"])).")
+                    }
+                } else {
+                    method = .grid
+                }
+                plan = try SweepPlan(dimensions: dimensions, method: method, scenarios: scenarios)
+            }
+        } catch let e as SimulationError {
+            throw CLIError("\(model): \(e.message)")
+        }
+        let metrics: [Metric]
+        do {
+            metrics = metricTexts.isEmpty ? Metric.defaults(for: d) : try metricTexts.map { try Metric.parse($0, definition: d) }
+        } catch let e as SimulationError {
+            throw CLIError("\(model): \(e.message)")
+        }
+
+        var settings = RunSettings()
+        settings.overrides = try assignments.map(parseAssignment)
+        settings.tEnd = tEnd ?? table.tEnd
+        settings.outputInterval = outputInterval
+        settings.rtol = rtol
+        settings.atol = atol
+
+        var execution = SweepExecution()
+        execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
+        execution.shard = try shard.map(parseShard)
+        execution.output = out ?? table.out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
+        execution.trajectories = trajectories
+        execution.resume = resume
+        execution.progress = isatty(STDERR_FILENO) == 1
+        execution.command = CommandLine.arguments
+        execution.programVersion = Stat3Sim.version
+        return (SweepSpecification(plan: plan, metrics: metrics, settings: settings), execution)
+    }
+
+    func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        if text == "auto" {
+            // A SLURM job array: task IDs MIN…MAX, one shard each.
+            let env = ProcessInfo.processInfo.environment
+            guard let id = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) else {
+                throw CLIError("--shard auto: SLURM_ARRAY_TASK_ID is not set (run it inside a SLURM job array, or give --shard I/N).")
+            }
+            let minimum = env["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 1
+            guard let count = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
+                    ?? env["SLURM_ARRAY_TASK_MAX"].flatMap(Int.init).map({ $0 - minimum + 1 }) else {
+                throw CLIError("--shard auto: set SLURM_ARRAY_TASK_COUNT, or SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_MAX.")
+            }
+            let index = id - minimum + 1
+            guard index >= 1, index <= count else {
+                throw CLIError("--shard auto: task \(id) is not one of \(count) consecutive tasks from \(minimum) (use an array without a step, e.g. --array=1-\(count)).")
+            }
+            return (index, count)
+        }
+        let parts = text.split(separator: "/").map { Int($0) }
+        guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, i >= 1, i <= n else {
+            throw CLIError("--shard \(text): write I/N with 1 ≤ I ≤ N, e.g. --shard 3/10.")
+        }
+        return (i, n)
+    }
+}
+
+/// SIGINT and SIGTERM set the stop flag instead of killing the process, so the sweep can write
+/// what is complete. Returns the sources, which must stay alive.
+func installSignalHandlers(_ stop: StopFlag) -> [DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { stop.set() }
+        source.resume()
+        return source
+    }
+}
