@@ -176,3 +176,145 @@ struct RunCommandTests {
         #expect(result.standardOutput.contains("No warnings."))
     }
 }
+
+@Suite("stat3sim sweep and merge, end to end")
+struct SweepCommandTests {
+    /// A → B → ∅ with a tunable rate; cheap enough for hundreds of points.
+    static let model = """
+        [model]
+        name = "bateman"
+        [species]
+        A = 2
+        B = 0
+        [parameters]
+        k1 = 0.5
+        k2 = 0.2
+        [observables]
+        B2 = "2 * B"
+        [[reactions]]
+        equation = "A -> B"
+        forward = "k1"
+        [[reactions]]
+        equation = "B ->"
+        rate = "k2 * B * log(k2 + 1) / log(k2 + 1)"
+        [simulation]
+        t_end = 30
+        [[scenarios]]
+        name = "fast"
+        parameters = { k2 = 1 }
+        """
+
+    func setUp() throws -> (dir: URL, model: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-sweep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("bateman.toml").path
+        try Self.model.write(toFile: path, atomically: true, encoding: .utf8)
+        return (dir, path)
+    }
+
+    func read(_ path: URL) throws -> String { try String(contentsOf: path, encoding: .utf8) }
+
+    @Test func outputIsIdenticalForOneAndTwoJobs() throws {
+        let (dir, model) = try setUp()
+        let common = [model, "--vary", "k1=0.1:2:12:log", "--vary", "k2=0.05:0.5:5", "--scenario", "all"]
+        let one = try CLI.run(["sweep"] + common + ["--jobs", "1", "--out", dir.appendingPathComponent("one.csv").path])
+        let two = try CLI.run(["sweep"] + common + ["--jobs", "2", "--out", dir.appendingPathComponent("two.csv").path])
+        #expect(one.status == 0 && two.status == 0, "\(one.standardError) \(two.standardError)")
+        let a = try read(dir.appendingPathComponent("one.csv")), b = try read(dir.appendingPathComponent("two.csv"))
+        #expect(a == b)
+        let lines = a.split(separator: "\n")
+        #expect(lines.count == 1 + 12 * 5 * 2)
+        #expect(lines[0] == "point,scenario,k1,k2,status,message,B2__peak,B2__time_to_peak,B2__auc,B2__final")
+        #expect(lines[1].hasPrefix("1,default,0.1,0.05,ok,,"))
+        #expect(lines[2].hasPrefix("2,fast,0.1,0.05,ok,,"))
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("one.meta.json"))) as? [String: Any]
+        #expect((meta?["totals"] as? [String: Int])?["points"] == 120)
+        #expect(meta?["complete"] as? Bool == true)
+    }
+
+    @Test func shardsMergeIntoTheUnshardedFile() throws {
+        let (dir, model) = try setUp()
+        let sampled = [model, "--vary", "k1=0.1:2", "--vary", "k2=0.01:1:log", "--samples", "13", "--method", "lhs", "--seed", "42", "--jobs", "1"]
+        let whole = try CLI.run(["sweep"] + sampled + ["--out", dir.appendingPathComponent("whole.csv").path])
+        #expect(whole.status == 0, "\(whole.standardError)")
+        var shards: [String] = []
+        for i in 1...3 {
+            let path = dir.appendingPathComponent("shard\(i).csv").path
+            let r = try CLI.run(["sweep"] + sampled + ["--shard", "\(i)/3", "--out", path])
+            #expect(r.status == 0, "\(r.standardError)")
+            shards.append(path)
+        }
+        let merged = dir.appendingPathComponent("merged.csv").path
+        let m = try CLI.run(["merge"] + shards.reversed() + ["--out", merged])
+        #expect(m.status == 0, "\(m.standardError)")
+        #expect(try read(URL(fileURLWithPath: merged)) == (try read(dir.appendingPathComponent("whole.csv"))))
+        // A missing shard is refused, and so is a shard of another sweep.
+        let incomplete = try CLI.run(["merge", shards[0], shards[1], "--out", dir.appendingPathComponent("x.csv").path])
+        #expect(incomplete.status == 1)
+        #expect(incomplete.standardError.contains("points are missing"))
+        let other = dir.appendingPathComponent("other.csv").path
+        _ = try CLI.run(["sweep"] + sampled.map { $0 == "42" ? "43" : $0 } + ["--shard", "3/3", "--out", other])
+        let mixed = try CLI.run(["merge", shards[0], shards[1], other, "--out", dir.appendingPathComponent("y.csv").path])
+        #expect(mixed.standardError.contains("different sweep"))
+    }
+
+    @Test func slurmArrayVariablesChooseTheShard() throws {
+        let (dir, model) = try setUp()
+        let out = dir.appendingPathComponent("s.csv").path
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["sweep", model, "--vary", "k1=0.1:2:9", "--shard", "auto", "--out", out, "--jobs", "1"]
+        process.environment = ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let points = try read(URL(fileURLWithPath: out)).split(separator: "\n").dropFirst().map { $0.prefix { $0 != "," } }
+        #expect(points == ["3", "7"])
+    }
+
+    @Test func interruptedSweepResumesToTheSameFile() throws {
+        let (dir, model) = try setUp()
+        let args = [model, "--vary", "k1=0.1:2:60:log", "--vary", "k2=0.05:0.5:40", "--jobs", "2",
+                    "--metric", "peak:B", "--metric", "half_life:B", "--trajectories"]
+        let reference = try CLI.run(["sweep"] + args + [dir.appendingPathComponent("ref_traj.csv").path, "--out", dir.appendingPathComponent("ref.csv").path])
+        #expect(reference.status == 0)
+        let out = dir.appendingPathComponent("run.csv").path, trajectories = dir.appendingPathComponent("run_traj.csv").path
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["sweep"] + args + [trajectories, "--out", out]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once some rows are on disk.
+        let partial = out + ".partial"
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: partial, encoding: .utf8), text.split(separator: "\n").count > 20 { break }
+            usleep(2000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        if process.terminationStatus == 130 {
+            #expect(FileManager.default.fileExists(atPath: partial))
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        let resumed = try CLI.run(["sweep"] + args + [trajectories, "--out", out, "--resume"])
+        if process.terminationStatus == 130 {
+            #expect(resumed.status == 0, "\(resumed.standardError)")
+            #expect(resumed.standardError.contains("kept from the interrupted run"))
+        }
+        #expect(try read(URL(fileURLWithPath: out)) == (try read(dir.appendingPathComponent("ref.csv"))))
+        #expect(try read(URL(fileURLWithPath: trajectories)) == (try read(dir.appendingPathComponent("ref_traj.csv"))))
+    }
+
+    @Test func failedPointsSetTheExitStatus() throws {
+        let (dir, model) = try setUp()
+        // k2 = −1 makes log(k2 + 1) = −inf: that point fails, the others run.
+        let r = try CLI.run(["sweep", model, "--vary", "k2=-1:2:3", "--out", dir.appendingPathComponent("f.csv").path])
+        #expect(r.status == 3)
+        let lines = try read(dir.appendingPathComponent("f.csv")).split(separator: "\n")
+        #expect(lines[1].contains(",failed,"))
+        #expect(lines[2].contains(",ok,"))
+        #expect(lines[3].contains(",ok,"))
+        #expect(r.standardError.contains("1 failed"))
+    }
+}
