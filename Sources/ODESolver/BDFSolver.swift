@@ -148,6 +148,7 @@ public final class BDFSolver<System: ODESystem> {
         jacobianScratch = vector(n)
         savedJacobian = vector(n * n)
         newtonMatrix = DenseLU(dimension: n, backend: options.linearSolver.backend(forDimension: n))
+        if let pattern = system.jacobianPattern { newtonMatrix.useOrdering(forPattern: pattern) }
         l = vector(maxOrder + 2)
         tau = vector(maxOrder + 3)
         tq = vector(6)
@@ -355,6 +356,19 @@ public final class BDFSolver<System: ODESystem> {
             throw inputError("Time \(t) is outside the last step [\(tn - hu), \(tn)].")
         }
         let s = (t - tn) / h
+        if k == 0 {
+            // Horner on the Nordsieck columns: y(t) = Σ_j zn_j s^j.
+            let last = nordsieck + q &* n
+            for i in 0..<n { output[i] = last[i] }
+            var j = q &- 1
+            while j >= 0 {
+                let column = nordsieck + j &* n
+                for i in 0..<n { output[i] = column[i] + s * output[i] }
+                j &-= 1
+            }
+            if options.nonNegative { for i in 0..<n where output[i] < 0 { output[i] = 0 } }
+            return
+        }
         for j in stride(from: q, through: k, by: -1) {
             var c = 1.0
             if k > 0 { for i in stride(from: j, through: j - k + 1, by: -1) { c *= Double(i) } }

@@ -15,8 +15,13 @@ public final class DenseLU {
 
     public let dimension: Int
     public let backend: Backend
-    /// The matrix before `factorize()`, its LU factors after (column-major, leading dimension n).
+    /// The matrix to factorise (column-major, leading dimension n). LAPACK overwrites it with the
+    /// factors; the native back-end leaves it and factorises a (reordered) copy.
     public let matrix: UnsafeMutablePointer<Double>
+
+    /// The factors L (unit lower, below the diagonal) and U of the last `factorize()`, in the
+    /// native back-end's symmetric order when it uses one.
+    public var factorization: UnsafePointer<Double> { UnsafePointer(factors) }
     /// Row interchanges, 1-based as LAPACK's `ipiv`: row k was swapped with row pivots[k].
     private let pivots: UnsafeMutablePointer<Int32>
 
@@ -27,12 +32,20 @@ public final class DenseLU {
     private let lowerStart: UnsafeMutablePointer<Int>
     private let lowerRows: UnsafeMutablePointer<Int>
     private let lowerValues: UnsafeMutablePointer<Double>
-    /// Start of column k's strictly-upper entries of U; n+1 entries.
+    /// Start of row k's strictly-upper entries of U (their column indices in `upperRows`); n+1 entries.
     private let upperStart: UnsafeMutablePointer<Int>
     private let upperRows: UnsafeMutablePointer<Int>
     private let upperValues: UnsafeMutablePointer<Double>
     /// U's diagonal.
     private let diagonal: UnsafeMutablePointer<Double>
+    /// Scratch: rows with a nonzero multiplier in the current column.
+    private let nonzeroRows: UnsafeMutablePointer<Int>
+    /// Native back-end only: a symmetric permutation P applied before factorising (P·A·Pᵀ = LU),
+    /// chosen to reduce fill-in; `order[k]` is the original index of position k. The factors
+    /// live in `factors`, and `matrix` keeps the caller's order.
+    private var order: UnsafeMutablePointer<Int>? = nil
+    private let factors: UnsafeMutablePointer<Double>
+    private let permuted: UnsafeMutablePointer<Double>
 
     public init(dimension: Int, backend: Backend = .lapack) {
         precondition(dimension > 0)
@@ -51,6 +64,43 @@ public final class DenseLU {
         lowerValues = .allocate(capacity: triangle)
         upperValues = .allocate(capacity: triangle)
         diagonal = .allocate(capacity: dimension)
+        nonzeroRows = .allocate(capacity: dimension)
+        factors = backend == .native ? .allocate(capacity: dimension * dimension) : matrix
+        permuted = .allocate(capacity: dimension)
+    }
+
+    /// Uses a fill-reducing symmetric ordering for the native back-end: the minimum-degree order
+    /// of the graph of `pattern` (row, column pairs of possible nonzeros). LAPACK ignores it.
+    public func useOrdering(forPattern pattern: [(row: Int, column: Int)]) {
+        guard backend == .native else { return }
+        let ordering = DenseLU.minimumDegreeOrder(dimension: dimension, pattern: pattern)
+        if order == nil { order = .allocate(capacity: dimension) }
+        for k in 0..<dimension { order![k] = ordering[k] }
+    }
+
+    /// Greedy minimum degree on the symmetrised graph: eliminate the vertex of fewest neighbours
+    /// (lowest index on ties), then join its neighbours into a clique; repeat.
+    static func minimumDegreeOrder(dimension n: Int, pattern: [(row: Int, column: Int)]) -> [Int] {
+        var neighbours = [Set<Int>](repeating: [], count: n)
+        for (i, j) in pattern where i != j && i < n && j < n {
+            neighbours[i].insert(j)
+            neighbours[j].insert(i)
+        }
+        var eliminated = [Bool](repeating: false, count: n)
+        var result: [Int] = []
+        for _ in 0..<n {
+            var best = -1
+            for v in 0..<n where !eliminated[v] && (best < 0 || neighbours[v].count < neighbours[best].count) { best = v }
+            result.append(best)
+            eliminated[best] = true
+            let clique = Array(neighbours[best])
+            for a in clique {
+                neighbours[a].remove(best)
+                for b in clique where b != a { neighbours[a].insert(b) }
+            }
+            neighbours[best] = []
+        }
+        return result
     }
 
     deinit {
@@ -60,6 +110,10 @@ public final class DenseLU {
         lowerRows.deallocate(); upperRows.deallocate()
         lowerValues.deallocate(); upperValues.deallocate()
         diagonal.deallocate()
+        nonzeroRows.deallocate()
+        if backend == .native { factors.deallocate() }
+        permuted.deallocate()
+        order?.deallocate()
     }
 
     /// Factorises `matrix` in place. Returns `false` when U has an exact zero on its diagonal
@@ -92,8 +146,17 @@ public final class DenseLU {
     /// Right-looking Gaussian elimination with partial pivoting (LAPACK's `dgetf2` order), then
     /// the nonzeros of L and U gathered for `solveNative`.
     private func factorizeNative() -> Bool {
-        let n = dimension, a = matrix
+        let n = dimension, a = factors
+        if let order {
+            for j in 0..<n {
+                let source = matrix + order[j] &* n, target = a + j &* n
+                for i in 0..<n { target[i] = source[order[i]] }
+            }
+        } else {
+            a.update(from: matrix, count: n * n)
+        }
         var nonsingular = true
+        var lowerCount = 0, upperCount = 0
         var k = 0
         while k < n {
             let columnK = a + k &* n
@@ -108,8 +171,7 @@ public final class DenseLU {
             pivots[k] = Int32(pivotRow &+ 1)
             if largest == 0 {
                 nonsingular = false
-                k &+= 1
-                continue
+                break
             }
             if pivotRow != k {
                 var j = 0
@@ -120,58 +182,73 @@ public final class DenseLU {
                     column[pivotRow] = t
                     j &+= 1
                 }
+                // The swap moves rows of L's earlier columns too: rename them in the lists.
+                var e = 0
+                while e < lowerCount {
+                    if lowerRows[e] == k { lowerRows[e] = pivotRow } else if lowerRows[e] == pivotRow { lowerRows[e] = k }
+                    e &+= 1
+                }
             }
+            // Multipliers, and the rows where they are nonzero: a reaction network's Newton
+            // matrix has few per column, so the update below touches only those rows. They are
+            // L's column k; row k of U is final now and is gathered in the same pass.
+            diagonal[k] = columnK[k]
             let inverse = 1 / columnK[k]
+            var nonzeroCount = 0
+            lowerStart[k] = lowerCount
             i = k &+ 1
-            while i < n { columnK[i] *= inverse; i &+= 1 }
+            while i < n {
+                let l = columnK[i] * inverse
+                columnK[i] = l
+                if l != 0 {
+                    nonzeroRows[nonzeroCount] = i
+                    nonzeroCount &+= 1
+                    lowerRows[lowerCount] = i
+                    lowerValues[lowerCount] = l
+                    lowerCount &+= 1
+                }
+                i &+= 1
+            }
+            upperStart[k] = upperCount
             var j = k &+ 1
             while j < n {
                 let column = a + j &* n
                 let ukj = column[k]
                 if ukj != 0 {
-                    i = k &+ 1
-                    while i < n { column[i] -= columnK[i] * ukj; i &+= 1 }
+                    upperRows[upperCount] = j
+                    upperValues[upperCount] = ukj
+                    upperCount &+= 1
+                    var r = 0
+                    while r < nonzeroCount {
+                        let row = nonzeroRows[r]
+                        column[row] -= columnK[row] * ukj
+                        r &+= 1
+                    }
                 }
                 j &+= 1
             }
             k &+= 1
         }
-        if nonsingular { compressFactors() }
-        return nonsingular
-    }
-
-    /// Gathers the nonzeros of the strictly lower (L) and strictly upper (U) parts by column.
-    private func compressFactors() {
-        let n = dimension, a = matrix
-        var lowerCount = 0, upperCount = 0
-        var k = 0
-        while k < n {
-            let column = a + k &* n
-            lowerStart[k] = lowerCount
-            upperStart[k] = upperCount
-            var i = 0
-            while i < k {
-                let v = column[i]
-                if v != 0 { upperRows[upperCount] = i; upperValues[upperCount] = v; upperCount &+= 1 }
-                i &+= 1
-            }
-            diagonal[k] = column[k]
-            i = k &+ 1
-            while i < n {
-                let v = column[i]
-                if v != 0 { lowerRows[lowerCount] = i; lowerValues[lowerCount] = v; lowerCount &+= 1 }
-                i &+= 1
-            }
-            k &+= 1
-        }
         lowerStart[n] = lowerCount
         upperStart[n] = upperCount
+        return nonsingular
     }
 
     /// Row interchanges, then L y = P b (unit lower), then U x = y, column by column over the
     /// nonzeros only.
-    private func solveNative(_ b: UnsafeMutablePointer<Double>) {
+    private func solveNative(_ rhs: UnsafeMutablePointer<Double>) {
         let n = dimension
+        // With an ordering, solve (P A Pᵀ)(P x) = P b in `permuted`.
+        let b: UnsafeMutablePointer<Double>
+        if let order {
+            for k in 0..<n { permuted[k] = rhs[order[k]] }
+            b = permuted
+        } else {
+            b = rhs
+        }
+        defer {
+            if let order { for k in 0..<n { rhs[order[k]] = permuted[k] } }
+        }
         var k = 0
         while k < n {
             let p = Int(pivots[k]) &- 1
@@ -194,13 +271,12 @@ public final class DenseLU {
         }
         k = n &- 1
         while k >= 0 {
-            let bk = b[k] / diagonal[k]
-            b[k] = bk
-            if bk != 0 {
-                var e = upperStart[k]
-                let end = upperStart[k &+ 1]
-                while e < end { b[upperRows[e]] -= upperValues[e] * bk; e &+= 1 }
-            }
+            // Row k of U: x_k = (y_k − Σ_{j>k} u_kj x_j) / u_kk.
+            var sum = b[k]
+            var e = upperStart[k]
+            let end = upperStart[k &+ 1]
+            while e < end { sum -= upperValues[e] * b[upperRows[e]]; e &+= 1 }
+            b[k] = sum / diagonal[k]
             k &-= 1
         }
     }

@@ -22,6 +22,10 @@ public protocol ODESystem {
 
     /// A name for component `index`, used in error messages ("y[3]" by default).
     func componentName(_ index: Int) -> String
+
+    /// The (row, column) pairs where the Jacobian can be nonzero, when known; the solver orders
+    /// its LU factorisation to reduce fill-in from it. `nil` (the default) means dense.
+    var jacobianPattern: [(row: Int, column: Int)]? { get }
 }
 
 extension ODESystem {
@@ -31,4 +35,6 @@ extension ODESystem {
                          jacobian: UnsafeMutablePointer<Double>) {}
 
     public func componentName(_ index: Int) -> String { "y[\(index)]" }
+
+    public var jacobianPattern: [(row: Int, column: Int)]? { nil }
 }

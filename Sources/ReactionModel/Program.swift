@@ -17,10 +17,14 @@ struct Instruction {
         case exp, log, log10, sqrt, abs, sign
         /// pops right, left, otherwise, ifLess (pushed in that order reversed): see `compile`.
         case select
+        /// pushes value + Σ coefficient·slot over `count` terms of the linear table from `index`:
+        /// sums of species (totals, fractions' numerators) in one tight loop.
+        case linear
     }
     var code: Code
     var index: Int32
     var value: Double
+    var count: Int32 = 0
 }
 
 /// A contiguous piece of the tape that computes one expression.
@@ -37,6 +41,32 @@ struct ProgramRange {
 struct ProgramBuilder {
     var instructions: [Instruction] = []
     var maxDepth = 1
+    var linearSlots: [Int32] = []
+    var linearCoefficients: [Double] = []
+
+    /// The terms of `e` when it is a sum of (number ×) names and numbers with at least three
+    /// name terms, else nil.
+    static func linearTerms(_ e: Expression, slot: (String) -> Int) -> (terms: [(Int, Double)], constant: Double)? {
+        var terms: [(Int, Double)] = []
+        var constant = 0.0
+        func collect(_ e: Expression, _ sign: Double) -> Bool {
+            switch e {
+            case .number(let x): constant += sign * x; return true
+            case .name(let n): terms.append((slot(n), sign)); return true
+            case .multiply(.number(let c), .name(let n)), .multiply(.name(let n), .number(let c)):
+                terms.append((slot(n), sign * c)); return true
+            case .negate(let a): return collect(a, -sign)
+            case .add(let a, let b): return collect(a, sign) && collect(b, sign)
+            case .subtract(let a, let b): return collect(a, sign) && collect(b, -sign)
+            default: return false
+            }
+        }
+        guard case .add = e, collect(e, 1), terms.count >= 3 else {
+            if case .subtract = e, collect(e, 1), terms.count >= 3 { return (terms, constant) }
+            return nil
+        }
+        return (terms, constant)
+    }
 
     /// Compiles `expression`, mapping names to slots with `slot(name)` (names are already checked).
     mutating func compile(_ expression: Expression, slot: (String) -> Int) -> ProgramRange {
@@ -48,6 +78,14 @@ struct ProgramBuilder {
             maxDepth = max(maxDepth, depth)
         }
         func visit(_ e: Expression) {
+            if let (terms, constant) = ProgramBuilder.linearTerms(e, slot: slot) {
+                let start = linearSlots.count
+                for (s, c) in terms { linearSlots.append(Int32(s)); linearCoefficients.append(c) }
+                instructions.append(Instruction(code: .linear, index: Int32(start), value: constant, count: Int32(terms.count)))
+                depth += 1
+                maxDepth = max(maxDepth, depth)
+                return
+            }
             switch e {
             case .number(let x): emit(.constant, 0, x, delta: 1)
             case .name(let n): emit(.slot, slot(n), delta: 1)
@@ -90,11 +128,17 @@ final class ProgramTape {
     let instructions: UnsafeMutablePointer<Instruction>
     let count: Int
     let stack: UnsafeMutablePointer<Double>
+    let linearSlots: UnsafeMutablePointer<Int32>
+    let linearCoefficients: UnsafeMutablePointer<Double>
 
     init(_ builder: ProgramBuilder) {
         count = builder.instructions.count
         instructions = .allocate(capacity: max(count, 1))
         instructions.initialize(from: builder.instructions, count: count)
+        linearSlots = .allocate(capacity: max(builder.linearSlots.count, 1))
+        linearSlots.initialize(from: builder.linearSlots, count: builder.linearSlots.count)
+        linearCoefficients = .allocate(capacity: max(builder.linearCoefficients.count, 1))
+        linearCoefficients.initialize(from: builder.linearCoefficients, count: builder.linearCoefficients.count)
         stack = .allocate(capacity: builder.maxDepth + 1)
         stack.initialize(repeating: 0, count: builder.maxDepth + 1)
     }
@@ -102,6 +146,8 @@ final class ProgramTape {
     deinit {
         instructions.deallocate()
         stack.deallocate()
+        linearSlots.deallocate()
+        linearCoefficients.deallocate()
     }
 
     @inline(__always)
@@ -135,6 +181,16 @@ final class ProgramTape {
             case .sqrt: s[top] = s[top].squareRoot()
             case .abs: s[top] = abs(s[top])
             case .sign: s[top] = s[top] > 0 ? 1 : (s[top] < 0 ? -1 : 0)
+            case .linear:
+                var sum = instruction.value
+                var e = Int(instruction.index)
+                let end = e &+ Int(instruction.count)
+                while e < end {
+                    sum += linearCoefficients[e] * slots[Int(linearSlots[e])]
+                    e &+= 1
+                }
+                top &+= 1
+                s[top] = sum
             case .select:
                 let right = s[top], left = s[top &- 1]
                 top &-= 3

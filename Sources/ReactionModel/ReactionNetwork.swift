@@ -23,6 +23,20 @@ public final class ReactionNetwork: ODESystem {
     /// Observable programs, in an order where each depends only on earlier ones.
     let observablePrograms: [ProgramRange]
     let observableOrder: [Int]
+    /// The observables that rate laws use (directly or through other observables), in dependency
+    /// order: `rhs` evaluates only these. (The Jacobian's programs have observables substituted.)
+    let rateObservableOrder: UnsafeMutablePointer<Int>
+    let rateObservableCount: Int
+    /// Mass-action reactions whose rate constants are plain parameters or numbers are evaluated
+    /// without the stack machine: flux = k_f Π c^ν − k_r Π c^ν with integer ν by multiplication.
+    /// `fastKind[r]`: 0 program, 1 fast. Constants as slots (−1 = none), factors in CSR.
+    let fastKind: UnsafeMutablePointer<UInt8>
+    let fastForwardSlot: UnsafeMutablePointer<Int>
+    let fastReverseSlot: UnsafeMutablePointer<Int>
+    let fastForwardStart: UnsafeMutablePointer<Int>
+    let fastReverseStart: UnsafeMutablePointer<Int>
+    let fastFactorSlot: UnsafeMutablePointer<Int>
+    let fastFactorPower: UnsafeMutablePointer<Int>
     /// Rate (flux per unit volume of the reaction's compartment) of each reaction.
     let ratePrograms: UnsafeMutablePointer<ProgramRange>
     let reactionCount: Int
@@ -41,6 +55,8 @@ public final class ReactionNetwork: ODESystem {
     let derivativePrograms: UnsafeMutablePointer<ProgramRange>
     /// Scratch: rates of the current evaluation.
     let rates: UnsafeMutablePointer<Double>
+    /// Numeric rate constants of the fast path (their slots follow t).
+    let fastConstants: [Double]
 
     /// Compiles `definition` with its default values (file values; apply scenarios afterwards).
     public init(_ definition: ModelDefinition) {
@@ -52,7 +68,10 @@ public final class ReactionNetwork: ODESystem {
         compartmentBase = nS + nP
         observableBase = nS + nP + nC
         timeSlot = nS + nP + nC + nO
-        slotCount = timeSlot + 1
+        // Slots for the numeric rate constants of the fast path follow t; at most one per rate
+        // constant.
+        let constantCapacity = 2 * definition.reactions.count
+        slotCount = timeSlot + 1 + constantCapacity
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
 
@@ -83,6 +102,68 @@ public final class ReactionNetwork: ODESystem {
         var observablePrograms: [ProgramRange] = []
         for i in 0..<nO { observablePrograms.append(builder.compile(definition.observables[i].expression, slot: slotOf)) }
         self.observablePrograms = observablePrograms
+
+        // Observables the rate laws need, with their dependencies, in dependency order.
+        var needed = Set<Int>()
+        func need(_ name: String) {
+            guard case .observable(let j)? = definition.symbol(named: name), !needed.contains(j) else { return }
+            needed.insert(j)
+            for inner in definition.observables[j].expression.names { need(inner) }
+        }
+        for reaction in definition.reactions {
+            switch reaction.kinetics {
+            case .rate(let law): law.names.forEach(need)
+            case .massAction(let f, let r): f.names.forEach(need); r?.names.forEach(need)
+            }
+        }
+        let rateObservables = order.filter { needed.contains($0) }
+        rateObservableCount = rateObservables.count
+        rateObservableOrder = .allocate(capacity: max(rateObservables.count, 1))
+        rateObservableOrder.initialize(from: rateObservables, count: rateObservables.count)
+
+        // The mass-action fast path: constants that are a parameter or a number, integer orders.
+        let reactionTotal = definition.reactions.count
+        fastKind = .allocate(capacity: max(reactionTotal, 1))
+        fastForwardSlot = .allocate(capacity: max(reactionTotal, 1))
+        fastReverseSlot = .allocate(capacity: max(reactionTotal, 1))
+        fastForwardStart = .allocate(capacity: reactionTotal + 1)
+        fastReverseStart = .allocate(capacity: reactionTotal + 1)
+        var factorSlots: [Int] = [], factorPowers: [Int] = []
+        var constantSlots: [Double] = []   // numbers become extra constant slots after t
+        func constantSlot(_ e: Expression?) -> Int? {
+            switch e {
+            case nil: return -1
+            case .number(let x)?: constantSlots.append(x); return nS + nP + nC + nO + constantSlots.count
+            case .name(let n)?:
+                if case .parameter(let i)? = definition.symbol(named: n) { return nS + i }
+                if case .compartment(let i)? = definition.symbol(named: n) { return nS + nP + i }
+                return nil
+            default: return nil
+            }
+        }
+        for (r, reaction) in definition.reactions.enumerated() {
+            fastForwardStart[r] = factorSlots.count
+            fastReverseStart[r] = factorSlots.count
+            fastKind[r] = 0
+            fastForwardSlot[r] = -1
+            fastReverseSlot[r] = -1
+            guard case .massAction(let f, let rev) = reaction.kinetics,
+                  let fs = constantSlot(f), let rs = constantSlot(rev),
+                  (reaction.reactants + reaction.products).allSatisfy({ $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8 }) else { continue }
+            fastKind[r] = 1
+            fastForwardSlot[r] = fs
+            fastReverseSlot[r] = rs
+            for (sp, c) in reaction.reactants { factorSlots.append(sp); factorPowers.append(Int(c)) }
+            fastReverseStart[r] = factorSlots.count
+            if rev != nil { for (sp, c) in reaction.products { factorSlots.append(sp); factorPowers.append(Int(c)) } }
+        }
+        fastForwardStart[reactionTotal] = factorSlots.count
+        fastReverseStart[reactionTotal] = factorSlots.count
+        fastFactorSlot = .allocate(capacity: max(factorSlots.count, 1))
+        fastFactorSlot.initialize(from: factorSlots, count: factorSlots.count)
+        fastFactorPower = .allocate(capacity: max(factorPowers.count, 1))
+        fastFactorPower.initialize(from: factorPowers, count: factorPowers.count)
+        fastConstants = constantSlots
 
         // Rate laws.
         let rateExpressions = definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
@@ -147,6 +228,7 @@ public final class ReactionNetwork: ODESystem {
         rates.initialize(repeating: 0, count: max(reactionCount, 1))
         tape = ProgramTape(builder)
 
+        for (k, x) in fastConstants.enumerated() { slots[timeSlot + 1 + k] = x }
         for (i, p) in definition.parameters.enumerated() { slots[parameterBase + i] = p.value }
         for (i, c) in definition.compartments.enumerated() { slots[compartmentBase + i] = c.size }
         for (i, s) in definition.species.enumerated() { slots[i] = s.initial }
@@ -160,12 +242,16 @@ public final class ReactionNetwork: ODESystem {
         changeStoichiometry.deallocate(); changeCoefficient.deallocate()
         derivativeReaction.deallocate(); derivativeSpecies.deallocate(); derivativePrograms.deallocate()
         rates.deallocate()
+        rateObservableOrder.deallocate()
+        fastKind.deallocate(); fastForwardSlot.deallocate(); fastReverseSlot.deallocate()
+        fastForwardStart.deallocate(); fastReverseStart.deallocate()
+        fastFactorSlot.deallocate(); fastFactorPower.deallocate()
     }
 
     /// An independent instance with the same current parameter and compartment values.
     public func copy() -> ReactionNetwork {
         let other = ReactionNetwork(definition)
-        other.slots.update(from: slots, count: slotCount)
+        other.slots.update(from: slots, count: timeSlot + 1)
         other.updateVolumes()
         return other
     }
@@ -250,24 +336,76 @@ public final class ReactionNetwork: ODESystem {
     public var providesJacobian: Bool { true }
     public func componentName(_ index: Int) -> String { definition.species[index].name }
 
-    public func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
-        load(t: t, y: y)
-        dydt.update(repeating: 0, count: speciesCount)
-        var k = changeStart[0]
-        for r in 0..<reactionCount {
-            let end = changeStart[r &+ 1]
-            if k == end { continue }
-            let rate = tape.evaluate(ratePrograms[r], slots)
-            while k < end {
-                dydt[changeSpecies[k]] += changeCoefficient[k] * rate
-                k &+= 1
-            }
+    /// Every (species changed by reaction r, species r's rate depends on) pair.
+    public var jacobianPattern: [(row: Int, column: Int)]? {
+        var pattern: [(row: Int, column: Int)] = []
+        for d in 0..<derivativeCount {
+            let r = derivativeReaction[d]
+            for k in changeStart[r]..<changeStart[r + 1] { pattern.append((changeSpecies[k], derivativeSpecies[d])) }
         }
+        return pattern
+    }
+
+    public func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+        // Pointers in locals: stores through them could alias the object's fields, so the
+        // compiler would otherwise reload every field after every store.
+        let slots = self.slots, tape = self.tape
+        let changeStart = self.changeStart, changeSpecies = self.changeSpecies, changeCoefficient = self.changeCoefficient
+        let fastKind = self.fastKind, ratePrograms = self.ratePrograms
+        let n = speciesCount, reactions = reactionCount
+        slots.update(from: y, count: n)
+        slots[timeSlot] = t
+        for k in 0..<rateObservableCount {
+            let i = rateObservableOrder[k]
+            slots[observableBase &+ i] = tape.evaluate(observablePrograms[i], slots)
+        }
+        dydt.update(repeating: 0, count: n)
+        var k = changeStart[0]
+        var r = 0
+        while r < reactions {
+            let end = changeStart[r &+ 1]
+            if k != end {
+                let rate = fastKind[r] == 1 ? massActionRate(r, slots) : tape.evaluate(ratePrograms[r], slots)
+                while k < end {
+                    dydt[changeSpecies[k]] += changeCoefficient[k] * rate
+                    k &+= 1
+                }
+            }
+            r &+= 1
+        }
+    }
+
+    /// k_f Π c^ν − k_r Π c^ν straight from the slots.
+    @inline(__always)
+    func massActionRate(_ r: Int, _ slots: UnsafeMutablePointer<Double>) -> Double {
+        let fastFactorSlot = self.fastFactorSlot, fastFactorPower = self.fastFactorPower
+        var forward = slots[fastForwardSlot[r]]
+        var e = fastForwardStart[r]
+        let forwardEnd = fastReverseStart[r]
+        while e < forwardEnd {
+            let c = slots[fastFactorSlot[e]]
+            var p = fastFactorPower[e]
+            while p > 0 { forward *= c; p &-= 1 }
+            e &+= 1
+        }
+        let reverseSlot = fastReverseSlot[r]
+        if reverseSlot < 0 { return forward }
+        var reverse = slots[reverseSlot]
+        let reverseEnd = fastForwardStart[r &+ 1]
+        while e < reverseEnd {
+            let c = slots[fastFactorSlot[e]]
+            var p = fastFactorPower[e]
+            while p > 0 { reverse *= c; p &-= 1 }
+            e &+= 1
+        }
+        return forward - reverse
     }
 
     public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
                          jacobian J: UnsafeMutablePointer<Double>) {
-        load(t: t, y: y)
+        // Derivative programs have observables substituted: species, parameters, sizes and t only.
+        slots.update(from: y, count: speciesCount)
+        slots[timeSlot] = t
         let n = speciesCount
         for d in 0..<derivativeCount {
             let value = tape.evaluate(derivativePrograms[d], slots)

@@ -105,12 +105,13 @@ public final class SweepRunner {
     public init(definition: ModelDefinition, source: String, specification: SweepSpecification, execution: SweepExecution) {
         self.definition = definition
         self.source = source
+        self.modelHash = SHA256.hex(Data(source.utf8))
         self.specification = specification
         self.execution = execution
         self.simulator = Simulator(definition)
     }
 
-    var modelHash: String { SHA256.hex(Data(source.utf8)) }
+    let modelHash: String
 
     /// The points of this run, in order (a shard's share of 1...pointCount).
     var points: StrideThrough<Int> {
@@ -273,9 +274,11 @@ public final class SweepRunner {
 }
 
 extension FileManager {
+    /// Atomic rename that replaces `destination` (rename(2)).
     func moveItemReplacing(at source: String, to destination: String) throws {
-        if fileExists(atPath: destination) { try removeItem(atPath: destination) }
-        try moveItem(atPath: source, toPath: destination)
+        guard rename(source, destination) == 0 else {
+            throw SimulationError("cannot rename \(source) to \(destination): \(String(cString: strerror(errno)))")
+        }
     }
 }
 
