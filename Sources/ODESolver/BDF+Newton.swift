@@ -145,10 +145,7 @@ extension BDFSolver {
             jacobianIsCurrent = false
         }
 
-        let m = newtonMatrix.matrix
-        for k in 0..<(n * n) { m[k] = -gamma * savedJacobian[k] }
-        for i in 0..<n { m[i * n + i] += 1 }
-        let factorized = newtonMatrix.factorize()
+        let factorized = newtonMatrix.factorize(identityMinus: gamma, times: savedJacobian)
         statistics.luFactorizations += 1
         gammaAtFactorization = gamma
         gammaRatio = 1

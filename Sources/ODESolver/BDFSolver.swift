@@ -356,6 +356,11 @@ public final class BDFSolver<System: ODESystem> {
             throw inputError("Time \(t) is outside the last step [\(tn - hu), \(tn)].")
         }
         let s = (t - tn) / h
+        if k == 0 && s == 0 {
+            output.update(from: nordsieck, count: n)   // the step's own solution
+            if options.nonNegative { for i in 0..<n where output[i] < 0 { output[i] = 0 } }
+            return
+        }
         if k == 0 {
             // Horner on the Nordsieck columns: y(t) = Σ_j zn_j s^j.
             let last = nordsieck + q &* n

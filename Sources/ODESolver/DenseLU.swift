@@ -130,6 +130,24 @@ public final class DenseLU {
         }
     }
 
+    /// Forms A = I − γJ and factorises it, in one pass over J (in the native back-end's order).
+    /// Returns `false` when A is singular.
+    public func factorize(identityMinus gamma: Double, times jacobian: UnsafePointer<Double>) -> Bool {
+        let n = dimension
+        if backend == .native, let order {
+            let a = factors
+            for j in 0..<n {
+                let source = jacobian + order[j] &* n, target = a + j &* n
+                for i in 0..<n { target[i] = -gamma * source[order[i]] }
+                target[j] += 1
+            }
+            return eliminateNative()
+        }
+        for k in 0..<(n * n) { matrix[k] = -gamma * jacobian[k] }
+        for i in 0..<n { matrix[i * n + i] += 1 }
+        return factorize()
+    }
+
     /// Overwrites `b` with the solution x of A x = b, using the factors of the last `factorize()`.
     @inline(__always)
     public func solve(_ b: UnsafeMutablePointer<Double>) {
@@ -155,6 +173,12 @@ public final class DenseLU {
         } else {
             a.update(from: matrix, count: n * n)
         }
+        return eliminateNative()
+    }
+
+    /// Eliminates `factors` in place, gathering L by columns and U by rows.
+    private func eliminateNative() -> Bool {
+        let n = dimension, a = factors
         var nonsingular = true
         var lowerCount = 0, upperCount = 0
         var k = 0
