@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Plot a stat3sim CSV: chosen columns against time, scenarios overlaid, log axes on request.
+"""Plot a stat3sim CSV: chosen columns against time, scenarios overlaid, log axes on request;
+or, for a sweep, a heat map of one metric over two varied names.
 
 Examples:
   Scripts/plot.py results/classic.csv --columns pSTAT3_fraction,SOCS3 --out results/classic.png
   Scripts/plot.py all.csv --columns pSTAT3_fraction --scenarios default,ruxolitinib --out rux.svg
   Scripts/plot.py results/sobotta2017.csv --logy --out sobotta.png
+  Scripts/plot.py sweep.csv --heatmap --x IL6 --y kf9 --z pSTAT3_fraction__peak --logx --out map.png
 
 Without --columns it plots every observable (the columns after the species, read from the
 .meta.json sidecar when present) or, failing that, every column. One panel per column; with a
@@ -62,7 +64,14 @@ def main():
     parser.add_argument("--time-unit", default=None, help="label of the time axis (default: from the .meta.json)")
     parser.add_argument("--title", default=None)
     parser.add_argument("--out", required=True, help="output file, .png or .svg")
+    parser.add_argument("--heatmap", action="store_true", help="sweep CSV: colour --z over --x and --y")
+    parser.add_argument("--x", help="heat map: varied name on the horizontal axis")
+    parser.add_argument("--y", help="heat map: varied name on the vertical axis")
+    parser.add_argument("--z", help="heat map: the metric column to colour by")
+    parser.add_argument("--scenario", help="heat map: rows of this scenario only")
     args = parser.parse_args()
+    if args.heatmap:
+        return heatmap(args)
 
     import matplotlib
     matplotlib.use("Agg")
@@ -107,6 +116,47 @@ def main():
         axes[k // cols][k % cols].axis("off")
     if args.title:
         fig.suptitle(args.title)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    fig.savefig(args.out, dpi=130)
+    print(f"wrote {args.out}")
+
+
+def heatmap(args):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with open(args.csv) as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "point" not in rows[0] or "status" not in rows[0]:
+        sys.exit(f"plot.py: {args.csv} is not a sweep file (no point and status columns)")
+    for name in (args.x, args.y, args.z):
+        if not name or name not in rows[0]:
+            sys.exit(f"plot.py: --heatmap needs --x, --y and --z among: {', '.join(rows[0].keys())}")
+    if args.scenario:
+        rows = [r for r in rows if r.get("scenario") == args.scenario]
+    xs = sorted({float(r[args.x]) for r in rows})
+    ys = sorted({float(r[args.y]) for r in rows})
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for r in rows:
+        if r[args.z] != "":
+            grid[ys.index(float(r[args.y])), xs.index(float(r[args.x]))] = float(r[args.z])
+    fig, ax = plt.subplots(figsize=(6, 4.6))
+    mesh = ax.pcolormesh(xs, ys, grid, shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label=args.z)
+    if args.logx:
+        ax.set_xscale("log")
+    if args.logy:
+        ax.set_yscale("log")
+    failed = [r for r in rows if r["status"] == "failed"]
+    if failed:
+        ax.scatter([float(r[args.x]) for r in failed], [float(r[args.y]) for r in failed], marker="x", c="red", label="failed")
+        ax.legend(fontsize=8)
+    ax.set_xlabel(args.x)
+    ax.set_ylabel(args.y)
+    ax.set_title(args.title or args.z, fontsize=10)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     fig.savefig(args.out, dpi=130)
