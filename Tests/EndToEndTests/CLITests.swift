@@ -318,3 +318,28 @@ struct SweepCommandTests {
         #expect(r.standardError.contains("1 failed"))
     }
 }
+
+@Suite("The [sweep] table")
+struct SweepTableTests {
+    @Test func sweepTableSuppliesTheDefaultsAndFlagsOverrideThem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-table-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let model = dir.appendingPathComponent("m.toml").path
+        try (SweepCommandTests.model + """
+
+            [sweep]
+            vary = ["k1=0.1:1:3"]
+            metrics = ["peak:B"]
+            out = "\(dir.appendingPathComponent("table.csv").path)"
+            """).write(toFile: model, atomically: true, encoding: .utf8)
+        let fromTable = try CLI.run(["sweep", model])
+        #expect(fromTable.status == 0, "\(fromTable.standardError)")
+        let text = try String(contentsOfFile: dir.appendingPathComponent("table.csv").path, encoding: .utf8)
+        #expect(text.hasPrefix("point,k1,status,message,B__peak\n1,0.1,ok,,"))
+        #expect(text.split(separator: "\n").count == 4)
+        let overridden = try CLI.run(["sweep", model, "--vary", "k2=0.1:0.2:2", "--out", dir.appendingPathComponent("flags.csv").path])
+        #expect(overridden.status == 0)
+        let flags = try String(contentsOfFile: dir.appendingPathComponent("flags.csv").path, encoding: .utf8)
+        #expect(flags.hasPrefix("point,k2,status,message,B__peak\n"))
+    }
+}
