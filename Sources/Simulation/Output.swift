@@ -169,3 +169,8 @@ enum SHA256 {
         return h.map { String(format: "%08x", $0) }.joined()
     }
 }
+
+/// SHA-256 of a text, for callers outside this module (model hashes in metadata).
+public enum SHA256Hex {
+    public static func of(_ text: String) -> String { SHA256.hex(Data(text.utf8)) }
+}

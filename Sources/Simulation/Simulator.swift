@@ -45,21 +45,12 @@ public final class Simulator {
     /// returns the run's initial state, span, events and output grid.
     func configure(_ network: ReactionNetwork, scenario name: String?, settings: RunSettings) throws -> ConfiguredRun {
         let d = definition
-        var scenario: ModelDefinition.Scenario? = nil
-        if let name {
-            guard let s = d.scenario(named: name) else {
-                let names = d.scenarios.map(\.name)
-                throw SimulationError(names.isEmpty
-                    ? "the model defines no scenarios, so there is no scenario '\(name)'."
-                    : "the model has no scenario '\(name)'\(didYouMean(name, among: names)); its scenarios are \(names.joined(separator: ", ")).")
-            }
-            scenario = s
-        }
-        // Values in force: file values, then the scenario, then the command line.
+        let scenarios = try Simulator.scenarios(named: name, in: d)
+        // Values in force: file values, then the scenarios left to right, then the command line.
         for (i, p) in d.parameters.enumerated() { network.setParameter(i, p.value) }
         for (i, c) in d.compartments.enumerated() { network.setCompartmentSize(i, c.size) }
         var initial = d.species.map(\.initial)
-        if let scenario {
+        for scenario in scenarios {
             for (i, x) in scenario.parameters { network.setParameter(i, x) }
             for (i, x) in scenario.compartments { network.setCompartmentSize(i, x) }
             for (i, x) in scenario.initial { initial[i] = x }
@@ -69,7 +60,7 @@ public final class Simulator {
         }
         let times = try outputTimes(settings)
         let tEnd = times.last!
-        let events = d.events + (scenario?.events ?? [])
+        let events = d.events + scenarios.flatMap(\.events)
         var schedule: [(time: Double, order: Int, event: ModelDefinition.Event)] = []
         for (k, e) in events.enumerated() { for time in e.times where time <= tEnd { schedule.append((time, k, e)) } }
         schedule.sort { ($0.time, $0.order) < ($1.time, $1.order) }
@@ -77,8 +68,29 @@ public final class Simulator {
                              schedule: schedule.map { ($0.time, $0.event) })
     }
 
+    /// The scenarios of `name`: one name, or several joined by '+' (a lesion with a therapy,
+    /// say), applied left to right: later values win, events add up.
+    public static func scenarios(named name: String?, in d: ModelDefinition) throws -> [ModelDefinition.Scenario] {
+        guard let name else { return [] }
+        return try name.split(separator: "+").map { part in
+            let single = String(part).trimmingCharacters(in: .whitespaces)
+            guard let s = d.scenario(named: single) else {
+                let names = d.scenarios.map(\.name)
+                throw SimulationError(names.isEmpty
+                    ? "the model defines no scenarios, so there is no scenario '\(single)'."
+                    : "the model has no scenario '\(single)'\(didYouMean(single, among: names)); its scenarios are \(names.joined(separator: ", ")).")
+            }
+            return s
+        }
+    }
+
+    /// Sets the network's values for a scenario and overrides and returns the initial state.
+    public func initialState(scenario: String?, settings: RunSettings) throws -> [Double] {
+        try configure(network, scenario: scenario, settings: settings).initial
+    }
+
     /// Sets a parameter, an initial concentration or a compartment size by name.
-    static func override(_ name: String, _ value: Double, definition d: ModelDefinition, network: ReactionNetwork,
+    public static func override(_ name: String, _ value: Double, definition d: ModelDefinition, network: ReactionNetwork,
                          initial: inout [Double], flag: String) throws {
         guard value.isFinite else { throw SimulationError("\(flag) \(name)=\(value): the value must be finite.") }
         switch d.symbol(named: name) {

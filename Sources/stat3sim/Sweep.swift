@@ -64,6 +64,9 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Continue an interrupted sweep from OUT.partial without recomputing its points.")
     var resume = false
 
+    @Option(help: ArgumentHelp("Continuation: walk NAME up from LO to HI and back down (N values each way), each steady state starting from the previous one; writes both branches and reports where they differ (bistability).", valueName: "NAME=LO:HI:N[:log]"))
+    var follow: String?
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a value for every point (repeatable).", valueName: "name=value"))
     var assignments: [String] = []
 
@@ -81,6 +84,7 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         let (definition, source) = try loadModel(model)
+        if let follow { return try runContinuation(definition, source: source, follow: follow) }
         let (specification, execution) = try makeSweep(definition)
         let stop = StopFlag()
         let signals = installSignalHandlers(stop)
@@ -116,10 +120,7 @@ struct Sweep: ParsableCommand {
         let scenarios: [String?]
         if scenarioChoice == "all" { scenarios = [nil] + d.scenarios.map(\.name) }
         else if let name = scenarioChoice {
-            guard d.scenario(named: name) != nil else {
-                let names = d.scenarios.map(\.name)
-                throw CLIError("\(model): the model has no scenario '\(name)'\(didYouMean(name, among: names))\(names.isEmpty ? "" : "; its scenarios are \(names.joined(separator: ", "))").")
-            }
+            do { _ = try Simulator.scenarios(named: name, in: d) } catch let e as SimulationError { throw CLIError("\(model): \(e.message)") }
             scenarios = [name]
         } else { scenarios = [nil] }
 
@@ -177,6 +178,67 @@ struct Sweep: ParsableCommand {
         execution.command = CommandLine.arguments
         execution.programVersion = Stat3Sim.version
         return (SweepSpecification(plan: plan, metrics: metrics, settings: settings), execution)
+    }
+
+    /// `--follow`: steady states along a parameter, up then down.
+    func runContinuation(_ d: ModelDefinition, source: String, follow: String) throws {
+        guard ranges.isEmpty, samples == nil, points == nil else { throw CLIError("--follow replaces --vary, --samples and --points.") }
+        if scenario == "all" { throw CLIError("--follow takes one scenario (or several joined by '+'), not 'all'.") }
+        var settings = RunSettings()
+        settings.overrides = try assignments.map(parseAssignment)
+        settings.rtol = rtol
+        settings.atol = atol
+        let started = Date()
+        let points: [Continuation.Point]
+        let dimension: SweepDimension
+        do {
+            dimension = try SweepDimension.parse(follow, grid: true, definition: d)
+            points = try Continuation(simulator: Simulator(d), dimension: dimension, scenario: scenario, settings: settings).run()
+        } catch let e as SimulationError {
+            throw CLIError("\(model): \(e.message)")
+        }
+        let header = ["point", "direction", dimension.name, "status", "message", "stable", "largest_real_eigenvalue", "residual"] + d.observables.map(\.name)
+        var csv = header.joined(separator: ",") + "\n"
+        for (k, p) in points.enumerated() {
+            var row = "\(k + 1),\(p.direction),\(OutputWriter.format(p.value))"
+            if let steady = p.steady {
+                row += ",ok,," + (steady.stable ? "1" : "0") + "," + OutputWriter.format(steady.largestRealPart) + "," + OutputWriter.format(steady.residual)
+                for v in p.observables { row += "," + OutputWriter.format(v) }
+            } else {
+                row += ",failed," + OutputWriter.csvField(p.failure ?? "") + ",,," + String(repeating: ",", count: d.observables.count)
+            }
+            csv += row + "\n"
+        }
+        let destination = out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_follow.csv")
+        var summary: [String] = []
+        var meta: [String: Any] = ["program": "stat3sim", "version": Stat3Sim.version, "command": CommandLine.arguments,
+                                   "model": ["name": d.name, "file": d.file, "sha256": SHA256Hex.of(source)],
+                                   "follow": ["name": dimension.name, "low": dimension.low, "high": dimension.high,
+                                              "count": dimension.count ?? 0, "log": dimension.logarithmic],
+                                   "scenario": scenario ?? "default", "wall_seconds": Date().timeIntervalSince(started)]
+        var intervals: [String: Any] = [:]
+        for (o, observable) in d.observables.enumerated() {
+            guard let interval = Continuation.bistableInterval(points, observable: o) else { continue }
+            let up = Continuation.largestJump(points, direction: "up", observable: o)
+            let down = Continuation.largestJump(points, direction: "down", observable: o)
+            intervals[observable.name] = ["low": interval.low, "high": interval.high,
+                                          "switch_on_between": up.map { [$0.from, $0.to] } ?? [],
+                                          "switch_off_between": down.map { [$0.to, $0.from] } ?? []]
+            summary.append("  \(observable.name): the branches differ for \(dimension.name) in [\(fmt(interval.low)), \(fmt(interval.high))]"
+                + (up.map { "; switches on between \(fmt($0.from)) and \(fmt($0.to))" } ?? "")
+                + (down.map { ", off between \(fmt($0.to)) and \(fmt($0.from))" } ?? ""))
+        }
+        meta["bistable"] = intervals
+        let failed = points.filter { $0.steady == nil }.count
+        do {
+            try OutputWriter.writeAtomically(csv, to: destination)
+            let data = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys])
+            try OutputWriter.writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: SweepRunner.metadataPath(destination))
+        } catch let e as SimulationError { throw CLIError(e.message) }
+        var text = "\(points.count) steady states (\(failed) failed) along \(dimension.name), up and down; wrote \(destination)\n"
+        text += summary.isEmpty ? "  the up and down branches agree: no bistability found in this range\n" : "bistable:\n" + summary.joined(separator: "\n") + "\n"
+        FileHandle.standardError.write(Data(text.utf8))
+        if failed > 0 { Foundation.exit(3) }
     }
 
     func parseShard(_ text: String) throws -> (index: Int, count: Int) {
