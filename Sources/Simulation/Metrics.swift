@@ -36,7 +36,7 @@ public struct Metric: Sendable, Equatable {
             case .mean: return "time average: AUC / (t_end - t_start)"
             case .auc: return "area under the curve: trapezoid rule on the solver's dense output (4 points per internal step)"
             case .halfLife: return "time from the peak until the value is first half-way back from the peak to the final value (linear interpolation between dense-output points); empty if it never gets there"
-            case .steadyState: return "the final value when the run has settled: at its final rate of change the value would move by less than 0.1 % over a span as long as the run; otherwise empty and the point's status is 'unsettled'"
+            case .steadyState: return "the steady state's value when the run has settled: the steady-state solver's Newton iteration, started from the final state, converges within 0.1 % (or atol) of it, or at its final rate of change the value would move by less than 0.1 % over a span as long as the run; otherwise empty and the point's status is 'unsettled'"
             case .valueAt(let t): return "value at t = \(formatTime(t)) (after any event at that time)"
             }
         }
