@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import ReactionModel
+@testable import Simulation
+
+/// Schlögl's model: 2X + A → 3X, 3X → 2X + A, B → X, X → B with A, B clamped. With these
+/// constants dX/dt = −(X−1)(X−2)(X−3): steady states 1 and 3 are stable (eigenvalue −2), 2 is
+/// unstable (+1); in k3 the system is bistable for k3·B between 5.615 and 6.385 (the folds at
+/// X = 2 ± 1/√3).
+@Suite("Steady states, stability and continuation")
+struct SteadyStateTests {
+    static let schloegl = """
+        [species]
+        X = 0.5
+        A = { initial = 1, constant = true }
+        B = { initial = 1, constant = true }
+        [parameters]
+        k1 = 6
+        k2 = 1
+        k3 = 6
+        k4 = 11
+        [observables]
+        level = "X"
+        [[reactions]]
+        equation = "2 X + A -> 3 X"
+        forward = "k1"
+        [[reactions]]
+        equation = "3 X -> 2 X + A"
+        forward = "k2"
+        [[reactions]]
+        equation = "B -> X"
+        forward = "k3"
+        [[reactions]]
+        equation = "X -> B"
+        forward = "k4"
+        """
+
+    func solver(_ source: String) throws -> (Simulator, SteadyStateSolver) {
+        let simulator = Simulator(try ModelLoader.load(source: source, file: "model.toml"))
+        _ = try simulator.initialState(scenario: nil, settings: RunSettings())
+        return (simulator, try SteadyStateSolver(network: simulator.network, options: simulator.solverOptions(RunSettings())))
+    }
+
+    @Test func stableAndUnstableStatesOfSchloegl() throws {
+        let (_, solver) = try solver(Self.schloegl)
+        let low = try solver.solve(from: [0.5, 1, 1])
+        #expect(abs(low.state[0] - 1) < 1e-9)
+        #expect(low.stable)
+        #expect(abs(low.largestRealPart - (-2)) < 1e-7)
+        let middle = try solver.solve(from: [2.05, 1, 1])
+        #expect(abs(middle.state[0] - 2) < 1e-9)
+        #expect(!middle.stable)
+        #expect(abs(middle.largestRealPart - 1) < 1e-7)
+        let high = try solver.solve(from: [3.4, 1, 1])
+        #expect(abs(high.state[0] - 3) < 1e-9)
+        #expect(high.stable)
+    }
+
+    /// A ⇌ B with A + B conserved: B/A = kf/kr, one eigenvalue −(kf + kr) on the reduced system.
+    @Test func conservationLawsReduceTheSystem() throws {
+        let (_, solver) = try solver("""
+            [compartments]
+            c = 2
+            n = 0.5
+            [species]
+            A = { initial = 3, compartment = "c" }
+            B = { initial = 0, compartment = "n" }
+            [[reactions]]
+            equation = "A <-> B"
+            forward = 0.3
+            reverse = 0.1
+            """)
+        let steady = try solver.solve(from: [3, 0])
+        // Amount conserved: 2·A + 0.5·B = 6; flux balance (volume of A): 0.3·A = 0.1·B.
+        #expect(abs(steady.state[0] - 6 / (2 + 0.5 * 3)) < 1e-10)
+        #expect(abs(steady.state[1] - 3 * steady.state[0]) < 1e-10)
+        #expect(steady.eigenvalues.count == 1)
+        // d(amount of A)/dt = −V_c(0.3A − 0.1B), with B = (6 − 2A)/0.5: rate −(0.3 + 0.1·2/0.5) = −0.7.
+        #expect(abs(steady.largestRealPart - (-0.7)) < 1e-9)
+    }
+
+    @Test func continuationFindsTheBistableInterval() throws {
+        let model = try ModelLoader.load(source: Self.schloegl, file: "model.toml")
+        let dimension = try SweepDimension.parse("k3=5:7:41", grid: true, definition: model)
+        let points = try Continuation(simulator: Simulator(model), dimension: dimension, scenario: nil, settings: RunSettings()).run()
+        #expect(points.count == 82)
+        #expect(points.allSatisfy { $0.steady?.stable == true })
+        let interval = try #require(Continuation.bistableInterval(points, observable: 0))
+        #expect(interval.low >= 5.6 && interval.low <= 5.7, "low end \(interval.low)")
+        #expect(interval.high >= 6.3 && interval.high <= 6.4, "high end \(interval.high)")
+        let on = try #require(Continuation.largestJump(points, direction: "up", observable: 0))
+        #expect(on.from < 6.385 && on.to > 6.385)
+        let off = try #require(Continuation.largestJump(points, direction: "down", observable: 0))
+        #expect(off.to < 5.615 && off.from > 5.615)
+    }
+}
