@@ -144,8 +144,16 @@ def heatmap(args):
         if r[args.z] != "":
             grid[ys.index(float(r[args.y])), xs.index(float(r[args.x]))] = float(r[args.z])
     fig, ax = plt.subplots(figsize=(6, 4.6))
-    mesh = ax.pcolormesh(xs, ys, grid, shading="nearest", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label=args.z)
+    if args.z.endswith("__regime"):
+        # A phase diagram: the three regimes of the `regime` metric in fixed colours.
+        from matplotlib.colors import ListedColormap, BoundaryNorm
+        cmap = ListedColormap(["#4c9be8", "#f2a541", "#d1495b"])
+        mesh = ax.pcolormesh(xs, ys, grid, shading="nearest", cmap=cmap, norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3))
+        bar = fig.colorbar(mesh, ax=ax, ticks=[0, 1, 2])
+        bar.ax.set_yticklabels(["returns to baseline", "sustained", "bistable"])
+    else:
+        mesh = ax.pcolormesh(xs, ys, grid, shading="nearest", cmap="viridis")
+        fig.colorbar(mesh, ax=ax, label=args.z)
     if args.logx:
         ax.set_xscale("log")
     if args.logy:

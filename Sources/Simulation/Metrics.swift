@@ -12,6 +12,8 @@ public struct Metric: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case peak, timeToPeak, final, min, mean, auc, halfLife, steadyState
         case valueAt(Double)
+        /// 0 returns to baseline, 1 sustained, 2 bistable (see `definition`).
+        case regime
 
         var name: String {
             switch self {
@@ -23,6 +25,7 @@ public struct Metric: Sendable, Equatable {
             case .auc: return "auc"
             case .halfLife: return "half_life"
             case .steadyState: return "steady_state"
+            case .regime: return "regime"
             case .valueAt(let t): return "value_at@\(formatTime(t))"
             }
         }
@@ -38,6 +41,7 @@ public struct Metric: Sendable, Equatable {
             case .halfLife: return "time from the peak until the value is first half-way back from the peak to the final value (linear interpolation between dense-output points); empty if it never gets there"
             case .steadyState: return "the steady state's value when the run has settled: the steady-state solver's Newton iteration, started from the final state, converges within 0.1 % (or atol) of it, or at its final rate of change the value would move by less than 0.1 % over a span as long as the run; otherwise empty and the point's status is 'unsettled'"
             case .valueAt(let t): return "value at t = \(formatTime(t)) (after any event at that time)"
+            case .regime: return "0 if the value returns to baseline (final within 10 % of the peak's rise above the value at t_start), 1 if it stays up (sustained), 2 if it stays up and the steady state reached from the initial state with the final parameter values is different (bistable: the run's history decides)"
             }
         }
     }
@@ -55,7 +59,7 @@ public struct Metric: Sendable, Equatable {
     /// steady_state, value_at@T.
     public static func parse(_ text: String, definition: ModelDefinition) throws -> Metric {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let kinds = ["peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T"]
+        let kinds = ["peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T", "regime"]
         guard parts.count == 2 else {
             throw SimulationError("--metric \(text): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: \(kinds.joined(separator: ", "))).")
         }
@@ -69,6 +73,7 @@ public struct Metric: Sendable, Equatable {
         case "auc": kind = .auc
         case "half_life": kind = .halfLife
         case "steady_state": kind = .steadyState
+        case "regime": kind = .regime
         case let k where k.hasPrefix("value_at@"):
             guard let t = Double(k.dropFirst("value_at@".count)), t.isFinite else {
                 throw SimulationError("--metric \(text): value_at needs a time, e.g. value_at@30:\(parts[1]).")
@@ -108,7 +113,7 @@ struct MetricsObserver: IntegrationObserver {
     let speciesCount: Int
 
     // Per-run accumulators, one slot per target.
-    var peak: [Double], peakTime: [Double], minimum: [Double], area: [Double], last: [Double]
+    var peak: [Double], peakTime: [Double], minimum: [Double], area: [Double], last: [Double], baseline: [Double]
     var lastTime = 0.0
     var curveTimes: [[Double]], curveValues: [[Double]]
     var valueAt: [Double?]
@@ -137,7 +142,7 @@ struct MetricsObserver: IntegrationObserver {
         speciesCount = definition.species.count
         configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: [], schedule: [])
         let n = names.count
-        peak = .init(repeating: 0, count: n); peakTime = peak; minimum = peak; area = peak; last = peak
+        peak = .init(repeating: 0, count: n); peakTime = peak; minimum = peak; area = peak; last = peak; baseline = peak
         curveTimes = .init(repeating: [], count: n); curveValues = curveTimes
         valueAt = .init(repeating: nil, count: list.count)
         state = .init(repeating: 0, count: definition.species.count)
@@ -174,6 +179,7 @@ struct MetricsObserver: IntegrationObserver {
 
     mutating func start(t: Double, state y: UnsafePointer<Double>, network: ReactionNetwork) {
         sample(t, y, network: network, first: true)
+        for k in baseline.indices { baseline[k] = last[k] }
     }
 
     mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
@@ -231,6 +237,10 @@ struct MetricsObserver: IntegrationObserver {
                     }
                 }
                 values.append(result)
+            case .regime:
+                // Refined to 2 (bistable) by the workspace, which can compute steady states.
+                let rise = peak[k] - baseline[k]
+                values.append(rise > 0 && abs(last[k] - baseline[k]) > 0.1 * rise ? 1 : 0)
             case .steadyState:
                 let scale = max(abs(last[k]), 1e-9 * max(abs(peak[k]), abs(minimum[k])), Double.leastNormalMagnitude)
                 if abs(rate(k)) * duration <= 1e-3 * scale {

@@ -81,6 +81,15 @@ final class Workspace {
             }
             unsettled.removeAll()
         }
+        // A sustained response is bistable when the unstimulated start settles elsewhere under the
+        // same final parameters: the run's history decided.
+        for (m, metric) in specification.metrics.enumerated() where metric.kind == .regime && results[m] == 1 {
+            if steadySolver == nil { steadySolver = try? SteadyStateSolver(network: network, options: simulator.solverOptions(specification.settings)) }
+            guard let solver = steadySolver, let fromRest = try? solver.solve(from: configured.initial, t: configured.tEnd) else { continue }
+            let k = metrics.metrics[m].target
+            let rise = metrics.peak[k] - metrics.baseline[k]
+            if abs(targetValue(metric.target, in: fromRest.state, t: configured.tEnd) - metrics.last[k]) > 0.1 * rise { results[m] = 2 }
+        }
         var status = OrderedWriter.Status.ok
         var message = ""
         if !unsettled.isEmpty {

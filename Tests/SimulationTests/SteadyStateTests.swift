@@ -94,3 +94,33 @@ struct SteadyStateTests {
         #expect(off.to < 5.615 && off.from > 5.615)
     }
 }
+
+@Suite("The regime metric: returns, sustained, bistable")
+struct RegimeMetricTests {
+    /// Schlögl at rest in its low state X = 1; at t = 5 X is kicked to `kick` and k3 set to
+    /// `k3_after`.
+    static let model = SteadyStateTests.schloegl.replacingOccurrences(of: "X = 0.5", with: "X = 1")
+        .replacingOccurrences(of: "k4 = 11", with: "k4 = 11\nkick = 1\nk3_after = 6") + """
+
+        [[events]]
+        at = 5
+        set = { X = "kick", k3 = "k3_after" }
+        [simulation]
+        t_end = 60
+        """
+
+    func regime(kick: Double, k3After: Double) throws -> String {
+        let model = try ModelLoader.load(source: Self.model, file: "regime.toml")
+        let plan = try SweepPlan(dimensions: [try SweepDimension.parse("kick=\(kick):\(kick):1", grid: true, definition: model),
+                                              try SweepDimension.parse("k3_after=\(k3After):\(k3After):1", grid: true, definition: model)],
+                                 method: .grid, scenarios: [nil])
+        let specification = SweepSpecification(plan: plan, metrics: [try Metric.parse("regime:X", definition: model)], settings: RunSettings())
+        let workspace = try Workspace(simulator: Simulator(model), specification: specification, trajectories: false)
+        let row = try workspace.compute(point: 1).row.trimmingCharacters(in: .newlines)
+        return OutputWriter.splitCSV(row).last!
+    }
+
+    @Test func aSmallKickReturnsToBaseline() throws { #expect(try regime(kick: 1.5, k3After: 6) == "0.0") }
+    @Test func aLargeKickLocksTheBistableSystemOn() throws { #expect(try regime(kick: 3.5, k3After: 6) == "2.0") }
+    @Test func aLastingStimulusInAMonostableSystemIsSustained() throws { #expect(try regime(kick: 1, k3After: 7) == "1.0") }
+}
