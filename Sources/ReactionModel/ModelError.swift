@@ -53,62 +53,81 @@ struct SourceLocator {
     struct Entry { var table: String; var index: Int?; var key: String?; var line: Int }
     private(set) var entries: [Entry] = []
 
+    /// One pass over the UTF-8 bytes: table headers, `key =` lines, and multi-line arrays, whose
+    /// lines are values, not keys.
     init(source: String) {
+        let bytes = Array(source.utf8)
+        let newline = UInt8(ascii: "\n"), hash = UInt8(ascii: "#"), quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'")
+        let open = UInt8(ascii: "["), close = UInt8(ascii: "]"), equals = UInt8(ascii: "=")
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 }
+        func text(_ a: Int, _ b: Int) -> String {
+            var lo = a, hi = b
+            while lo < hi && isSpace(bytes[lo]) { lo += 1 }
+            while hi > lo && isSpace(bytes[hi - 1]) { hi -= 1 }
+            return String(decoding: bytes[lo..<hi], as: UTF8.self)
+        }
         var table = ""
         var index: Int? = nil
         var arrayCounts: [String: Int] = [:]
-        var depth = 0   // open brackets of multi-line arrays
-        for (offset, raw) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = offset + 1
-            let text = SourceLocator.stripComment(String(raw)).trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { continue }
-            if depth == 0, text.hasPrefix("[[") , let close = text.range(of: "]]") {
-                table = String(text[text.index(text.startIndex, offsetBy: 2)..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
-                let n = arrayCounts[table, default: 0]
-                arrayCounts[table] = n + 1
-                index = n
-                entries.append(Entry(table: table, index: index, key: nil, line: line))
-                continue
+        var depth = 0
+        var line = 0
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != newline { end += 1 }
+            line += 1
+            // The content up to a comment outside strings, its first '=', and its brackets.
+            var contentEnd = end
+            var inString: UInt8 = 0
+            var firstEquals = -1
+            var bracketDelta = 0
+            var k = start
+            while k < end {
+                let b = bytes[k]
+                if inString != 0 {
+                    if b == inString { inString = 0 }
+                } else if b == quote || b == apostrophe {
+                    inString = b
+                } else if b == hash {
+                    contentEnd = k
+                    break
+                } else if b == equals && firstEquals < 0 {
+                    firstEquals = k
+                } else if b == open {
+                    bracketDelta += 1
+                } else if b == close {
+                    bracketDelta -= 1
+                }
+                k += 1
             }
-            if depth == 0, text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-                table = String(text[text.index(after: text.startIndex)..<close]).trimmingCharacters(in: .whitespaces)
-                index = nil
-                entries.append(Entry(table: table, index: nil, key: nil, line: line))
-                continue
+            var first = start
+            while first < contentEnd && isSpace(bytes[first]) { first += 1 }
+            if first < contentEnd {
+                if depth == 0 && bytes[first] == open && firstEquals < 0 {
+                    let isArray = first + 1 < contentEnd && bytes[first + 1] == open
+                    let nameStart = first + (isArray ? 2 : 1)
+                    var nameEnd = nameStart
+                    while nameEnd < contentEnd && bytes[nameEnd] != close { nameEnd += 1 }
+                    table = text(nameStart, nameEnd)
+                    if isArray {
+                        let n = arrayCounts[table, default: 0]
+                        arrayCounts[table] = n + 1
+                        index = n
+                    } else {
+                        index = nil
+                    }
+                    entries.append(Entry(table: table, index: index, key: nil, line: line))
+                } else {
+                    if depth == 0 && firstEquals >= 0 {
+                        var key = text(first, firstEquals)
+                        if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
+                        entries.append(Entry(table: table, index: index, key: key, line: line))
+                    }
+                    depth = max(0, depth + bracketDelta)
+                }
             }
-            if depth == 0, let equals = text.firstIndex(of: "=") {
-                var key = String(text[..<equals]).trimmingCharacters(in: .whitespaces)
-                if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
-                entries.append(Entry(table: table, index: index, key: key, line: line))
-            }
-            // Brackets outside strings: a `key = [` line opens a multi-line array whose lines
-            // are values, not keys.
-            var inString = false
-            var quote: Character = "\""
-            for c in text {
-                if inString { if c == quote { inString = false }; continue }
-                if c == "\"" || c == "'" { inString = true; quote = c }
-                else if c == "[" { depth += 1 } else if c == "]" { depth = max(0, depth - 1) }
-            }
+            start = end + 1
         }
-    }
-
-    static func stripComment(_ s: String) -> String {
-        var inString = false
-        var quote: Character = "\""
-        var result = ""
-        for c in s {
-            if inString {
-                if c == quote { inString = false }
-            } else if c == "\"" || c == "'" {
-                inString = true
-                quote = c
-            } else if c == "#" {
-                break
-            }
-            result.append(c)
-        }
-        return result
     }
 
     /// Line of `key` in `[table]` (or in the `index`-th `[[table]]`), or of the header itself.
