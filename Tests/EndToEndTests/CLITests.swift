@@ -343,3 +343,53 @@ struct SweepTableTests {
         #expect(flags.hasPrefix("point,k2,status,message,B__peak\n"))
     }
 }
+
+@Suite("stat3sim steady and sweep --follow, end to end")
+struct SteadyCommandTests {
+    static let schloegl = """
+        [model]
+        name = "Schlögl"
+        [species]
+        X = 1
+        A = { initial = 1, constant = true }
+        B = { initial = 1, constant = true }
+        [parameters]
+        k1 = 6
+        k2 = 1
+        k3 = 6
+        k4 = 11
+        [observables]
+        level = "X"
+        [[reactions]]
+        equation = "2 X + A -> 3 X"
+        forward = "k1"
+        [[reactions]]
+        equation = "3 X -> 2 X + A"
+        forward = "k2"
+        [[reactions]]
+        equation = "B <-> X"
+        forward = "k3"
+        reverse = "k4"
+        """
+
+    @Test func steadyReportsStateAndStability() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-steady-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let model = dir.appendingPathComponent("s.toml").path
+        try Self.schloegl.write(toFile: model, atomically: true, encoding: .utf8)
+        let low = try CLI.run(["steady", model, "--set", "X=0.5", "--out", dir.appendingPathComponent("ss.csv").path])
+        #expect(low.status == 0, "\(low.standardError)")
+        #expect(low.standardOutput.contains("stable: largest real parts of the eigenvalues -2"))
+        let csv = try String(contentsOfFile: dir.appendingPathComponent("ss.csv").path, encoding: .utf8)
+        #expect(csv.contains("\nstable,1\n"))
+        let unstable = try CLI.run(["steady", model, "--set", "X=2.05"])
+        #expect(unstable.standardOutput.contains("UNSTABLE"))
+        let follow = try CLI.run(["sweep", model, "--follow", "k3=5:7:21", "--out", dir.appendingPathComponent("f.csv").path])
+        #expect(follow.status == 0, "\(follow.standardError)")
+        #expect(follow.standardError.contains("bistable:"))
+        #expect(follow.standardError.contains("level: the branches differ for k3 in [5.7, 6.3]"))
+        let rows = try String(contentsOfFile: dir.appendingPathComponent("f.csv").path, encoding: .utf8).split(separator: "\n")
+        #expect(rows[0] == "point,direction,k3,status,message,stable,largest_real_eigenvalue,residual,level")
+        #expect(rows.count == 43)
+    }
+}
