@@ -32,20 +32,7 @@ struct Run: ParsableCommand {
     @Option(help: "Output CSV file; '-' writes CSV to standard output. Default: MODEL-NAME.csv here.")
     var out: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, initial concentration or compartment size (repeatable).", valueName: "name=value"))
-    var assignments: [String] = []
-
-    @Option(name: .customLong("t-end"), help: "End time (model time units).")
-    var tEnd: Double?
-
-    @Option(name: .customLong("output-interval"), help: "Spacing of output rows.")
-    var outputInterval: Double?
-
-    @Option(help: "Relative tolerance of the solver.")
-    var rtol: Double?
-
-    @Option(help: "Absolute tolerance of the solver.")
-    var atol: Double?
+    @OptionGroup var options: RunOptions
 
     @Flag(help: "Print all solver counters in the summary.")
     var stats = false
@@ -53,12 +40,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let started = Date()
         let (definition, source) = try loadModel(model)
-        var settings = RunSettings()
-        settings.overrides = try assignments.map(parseAssignment)
-        settings.tEnd = tEnd
-        settings.outputInterval = outputInterval
-        settings.rtol = rtol
-        settings.atol = atol
+        let settings = try options.settings()
 
         let simulator = Simulator(definition)
         let names: [String?]

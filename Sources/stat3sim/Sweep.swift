@@ -67,20 +67,7 @@ struct Sweep: ParsableCommand {
     @Option(help: ArgumentHelp("Continuation: walk NAME up from LO to HI and back down (N values each way), each steady state starting from the previous one; writes both branches and reports where they differ (bistability).", valueName: "NAME=LO:HI:N[:log]"))
     var follow: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a value for every point (repeatable).", valueName: "name=value"))
-    var assignments: [String] = []
-
-    @Option(name: .customLong("t-end"), help: "End time of every run.")
-    var tEnd: Double?
-
-    @Option(name: .customLong("output-interval"), help: "Output spacing of the --trajectories file.")
-    var outputInterval: Double?
-
-    @Option(help: "Relative tolerance of the solver.")
-    var rtol: Double?
-
-    @Option(help: "Absolute tolerance of the solver.")
-    var atol: Double?
+    @OptionGroup var options: RunOptions
 
     func run() throws {
         let (definition, source) = try loadModel(model)
@@ -160,12 +147,8 @@ struct Sweep: ParsableCommand {
             throw CLIError("\(model): \(e.message)")
         }
 
-        var settings = RunSettings()
-        settings.overrides = try assignments.map(parseAssignment)
-        settings.tEnd = tEnd ?? table.tEnd
-        settings.outputInterval = outputInterval
-        settings.rtol = rtol
-        settings.atol = atol
+        var settings = try options.settings()
+        settings.tEnd = options.tEnd ?? table.tEnd
 
         var execution = SweepExecution()
         execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
@@ -184,10 +167,7 @@ struct Sweep: ParsableCommand {
     func runContinuation(_ d: ModelDefinition, source: String, follow: String) throws {
         guard ranges.isEmpty, samples == nil, points == nil else { throw CLIError("--follow replaces --vary, --samples and --points.") }
         if scenario == "all" { throw CLIError("--follow takes one scenario (or several joined by '+'), not 'all'.") }
-        var settings = RunSettings()
-        settings.overrides = try assignments.map(parseAssignment)
-        settings.rtol = rtol
-        settings.atol = atol
+        let settings = try options.settings()
         let started = Date()
         let points: [Continuation.Point]
         let dimension: SweepDimension

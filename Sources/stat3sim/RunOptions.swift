@@ -1,0 +1,31 @@
+import ArgumentParser
+import Simulation
+
+/// The options every simulating command shares: values to override and solver settings.
+struct RunOptions: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, initial concentration or compartment size (repeatable).", valueName: "name=value"))
+    var assignments: [String] = []
+
+    @Option(name: .customLong("t-end"), help: "End time (model time units).")
+    var tEnd: Double?
+
+    @Option(name: .customLong("output-interval"), help: "Spacing of output rows (of the --trajectories file for sweeps).")
+    var outputInterval: Double?
+
+    @Option(help: "Relative tolerance of the solver.")
+    var rtol: Double?
+
+    @Option(help: "Absolute tolerance of the solver.")
+    var atol: Double?
+
+    /// The settings these options ask for.
+    func settings() throws -> RunSettings {
+        var settings = RunSettings()
+        settings.overrides = try assignments.map(parseAssignment)
+        settings.tEnd = tEnd
+        settings.outputInterval = outputInterval
+        settings.rtol = rtol
+        settings.atol = atol
+        return settings
+    }
+}
