@@ -22,7 +22,7 @@ public struct SweepDimension: Sendable, Equatable {
     }
 
     /// Grid value k of `count` (ends included; one point sits at `low`).
-    func gridValue(_ k: Int) -> Double {
+    public func gridValue(_ k: Int) -> Double {
         guard let count, count > 1, k > 0 else { return low }
         if k == count - 1 { return high }
         return value(at: Double(k) / Double(count - 1))

@@ -199,14 +199,17 @@ struct Sweep: ParsableCommand {
         var intervals: [String: Any] = [:]
         for (o, observable) in d.observables.enumerated() {
             guard let interval = Continuation.bistableInterval(points, observable: o) else { continue }
-            let up = Continuation.largestJump(points, direction: "up", observable: o)
-            let down = Continuation.largestJump(points, direction: "down", observable: o)
+            // A switch lies at a branch's largest jump, unless the branches still differ at the
+            // end of the range: then that branch does not switch within it.
+            let lowest = dimension.gridValue(0), highest = dimension.gridValue((dimension.count ?? 1) - 1)
+            let up = interval.high < highest ? Continuation.largestJump(points, direction: "up", observable: o) : nil
+            let down = interval.low > lowest ? Continuation.largestJump(points, direction: "down", observable: o) : nil
             intervals[observable.name] = ["low": interval.low, "high": interval.high,
-                                          "switch_on_between": up.map { [$0.from, $0.to] } ?? [],
-                                          "switch_off_between": down.map { [$0.to, $0.from] } ?? []]
+                                          "switch_up_between": up.map { [$0.from, $0.to] } ?? [],
+                                          "switch_down_between": down.map { [$0.to, $0.from] } ?? []]
             summary.append("  \(observable.name): the branches differ for \(dimension.name) in [\(fmt(interval.low)), \(fmt(interval.high))]"
-                + (up.map { "; switches on between \(fmt($0.from)) and \(fmt($0.to))" } ?? "")
-                + (down.map { ", off between \(fmt($0.to)) and \(fmt($0.from))" } ?? ""))
+                + (up.map { "; the up branch switches between \(fmt($0.from)) and \(fmt($0.to))" } ?? "; the up branch does not switch in range")
+                + (down.map { ", the down branch between \(fmt($0.to)) and \(fmt($0.from))" } ?? ", the down branch does not switch back in range"))
         }
         meta["bistable"] = intervals
         let failed = points.filter { $0.steady == nil }.count

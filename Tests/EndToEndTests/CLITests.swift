@@ -387,7 +387,7 @@ struct SteadyCommandTests {
         let follow = try CLI.run(["sweep", model, "--follow", "k3=5:7:21", "--out", dir.appendingPathComponent("f.csv").path])
         #expect(follow.status == 0, "\(follow.standardError)")
         #expect(follow.standardError.contains("bistable:"))
-        #expect(follow.standardError.contains("level: the branches differ for k3 in [5.7, 6.3]"))
+        #expect(follow.standardError.contains("level: the branches differ for k3 in [5.7, 6.3]; the up branch switches between 6.3 and 6.4, the down branch between 5.6 and 5.7"))
         let rows = try String(contentsOfFile: dir.appendingPathComponent("f.csv").path, encoding: .utf8).split(separator: "\n")
         #expect(rows[0] == "point,direction,k3,status,message,stable,largest_real_eigenvalue,residual,level")
         #expect(rows.count == 43)
