@@ -98,7 +98,7 @@ extension BDFSolver {
             let n = dimension
             system.rhs(t: tn, y: nordsieck, dydt: scratch)
             statistics.rhsEvaluations += 1
-            if let bad = firstNonFinite(scratch) {
+            if firstNonFinite(scratch) != nil {
                 throw nonFiniteFailure(source: "right-hand side", at: tn, values: scratch)
             }
             for i in 0..<n { nordsieck[n + i] = h * scratch[i] }

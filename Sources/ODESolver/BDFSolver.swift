@@ -403,7 +403,7 @@ public final class BDFSolver<System: ODESystem> {
         let f0 = nordsieck + n
         system.rhs(t: tn, y: nordsieck, dydt: f0)
         statistics.rhsEvaluations += 1
-        if let bad = firstNonFinite(f0) {
+        if firstNonFinite(f0) != nil {
             throw nonFiniteFailure(source: "right-hand side", at: tn, values: f0)
         }
         var h0 = try options.initialStep ?? initialStepSize(tout: tout)

@@ -169,7 +169,7 @@ public struct SweepPlan: Sendable {
                 dimension.value(at: (Double(strata[d][set]) + rng.uniform()) / Double(n))
             }
         case .sobol:
-            var sequence = SobolSequence(dimensions: dimensions.count)
+            let sequence = SobolSequence(dimensions: dimensions.count)
             let u = sequence.point(set + 1)
             return dimensions.enumerated().map { d, dimension in dimension.value(at: u[d]) }
         case .points:
