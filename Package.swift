@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "StiffProblems", targets: ["StiffProblems"]),
         .library(name: "ReactionModel", targets: ["ReactionModel"]),
         .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "SBML", targets: ["SBML"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,17 +30,20 @@ let package = Package(
         .target(name: "ReactionModel", dependencies: ["ODESolver", "TOMLKit"]),
         // Time courses with events and scenarios, outputs (CSV, metadata), summaries.
         .target(name: "Simulation", dependencies: ["ReactionModel", "ODESolver"]),
+        // SBML Level 3 Version 2 export of a model definition (pure text, no XML library).
+        .target(name: "SBML", dependencies: ["ReactionModel"]),
         // Classic stiff test problems with published reference solutions (tests, benchmarks, demo).
         .target(name: "StiffProblems", dependencies: ["ODESolver"]),
         .executableTarget(
             name: "stat3sim",
             dependencies: [
-                "ODESolver", "StiffProblems", "ReactionModel", "Simulation",
+                "ODESolver", "StiffProblems", "ReactionModel", "Simulation", "SBML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
         .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver"]),
+        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["stat3sim"]),
     ],
     swiftLanguageModes: [.v5]

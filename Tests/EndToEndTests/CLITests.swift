@@ -144,6 +144,27 @@ struct RunCommandTests {
         #expect(lines[6].hasPrefix("tight,0.0,"))
     }
 
+    @Test func exportWritesSBMLWithScenarioValues() throws {
+        let dir = try temporaryDirectory()
+        let modelPath = dir.appendingPathComponent("binding.toml").path
+        try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("sbml/binding.xml").path
+        let result = try CLI.run(["export", modelPath, "--out", out, "--scenario", "tight"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let xml = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(xml.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"))
+        #expect(xml.contains("level=\"3\" version=\"2\""))
+        #expect(xml.contains("<parameter id=\"koff\" value=\"0.01\" constant=\"true\"/>"))
+        #expect(xml.contains("<assignmentRule variable=\"bound\">"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("sbml").path) == ["binding.xml"])
+        let toStdout = try CLI.run(["export", modelPath, "--out", "-"])
+        #expect(toStdout.status == 0 && toStdout.standardOutput.contains("<parameter id=\"koff\" value=\"0.1\""))
+        let unknown = try CLI.run(["export", modelPath, "--out", "-", "--scenario", "tite"])
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.contains("no scenario 'tite'"))
+        #expect(unknown.standardOutput.isEmpty)
+    }
+
     @Test func malformedModelPrintsOneParagraphAndWritesNothing() throws {
         let dir = try temporaryDirectory()
         let modelPath = dir.appendingPathComponent("bad.toml").path
