@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
         .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver"]),
-        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel"]),
+        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation"]),
         .testTarget(name: "EndToEndTests", dependencies: ["stat3sim"]),
     ],
     swiftLanguageModes: [.v5]

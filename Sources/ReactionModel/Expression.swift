@@ -215,12 +215,16 @@ public struct ExpressionParser {
         case "max":
             try expect(2)
             return .select(left: arguments[0], right: arguments[1], ifLess: arguments[1], otherwise: arguments[0])
+        case "if_less":
+            // if_less(a, b, x, y) = x when a < b, else y (the form SBML piecewise imports to).
+            try expect(4)
+            return .select(left: arguments[0], right: arguments[1], ifLess: arguments[2], otherwise: arguments[3])
         case "hill":
             try expect(3)
             let (x, k, n) = (arguments[0], arguments[1], arguments[2])
             return .divide(.power(x, n), .add(.power(k, n), .power(x, n)))
         default:
-            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, log10, sqrt, abs, min, max, pow, hill)", offset: start)
+            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, min, max, pow, hill, if_less)", offset: start)
         }
     }
 }

@@ -1,7 +1,31 @@
 /// A model as the file describes it, after validation: every name resolved, every number checked.
 /// Order is file order (species, reactions and observables keep the order the modeller wrote).
 public struct ModelDefinition: Sendable {
+    public init(file: String, name: String, timeUnit: String? = nil, concentrationUnit: String? = nil,
+                description: String? = nil, references: [String] = [], compartments: [Compartment],
+                species: [Species], parameters: [Parameter], observables: [Observable], reactions: [Reaction],
+                events: [Event], simulation: Simulation = Simulation(), scenarios: [Scenario] = []) {
+        self.file = file
+        self.name = name
+        self.timeUnit = timeUnit
+        self.concentrationUnit = concentrationUnit
+        self.description = description
+        self.references = references
+        self.compartments = compartments
+        self.species = species
+        self.parameters = parameters
+        self.observables = observables
+        self.reactions = reactions
+        self.events = events
+        self.simulation = simulation
+        self.scenarios = scenarios
+    }
+
     public struct Compartment: Sendable, Equatable {
+        public init(name: String, size: Double, unit: String? = nil, description: String? = nil) {
+            self.name = name; self.size = size; self.unit = unit; self.description = description
+        }
+
         public var name: String
         public var size: Double
         public var unit: String?
@@ -9,6 +33,11 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Species: Sendable, Equatable {
+        public init(name: String, initial: Double, compartment: Int, constant: Bool, unit: String? = nil, description: String? = nil) {
+            self.name = name; self.initial = initial; self.compartment = compartment; self.constant = constant
+            self.unit = unit; self.description = description
+        }
+
         public var name: String
         /// Initial concentration in its compartment.
         public var initial: Double
@@ -20,6 +49,10 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Parameter: Sendable, Equatable {
+        public init(name: String, value: Double, unit: String? = nil, description: String? = nil) {
+            self.name = name; self.value = value; self.unit = unit; self.description = description
+        }
+
         public var name: String
         public var value: Double
         public var unit: String?
@@ -27,6 +60,10 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Observable: Sendable, Equatable {
+        public init(name: String, expression: Expression, text: String, unit: String? = nil, description: String? = nil) {
+            self.name = name; self.expression = expression; self.text = text; self.unit = unit; self.description = description
+        }
+
         public var name: String
         public var expression: Expression
         public var text: String
@@ -35,6 +72,12 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Reaction: Sendable, Equatable {
+        public init(id: String, equation: String, reactants: [(species: Int, coefficient: Double)],
+                    products: [(species: Int, coefficient: Double)], reversible: Bool, kinetics: Kinetics, description: String? = nil) {
+            self.id = id; self.equation = equation; self.reactants = reactants; self.products = products
+            self.reversible = reversible; self.kinetics = kinetics; self.description = description
+        }
+
         public enum Kinetics: Sendable, Equatable {
             /// Rate constants (expressions, usually a parameter name); reverse only for `<->`.
             case massAction(forward: Expression, reverse: Expression?)
@@ -60,6 +103,10 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Assignment: Sendable, Equatable {
+        public init(target: Target, targetName: String, expression: Expression) {
+            self.target = target; self.targetName = targetName; self.expression = expression
+        }
+
         public enum Target: Sendable, Equatable { case species(Int), parameter(Int) }
         public var target: Target
         public var targetName: String
@@ -67,12 +114,22 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Event: Sendable, Equatable {
+        public init(times: [Double], assignments: [ModelDefinition.Assignment], description: String? = nil) {
+            self.times = times; self.assignments = assignments; self.description = description
+        }
+
         public var times: [Double]
         public var assignments: [Assignment]
         public var description: String?
     }
 
     public struct Simulation: Sendable, Equatable {
+        public init(tStart: Double = 0, tEnd: Double = 100, outputInterval: Double? = nil, explicitOutputTimes: [Double]? = nil,
+                    rtol: Double = 1e-6, atol: Double = 1e-9) {
+            self.tStart = tStart; self.tEnd = tEnd; self.outputInterval = outputInterval
+            self.explicitOutputTimes = explicitOutputTimes; self.rtol = rtol; self.atol = atol
+        }
+
         public var tStart = 0.0
         public var tEnd = 100.0
         /// Either an interval or explicit times; `outputTimes` resolves them.

@@ -18,7 +18,7 @@ struct Check: ParsableCommand {
               stat3sim check my_model.toml && stat3sim run my_model.toml
             """)
 
-    @Argument(help: "The model file (TOML).")
+    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
     func run() throws {

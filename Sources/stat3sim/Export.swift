@@ -23,7 +23,7 @@ struct Export: ParsableCommand {
               stat3sim export Models/classic.toml --out - | head
             """)
 
-    @Argument(help: "The model file (TOML).")
+    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
     @Option(help: "Output SBML file; '-' writes to standard output. Default: MODEL-NAME.xml here.")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ODESolver
 import ReactionModel
+import SBML
 import Simulation
 
 /// `stat3sim run`: one time course (or one per scenario) of a model file, as CSV.
@@ -23,7 +24,7 @@ struct Run: ParsableCommand {
               stat3sim run Models/classic.toml --set IL6=3.8 --set kf9=0 --t-end 600 --output-interval 5
             """)
 
-    @Argument(help: "The model file (TOML).")
+    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
     @Option(help: "A scenario of the model, or 'all' for the default run and every scenario in one file.")
@@ -121,7 +122,18 @@ func parseAssignment(_ text: String) throws -> (name: String, value: Double) {
 }
 
 /// Loads a model or fails with its paragraph.
+/// A file ending in .xml or .sbml is SBML, imported on the fly; anything else is a model file.
 func loadModel(_ path: String) throws -> (ModelDefinition, String) {
+    let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+    if ext == "xml" || ext == "sbml" {
+        do {
+            let definition = try SBMLReader.definition(path: path)
+            let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return (definition, source)
+        } catch let error as SBMLImportError {
+            throw CLIError("\(path): \(error.message)")
+        }
+    }
     do {
         let definition = try ModelLoader.load(path: path)
         let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

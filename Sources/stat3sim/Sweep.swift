@@ -25,7 +25,7 @@ struct Sweep: ParsableCommand {
               stat3sim sweep Models/classic.toml --vary IL6=0.01:10:200:log --shard auto --out shard.csv
             """)
 
-    @Argument(help: "The model file (TOML).")
+    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
     @Option(name: .customLong("vary"), help: ArgumentHelp("A range to vary: NAME=LO:HI:N[:log] on a grid, NAME=LO:HI[:log] with --samples (repeatable).", valueName: "range"))

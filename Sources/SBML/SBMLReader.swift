@@ -1,0 +1,688 @@
+import Foundation
+import ReactionModel
+
+typealias Expr = ReactionModel.Expression
+
+/// SBML Level 2 and 3 core → a model definition, for the subset that maps onto the model file
+/// without changes to the solver (docs/sbml-import.md lists it). Everything outside that subset is
+/// an `SBMLImportError` naming the SBML element and id, never a silently different model.
+///
+/// The mapping:
+/// * compartments keep their sizes (any spatial dimension: a size factor, as in SBML; a missing
+///   size is 1);
+/// * species are concentrations (initial amounts are divided by the compartment size); a species
+///   with `hasOnlySubstanceUnits="true"` stands for its amount in SBML math, so every mention of it
+///   becomes `S * V` (and values assigned to it by events are divided by `V`);
+/// * `boundaryCondition` or `constant` → `constant = true`;
+/// * parameters stay parameters; local parameters become `REACTION_NAME` globals;
+/// * assignment rules on parameters → observables of the same name;
+/// * a kinetic law (amount per time) becomes `rate = law / V` with `V` the compartment of the first
+///   reactant (first product), which is exactly what stat3sim multiplies a rate by;
+/// * function definitions are inlined; initial assignments are evaluated to numbers;
+/// * events triggered by `time >= T` (or `time > T`) with constant `T` and no delay → timed events.
+public enum SBMLReader {
+    public static func definition(path: String) throws -> ModelDefinition {
+        let xml: String
+        do {
+            xml = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SBMLImportError("cannot read the SBML file (\(FileManager.default.fileExists(atPath: path) ? "not readable as UTF-8 text" : "no such file")).")
+        }
+        return try definition(fromXML: xml, file: path)
+    }
+
+    public static func definition(fromXML xml: String, file: String) throws -> ModelDefinition {
+        let root = try XMLNode.parse(xml)
+        var importer = try Importer(root: root, file: file)
+        let d = try importer.run()
+        // Validate as a model file would be: write it and read it back.
+        let toml = TOMLWriter.document(for: d)
+        do {
+            return try ModelLoader.load(source: toml, file: file)
+        } catch let error as ModelError {
+            throw SBMLImportError("the imported model is not a valid stat3sim model: \(error.message)")
+        }
+    }
+}
+
+private struct Importer {
+    let root: XMLNode
+    let model: XMLNode
+    let file: String
+    let level: Int
+
+    struct FunctionDefinition { var parameters: [String]; var body: XMLNode }
+    var functions: [String: FunctionDefinition] = [:]
+    var compartmentIDs: [String] = []
+    var speciesCompartment: [String: String] = [:]
+    var onlySubstance: Set<String> = []
+    var parameterIDs: [String] = []
+    var observableIDs: [String] = []
+    var reactionIDs: Set<String> = []
+    var speciesReferenceIDs: Set<String> = []
+    /// Reaction id → local parameter id → its global name.
+    var localNames: [String: [String: String]] = [:]
+    /// hasOnlySubstanceUnits species S → S * V.
+    var globalSubstitution: [String: Expr] = [:]
+
+    init(root: XMLNode, file: String) throws {
+        guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is <\(root.name)>, not <sbml>).") }
+        guard let model = root.child("model") else { throw SBMLImportError("the SBML file has no <model>.") }
+        self.root = root
+        self.model = model
+        self.file = file
+        self.level = Int(root.attributes["level"] ?? "") ?? 0
+        guard level == 2 || level == 3 else {
+            throw SBMLImportError("SBML Level \(root.attributes["level"] ?? "?") is not supported (Level 2 and 3 are).")
+        }
+    }
+
+    /// The SBML name as a description, when it says more than the id.
+    static func label(_ node: XMLNode) -> String? {
+        guard let name = node.attributes["name"], !name.isEmpty, name != node.attributes["id"] else { return nil }
+        return name
+    }
+
+    static func describe(_ node: XMLNode) -> String {
+        node.attributes["id"].map { "\(node.name) \($0)" } ?? node.name
+    }
+
+    // MARK: The model
+
+    mutating func run() throws -> ModelDefinition {
+        if let required = root.attributes["required"], required == "true" {
+            throw SBMLImportError("SBML packages are not supported yet.")
+        }
+        for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
+            throw SBMLImportError("SBML element <\(child.name)> is not supported yet.")
+        }
+        if let factor = model.attributes["conversionFactor"] {
+            throw SBMLImportError("SBML model conversionFactor \(factor) is not supported yet.")
+        }
+
+        for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
+            let id = f.attributes["id"] ?? "?"
+            guard let math = f.child("math"), var lambda = math.children.first(where: { $0.name != "annotation" }) else {
+                throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.")
+            }
+            if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
+            guard lambda.name == "lambda" else { throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.") }
+            let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
+            guard let body = lambda.children.last(where: { $0.name != "bvar" && $0.name != "domainofapplication" }) else {
+                throw SBMLImportError("SBML functionDefinition \(id) has no body.")
+            }
+            functions[id] = FunctionDefinition(parameters: parameters, body: body)
+        }
+
+        let compartmentNodes = model.list("listOfCompartments", "compartment")
+        compartmentIDs = compartmentNodes.compactMap { $0.attributes["id"] }
+        let allSpeciesNodes = model.list("listOfSpecies", "species")
+        if allSpeciesNodes.isEmpty { throw SBMLImportError("SBML model without species is not supported yet (stat3sim simulates species).") }
+        for s in allSpeciesNodes {
+            guard let id = s.attributes["id"] else { throw SBMLImportError("SBML species without an id.") }
+            guard let c = s.attributes["compartment"], compartmentIDs.contains(c) else {
+                throw SBMLImportError("SBML species \(id) is in compartment '\(s.attributes["compartment"] ?? "")', which is not declared.")
+            }
+            if let factor = s.attributes["conversionFactor"] {
+                throw SBMLImportError("SBML species \(id) has conversionFactor \(factor), which is not supported yet.")
+            }
+            if s.attributes["charge"] != nil && level == 3 { }
+            speciesCompartment[id] = c
+            if s.attributes["hasOnlySubstanceUnits"] == "true" {
+                onlySubstance.insert(id)
+                globalSubstitution[id] = .multiply(.name(id), .name(c))
+            }
+        }
+        reactionIDs = Set(model.list("listOfReactions", "reaction").compactMap { $0.attributes["id"] })
+        for r in model.list("listOfReactions", "reaction") {
+            for list in ["listOfReactants", "listOfProducts"] {
+                for ref in r.list(list, "speciesReference") { if let id = ref.attributes["id"] { speciesReferenceIDs.insert(id) } }
+            }
+        }
+        let parameterNodes = model.list("listOfParameters", "parameter")
+
+        // Local parameters: renamed to reaction-scoped globals (REACTION_ID, then _2, _3… if taken).
+        var taken = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterNodes.compactMap { $0.attributes["id"] })
+        var localParameters: [ModelDefinition.Parameter] = []
+        for r in model.list("listOfReactions", "reaction") {
+            let id = r.attributes["id"] ?? "?"
+            guard let law = r.child("kineticLaw") else { continue }
+            for p in law.list("listOfParameters", "parameter") + law.list("listOfLocalParameters", "localParameter") {
+                let pid = p.attributes["id"] ?? "?"
+                guard let v = p.attributes["value"].flatMap(Double.init) else {
+                    throw SBMLImportError("SBML local parameter \(pid) of reaction \(id) has no value.")
+                }
+                var name = "\(id)_\(pid)"
+                var k = 1
+                while taken.contains(name) { k += 1; name = "\(id)_\(pid)_\(k)" }
+                taken.insert(name)
+                localNames[id, default: [:]][pid] = name
+                localParameters.append(.init(name: name, value: v, description: "local parameter \(pid) of reaction \(id)"))
+            }
+        }
+
+        // Rules: assignment rules on parameters and species become observables (a species with a
+        // rule is no state: its observable gives its concentration); everything else is refused.
+        var ruleExpressions: [String: Expr] = [:]
+        var ruledSpecies: Set<String> = []
+        if let rules = model.child("listOfRules") {
+            for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
+                let variable = rule.attributes["variable"] ?? ""
+                let kind = kindOf(variable)
+                if rule.name != "algebraicRule" && rule.child("math") == nil { continue }   // Level 3 Version 2: no math, no effect
+                switch rule.name {
+                case "assignmentRule" where kind == "parameter":
+                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for parameter \(variable)")
+                    observableIDs.append(variable)
+                case "assignmentRule" where kind == "species":
+                    var e = try math(of: rule, place: "assignmentRule for species \(variable)")
+                    if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
+                    ruleExpressions[variable] = e
+                    observableIDs.append(variable)
+                    ruledSpecies.insert(variable)
+                case "algebraicRule":
+                    throw SBMLImportError("SBML algebraicRule is not supported yet.")
+                default:
+                    throw SBMLImportError("SBML \(rule.name) for \(kind) \(variable) is not supported yet.")
+                }
+            }
+        }
+        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableIDs.contains($0) }
+        let speciesNodes = allSpeciesNodes.filter { !ruledSpecies.contains($0.attributes["id"]!) }
+        if speciesNodes.isEmpty { throw SBMLImportError("SBML model without species that change in time is not supported yet.") }
+
+        for c in model.list("listOfConstraints", "constraint") { _ = c }   // checks only; they do not change a simulation
+        for child in model.children {
+            switch child.name {
+            case "notes", "annotation", "listOfFunctionDefinitions", "listOfUnitDefinitions", "listOfCompartmentTypes",
+                 "listOfSpeciesTypes", "listOfCompartments", "listOfSpecies", "listOfParameters", "listOfInitialAssignments",
+                 "listOfRules", "listOfConstraints", "listOfReactions", "listOfEvents":
+                break
+            default:
+                throw SBMLImportError("SBML element <\(child.name)> is not supported yet.")
+            }
+        }
+
+        // Initial assignments.
+        var initialAssignments: [String: Expr] = [:]
+        for ia in model.list("listOfInitialAssignments", "initialAssignment") {
+            let symbol = ia.attributes["symbol"] ?? ""
+            let kind = kindOf(symbol)
+            if ia.child("math") == nil { continue }   // Level 3 Version 2: no math, no effect
+            guard ["species", "parameter", "compartment"].contains(kind), !observableIDs.contains(symbol) else {
+                throw SBMLImportError("SBML initialAssignment to \(kind) \(symbol) is not supported yet.")
+            }
+            initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(symbol)")
+        }
+
+        // Values at t = 0, in stat3sim's terms (species as concentrations), to a fixed point.
+        var values: [String: Double] = ["t": 0]
+        enum Item { case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode) }
+        var pending: [Item] = compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
+            + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) }
+        func compute(_ item: Item) throws -> (String, Double?) {
+            switch item {
+            case .compartment(let node):
+                let id = node.attributes["id"]!
+                if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
+                return (id, node.attributes["size"].flatMap(Double.init) ?? 1)
+            case .parameter(let node):
+                let id = node.attributes["id"]!
+                if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
+                if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
+                guard let v = node.attributes["value"].flatMap(Double.init) else {
+                    throw SBMLImportError("SBML parameter \(id) has no value and no initial assignment.")
+                }
+                return (id, v)
+            case .observable(let id):
+                return (id, evaluate(ruleExpressions[id]!, values))
+            case .species(let node):
+                let id = node.attributes["id"]!
+                let c = speciesCompartment[id]!
+                if let e = initialAssignments[id] {
+                    guard let v = evaluate(e, values) else { return (id, nil) }
+                    if onlySubstance.contains(id) {
+                        guard let size = values[c] else { return (id, nil) }
+                        return (id, v / size)
+                    }
+                    return (id, v)
+                }
+                if let x = node.attributes["initialConcentration"].flatMap(Double.init) { return (id, x) }
+                if let a = node.attributes["initialAmount"].flatMap(Double.init) {
+                    guard let size = values[c] else { return (id, nil) }
+                    return (id, a / size)
+                }
+                throw SBMLImportError("SBML species \(id) has no initial amount, concentration or assignment.")
+            }
+        }
+        while !pending.isEmpty {
+            var next: [Item] = []
+            for item in pending {
+                let (id, value) = try compute(item)
+                if let value {
+                    if case .parameter(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
+                    values[id] = value
+                } else {
+                    next.append(item)
+                }
+            }
+            if next.count == pending.count {
+                let (id, _) = try compute(next[0])
+                throw SBMLImportError("SBML initial value of \(id) cannot be computed at import (it depends on a value that is not defined at the start), which is not supported yet.")
+            }
+            pending = next
+        }
+
+        // Compartments, species, parameters, observables.
+        var compartments: [ModelDefinition.Compartment] = []
+        for node in compartmentNodes {
+            let id = node.attributes["id"]!
+            compartments.append(.init(name: id, size: values[id]!, description: Importer.label(node)))
+        }
+        var species: [ModelDefinition.Species] = []
+        for node in speciesNodes {
+            let id = node.attributes["id"]!
+            let constant = node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true"
+            species.append(.init(name: id, initial: values[id]!, compartment: compartmentIDs.firstIndex(of: speciesCompartment[id]!)!,
+                                 constant: constant, description: Importer.label(node)))
+        }
+        var parameters: [ModelDefinition.Parameter] = []
+        for node in parameterNodes {
+            let id = node.attributes["id"]!
+            guard parameterIDs.contains(id) else { continue }
+            parameters.append(.init(name: id, value: values[id]!, description: Importer.label(node)))
+        }
+        var observables: [ModelDefinition.Observable] = []
+        for id in observableIDs {
+            let e = ruleExpressions[id]!
+            observables.append(.init(name: id, expression: e, text: ExpressionPrinter.text(e)))
+        }
+
+        // Reactions.
+        parameters += localParameters
+        var reactions: [ModelDefinition.Reaction] = []
+        for node in model.list("listOfReactions", "reaction") {
+            let id = node.attributes["id"] ?? "?"
+            if node.attributes["fast"] == "true" { throw SBMLImportError("SBML reaction \(id) is fast, which is not supported yet.") }
+            func side(_ list: String, _ item: String, _ reactantSide: Bool) throws -> [(species: Int, coefficient: Double)] {
+                var terms: [(species: Int, coefficient: Double)] = []
+                let mine = node.list(list, item).map { ($0, 1.0) }
+                let theirs = node.list(reactantSide ? "listOfProducts" : "listOfReactants", item).map { ($0, -1.0) }
+                for (ref, sign) in mine + theirs {
+                    let s = ref.attributes["species"] ?? ""
+                    // A species set by an assignment rule is a boundary species: reactions do not change it.
+                    if ruledSpecies.contains(s) { continue }
+                    guard let index = speciesNodes.firstIndex(where: { $0.attributes["id"] == s }) else {
+                        throw SBMLImportError("SBML reaction \(id) names species '\(s)', which is not declared.")
+                    }
+                    if ref.child("stoichiometryMath") != nil {
+                        throw SBMLImportError("SBML stoichiometryMath in reaction \(id) is not supported yet.")
+                    }
+                    if let refID = ref.attributes["id"], model.list("listOfInitialAssignments", "initialAssignment").contains(where: { $0.attributes["symbol"] == refID }) {
+                        throw SBMLImportError("SBML speciesReference \(refID) with a variable stoichiometry is not supported yet.")
+                    }
+                    let nu = sign * (ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
+                    if nu < 0 || (sign < 0 && nu == 0) { continue }
+                    guard nu.isFinite, nu >= 0 else {
+                        throw SBMLImportError("SBML reaction \(id) has the stoichiometry \(nu) for species \(s), which is not supported yet.")
+                    }
+                    if nu == 0 { continue }
+                    if let k = terms.firstIndex(where: { $0.species == index }) { terms[k].coefficient += nu } else { terms.append((index, nu)) }
+                }
+                return terms
+            }
+            // A negative stoichiometry moves the species to the other side (the same ODE).
+            let reactants = try side("listOfReactants", "speciesReference", true)
+            let products = try side("listOfProducts", "speciesReference", false)
+            guard node.child("kineticLaw") != nil else { throw SBMLImportError("SBML reaction \(id) has no kineticLaw.") }
+            let flux = try reactionFlux(id, place: "kineticLaw of reaction \(id)")
+            guard let first = reactants.first ?? products.first else { continue }   // no species change: no effect
+            let volume = speciesCompartment[species[first.species].name]!
+            var reaction = ModelDefinition.Reaction(id: id, equation: "", reactants: reactants, products: products,
+                                                    reversible: false, kinetics: .rate(perVolume(flux, volume)),
+                                                    description: Importer.label(node))
+            reaction.equation = TOMLWriter.equation(reaction, ModelDefinition(file: file, name: "", compartments: compartments, species: species,
+                                                                             parameters: [], observables: [], reactions: [], events: []))
+            reactions.append(reaction)
+        }
+
+        // Events.
+        var events: [ModelDefinition.Event] = []
+        for node in model.list("listOfEvents", "event") {
+            let id = node.attributes["id"] ?? "(without id)"
+            if let delay = node.child("delay"), delay.child("math") != nil {
+                // A delay of exactly 0 is no delay.
+                let d = try math(of: delay, place: "delay of event \(id)")
+                if d != .number(0) { throw SBMLImportError("SBML event \(id) has a delay, which is not supported yet.") }
+            }
+            if node.child("priority") != nil { throw SBMLImportError("SBML event \(id) has a priority, which is not supported yet.") }
+            guard let trigger = node.child("trigger") else { throw SBMLImportError("SBML event \(id) has no trigger.") }
+            guard let time = try triggerTime(trigger, values: values) else {
+                throw SBMLImportError("SBML event \(id) has a trigger that is not 'time >= T' with a constant T; state-triggered events are not supported yet.")
+            }
+            var at = time
+            if time <= 0 {
+                // A trigger already true at the start fires only when its initial value is false.
+                if trigger.attributes["initialValue"] == "false" { at = 0 } else { continue }
+            }
+            var assignments: [ModelDefinition.Assignment] = []
+            for a in node.list("listOfEventAssignments", "eventAssignment") {
+                let variable = a.attributes["variable"] ?? ""
+                let kind = kindOf(variable)
+                var e = try math(of: a, place: "eventAssignment to \(variable) in event \(id)")
+                switch kind {
+                case "species" where !ruledSpecies.contains(variable):
+                    if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
+                    assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: variable, expression: e))
+                case "parameter" where !observableIDs.contains(variable):
+                    assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
+                default:
+                    throw SBMLImportError("SBML eventAssignment to \(kind) \(variable) in event \(id) is not supported yet.")
+                }
+            }
+            if assignments.isEmpty { continue }
+            events.append(.init(times: [at], assignments: assignments, description: Importer.label(node)))
+        }
+
+        // stat3sim runs events of one time one after another; SBML evaluates simultaneous events at
+        // the trigger time. The two agree unless one reads what another sets: refuse that case.
+        for (i, a) in events.enumerated() {
+            for b in events[(i + 1)...] where b.times == a.times {
+                let setsA = Set(a.assignments.map(\.targetName)), setsB = Set(b.assignments.map(\.targetName))
+                let readsA = Set(a.assignments.flatMap { $0.expression.names }), readsB = Set(b.assignments.flatMap { $0.expression.names })
+                if !setsA.isDisjoint(with: readsB) || !setsB.isDisjoint(with: readsA) || !setsA.isDisjoint(with: setsB) {
+                    throw SBMLImportError("SBML events at the same time t = \(a.times[0]) that read or set each other's variables are not supported yet.")
+                }
+            }
+        }
+
+        var simulation = ModelDefinition.Simulation()
+        simulation.tEnd = max(100, events.flatMap(\.times).max() ?? 0)
+        let name = model.attributes["name"] ?? model.attributes["id"] ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        return ModelDefinition(file: file, name: name, compartments: compartments, species: species, parameters: parameters,
+                               observables: observables, reactions: reactions, events: events, simulation: simulation)
+    }
+
+    /// `law / V`, written without `V` when the law is `V * …` (the usual form of SBML kinetic laws).
+    func perVolume(_ law: Expr, _ volume: String) -> Expr {
+        func dropLeadingFactor(_ e: Expr) -> Expr? {
+            guard case .multiply(let a, let b) = e else { return nil }
+            if a == .name(volume) { return b }
+            return dropLeadingFactor(a).map { .multiply($0, b) }
+        }
+        return dropLeadingFactor(law) ?? .divide(law, .name(volume))
+    }
+
+    func kindOf(_ id: String) -> String {
+        if speciesCompartment[id] != nil { return "species" }
+        if compartmentIDs.contains(id) { return "compartment" }
+        if model.list("listOfParameters", "parameter").contains(where: { $0.attributes["id"] == id }) { return "parameter" }
+        if reactionIDs.contains(id) { return "reaction" }
+        return "symbol"
+    }
+
+    /// T of a trigger `time >= T`, `time > T`, `T <= time` or `T < time`, T constant.
+    func triggerTime(_ trigger: XMLNode, values: [String: Double]) throws -> Double? {
+        guard let math = trigger.child("math"), let apply = math.children.first, apply.name == "apply",
+              let op = apply.children.first else { return nil }
+        let args = Array(apply.children.dropFirst())
+        guard args.count == 2 else { return nil }
+        func isTime(_ n: XMLNode) -> Bool { n.name == "csymbol" && (n.attributes["definitionURL"] ?? "").hasSuffix("/time") }
+        let other: XMLNode
+        switch op.name {
+        case "geq", "gt":
+            guard isTime(args[0]) else { return nil }
+            other = args[1]
+        case "leq", "lt":
+            guard isTime(args[1]) else { return nil }
+            other = args[0]
+        default: return nil
+        }
+        guard let e = try? expression(other, place: "trigger", substitution: globalSubstitution) else { return nil }
+        // Only constant names: parameters never changed by events, compartments, numbers.
+        let assigned = Set(model.list("listOfEvents", "event").flatMap { $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] } })
+        for n in e.names where !(parameterIDs.contains(n) || compartmentIDs.contains(n)) || assigned.contains(n) { return nil }
+        return evaluate(e, values)
+    }
+
+    // MARK: MathML
+
+    /// The `<math>` child of `node`, converted with local parameters and the global substitution.
+    func math(of node: XMLNode, place: String, local: [String: Expr] = [:]) throws -> Expr {
+        guard let m = node.child("math"), let first = m.children.first(where: { $0.name != "annotation" }) else {
+            throw SBMLImportError("SBML \(place) has no math.")
+        }
+        var substitution = globalSubstitution
+        for (k, v) in local { substitution[k] = v }
+        return try expression(first, place: place, substitution: substitution)
+    }
+
+    /// The kinetic law of a reaction (amount per time), with its local parameters renamed: what
+    /// the reaction's id stands for in SBML math.
+    func reactionFlux(_ id: String, place: String) throws -> Expr {
+        guard let r = model.list("listOfReactions", "reaction").first(where: { $0.attributes["id"] == id }),
+              let law = r.child("kineticLaw") else {
+            throw SBMLImportError("SBML \(place) uses the rate of reaction \(id), which has no kineticLaw.")
+        }
+        func mentions(_ n: XMLNode) -> Bool { (n.name == "ci" && n.trimmedText == id) || n.children.contains(where: mentions) }
+        if localNames[id]?[id] == nil, let m = law.child("math"), mentions(m) {
+            throw SBMLImportError("SBML kineticLaw of reaction \(id) uses its own rate, which is not supported.")
+        }
+        var local: [String: Expr] = [:]
+        for (pid, name) in localNames[id] ?? [:] { local[pid] = .name(name) }
+        return try math(of: law, place: "kineticLaw of reaction \(id)", local: local)
+    }
+
+    func unsupported(_ what: String, _ place: String) -> SBMLImportError {
+        SBMLImportError("SBML \(place) uses the MathML \(what), which is not supported yet.")
+    }
+
+    func expression(_ node: XMLNode, place: String, substitution: [String: Expr]) throws -> Expr {
+        func recurse(_ n: XMLNode) throws -> Expr { try expression(n, place: place, substitution: substitution) }
+        switch node.name {
+        case "semantics":
+            guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
+            return try recurse(first)
+        case "cn":
+            let type = node.attributes["type"] ?? "real"
+            let parts = node.text.split(separator: XMLNode.separator, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            switch type {
+            case "real", "integer":
+                guard parts.count == 1, let x = Double(parts[0]) else { throw unsupported("number '\(node.trimmedText)'", place) }
+                return .number(x)
+            case "e-notation":
+                guard parts.count == 2, let m = Double(parts[0]), let e = Double(parts[1]) else { throw unsupported("number '\(node.trimmedText)'", place) }
+                return .number(Double("\(parts[0])e\(parts[1])") ?? m * pow(10, e))
+            case "rational":
+                guard parts.count == 2, let p = Double(parts[0]), let q = Double(parts[1]) else { throw unsupported("number '\(node.trimmedText)'", place) }
+                return .number(p / q)
+            default:
+                throw unsupported("<cn type=\"\(type)\">", place)
+            }
+        case "ci":
+            let name = node.trimmedText
+            if let e = substitution[name] { return e }
+            if reactionIDs.contains(name) { return try reactionFlux(name, place: place) }
+            if speciesReferenceIDs.contains(name) {
+                throw SBMLImportError("SBML \(place) uses the stoichiometry \(name) of a speciesReference, which is not supported yet.")
+            }
+            return .name(name)
+        case "csymbol":
+            let url = node.attributes["definitionURL"] ?? ""
+            if url.hasSuffix("/time") { return .name("t") }
+            if url.hasSuffix("/avogadro") { return .number(6.02214076e23) }
+            throw unsupported("csymbol \(url)", place)
+        case "pi": return .number(Double.pi)
+        case "exponentiale": return .number(M_E)
+        case "true": return .number(1)
+        case "false": return .number(0)
+        case "piecewise":
+            var result: Expr
+            if let otherwise = node.child("otherwise") {
+                guard let value = otherwise.children.first else { throw unsupported("empty <otherwise>", place) }
+                result = try recurse(value)
+            } else {
+                throw unsupported("<piecewise> without <otherwise>", place)
+            }
+            for piece in node.children("piece").reversed() {
+                guard piece.children.count == 2 else { throw unsupported("<piece> without a value and a condition", place) }
+                let value = try recurse(piece.children[0])
+                result = try conditional(piece.children[1], then: value, else: result, place: place, substitution: substitution)
+            }
+            return result
+        case "apply":
+            guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
+            let args = try node.children.dropFirst().filter { $0.name != "logbase" && $0.name != "degree" }.map(recurse)
+            func arity(_ n: Int) throws {
+                guard args.count == n else { throw unsupported("<\(op.name)> with \(args.count) arguments", place) }
+            }
+            switch op.name {
+            case "plus":
+                guard let first = args.first else { return .number(0) }
+                return args.dropFirst().reduce(first) { .add($0, $1) }
+            case "times":
+                guard let first = args.first else { return .number(1) }
+                return args.dropFirst().reduce(first) { .multiply($0, $1) }
+            case "minus":
+                if args.count == 1 { return .negate(args[0]) }
+                try arity(2)
+                return .subtract(args[0], args[1])
+            case "divide":
+                try arity(2)
+                return .divide(args[0], args[1])
+            case "power":
+                try arity(2)
+                return .power(args[0], args[1])
+            case "exp":
+                try arity(1)
+                return .function(.exp, args[0])
+            case "ln":
+                try arity(1)
+                return .function(.log, args[0])
+            case "abs":
+                try arity(1)
+                return .function(.abs, args[0])
+            case "log":
+                try arity(1)
+                if let base = node.child("logbase")?.children.first {
+                    let b = try recurse(base)
+                    if b == .number(10) { return .function(.log10, args[0]) }
+                    return .divide(.function(.log, args[0]), .function(.log, b))
+                }
+                return .function(.log10, args[0])
+            case "root":
+                try arity(1)
+                if let degree = node.child("degree")?.children.first {
+                    let n = try recurse(degree)
+                    if n == .number(2) { return .function(.sqrt, args[0]) }
+                    return .power(args[0], .divide(.number(1), n))
+                }
+                return .function(.sqrt, args[0])
+            case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor":
+                // A condition in a numeric context: 1 when true, 0 when false.
+                return try conditional(node, then: .number(1), else: .number(0), place: place, substitution: substitution)
+            case "ci":
+                let name = op.trimmedText
+                guard let f = functions[name] else { throw unsupported("call of '\(name)', which is not a function definition", place) }
+                guard f.parameters.count == args.count else {
+                    throw SBMLImportError("SBML \(place) calls function \(name) with \(args.count) arguments; it takes \(f.parameters.count).")
+                }
+                // The body sees only its arguments (and time), so no outer substitution applies.
+                var inner: [String: Expr] = [:]
+                for (p, a) in zip(f.parameters, args) { inner[p] = a }
+                return try expression(f.body, place: place, substitution: inner)
+            default:
+                throw unsupported("<\(op.name)>", place)
+            }
+        default:
+            throw unsupported("<\(node.name)>", place)
+        }
+    }
+
+    /// `condition ? then : else` as a select, for conditions comparing two values (or constants).
+    func conditional(_ condition: XMLNode, then value: Expr, else rest: Expr, place: String,
+                     substitution: [String: Expr]) throws -> Expr {
+        switch condition.name {
+        case "true": return value
+        case "false": return rest
+        case "apply":
+            guard let op = condition.children.first else { throw unsupported("empty <apply>", place) }
+            let operands = Array(condition.children.dropFirst())
+            func sub(_ c: XMLNode, _ yes: Expr, _ no: Expr) throws -> Expr {
+                try conditional(c, then: yes, else: no, place: place, substitution: substitution)
+            }
+            switch op.name {
+            case "and":
+                // All true: value; the first false one decides rest.
+                var result = value
+                for c in operands.reversed() { result = try sub(c, result, rest) }
+                return result
+            case "or":
+                var result = rest
+                for c in operands.reversed() { result = try sub(c, value, result) }
+                return result
+            case "xor":
+                // True when an odd number of operands is true.
+                func odd(_ cs: ArraySlice<XMLNode>, _ yes: Expr, _ no: Expr) throws -> Expr {
+                    guard let c = cs.first else { return no }
+                    return try sub(c, try odd(cs.dropFirst(), no, yes), try odd(cs.dropFirst(), yes, no))
+                }
+                guard operands.count <= 6 else { throw unsupported("<xor> with \(operands.count) arguments", place) }
+                return try odd(operands[...], value, rest)
+            case "not":
+                guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
+                return try sub(operands[0], rest, value)
+            default: break
+            }
+            let args = try operands.map { try expression($0, place: place, substitution: substitution) }
+            if args.count == 2, op.name == "eq" || op.name == "neq" {
+                let (a, b) = (args[0], args[1])
+                let equal = op.name == "eq" ? value : rest, different = op.name == "eq" ? rest : value
+                return .select(left: a, right: b, ifLess: different, otherwise: .select(left: b, right: a, ifLess: different, otherwise: equal))
+            }
+            guard args.count == 2, ["lt", "gt", "leq", "geq"].contains(op.name) else {
+                throw unsupported("condition <\(op.name)> in <piecewise>", place)
+            }
+            let (a, b) = (args[0], args[1])
+            switch op.name {
+            case "lt": return .select(left: a, right: b, ifLess: value, otherwise: rest)
+            case "gt": return .select(left: b, right: a, ifLess: value, otherwise: rest)
+            case "geq": return .select(left: a, right: b, ifLess: rest, otherwise: value)
+            default: return .select(left: b, right: a, ifLess: rest, otherwise: value)   // leq
+            }
+        default:
+            throw unsupported("condition <\(condition.name)> in <piecewise>", place)
+        }
+    }
+}
+
+/// The value of an expression, or nil when a name has no value yet.
+func evaluate(_ e: Expr, _ values: [String: Double]) -> Double? {
+    func ev(_ e: Expr) -> Double? {
+        switch e {
+        case .number(let x): return x
+        case .name(let n): return values[n]
+        case .negate(let a): return ev(a).map { -$0 }
+        case .add(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x + y
+        case .subtract(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x - y
+        case .multiply(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x * y
+        case .divide(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x / y
+        case .power(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return pow(x, y)
+        case .function(let f, let a):
+            guard let x = ev(a) else { return nil }
+            switch f {
+            case .exp: return exp(x)
+            case .log: return log(x)
+            case .log10: return log10(x)
+            case .sqrt: return x.squareRoot()
+            case .abs: return abs(x)
+            case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
+            }
+        case .select(let l, let r, let a, let b):
+            guard let x = ev(l), let y = ev(r) else { return nil }
+            return x < y ? ev(a) : ev(b)
+        }
+    }
+    return ev(e)
+}
