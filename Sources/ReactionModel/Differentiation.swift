@@ -45,7 +45,7 @@ extension Expression {
             case .log10: outer = .divide(.number(1), .multiply(a, .number(M_LN10)))
             case .sqrt: outer = .divide(.number(1), .multiply(.number(2), self))
             case .abs: outer = .function(.sign, a)
-            case .sign: return .number(0)
+            case .sign, .floor, .ceil: return .number(0)
             }
             return Expression.multiply(outer, da).simplified
         case .select(let l, let r, let x, let y):
@@ -126,7 +126,8 @@ extension Expression {
         }
     }
 
-    static func apply(_ f: Function, _ x: Double) -> Double {
+    /// The value of function `f` at `x`.
+    public static func apply(_ f: Function, _ x: Double) -> Double {
         switch f {
         case .exp: return exp(x)
         case .log: return log(x)
@@ -134,6 +135,8 @@ extension Expression {
         case .sqrt: return x.squareRoot()
         case .abs: return abs(x)
         case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
+        case .floor: return x.rounded(.down)
+        case .ceil: return x.rounded(.up)
         }
     }
 }

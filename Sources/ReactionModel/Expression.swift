@@ -21,6 +21,8 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case exp, log, log10, sqrt, abs
         /// sign(x) ∈ {−1, 0, 1}: the derivative of abs.
         case sign
+        /// Rounding down and up (derivative zero almost everywhere).
+        case floor, ceil
     }
 
     /// Every name the expression mentions, in order of first appearance.
@@ -200,7 +202,7 @@ public struct ExpressionParser {
             }
         }
         switch name {
-        case "exp", "log", "log10", "sqrt", "abs":
+        case "exp", "log", "log10", "sqrt", "abs", "floor", "ceil":
             try expect(1)
             return .function(Expression.Function(rawValue: name)!, arguments[0])
         case "ln":
@@ -224,7 +226,7 @@ public struct ExpressionParser {
             let (x, k, n) = (arguments[0], arguments[1], arguments[2])
             return .divide(.power(x, n), .add(.power(k, n), .power(x, n)))
         default:
-            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, min, max, pow, hill, if_less)", offset: start)
+            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, min, max, pow, hill, if_less)", offset: start)
         }
     }
 }

@@ -14,7 +14,7 @@ struct Instruction {
         /// x^k for a small integer k (in `index`) by repeated multiplication.
         case powerInteger
         case power
-        case exp, log, log10, sqrt, abs, sign
+        case exp, log, log10, sqrt, abs, sign, floor, ceil
         /// pops right, left, otherwise, ifLess (pushed in that order reversed): see `compile`.
         case select
         /// pushes value + Σ coefficient·slot over `count` terms of the linear table from `index`:
@@ -106,6 +106,8 @@ struct ProgramBuilder {
                 case .sqrt: emit(.sqrt, delta: 0)
                 case .abs: emit(.abs, delta: 0)
                 case .sign: emit(.sign, delta: 0)
+                case .floor: emit(.floor, delta: 0)
+                case .ceil: emit(.ceil, delta: 0)
                 }
             case .select(let l, let r, let x, let y):
                 visit(x); visit(y); visit(l); visit(r); emit(.select, delta: -3)
@@ -181,6 +183,8 @@ final class ProgramTape {
             case .sqrt: s[top] = s[top].squareRoot()
             case .abs: s[top] = abs(s[top])
             case .sign: s[top] = s[top] > 0 ? 1 : (s[top] < 0 ? -1 : 0)
+            case .floor: s[top] = s[top].rounded(.down)
+            case .ceil: s[top] = s[top].rounded(.up)
             case .linear:
                 var sum = instruction.value
                 var e = Int(instruction.index)

@@ -563,6 +563,12 @@ private struct Importer {
             case "abs":
                 try arity(1)
                 return .function(.abs, args[0])
+            case "floor":
+                try arity(1)
+                return .function(.floor, args[0])
+            case "ceiling":
+                try arity(1)
+                return .function(.ceil, args[0])
             case "log":
                 try arity(1)
                 if let base = node.child("logbase")?.children.first {
@@ -671,14 +677,7 @@ func evaluate(_ e: Expr, _ values: [String: Double]) -> Double? {
         case .power(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return pow(x, y)
         case .function(let f, let a):
             guard let x = ev(a) else { return nil }
-            switch f {
-            case .exp: return exp(x)
-            case .log: return log(x)
-            case .log10: return log10(x)
-            case .sqrt: return x.squareRoot()
-            case .abs: return abs(x)
-            case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
-            }
+            return Expr.apply(f, x)
         case .select(let l, let r, let a, let b):
             guard let x = ev(l), let y = ev(r) else { return nil }
             return x < y ? ev(a) : ev(b)

@@ -78,6 +78,8 @@ public enum SBMLWriter {
             case .log10: return "<apply><log/><logbase><cn> 10 </cn></logbase>\(mathML(a))</apply>"
             case .sqrt: return apply("root", a)
             case .abs: return apply("abs", a)
+            case .floor: return apply("floor", a)
+            case .ceil: return apply("ceiling", a)
             case .sign:
                 let x = mathML(a)
                 return "<piecewise><piece><cn> -1 </cn><apply><lt/>\(x)<cn> 0 </cn></apply></piece>"

@@ -124,7 +124,7 @@ parameters = { k1 = 5 }
         Case(name: "undefinedNameInRate", replace: "rate = \"k2 * C\"\n", with: "rate = \"kk2 * C\"\n",
              message: #"model.toml:24: the rate law of reaction 'R2' "kk2 * C" uses 'kk2', which is not a species, parameter, compartment or observable (did you mean 'k2'?)."#),
         Case(name: "unknownFunction", replace: "rate = \"k2 * C\"\n", with: "rate = \"k2 * sinh(C)\"\n",
-             message: #"model.toml:24: the rate law of reaction 'R2' "k2 * sinh(C)" is not a valid expression: unknown function 'sinh' (known: exp, log, ln, log10, sqrt, abs, min, max, pow, hill, if_less) at character 6."#),
+             message: #"model.toml:24: the rate law of reaction 'R2' "k2 * sinh(C)" is not a valid expression: unknown function 'sinh' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, min, max, pow, hill, if_less) at character 6."#),
         Case(name: "doubleStarPower", replace: "rate = \"k2 * C\"\n", with: "rate = \"k2 * C**2\"\n",
              message: #"model.toml:24: the rate law of reaction 'R2' "k2 * C**2" is not a valid expression: '**' is not an operator; write powers as a^b at character 7."#),
         Case(name: "duplicateReactionId", replace: "reverse = \"k2\"\n\n[[reactions]]\n", with: "reverse = \"k2\"\n\n[[reactions]]\nid = \"conv\"\n",
