@@ -30,12 +30,14 @@ release: deps
 	$(SWIFT) build -c release
 
 ## Build everything, run every unit and end-to-end test, then the cross-check of the published
-## models against libRoadRunner and the SBML export round trip (TOML -> SBML -> libRoadRunner).
+## models against libRoadRunner (as TOML models and as imported SBML) and the SBML export round
+## trip (TOML -> SBML -> libRoadRunner).
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(SWIFT) build -c release
 	Scripts/crosscheck
+	Scripts/crosscheck-sbml
 	Scripts/export-roundtrip
 
 ## The main job: the classic IL-6 model's default run, written to results/classic.csv.
