@@ -53,8 +53,6 @@ public final class ReactionNetwork: ODESystem {
     let derivativeReaction: UnsafeMutablePointer<Int>
     let derivativeSpecies: UnsafeMutablePointer<Int>
     let derivativePrograms: UnsafeMutablePointer<ProgramRange>
-    /// Scratch: rates of the current evaluation.
-    let rates: UnsafeMutablePointer<Double>
     /// Numeric rate constants of the fast path (their slots follow t).
     let fastConstants: [Double]
 
@@ -224,8 +222,6 @@ public final class ReactionNetwork: ODESystem {
         derivativeSpecies.initialize(from: dSpecies, count: derivativeCount)
         derivativePrograms = .allocate(capacity: max(derivativeCount, 1))
         derivativePrograms.initialize(from: dPrograms, count: derivativeCount)
-        rates = .allocate(capacity: max(reactionCount, 1))
-        rates.initialize(repeating: 0, count: max(reactionCount, 1))
         tape = ProgramTape(builder)
 
         for (k, x) in fastConstants.enumerated() { slots[timeSlot + 1 + k] = x }
@@ -241,7 +237,6 @@ public final class ReactionNetwork: ODESystem {
         changeStart.deallocate(); changeSpecies.deallocate()
         changeStoichiometry.deallocate(); changeCoefficient.deallocate()
         derivativeReaction.deallocate(); derivativeSpecies.deallocate(); derivativePrograms.deallocate()
-        rates.deallocate()
         rateObservableOrder.deallocate()
         fastKind.deallocate(); fastForwardSlot.deallocate(); fastReverseSlot.deallocate()
         fastForwardStart.deallocate(); fastReverseStart.deallocate()

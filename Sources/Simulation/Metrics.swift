@@ -107,6 +107,7 @@ func formatTime(_ t: Double) -> String { t == t.rounded() && abs(t) < 1e15 ? Str
 struct MetricsObserver: IntegrationObserver {
     /// Targets as (isSpecies, index) and the metrics, each pointing at its target.
     let targets: [(species: Bool, index: Int)]
+    let targetNames: [String]
     let metrics: [(kind: Metric.Kind, target: Int)]
     let needsCurve: [Bool]
     var configured: ConfiguredRun
@@ -137,6 +138,7 @@ struct MetricsObserver: IntegrationObserver {
             list.append((m.kind, names.firstIndex(of: m.target)!))
         }
         self.targets = targets
+        self.targetNames = names
         self.metrics = list
         needsCurve = names.indices.map { t in list.contains { $0.1 == t && ($0.0 == .halfLife) } }
         speciesCount = definition.species.count

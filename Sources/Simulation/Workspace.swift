@@ -136,15 +136,8 @@ final class Workspace {
         let duration = max(metrics.configured.tEnd - metrics.configured.tStart, 1e-12)
         let epsilon = 1e-6 * duration
         for i in 0..<n { shifted[i] = state[i] + epsilon * derivative[i] }
-        var base = 0.0, moved = 0.0
-        state.withUnsafeBufferPointer { y in
-            observableScratch.withUnsafeMutableBufferPointer { network.observables(t: t, y: y.baseAddress!, into: $0.baseAddress!) }
-        }
-        base = observableScratch[target.index]
-        shifted.withUnsafeBufferPointer { y in
-            observableScratch.withUnsafeMutableBufferPointer { network.observables(t: t + epsilon, y: y.baseAddress!, into: $0.baseAddress!) }
-        }
-        moved = observableScratch[target.index]
+        let base = targetValue(metrics.targetNames[k], in: state, t: t)
+        let moved = targetValue(metrics.targetNames[k], in: shifted, t: t + epsilon)
         return (moved - base) / epsilon
     }
 
