@@ -125,7 +125,7 @@ public final class BDFSolver<System: ODESystem> {
     /// Creates a workspace for `system`. Throws `invalidInput` for inconsistent options.
     public init(system: System, options: BDFOptions = BDFOptions()) throws {
         let n = system.dimension
-        guard n > 0 else { throw ODESolverError(kind: .invalidInput("The system has no state variables."), t: 0, stepSize: 0) }
+        guard n >= 0 else { throw ODESolverError(kind: .invalidInput("The system has a negative dimension."), t: 0, stepSize: 0) }
         try BDFSolver.validate(options, dimension: n)
         self.systemBox = Box(system)
         self.options = options
@@ -147,7 +147,8 @@ public final class BDFSolver<System: ODESystem> {
         scratch = vector(n)
         jacobianScratch = vector(n)
         savedJacobian = vector(n * n)
-        newtonMatrix = DenseLU(dimension: n, backend: options.linearSolver.backend(forDimension: n))
+        // (Never factorized when n = 0: `stepWithoutState` takes over.)
+        newtonMatrix = DenseLU(dimension: max(n, 1), backend: options.linearSolver.backend(forDimension: max(n, 1)))
         if let pattern = system.jacobianPattern { newtonMatrix.useOrdering(forPattern: pattern) }
         l = vector(maxOrder + 2)
         tau = vector(maxOrder + 3)
@@ -248,6 +249,7 @@ public final class BDFSolver<System: ODESystem> {
             guard ts.isFinite, ts >= tn else { throw inputError("The stop time \(ts) lies before the current time \(tn).") }
         }
         self.stopTime = stopTime
+        if dimension == 0 { return try stepWithoutState(to: stopTime.map { min($0, tout) } ?? tout) }
         if !started {
             guard tout > tn else {
                 if tout == tn { output.update(from: nordsieck, count: dimension); return tn }
@@ -302,6 +304,7 @@ public final class BDFSolver<System: ODESystem> {
     public func step(stopTime ts: Double) throws -> Double {
         guard ts.isFinite, ts >= tn else { throw inputError("The stop time \(ts) lies before the current time \(tn).") }
         stopTime = ts
+        if dimension == 0 { return try stepWithoutState(to: ts) }
         if !started {
             guard ts > tn else { return tn }
             try initialSetup(tout: ts)
@@ -315,6 +318,17 @@ public final class BDFSolver<System: ODESystem> {
             throw failure(.tooManySteps(stepsSinceReset), culpritsFrom: nil)
         }
         try checkedStep()
+        return tn
+    }
+
+    /// A system without state variables (a model of parameters and time only) has nothing to
+    /// integrate: one "step" goes straight to the requested time.
+    func stepWithoutState(to t: Double) throws -> Double {
+        guard t >= tn else { throw inputError("The time \(t) lies before the current time \(tn).") }
+        if t > tn {
+            hu = t - tn; h = hu; tn = t
+            statistics.steps += 1
+        }
         return tn
     }
 
@@ -350,6 +364,7 @@ public final class BDFSolver<System: ODESystem> {
     /// (CVODE's `CVodeGetDky`). `t` must lie within the last step.
     public func interpolate(at t: Double, derivative k: Int = 0, into output: UnsafeMutablePointer<Double>) throws {
         let n = dimension
+        if n == 0 { return }
         guard k >= 0, k <= q else { throw inputError("Derivative order \(k) is outside 0...\(q).") }
         let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
         guard t >= tn - hu - fuzz, t <= tn + fuzz else {

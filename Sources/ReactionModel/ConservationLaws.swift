@@ -99,6 +99,12 @@ extension ModelDefinition {
             for (s, c) in reaction.products { guard add(s, c) else { return nil } }
             rows.append(row)
         }
+        // A quantity with a rate rule changes by its own column: it is in no conservation law.
+        for (column, s) in variable.enumerated() where species[s].rateRule != nil {
+            var row = [Fraction](repeating: Fraction(0), count: m)
+            row[column] = Fraction(1)
+            rows.append(row)
+        }
         // Reduced row echelon form of Nᵀ; its null space is the left null space of N.
         var pivotColumns: [Int] = []
         var r = 0

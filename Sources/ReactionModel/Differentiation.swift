@@ -46,6 +46,8 @@ extension Expression {
             case .sqrt: outer = .divide(.number(1), .multiply(.number(2), self))
             case .abs: outer = .function(.sign, a)
             case .sign, .floor, .ceil: return .number(0)
+            case .factorial: outer = .multiply(self, .function(.digamma, .add(a, .number(1))))
+            case .digamma: preconditionFailure("digamma is not differentiated (it appears only in derivatives of factorial)")
             }
             return Expression.multiply(outer, da).simplified
         case .select(let l, let r, let x, let y):
@@ -137,6 +139,21 @@ extension Expression {
         case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
         case .floor: return x.rounded(.down)
         case .ceil: return x.rounded(.up)
+        case .factorial: return tgamma(x + 1)
+        case .digamma: return digamma(x)
         }
+    }
+
+    /// ψ(x) by the recurrence ψ(x) = ψ(x + 1) − 1/x up to x ≥ 6, then the asymptotic series
+    /// (error < 1e-15 there); the reflection formula for x < 0.
+    public static func digamma(_ x: Double) -> Double {
+        if x <= 0 && x == x.rounded() { return .nan }
+        if x < 0 { return digamma(1 - x) - Double.pi / tan(Double.pi * x) }
+        var x = x, shift = 0.0
+        while x < 6 { shift -= 1 / x; x += 1 }
+        let r = 1 / (x * x)
+        // ln x − 1/(2x) − Σ B₂ₖ/(2k x^{2k})
+        let series = r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r * (1.0 / 132)))))
+        return shift + log(x) - 0.5 / x - series
     }
 }

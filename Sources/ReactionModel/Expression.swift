@@ -23,6 +23,10 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case sign
         /// Rounding down and up (derivative zero almost everywhere).
         case floor, ceil
+        /// x! = Γ(x + 1) (SBML's `factorial`), defined for non-integers too.
+        case factorial
+        /// ψ(x) = Γ′(x)/Γ(x): only in derivatives of `factorial`, never parsed from a file.
+        case digamma
     }
 
     /// Every name the expression mentions, in order of first appearance.
@@ -106,7 +110,81 @@ public struct ExpressionParser {
         return expression
     }
 
+    /// A condition: `or`/`xor` of `and`s of (`not`) comparisons `sum REL sum` with REL one of
+    /// `< <= > >= == !=`, parenthesised conditions, `true`, `false`.
+    public static func parseCondition(_ text: String) throws -> Condition {
+        var parser = ExpressionParser(characters: Array(text))
+        parser.skipSpaces()
+        guard !parser.atEnd else { throw ExpressionSyntaxError(message: "the condition is empty", offset: 0) }
+        let condition = try parser.parseOr()
+        parser.skipSpaces()
+        if !parser.atEnd {
+            throw ExpressionSyntaxError(message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
+        }
+        return condition
+    }
+
     private init(characters: [Character]) { self.characters = characters }
+
+    /// Accepts `word` as a whole word (not the start of a longer name).
+    private mutating func acceptWord(_ word: String) -> Bool {
+        skipSpaces()
+        let letters = Array(word)
+        guard position + letters.count <= characters.count, Array(characters[position..<position + letters.count]) == letters else { return false }
+        if position + letters.count < characters.count {
+            let next = characters[position + letters.count]
+            if next.isLetter || next.isNumber || next == "_" { return false }
+        }
+        position += letters.count
+        return true
+    }
+
+    private mutating func parseOr() throws -> Condition {
+        var left = try parseAnd()
+        while true {
+            if acceptWord("or") { left = .or(left, try parseAnd()) }
+            else if acceptWord("xor") { left = .xor(left, try parseAnd()) }
+            else { return left }
+        }
+    }
+
+    private mutating func parseAnd() throws -> Condition {
+        var left = try parseNot()
+        while acceptWord("and") { left = .and(left, try parseNot()) }
+        return left
+    }
+
+    private mutating func parseNot() throws -> Condition {
+        if acceptWord("not") { return .not(try parseNot()) }
+        if acceptWord("true") { return .constant(true) }
+        if acceptWord("false") { return .constant(false) }
+        // "(" opens either a condition or the first operand of a comparison: try the condition,
+        // and fall back when what follows the ")" continues an expression.
+        let mark = position
+        if accept("(") {
+            if let inner = try? parseOr(), accept(")") {
+                let after = position
+                skipSpaces()
+                let continues = current.map { "+-*/^<>=!".contains($0) } ?? false
+                if !continues { position = after; return inner }
+            }
+            position = mark
+        }
+        return try parseComparison()
+    }
+
+    private mutating func parseComparison() throws -> Condition {
+        let left = try parseSum()
+        skipSpaces()
+        let start = position
+        var symbol = ""
+        while let c = current, "<>=!".contains(c), symbol.count < 2 { symbol.append(c); position += 1 }
+        guard let relation = Condition.Relation(rawValue: symbol) else {
+            let found = symbol.isEmpty ? (current.map { "'\($0)'" } ?? "the end") : "'\(symbol)'"
+            throw ExpressionSyntaxError(message: "expected a comparison (< <= > >= == !=) but found \(found)", offset: start)
+        }
+        return .comparison(left, relation, try parseSum())
+    }
 
     private var atEnd: Bool { position >= characters.count }
     private var current: Character? { atEnd ? nil : characters[position] }
@@ -202,7 +280,7 @@ public struct ExpressionParser {
             }
         }
         switch name {
-        case "exp", "log", "log10", "sqrt", "abs", "floor", "ceil":
+        case "exp", "log", "log10", "sqrt", "abs", "floor", "ceil", "factorial":
             try expect(1)
             return .function(Expression.Function(rawValue: name)!, arguments[0])
         case "ln":
@@ -226,7 +304,7 @@ public struct ExpressionParser {
             let (x, k, n) = (arguments[0], arguments[1], arguments[2])
             return .divide(.power(x, n), .add(.power(k, n), .power(x, n)))
         default:
-            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, min, max, pow, hill, if_less)", offset: start)
+            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, min, max, pow, hill, if_less)", offset: start)
         }
     }
 }

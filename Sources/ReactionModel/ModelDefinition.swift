@@ -33,9 +33,10 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Species: Sendable, Equatable {
-        public init(name: String, initial: Double, compartment: Int, constant: Bool, unit: String? = nil, description: String? = nil) {
+        public init(name: String, initial: Double, compartment: Int, constant: Bool, unit: String? = nil, description: String? = nil,
+                    rateRule: Expression? = nil, isParameter: Bool = false) {
             self.name = name; self.initial = initial; self.compartment = compartment; self.constant = constant
-            self.unit = unit; self.description = description
+            self.unit = unit; self.description = description; self.rateRule = rateRule; self.isParameter = isParameter
         }
 
         public var name: String
@@ -46,6 +47,14 @@ public struct ModelDefinition: Sendable {
         public var constant: Bool
         public var unit: String?
         public var description: String?
+        /// A rate rule (`[rate_rules]`): d(value)/dt, in concentration per time; reactions do not
+        /// change a species that has one.
+        public var rateRule: Expression?
+        /// Declared in `[parameters]` and given a rate rule, which makes it a state variable. It is
+        /// kept here, after the species, so that it is integrated, written to the output, swept,
+        /// set by events and scenarios like one; `compartment` means nothing for it, and writers
+        /// give it back as a parameter.
+        public var isParameter: Bool
     }
 
     public struct Parameter: Sendable, Equatable {
@@ -114,11 +123,35 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Event: Sendable, Equatable {
-        public init(times: [Double], assignments: [ModelDefinition.Assignment], description: String? = nil) {
-            self.times = times; self.assignments = assignments; self.description = description
+        public init(times: [Double], assignments: [ModelDefinition.Assignment], description: String? = nil, trigger: Trigger? = nil) {
+            self.times = times; self.assignments = assignments; self.description = description; self.trigger = trigger
         }
 
+        /// A state event (`when`): fires each time its condition turns from false to true, at the
+        /// moment root finding locates; SBML's trigger with its attributes.
+        public struct Trigger: Sendable, Equatable {
+            public init(condition: Condition, initialValue: Bool = true, persistent: Bool = true,
+                        delay: Expression? = nil, useValuesFromTriggerTime: Bool = true) {
+                self.condition = condition; self.initialValue = initialValue; self.persistent = persistent
+                self.delay = delay; self.useValuesFromTriggerTime = useValuesFromTriggerTime
+            }
+
+            public var condition: Condition
+            /// The condition's value taken just before t_start: when false, a condition already
+            /// true at the start fires there.
+            public var initialValue: Bool
+            /// With a delay: whether the assignments still happen when the condition turns false
+            /// before they are due.
+            public var persistent: Bool
+            /// Time from firing to the assignments, evaluated when the event fires; nil = none.
+            public var delay: Expression?
+            /// With a delay: assignments computed when the event fires (true) or when they happen.
+            public var useValuesFromTriggerTime: Bool
+        }
+
+        /// Times of a timed event (`at`); empty for a state event.
         public var times: [Double]
+        public var trigger: Trigger?
         public var assignments: [Assignment]
         public var description: String?
     }

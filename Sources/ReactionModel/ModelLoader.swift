@@ -39,7 +39,7 @@ private struct Loader {
     }
 
     static let topLevelTables = ["model", "compartments", "species", "parameters", "observables",
-                                 "reactions", "events", "simulation", "scenarios", "sweep"]
+                                 "rate_rules", "reactions", "events", "simulation", "scenarios", "sweep"]
 
     // MARK: Errors and typed access
 
@@ -123,7 +123,12 @@ private struct Loader {
         try readParameters(root, into: &definition)
         try checkUniqueNames(definition)
         try readObservables(root, into: &definition)
+        try readRateRules(root, into: &definition)
         try readReactions(root, into: &definition)
+        try checkRateRuleSpecies(definition)
+        if definition.species.isEmpty && definition.parameters.isEmpty && definition.observables.isEmpty && root["compartments"] == nil {
+            throw ModelError(file: file, line: nil, message: "the model declares nothing to simulate: add a [species] table, e.g. [species] A = 1.0.")
+        }
         try readSimulation(root, into: &definition)
         definition.events = try readEvents(root["events"], definition: definition, table: "events", place: { "event #\($0 + 1)" })
         try readScenarios(root, into: &definition)
@@ -178,9 +183,8 @@ private struct Loader {
     }
 
     func readSpecies(_ root: TOMLTable, into d: inout ModelDefinition) throws {
-        guard let t = try table(root, "species"), !t.isEmpty else {
-            throw ModelError(file: file, line: nil, message: "the model declares no species: add a [species] table, e.g. [species] A = 1.0.")
-        }
+        // A model without species is allowed: parameters with rate rules, observables of time.
+        guard let t = try table(root, "species") else { return }
         let compartmentNames = d.compartments.map(\.name)
         for name in locator.fileOrder(of: t.keys, table: "species") {
             try checkName(name, "species", table: "species")
@@ -325,6 +329,72 @@ private struct Loader {
         for i in d.observables.indices { try visit(i, []) }
     }
 
+    // MARK: Rate rules
+
+    /// `[rate_rules]`: `name = "expression"`, d(name)/dt. A species keeps its place; a parameter
+    /// becomes a state variable, moved after the species (`Species.isParameter`).
+    func readRateRules(_ root: TOMLTable, into d: inout ModelDefinition) throws {
+        guard let t = try table(root, "rate_rules") else { return }
+        let names = locator.fileOrder(of: t.keys, table: "rate_rules")
+        var rules: [(name: String, text: String, description: String?)] = []
+        for name in names {
+            let value = t[name]!
+            let place = "the rate rule of '\(name)'"
+            var text: String, description: String? = nil
+            if let entry = value.table {
+                try checkKeys(entry, allowed: ["expression", "description"], place: "[rate_rules] \(name)", table: "rate_rules", key: name)
+                guard let e = entry["expression"] else { throw error("\(place) needs an expression (\(name) = { expression = \"-k * \(name)\" }).", table: "rate_rules", key: name) }
+                text = try string(e, "the expression of \(place)", table: "rate_rules", key: name)
+                if let s = entry["description"] { description = try string(s, "the description of \(place)", table: "rate_rules", key: name) }
+            } else if let x = value.double ?? value.int.map(Double.init) {
+                text = formatNumber(x)
+            } else {
+                text = try string(value, place, table: "rate_rules", key: name)
+            }
+            switch d.symbol(named: name) {
+            case .species(let i):
+                if d.species[i].constant {
+                    throw error("species '\(name)' is constant but has a rate rule; drop 'constant = true' (a rate rule alone decides how it changes).", table: "rate_rules", key: name)
+                }
+            case .parameter: break
+            case .compartment:
+                throw error("'\(name)' is a compartment; rate rules can change species and parameters only (compartment sizes are fixed during a run).", table: "rate_rules", key: name)
+            case .observable:
+                throw error("'\(name)' is an observable, defined by its expression; a rate rule needs a species or parameter.", table: "rate_rules", key: name)
+            case .time:
+                throw error("'t' is time; a rate rule needs a species or parameter.", table: "rate_rules", key: name)
+            case nil:
+                let known = d.species.map(\.name) + d.parameters.map(\.name)
+                throw error("[rate_rules] names '\(name)', which is not a declared species or parameter\(didYouMean(name, among: known)).", table: "rate_rules", key: name)
+            }
+            rules.append((name, text, description))
+        }
+        // Move the parameters first, so that every rule's expression resolves against the final names.
+        for rule in rules {
+            guard case .parameter(let i)? = d.symbol(named: rule.name) else { continue }
+            let p = d.parameters.remove(at: i)
+            d.species.append(.init(name: p.name, initial: p.value, compartment: 0, constant: false, unit: p.unit,
+                                   description: p.description, rateRule: nil, isParameter: true))
+        }
+        for rule in rules {
+            guard case .species(let i)? = d.symbol(named: rule.name) else { continue }
+            d.species[i].rateRule = try expression(rule.text, "the rate rule of '\(rule.name)'", d: d, table: "rate_rules", key: rule.name)
+            if d.species[i].description == nil { d.species[i].description = rule.description }
+        }
+    }
+
+    /// SBML's rule: what a rate rule determines, reactions must not also change.
+    func checkRateRuleSpecies(_ d: ModelDefinition) throws {
+        for reaction in d.reactions {
+            var net: [Int: Double] = [:]
+            for (s, c) in reaction.reactants { net[s, default: 0] -= c }
+            for (s, c) in reaction.products { net[s, default: 0] += c }
+            for (s, change) in net.sorted(by: { $0.key < $1.key }) where change != 0 && d.species[s].rateRule != nil {
+                throw error("reaction \(reaction.id) changes '\(d.species[s].name)', which has a rate rule; a rate rule alone decides how a quantity changes (to use it in mass action without changing it, write it on both sides: \"\(d.species[s].name) + A -> \(d.species[s].name) + B\").", table: "rate_rules", key: d.species[s].name)
+            }
+        }
+    }
+
     // MARK: Reactions
 
     func readReactions(_ root: TOMLTable, into d: inout ModelDefinition) throws {
@@ -462,41 +532,90 @@ private struct Loader {
             let locIndex = tableIndex ?? index
             let locKey: String? = tableIndex == nil ? nil : "events"
             guard let t = element.table else { throw error("\(where_) must be a table with 'at' and 'set'.", table: table, index: locIndex, key: locKey) }
-            try checkKeys(t, allowed: ["at", "set", "description"], place: where_, table: table, index: locIndex)
-            guard let at = t["at"] else { throw error("\(where_) has no time 'at' (a number or a list of numbers).", table: table, index: locIndex, key: locKey) }
-            var times: [Double]
-            if let list = at.array {
-                times = try list.map { try finiteNumber($0, "each time in 'at' of \(where_)", table: table, index: locIndex, key: locKey ?? "at") }
-                if times.isEmpty { throw error("\(where_) has an empty list of times 'at'.", table: table, index: locIndex, key: locKey ?? "at") }
+            let triggerKeys = ["when", "initial_value", "persistent", "delay", "use_values_from_trigger_time"]
+            try checkKeys(t, allowed: ["at", "set", "description"] + triggerKeys, place: where_, table: table, index: locIndex)
+            var times: [Double] = []
+            var trigger: ModelDefinition.Event.Trigger? = nil
+            if t["at"] != nil && t["when"] != nil {
+                throw error("\(where_) has both a time 'at' and a condition 'when'; give one.", table: table, index: locIndex, key: locKey ?? "when")
+            }
+            if let when = t["when"] {
+                trigger = try readTrigger(t, when, where_, d: d, table: table, index: locIndex, key: locKey)
+            } else if let key = triggerKeys.first(where: { t[$0] != nil }) {
+                throw error("\(where_) has '\(key)', which belongs to a state event; add a condition 'when' or drop it.", table: table, index: locIndex, key: locKey ?? key)
             } else {
-                times = [try finiteNumber(at, "the time 'at' of \(where_)", table: table, index: locIndex, key: locKey ?? "at")]
-            }
-            let sim = d.simulation
-            for time in times where time < sim.tStart || time > sim.tEnd {
-                throw error("\(where_) happens at t = \(formatNumber(time)), outside the run [\(formatNumber(sim.tStart)), \(formatNumber(sim.tEnd))].", table: table, index: locIndex, key: locKey ?? "at")
-            }
-            guard let setValue = t["set"] else { throw error("\(where_) has no assignments 'set' (e.g. set = { IL6 = 0 }).", table: table, index: locIndex, key: locKey) }
-            guard let set = setValue.table, !set.isEmpty else { throw error("'set' of \(where_) must be a non-empty table of assignments.", table: table, index: locIndex, key: locKey ?? "set") }
-            var assignments: [ModelDefinition.Assignment] = []
-            for target in set.keys {
-                let kind: ModelDefinition.Assignment.Target
-                switch d.symbol(named: target) {
-                case .species(let i): kind = .species(i)
-                case .parameter(let i): kind = .parameter(i)
-                case .compartment, .observable, .time:
-                    throw error("\(where_) sets '\(target)', which is not a species or parameter; events can set only species and parameters.", table: table, index: locIndex, key: locKey ?? "set")
-                case nil:
-                    let names = d.species.map(\.name) + d.parameters.map(\.name)
-                    throw error("\(where_) sets '\(target)', which is not a species or parameter\(didYouMean(target, among: names)).", table: table, index: locIndex, key: locKey ?? "set")
+                guard let at = t["at"] else { throw error("\(where_) has no time 'at' (a number or a list of numbers) and no condition 'when'.", table: table, index: locIndex, key: locKey) }
+                if let list = at.array {
+                    times = try list.map { try finiteNumber($0, "each time in 'at' of \(where_)", table: table, index: locIndex, key: locKey ?? "at") }
+                    if times.isEmpty { throw error("\(where_) has an empty list of times 'at'.", table: table, index: locIndex, key: locKey ?? "at") }
+                } else {
+                    times = [try finiteNumber(at, "the time 'at' of \(where_)", table: table, index: locIndex, key: locKey ?? "at")]
                 }
-                let e = try expressionValue(set[target]!, "the value set for '\(target)' by \(where_)", d: d, table: table, index: locIndex, key: locKey ?? "set")
-                assignments.append(.init(target: kind, targetName: target, expression: e))
+                let sim = d.simulation
+                for time in times where time < sim.tStart || time > sim.tEnd {
+                    throw error("\(where_) happens at t = \(formatNumber(time)), outside the run [\(formatNumber(sim.tStart)), \(formatNumber(sim.tEnd))].", table: table, index: locIndex, key: locKey ?? "at")
+                }
             }
+            let assignments = try readAssignments(t, where_, d: d, table: table, index: locIndex, key: locKey)
             var description: String? = nil
             if let s = t["description"] { description = try string(s, "the description of \(where_)", table: table, index: locIndex, key: "description") }
-            events.append(.init(times: times, assignments: assignments, description: description))
+            events.append(.init(times: times, assignments: assignments, description: description, trigger: trigger))
         }
         return events
+    }
+
+    /// The condition and SBML attributes of a state event.
+    func readTrigger(_ t: TOMLTable, _ when: TOMLValueConvertible, _ where_: String, d: ModelDefinition,
+                     table: String, index: Int, key: String?) throws -> ModelDefinition.Event.Trigger {
+        let text = try string(when, "the condition 'when' of \(where_)", table: table, index: index, key: key ?? "when")
+        let condition: Condition
+        do {
+            condition = try ExpressionParser.parseCondition(text)
+        } catch let e as ExpressionSyntaxError {
+            throw error("the condition 'when' of \(where_) \"\(text)\" is not a valid condition: \(e.message) at character \(e.offset + 1).", table: table, index: index, key: key ?? "when")
+        }
+        let known = d.species.map(\.name) + d.parameters.map(\.name) + d.compartments.map(\.name) + d.observables.map(\.name) + ["t"]
+        for name in condition.names where !known.contains(name) {
+            throw error("the condition 'when' of \(where_) \"\(text)\" uses '\(name)', which is not a species, parameter, compartment or observable\(didYouMean(name, among: known)).", table: table, index: index, key: key ?? "when")
+        }
+        var trigger = ModelDefinition.Event.Trigger(condition: condition)
+        func flag(_ name: String) throws -> Bool? {
+            guard let v = t[name] else { return nil }
+            guard let b = v.bool else { throw error("'\(name)' of \(where_) must be true or false, not \(describe(v)).", table: table, index: index, key: key ?? name) }
+            return b
+        }
+        if let b = try flag("initial_value") { trigger.initialValue = b }
+        if let b = try flag("persistent") { trigger.persistent = b }
+        if let b = try flag("use_values_from_trigger_time") { trigger.useValuesFromTriggerTime = b }
+        if let v = t["delay"] {
+            let delay = try expressionValue(v, "the delay of \(where_)", d: d, table: table, index: index, key: key ?? "delay")
+            if case .number(let x) = delay, x < 0 {
+                throw error("the delay of \(where_) is negative (\(formatNumber(x))); a delay must be ≥ 0.", table: table, index: index, key: key ?? "delay")
+            }
+            if delay != .number(0) { trigger.delay = delay }
+        }
+        return trigger
+    }
+
+    func readAssignments(_ t: TOMLTable, _ where_: String, d: ModelDefinition, table: String, index locIndex: Int, key locKey: String?) throws -> [ModelDefinition.Assignment] {
+        guard let setValue = t["set"] else { throw error("\(where_) has no assignments 'set' (e.g. set = { IL6 = 0 }).", table: table, index: locIndex, key: locKey) }
+        guard let set = setValue.table, !set.isEmpty else { throw error("'set' of \(where_) must be a non-empty table of assignments.", table: table, index: locIndex, key: locKey ?? "set") }
+        var assignments: [ModelDefinition.Assignment] = []
+        for target in set.keys {
+            let kind: ModelDefinition.Assignment.Target
+            switch d.symbol(named: target) {
+            case .species(let i): kind = .species(i)
+            case .parameter(let i): kind = .parameter(i)
+            case .compartment, .observable, .time:
+                throw error("\(where_) sets '\(target)', which is not a species or parameter; events can set only species and parameters.", table: table, index: locIndex, key: locKey ?? "set")
+            case nil:
+                let names = d.species.map(\.name) + d.parameters.map(\.name)
+                throw error("\(where_) sets '\(target)', which is not a species or parameter\(didYouMean(target, among: names)).", table: table, index: locIndex, key: locKey ?? "set")
+            }
+            let e = try expressionValue(set[target]!, "the value set for '\(target)' by \(where_)", d: d, table: table, index: locIndex, key: locKey ?? "set")
+            assignments.append(.init(target: kind, targetName: target, expression: e))
+        }
+        return assignments
     }
 
     func readSimulation(_ root: TOMLTable, into d: inout ModelDefinition) throws {
@@ -590,9 +709,13 @@ private struct Loader {
                 }
                 return result
             }
-            scenario.parameters = try values("parameters", d.parameters.map(\.name), "parameter")
+            // A parameter with a rate rule is a state variable: its scenario value is an initial value.
+            let stateParameters = d.species.indices.filter { d.species[$0].isParameter }
+            let parameterValues = try values("parameters", d.parameters.map(\.name) + stateParameters.map { d.species[$0].name }, "parameter")
+            scenario.parameters = parameterValues.filter { $0.index < d.parameters.count }
             scenario.initial = try values("initial", d.species.map(\.name), "the initial concentration of species")
-            for (i, x) in scenario.initial where x < 0 {
+                + parameterValues.filter { $0.index >= d.parameters.count }.map { (stateParameters[$0.index - d.parameters.count], $0.value) }
+            for (i, x) in scenario.initial where x < 0 && !d.species[i].isParameter {
                 throw error("\(place) gives species '\(d.species[i].name)' the negative initial concentration \(formatNumber(x)).", table: "scenarios", index: index, key: "initial")
             }
             scenario.compartments = try values("compartments", d.compartments.map(\.name), "the size of compartment")

@@ -14,7 +14,7 @@ struct Instruction {
         /// x^k for a small integer k (in `index`) by repeated multiplication.
         case powerInteger
         case power
-        case exp, log, log10, sqrt, abs, sign, floor, ceil
+        case exp, log, log10, sqrt, abs, sign, floor, ceil, factorial, digamma
         /// pops right, left, otherwise, ifLess (pushed in that order reversed): see `compile`.
         case select
         /// pushes value + Σ coefficient·slot over `count` terms of the linear table from `index`:
@@ -108,6 +108,8 @@ struct ProgramBuilder {
                 case .sign: emit(.sign, delta: 0)
                 case .floor: emit(.floor, delta: 0)
                 case .ceil: emit(.ceil, delta: 0)
+                case .factorial: emit(.factorial, delta: 0)
+                case .digamma: emit(.digamma, delta: 0)
                 }
             case .select(let l, let r, let x, let y):
                 visit(x); visit(y); visit(l); visit(r); emit(.select, delta: -3)
@@ -185,6 +187,8 @@ final class ProgramTape {
             case .sign: s[top] = s[top] > 0 ? 1 : (s[top] < 0 ? -1 : 0)
             case .floor: s[top] = s[top].rounded(.down)
             case .ceil: s[top] = s[top].rounded(.up)
+            case .factorial: s[top] = tgamma(s[top] + 1)
+            case .digamma: s[top] = Expression.digamma(s[top])
             case .linear:
                 var sum = instruction.value
                 var e = Int(instruction.index)

@@ -114,13 +114,17 @@ public final class ReactionNetwork: ODESystem {
             case .massAction(let f, let r): f.names.forEach(need); r?.names.forEach(need)
             }
         }
+        // Rate rules are compiled as pseudo-reactions after the reactions: rate = the rule,
+        // changing only its own quantity with coefficient 1 (see `updateVolumes`).
+        let ruleSpecies = definition.species.indices.filter { definition.species[$0].rateRule != nil }
+        for s in ruleSpecies { definition.species[s].rateRule!.names.forEach(need) }
         let rateObservables = order.filter { needed.contains($0) }
         rateObservableCount = rateObservables.count
         rateObservableOrder = .allocate(capacity: max(rateObservables.count, 1))
         rateObservableOrder.initialize(from: rateObservables, count: rateObservables.count)
 
         // The mass-action fast path: constants that are a parameter or a number, integer orders.
-        let reactionTotal = definition.reactions.count
+        let reactionTotal = definition.reactions.count + ruleSpecies.count
         fastKind = .allocate(capacity: max(reactionTotal, 1))
         fastForwardSlot = .allocate(capacity: max(reactionTotal, 1))
         fastReverseSlot = .allocate(capacity: max(reactionTotal, 1))
@@ -139,12 +143,14 @@ public final class ReactionNetwork: ODESystem {
             default: return nil
             }
         }
-        for (r, reaction) in definition.reactions.enumerated() {
+        for r in 0..<reactionTotal {
             fastForwardStart[r] = factorSlots.count
             fastReverseStart[r] = factorSlots.count
             fastKind[r] = 0
             fastForwardSlot[r] = -1
             fastReverseSlot[r] = -1
+            guard r < definition.reactions.count else { continue }
+            let reaction = definition.reactions[r]
             guard case .massAction(let f, let rev) = reaction.kinetics,
                   let fs = constantSlot(f), let rs = constantSlot(rev),
                   (reaction.reactants + reaction.products).allSatisfy({ $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8 }) else { continue }
@@ -165,6 +171,7 @@ public final class ReactionNetwork: ODESystem {
 
         // Rate laws.
         let rateExpressions = definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
+            + ruleSpecies.map { definition.species[$0].rateRule! }
         reactionCount = rateExpressions.count
         ratePrograms = .allocate(capacity: max(reactionCount, 1))
         for (r, e) in rateExpressions.enumerated() { ratePrograms[r] = builder.compile(e, slot: slotOf) }
@@ -183,6 +190,11 @@ public final class ReactionNetwork: ODESystem {
             }
             starts.append(species.count)
         }
+        for s in ruleSpecies {
+            species.append(s)
+            stoichiometry.append(1)
+            starts.append(species.count)
+        }
         changeStart = .allocate(capacity: starts.count)
         changeStart.initialize(from: starts, count: starts.count)
         changeSpecies = .allocate(capacity: max(species.count, 1))
@@ -191,10 +203,11 @@ public final class ReactionNetwork: ODESystem {
         changeStoichiometry.initialize(from: stoichiometry, count: stoichiometry.count)
         changeCoefficient = .allocate(capacity: max(stoichiometry.count, 1))
         changeCoefficient.initialize(from: stoichiometry, count: stoichiometry.count)
+        // A rule's "compartment" is its own quantity's, so that its coefficient is V/V = 1 exactly.
         reactionCompartment = definition.reactions.map { reaction in
             let first = reaction.reactants.first?.species ?? reaction.products.first!.species
             return definition.species[first].compartment
-        }
+        } + ruleSpecies.map { definition.species[$0].compartment }
 
         // Jacobian: observables substituted, then ∂/∂species for every species the rate mentions.
         var inlined: [String: Expression] = [:]
@@ -313,6 +326,27 @@ public final class ReactionNetwork: ODESystem {
     public func evaluate(_ expression: Expression, t: Double, y: UnsafePointer<Double>) -> Double {
         load(t: t, y: y)
         return expression.evaluate { self.slots[self.slot(of: $0)] }
+    }
+
+    /// Expressions compiled against this network's slots, for values needed at every step outside
+    /// the right-hand side (the root functions of state events).
+    public final class CompiledExpressions {
+        let tape: ProgramTape
+        let programs: [ProgramRange]
+        public var count: Int { programs.count }
+        init(tape: ProgramTape, programs: [ProgramRange]) { self.tape = tape; self.programs = programs }
+    }
+
+    public func compile(_ expressions: [Expression]) -> CompiledExpressions {
+        var builder = ProgramBuilder()
+        let programs = expressions.map { builder.compile($0, slot: slot(of:)) }
+        return CompiledExpressions(tape: ProgramTape(builder), programs: programs)
+    }
+
+    /// The values of `compiled` at (t, y), into `output`; allocates nothing.
+    public func evaluate(_ compiled: CompiledExpressions, t: Double, y: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>) {
+        load(t: t, y: y)
+        for (k, program) in compiled.programs.enumerated() { output[k] = compiled.tape.evaluate(program, slots) }
     }
 
     func slot(of name: String) -> Int {

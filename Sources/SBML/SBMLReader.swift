@@ -22,25 +22,37 @@ typealias Expr = ReactionModel.Expression
 /// * events triggered by `time >= T` (or `time > T`) with constant `T` and no delay → timed events.
 public enum SBMLReader {
     public static func definition(path: String) throws -> ModelDefinition {
-        let xml: String
-        do {
-            xml = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw SBMLImportError("cannot read the SBML file (\(FileManager.default.fileExists(atPath: path) ? "not readable as UTF-8 text" : "no such file")).")
-        }
-        return try definition(fromXML: xml, file: path)
+        try definition(fromXML: readFile(path), file: path)
     }
 
     public static func definition(fromXML xml: String, file: String) throws -> ModelDefinition {
+        try imported(fromXML: xml, file: file).definition
+    }
+
+    /// The model and what the import changed on the way (each a sentence naming the SBML id),
+    /// for the command line to print.
+    public static func imported(fromXML xml: String, file: String) throws -> (definition: ModelDefinition, warnings: [String]) {
         let root = try XMLNode.parse(xml)
         var importer = try Importer(root: root, file: file)
         let d = try importer.run()
         // Validate as a model file would be: write it and read it back.
         let toml = TOMLWriter.document(for: d)
         do {
-            return try ModelLoader.load(source: toml, file: file)
+            return (try ModelLoader.load(source: toml, file: file), importer.warnings)
         } catch let error as ModelError {
             throw SBMLImportError("the imported model is not a valid stat3sim model: \(error.message)")
+        }
+    }
+
+    public static func imported(path: String) throws -> (definition: ModelDefinition, warnings: [String]) {
+        try imported(fromXML: readFile(path), file: path)
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SBMLImportError("cannot read the SBML file (\(FileManager.default.fileExists(atPath: path) ? "not readable as UTF-8 text" : "no such file")).")
         }
     }
 }
@@ -64,6 +76,8 @@ private struct Importer {
     var localNames: [String: [String: String]] = [:]
     /// hasOnlySubstanceUnits species S → S * V.
     var globalSubstitution: [String: Expr] = [:]
+    /// What the import changed, for the user to read.
+    var warnings: [String] = []
 
     init(root: XMLNode, file: String) throws {
         guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is <\(root.name)>, not <sbml>).") }
@@ -117,7 +131,6 @@ private struct Importer {
         let compartmentNodes = model.list("listOfCompartments", "compartment")
         compartmentIDs = compartmentNodes.compactMap { $0.attributes["id"] }
         let allSpeciesNodes = model.list("listOfSpecies", "species")
-        if allSpeciesNodes.isEmpty { throw SBMLImportError("SBML model without species is not supported yet (stat3sim simulates species).") }
         for s in allSpeciesNodes {
             guard let id = s.attributes["id"] else { throw SBMLImportError("SBML species without an id.") }
             guard let c = s.attributes["compartment"], compartmentIDs.contains(c) else {
@@ -165,6 +178,9 @@ private struct Importer {
         // rule is no state: its observable gives its concentration); everything else is refused.
         var ruleExpressions: [String: Expr] = [:]
         var ruledSpecies: Set<String> = []
+        // Rate rules: d(value)/dt of a species (as a concentration) or a parameter (a state variable).
+        var rateRules: [String: Expr] = [:]
+        var rateRuledParameters: [String] = []
         if let rules = model.child("listOfRules") {
             for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
                 let variable = rule.attributes["variable"] ?? ""
@@ -180,6 +196,13 @@ private struct Importer {
                     ruleExpressions[variable] = e
                     observableIDs.append(variable)
                     ruledSpecies.insert(variable)
+                case "rateRule" where kind == "species":
+                    var e = try math(of: rule, place: "rateRule for species \(variable)")
+                    if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
+                    rateRules[variable] = e
+                case "rateRule" where kind == "parameter":
+                    rateRules[variable] = try math(of: rule, place: "rateRule for parameter \(variable)")
+                    rateRuledParameters.append(variable)
                 case "algebraicRule":
                     throw SBMLImportError("SBML algebraicRule is not supported yet.")
                 default:
@@ -187,9 +210,8 @@ private struct Importer {
                 }
             }
         }
-        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableIDs.contains($0) }
+        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableIDs.contains($0) && rateRules[$0] == nil }
         let speciesNodes = allSpeciesNodes.filter { !ruledSpecies.contains($0.attributes["id"]!) }
-        if speciesNodes.isEmpty { throw SBMLImportError("SBML model without species that change in time is not supported yet.") }
 
         for c in model.list("listOfConstraints", "constraint") { _ = c }   // checks only; they do not change a simulation
         for child in model.children {
@@ -273,6 +295,18 @@ private struct Importer {
             pending = next
         }
 
+        // Round-off below zero (COPASI writes steady states such as -1.2e-26) is zero: the model
+        // file forbids negative concentrations, and 1e-12 of the model's largest one is far below
+        // any tolerance. Anything larger stays and is refused by the loader.
+        let scale = speciesNodes.map { abs(values[$0.attributes["id"]!] ?? 0) }.max() ?? 0
+        for node in speciesNodes {
+            let id = node.attributes["id"]!
+            if let x = values[id], x < 0, rateRules[id] == nil, -x <= 1e-12 * scale {
+                warnings.append("SBML species \(id) has the initial concentration \(x), round-off below zero; imported as 0.")
+                values[id] = 0
+            }
+        }
+
         // Compartments, species, parameters, observables.
         var compartments: [ModelDefinition.Compartment] = []
         for node in compartmentNodes {
@@ -282,9 +316,16 @@ private struct Importer {
         var species: [ModelDefinition.Species] = []
         for node in speciesNodes {
             let id = node.attributes["id"]!
-            let constant = node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true"
+            // A species with a rate rule changes by that rule alone (SBML requires it to be a
+            // boundary species if a reaction names it).
+            let constant = rateRules[id] == nil && (node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true")
             species.append(.init(name: id, initial: values[id]!, compartment: compartmentIDs.firstIndex(of: speciesCompartment[id]!)!,
-                                 constant: constant, description: Importer.label(node)))
+                                 constant: constant, description: Importer.label(node), rateRule: rateRules[id]))
+        }
+        for id in rateRuledParameters {
+            let node = parameterNodes.first { $0.attributes["id"] == id }!
+            species.append(.init(name: id, initial: values[id]!, compartment: 0, constant: false,
+                                 description: Importer.label(node), rateRule: rateRules[id], isParameter: true))
         }
         var parameters: [ModelDefinition.Parameter] = []
         for node in parameterNodes {
@@ -295,7 +336,7 @@ private struct Importer {
         var observables: [ModelDefinition.Observable] = []
         for id in observableIDs {
             let e = ruleExpressions[id]!
-            observables.append(.init(name: id, expression: e, text: ExpressionPrinter.text(e)))
+            observables.append(.init(name: id, expression: e, text: ExpressionText.text(e)))
         }
 
         // Reactions.
@@ -310,8 +351,8 @@ private struct Importer {
                 let theirs = node.list(reactantSide ? "listOfProducts" : "listOfReactants", item).map { ($0, -1.0) }
                 for (ref, sign) in mine + theirs {
                     let s = ref.attributes["species"] ?? ""
-                    // A species set by an assignment rule is a boundary species: reactions do not change it.
-                    if ruledSpecies.contains(s) { continue }
+                    // A species set by a rule is a boundary species: reactions do not change it.
+                    if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
                     guard let index = speciesNodes.firstIndex(where: { $0.attributes["id"] == s }) else {
                         throw SBMLImportError("SBML reaction \(id) names species '\(s)', which is not declared.")
                     }
@@ -350,30 +391,34 @@ private struct Importer {
         var events: [ModelDefinition.Event] = []
         for node in model.list("listOfEvents", "event") {
             let id = node.attributes["id"] ?? "(without id)"
-            if let delay = node.child("delay"), delay.child("math") != nil {
-                // A delay of exactly 0 is no delay.
-                let d = try math(of: delay, place: "delay of event \(id)")
-                if d != .number(0) { throw SBMLImportError("SBML event \(id) has a delay, which is not supported yet.") }
+            if node.child("priority")?.child("math") != nil { throw SBMLImportError("SBML event \(id) has a priority, which is not supported yet.") }
+            // Level 3 Version 2: an event without a trigger (or its math) never fires.
+            guard let trigger = node.child("trigger") else {
+                if level == 3 { continue }
+                throw SBMLImportError("SBML event \(id) has no trigger.")
             }
-            if node.child("priority") != nil { throw SBMLImportError("SBML event \(id) has a priority, which is not supported yet.") }
-            guard let trigger = node.child("trigger") else { throw SBMLImportError("SBML event \(id) has no trigger.") }
-            guard let time = try triggerTime(trigger, values: values) else {
-                throw SBMLImportError("SBML event \(id) has a trigger that is not 'time >= T' with a constant T; state-triggered events are not supported yet.")
+            guard trigger.child("math") != nil else { continue }
+            var delay: Expr? = nil
+            if let d = node.child("delay"), d.child("math") != nil {
+                let e = try math(of: d, place: "delay of event \(id)")
+                if e != .number(0) { delay = e }
             }
-            var at = time
-            if time <= 0 {
-                // A trigger already true at the start fires only when its initial value is false.
-                if trigger.attributes["initialValue"] == "false" { at = 0 } else { continue }
-            }
+            // SBML's defaults (Level 2); Level 3 requires the attributes.
+            let initialValue = trigger.attributes["initialValue"] != "false"
+            let persistent = trigger.attributes["persistent"] != "false"
+            let useValuesFromTriggerTime = node.attributes["useValuesFromTriggerTime"] != "false"
             var assignments: [ModelDefinition.Assignment] = []
             for a in node.list("listOfEventAssignments", "eventAssignment") {
                 let variable = a.attributes["variable"] ?? ""
                 let kind = kindOf(variable)
+                if a.child("math") == nil { continue }   // Level 3 Version 2: no math, no assignment
                 var e = try math(of: a, place: "eventAssignment to \(variable) in event \(id)")
                 switch kind {
                 case "species" where !ruledSpecies.contains(variable):
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: variable, expression: e))
+                case "parameter" where rateRules[variable] != nil:
+                    assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
                 case "parameter" where !observableIDs.contains(variable):
                     assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
                 default:
@@ -381,12 +426,26 @@ private struct Importer {
                 }
             }
             if assignments.isEmpty { continue }
-            events.append(.init(times: [at], assignments: assignments, description: Importer.label(node)))
+            // `time >= T` with a constant T and no delay is a timed event: an exact stop, no root finding.
+            if delay == nil, let time = try triggerTime(trigger, values: values) {
+                var at = time
+                if time <= 0 {
+                    // A trigger already true at the start fires only when its initial value is false.
+                    if !initialValue { at = 0 } else { continue }
+                }
+                events.append(.init(times: [at], assignments: assignments, description: Importer.label(node)))
+                continue
+            }
+            let condition = try self.condition(trigger.child("math")!.children.first { $0.name != "annotation" }!,
+                                               place: "trigger of event \(id)")
+            events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
+                                trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
+                                               delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime)))
         }
 
         // stat3sim runs events of one time one after another; SBML evaluates simultaneous events at
         // the trigger time. The two agree unless one reads what another sets: refuse that case.
-        for (i, a) in events.enumerated() {
+        for (i, a) in events.enumerated() where !a.times.isEmpty {
             for b in events[(i + 1)...] where b.times == a.times {
                 let setsA = Set(a.assignments.map(\.targetName)), setsB = Set(b.assignments.map(\.targetName))
                 let readsA = Set(a.assignments.flatMap { $0.expression.names }), readsB = Set(b.assignments.flatMap { $0.expression.names })
@@ -511,7 +570,7 @@ private struct Importer {
         case "csymbol":
             let url = node.attributes["definitionURL"] ?? ""
             if url.hasSuffix("/time") { return .name("t") }
-            if url.hasSuffix("/avogadro") { return .number(6.02214076e23) }
+            if url.hasSuffix("/avogadro") { return .number(6.02214179e23) }   // SBML Level 3's value (not CODATA 2018's)
             throw unsupported("csymbol \(url)", place)
         case "pi": return .number(Double.pi)
         case "exponentiale": return .number(M_E)
@@ -569,6 +628,9 @@ private struct Importer {
             case "ceiling":
                 try arity(1)
                 return .function(.ceil, args[0])
+            case "factorial":
+                try arity(1)
+                return .function(.factorial, args[0])
             case "log":
                 try arity(1)
                 if let base = node.child("logbase")?.children.first {
@@ -603,6 +665,45 @@ private struct Importer {
             }
         default:
             throw unsupported("<\(node.name)>", place)
+        }
+    }
+
+    /// A trigger's MathML as a condition: relations (chained ones such as `a < b < c` become
+    /// `and`s), `and`, `or`, `xor`, `not`, `true`, `false`.
+    func condition(_ node: XMLNode, place: String) throws -> Condition {
+        switch node.name {
+        case "semantics":
+            guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
+            return try condition(first, place: place)
+        case "true": return .constant(true)
+        case "false": return .constant(false)
+        case "apply":
+            guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
+            let operands = Array(node.children.dropFirst())
+            func fold(_ combine: (Condition, Condition) -> Condition) throws -> Condition {
+                let parts = try operands.map { try condition($0, place: place) }
+                guard let first = parts.first else { throw unsupported("<\(op.name)> without arguments", place) }
+                return parts.dropFirst().reduce(first, combine)
+            }
+            switch op.name {
+            case "and": return try fold { .and($0, $1) }
+            case "or": return try fold { .or($0, $1) }
+            case "xor": return try fold { .xor($0, $1) }
+            case "not":
+                guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
+                return .not(try condition(operands[0], place: place))
+            case "lt", "gt", "leq", "geq", "eq", "neq":
+                let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual, "geq": .greaterEqual,
+                                                    "eq": .equal, "neq": .notEqual][op.name]!
+                let args = try operands.map { try expression($0, place: place, substitution: globalSubstitution) }
+                guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
+                let pairs = (0..<(args.count - 1)).map { Condition.comparison(args[$0], relation, args[$0 + 1]) }
+                return pairs.dropFirst().reduce(pairs[0]) { .and($0, $1) }
+            default:
+                throw unsupported("<\(op.name)> as a trigger", place)
+            }
+        default:
+            throw unsupported("<\(node.name)> as a trigger", place)
         }
     }
 

@@ -80,6 +80,8 @@ public enum SBMLWriter {
             case .abs: return apply("abs", a)
             case .floor: return apply("floor", a)
             case .ceil: return apply("ceiling", a)
+            case .factorial: return apply("factorial", a)
+            case .digamma: preconditionFailure("digamma appears only in derivatives, never in a model's own expressions")
             case .sign:
                 let x = mathML(a)
                 return "<piecewise><piece><cn> -1 </cn><apply><lt/>\(x)<cn> 0 </cn></apply></piece>"

@@ -22,9 +22,12 @@ public enum TOMLWriter {
             out.append(fields.count == 1 ? "\(c.name) = \(number(c.size))" : "\(c.name) = { \(fields.joined(separator: ", ")) }")
         }
 
-        out.append("")
-        out.append("[species]")
-        for s in d.species {
+        let realSpecies = d.species.filter { !$0.isParameter }
+        if !realSpecies.isEmpty {
+            out.append("")
+            out.append("[species]")
+        }
+        for s in realSpecies {
             var fields = ["initial = \(number(s.initial))", "compartment = \(string(d.compartments[s.compartment].name))"]
             if s.constant { fields.append("constant = true") }
             if let u = s.unit { fields.append("unit = \(string(u))") }
@@ -32,10 +35,14 @@ public enum TOMLWriter {
             out.append("\(s.name) = { \(fields.joined(separator: ", ")) }")
         }
 
-        if !d.parameters.isEmpty {
+        // Parameters with rate rules are state variables in the definition, parameters in the file.
+        let parameters = d.parameters + d.species.filter(\.isParameter).map {
+            ModelDefinition.Parameter(name: $0.name, value: $0.initial, unit: $0.unit, description: $0.description)
+        }
+        if !parameters.isEmpty {
             out.append("")
             out.append("[parameters]")
-            for p in d.parameters {
+            for p in parameters {
                 if p.unit == nil && p.description == nil {
                     out.append("\(p.name) = \(number(p.value))")
                 } else {
@@ -51,7 +58,7 @@ public enum TOMLWriter {
             out.append("")
             out.append("[observables]")
             for o in d.observables {
-                let text = ExpressionPrinter.text(o.expression)
+                let text = ExpressionText.text(o.expression)
                 if o.unit == nil && o.description == nil {
                     out.append("\(o.name) = \(string(text))")
                 } else {
@@ -61,6 +68,13 @@ public enum TOMLWriter {
                     out.append("\(o.name) = { \(fields.joined(separator: ", ")) }")
                 }
             }
+        }
+
+        let ruled = d.species.filter { $0.rateRule != nil }
+        if !ruled.isEmpty {
+            out.append("")
+            out.append("[rate_rules]")
+            for s in ruled { out.append("\(s.name) = \(string(ExpressionText.text(s.rateRule!)))") }
         }
 
         for r in d.reactions {
@@ -81,7 +95,17 @@ public enum TOMLWriter {
         for e in d.events {
             out.append("")
             out.append("[[events]]")
-            out.append(e.times.count == 1 ? "at = \(number(e.times[0]))" : "at = [\(e.times.map(number).joined(separator: ", "))]")
+            if let trigger = e.trigger {
+                out.append("when = \(string(trigger.condition.description))")
+                if !trigger.initialValue { out.append("initial_value = false") }
+                if let delay = trigger.delay {
+                    out.append("delay = \(expressionValue(delay))")
+                    if !trigger.persistent { out.append("persistent = false") }
+                    if !trigger.useValuesFromTriggerTime { out.append("use_values_from_trigger_time = false") }
+                }
+            } else {
+                out.append(e.times.count == 1 ? "at = \(number(e.times[0]))" : "at = [\(e.times.map(number).joined(separator: ", "))]")
+            }
             out.append("set = { \(e.assignments.map { "\($0.targetName) = \(expressionValue($0.expression))" }.joined(separator: ", ")) }")
             if let s = e.description { out.append("description = \(string(s))") }
         }
@@ -114,7 +138,7 @@ public enum TOMLWriter {
 
     static func expressionValue(_ e: Expression) -> String {
         if case .number(let x) = e, x.isFinite { return number(x) }
-        return string(ExpressionPrinter.text(e))
+        return string(ExpressionText.text(e))
     }
 
     /// A TOML number in shortest round-trip form (integers without a decimal point).
@@ -144,46 +168,5 @@ public enum TOMLWriter {
             }
         }
         return out + "\""
-    }
-}
-
-/// Infix text of an expression in the model-file grammar, parenthesised only where the grammar
-/// needs it, so that `ExpressionParser.parse` gives back the same tree.
-public enum ExpressionPrinter {
-    // Levels: 1 sum, 2 product, 3 unary minus, 4 power, 5 atom.
-    public static func text(_ e: Expression) -> String { print(e).text }
-
-    private static func print(_ e: Expression) -> (text: String, level: Int) {
-        switch e {
-        case .number(let x):
-            let s = TOMLWriter.number(x)
-            return (s, x < 0 || s.hasPrefix("-") ? 3 : 5)
-        case .name(let n): return (n, 5)
-        case .negate(let a):
-            let inner = print(a)
-            // "--x" parses, but "-(-x)" reads better.
-            return ("-" + (inner.level >= 4 ? inner.text : "(\(inner.text))"), 3)
-        case .add(let a, let b): return (operand(a, atLeast: 1) + " + " + operand(b, atLeast: 2), 1)
-        case .subtract(let a, let b): return (operand(a, atLeast: 1) + " - " + operand(b, atLeast: 2), 1)
-        case .multiply(let a, let b): return (operand(a, atLeast: 2) + " * " + operand(b, atLeast: 3), 2)
-        case .divide(let a, let b): return (operand(a, atLeast: 2) + " / " + operand(b, atLeast: 3), 2)
-        case .power(let a, let b): return (operand(a, atLeast: 5) + "^" + operand(b, atLeast: 3), 4)
-        case .function(let f, let a):
-            switch f {
-            case .sign:
-                return ("if_less(\(text(a)), 0, -1, if_less(0, \(text(a)), 1, 0))", 5)
-            default:
-                return ("\(f.rawValue)(\(text(a)))", 5)
-            }
-        case .select(let l, let r, let ifLess, let otherwise):
-            if ifLess == l && otherwise == r { return ("min(\(text(l)), \(text(r)))", 5) }
-            if ifLess == r && otherwise == l { return ("max(\(text(l)), \(text(r)))", 5) }
-            return ("if_less(\(text(l)), \(text(r)), \(text(ifLess)), \(text(otherwise)))", 5)
-        }
-    }
-
-    private static func operand(_ e: Expression, atLeast level: Int) -> String {
-        let p = print(e)
-        return p.level >= level ? p.text : "(\(p.text))"
     }
 }

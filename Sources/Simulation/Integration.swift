@@ -2,11 +2,13 @@ import ODESolver
 import ReactionModel
 
 /// What an integration reports to: the state at the start (after events at t_start), every
-/// internal solver step (the solution anywhere in it by `solver.interpolate`), and the state right
-/// after each event. Time courses, metrics and trajectories are observers of one integration loop.
+/// internal solver step (the solution anywhere in it by `solver.interpolate`; a step may be cut
+/// short at a state event found inside it), and the state right after each event. Time courses,
+/// metrics and trajectories are observers of one integration loop.
 protocol IntegrationObserver {
     mutating func start(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork)
-    mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws
+    /// `eventAtEnd`: assignments happen at `t1`, so an output there waits for `afterEvent`.
+    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws
     mutating func afterEvent(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork)
 }
 
@@ -17,26 +19,270 @@ struct ConfiguredRun {
     var tStart: Double
     var tEnd: Double
     var outputTimes: [Double]
-    /// Events in time order (file order within a time).
+    /// Timed events in time order (file order within a time).
     var schedule: [(time: Double, event: ModelDefinition.Event)]
+    /// State events (`when`), in file order (the model's, then the scenarios').
+    var stateEvents: [ModelDefinition.Event] = []
+    /// Their comparisons' root functions, all events' in one list, compiled for the network.
+    var rootFunctions: ReactionNetwork.CompiledExpressions? = nil
 
-    /// Whether an event happens at exactly `t`.
+    /// Whether a timed event happens at exactly `t`.
     func hasEvent(at t: Double) -> Bool { schedule.contains { $0.time == t } }
 }
 
-/// The integration loop shared by time courses and sweeps: steps the solver to each event (never
-/// across it), applies the event's assignments all at once with the values just before it,
-/// restarts the solver there, and goes on to t_end.
+/// The integration loop shared by time courses and sweeps.
+///
+/// Timed events and due delayed assignments are stop times: the solver never steps across
+/// them. State events are watched through the root functions of their comparisons: after each
+/// step their signs at the step's end are compared with those at its start, and a change is
+/// located inside the step by root finding on the dense output (`BDFSolver.locateCrossing`).
+/// At an event the assignments are applied all at once with values from just before it (or from
+/// when a delayed event fired), the triggers are evaluated again, so that events may set off
+/// others at the same instant, and the solver restarts there.
 enum Integration {
     static func run<Observer: IntegrationObserver>(_ configured: ConfiguredRun, network: ReactionNetwork,
                                                   solver: BDFSolver<ReactionNetwork>, state: inout [Double],
                                                   observer: inout Observer) throws {
+        var loop = EventLoop(configured, network: network, solver: solver)
+        try loop.run(state: &state, observer: &observer)
+    }
+}
+
+/// The state of one run's events: where it is in the timed schedule, the truth of every
+/// comparison and trigger, and the delayed assignments not yet due.
+struct EventLoop {
+    /// Assignments to make: an event's, with values already computed when they come from the
+    /// moment of firing.
+    struct Execution {
+        var event: ModelDefinition.Event
+        var values: [Double]?
+    }
+
+    /// A delayed event that has fired and is due at `time`.
+    struct Pending {
+        var time: Double
+        var stateEvent: Int
+        var execution: Execution
+    }
+
+    let configured: ConfiguredRun
+    let network: ReactionNetwork
+    let solver: BDFSolver<ReactionNetwork>
+    var t: Double
+    var nextTimed = 0
+    /// Whether the solver has stepped since the last restart (then `state` is stale).
+    var stepped = false
+    /// For each comparison of the state events: its relation, its event, and whether it holds now.
+    var relations: [Condition.Relation] = []
+    var comparisonEvent: [Int] = []
+    var holds: [Bool] = []
+    var triggerValue: [Bool]
+    /// Delayed events, in order of due time (firing order within a time).
+    var pending: [Pending] = []
+    /// Work arrays, allocated once per run.
+    final class Scratch {
+        var state: [Double]
+        var rootsAtStart: [Double], rootsAtEnd: [Double], roots: [Double]
+        init(states: Int, roots: Int) {
+            state = [Double](repeating: 0, count: states)
+            rootsAtStart = [Double](repeating: 0, count: roots)
+            rootsAtEnd = rootsAtStart
+            self.roots = rootsAtStart
+        }
+    }
+    let scratch: Scratch
+
+    init(_ configured: ConfiguredRun, network: ReactionNetwork, solver: BDFSolver<ReactionNetwork>) {
+        self.configured = configured
+        self.network = network
+        self.solver = solver
+        t = configured.tStart
+        for (k, event) in configured.stateEvents.enumerated() {
+            for c in event.trigger!.condition.comparisons {
+                relations.append(c.relation)
+                comparisonEvent.append(k)
+            }
+        }
+        holds = [Bool](repeating: false, count: relations.count)
+        triggerValue = configured.stateEvents.map { $0.trigger!.initialValue }
+        scratch = Scratch(states: configured.initial.count, roots: relations.count)
+    }
+
+    var hasStateEvents: Bool { !configured.stateEvents.isEmpty }
+
+    mutating func run<Observer: IntegrationObserver>(state: inout [Double], observer: inout Observer) throws {
         state = configured.initial
-        var next = 0
-        func applyEvents(at time: Double) {
-            while next < configured.schedule.count && configured.schedule[next].time == time {
-                let event = configured.schedule[next].event
-                let values = state.withUnsafeBufferPointer { y in
+        t = configured.tStart
+        // Timed events at t_start change the initial state; then state events whose condition is
+        // true at the start and was false "before" it (initial_value = false) fire.
+        try execute(timedEvents(at: t), at: t, state: &state, evaluateTriggers: true)
+        solver.reset(time: t, state: state, keepStatistics: false)
+        state.withUnsafeBufferPointer { observer.start(t: t, state: $0.baseAddress!, network: network) }
+        stepped = false
+        while true {
+            let stop = min(nextTimed < configured.schedule.count ? configured.schedule[nextTimed].time : configured.tEnd,
+                           pending.first?.time ?? .infinity, configured.tEnd)
+            if t < stop {
+                let reached = try solver.step(stopTime: stop)
+                // The last step ends within round-off of the stop: call it the stop.
+                let t1 = solver.hasReached(stop) ? stop : reached
+                try advance(to: t1, state: &state, observer: &observer)
+                continue
+            }
+            let timed = timedEvents(at: stop)
+            var due: [Execution] = []
+            while let first = pending.first, first.time <= stop { due.append(pending.removeFirst().execution) }
+            if timed.isEmpty && due.isEmpty { break }   // stop = t_end
+            if stepped {
+                try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: stop, into: $0.baseAddress!) }
+            }
+            try execute(timed + due, at: stop, state: &state, evaluateTriggers: true)
+            restart(at: stop, state: state, observer: &observer)
+        }
+    }
+
+    /// The timed events at exactly `time`, in schedule order; moves past them.
+    mutating func timedEvents(at time: Double) -> [Execution] {
+        var list: [Execution] = []
+        while nextTimed < configured.schedule.count && configured.schedule[nextTimed].time == time {
+            list.append(Execution(event: configured.schedule[nextTimed].event, values: nil))
+            nextTimed += 1
+        }
+        return list
+    }
+
+    func isDue(_ time: Double) -> Bool {
+        (nextTimed < configured.schedule.count && configured.schedule[nextTimed].time == time)
+            || (pending.first.map { $0.time == time } ?? false)
+    }
+
+    mutating func restart<Observer: IntegrationObserver>(at time: Double, state: [Double], observer: inout Observer) {
+        solver.reset(time: time, state: state, keepStatistics: true)
+        stepped = false
+        state.withUnsafeBufferPointer { observer.afterEvent(t: time, state: $0.baseAddress!, network: network) }
+    }
+
+    /// Reports the solver's step to `t1` to the observer, cut at the first state event inside it.
+    mutating func advance<Observer: IntegrationObserver>(to t1: Double, state: inout [Double], observer: inout Observer) throws {
+        guard hasStateEvents else {
+            try observer.step(from: t, to: t1, eventAtEnd: isDue(t1), solver: solver, network: network)
+            t = t1
+            stepped = true
+            return
+        }
+        while t < t1 {
+            // Which comparisons differ at t1 from now; the earliest change is the next happening.
+            try rootValues(at: t1, into: &scratch.rootsAtEnd)
+            var earliest = t1
+            var changed = false
+            for k in relations.indices where relations[k].holds(scratch.rootsAtEnd[k]) != holds[k] {
+                if !changed { try rootValues(at: t, into: &scratch.rootsAtStart) }
+                changed = true
+                let before = holds[k], relation = relations[k]
+                let crossing = try solver.locateCrossing(from: t, value: scratch.rootsAtStart[k], to: t1, value: scratch.rootsAtEnd[k]) { time in
+                    try rootValues(at: time, into: &scratch.roots)
+                    let g = scratch.roots[k]
+                    return (g, relation.holds(g) != before)
+                }
+                earliest = min(earliest, crossing)
+            }
+            // A delayed event that fired earlier in this step and falls due inside it.
+            let pendingInside = pending.first.map { $0.time < earliest } ?? false
+            if pendingInside { earliest = pending.first!.time }
+            if !changed && !pendingInside {
+                try observer.step(from: t, to: t1, eventAtEnd: isDue(t1), solver: solver, network: network)
+                t = t1
+                stepped = true
+                return
+            }
+            // The state at the happening, and what fires there.
+            try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: earliest, into: $0.baseAddress!) }
+            var executions: [Execution] = []
+            while let first = pending.first, first.time <= earliest { executions.append(pending.removeFirst().execution) }
+            let fired = try updateTriggers(at: earliest, state: state)
+            executions += fired
+            try observer.step(from: t, to: earliest, eventAtEnd: !executions.isEmpty, solver: solver, network: network)
+            t = earliest
+            stepped = true
+            if !executions.isEmpty {
+                try execute(executions, at: earliest, state: &state, evaluateTriggers: true)
+                restart(at: earliest, state: state, observer: &observer)
+                return
+            }
+            // Nothing to assign (a condition turned false, or a delayed event was scheduled):
+            // scan the rest of the step.
+        }
+    }
+
+    /// The root functions at `time` inside the last step.
+    func rootValues(at time: Double, into roots: inout [Double]) throws {
+        try scratch.state.withUnsafeMutableBufferPointer { try solver.interpolate(at: time, into: $0.baseAddress!) }
+        rootValues(at: time, state: scratch.state, into: &roots)
+    }
+
+    func rootValues(at time: Double, state: [Double], into roots: inout [Double]) {
+        guard let functions = configured.rootFunctions else { return }
+        state.withUnsafeBufferPointer { y in
+            roots.withUnsafeMutableBufferPointer { g in
+                network.evaluate(functions, t: time, y: y.baseAddress!, into: g.baseAddress!)
+            }
+        }
+    }
+
+    /// Evaluates every comparison and trigger at (`time`, `state`): events whose trigger turns
+    /// true fire (their assignments are returned when they have no delay, and scheduled when
+    /// they have one); a non-persistent event whose trigger turns false loses its pending
+    /// assignments.
+    mutating func updateTriggers(at time: Double, state: [Double]) throws -> [Execution] {
+        guard hasStateEvents else { return [] }
+        rootValues(at: time, state: state, into: &scratch.roots)
+        for k in relations.indices { holds[k] = relations[k].holds(scratch.roots[k]) }
+        var immediate: [Execution] = []
+        var first = 0
+        for (e, event) in configured.stateEvents.enumerated() {
+            let trigger = event.trigger!
+            let count = trigger.condition.comparisons.count
+            let offset = first
+            let value = trigger.condition.evaluate { holds[offset + $0] }
+            first += count
+            defer { triggerValue[e] = value }
+            if triggerValue[e] && !value && !trigger.persistent {
+                pending.removeAll { $0.stateEvent == e }
+            }
+            guard !triggerValue[e] && value else { continue }
+            let delay = try trigger.delay.map { try evaluate($0, at: time, state: state, what: "the delay of an event") } ?? 0
+            guard delay >= 0 else {
+                throw SimulationError("an event's delay is negative (\(delay)) at t = \(time); a delay must be ≥ 0.")
+            }
+            let values = (trigger.useValuesFromTriggerTime || delay == 0)
+                ? try event.assignments.map { try evaluate($0.expression, at: time, state: state, what: "the value set for '\($0.targetName)'") }
+                : nil
+            let execution = Execution(event: event, values: values)
+            if delay == 0 {
+                immediate.append(execution)
+            } else {
+                let due = time + delay
+                let index = pending.firstIndex { $0.time > due } ?? pending.count
+                pending.insert(Pending(time: due, stateEvent: e, execution: execution), at: index)
+            }
+        }
+        return immediate
+    }
+
+    func evaluate(_ e: Expression, at time: Double, state: [Double], what: String) throws -> Double {
+        state.withUnsafeBufferPointer { network.evaluate(e, t: time, y: $0.baseAddress!) }
+    }
+
+    /// Applies `executions` in order at `time` (each event's assignments all at once, computed
+    /// from the state just before that event unless computed when it fired), then re-evaluates
+    /// the triggers, which may fire further events at the same instant.
+    mutating func execute(_ executions: [Execution], at time: Double, state: inout [Double], evaluateTriggers: Bool) throws {
+        var queue = executions
+        var rounds = 0
+        while true {
+            for execution in queue {
+                let event = execution.event
+                let values = execution.values ?? state.withUnsafeBufferPointer { y in
                     event.assignments.map { network.evaluate($0.expression, t: time, y: y.baseAddress!) }
                 }
                 for (assignment, value) in zip(event.assignments, values) {
@@ -45,32 +291,14 @@ enum Integration {
                     case .parameter(let i): network.setParameter(i, value)
                     }
                 }
-                next += 1
             }
-        }
-        applyEvents(at: configured.tStart)
-        solver.reset(time: configured.tStart, state: state, keepStatistics: false)
-        state.withUnsafeBufferPointer { observer.start(t: configured.tStart, state: $0.baseAddress!, network: network) }
-        var t = configured.tStart
-        var stepped = false   // since the last (re)start: `state` is current otherwise
-        while true {
-            let stop = next < configured.schedule.count ? configured.schedule[next].time : configured.tEnd
-            while t < stop {
-                let reached = try solver.step(stopTime: stop)
-                // The last step ends within round-off of the stop: call it the stop.
-                let t1 = solver.hasReached(stop) ? stop : reached
-                try observer.step(from: t, to: t1, solver: solver, network: network)
-                t = t1
-                stepped = true
+            guard evaluateTriggers else { return }
+            queue = try updateTriggers(at: time, state: state)
+            if queue.isEmpty { return }
+            rounds += 1
+            if rounds > 1000 {
+                throw SimulationError("events keep setting each other off at t = \(time) (more than 1000 rounds); check the conditions of the state events.")
             }
-            if stepped {
-                try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: stop, into: $0.baseAddress!) }
-            }
-            if next >= configured.schedule.count { break }
-            applyEvents(at: stop)
-            solver.reset(time: stop, state: state, keepStatistics: true)
-            stepped = false
-            state.withUnsafeBufferPointer { observer.afterEvent(t: stop, state: $0.baseAddress!, network: network) }
         }
     }
 }
@@ -115,9 +343,9 @@ struct GridRecorder: IntegrationObserver {
         recordAll(through: t, inclusive: true, state: state, network: network)
     }
 
-    mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
         // Outputs in (t0, t1]; one at t1 waits for the event there, if any.
-        let includeEnd = !configured.hasEvent(at: t1)
+        let includeEnd = !eventAtEnd
         while row < times.count && (times[row] < t1 || (includeEnd && times[row] == t1)) {
             let t = times[row]
             // Borrow the scratch buffer (a swap, not a copy) while `record` mutates self.

@@ -184,10 +184,10 @@ struct MetricsObserver: IntegrationObserver {
         for k in baseline.indices { baseline[k] = last[k] }
     }
 
-    mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
         // value_at times inside the step (at t1 only when no event happens there).
         for metric in metrics {
-            guard case .valueAt(let time) = metric.kind, time > t0, time < t1 || (time == t1 && !configured.hasEvent(at: t1)) else { continue }
+            guard case .valueAt(let time) = metric.kind, time > t0, time < t1 || (time == t1 && !eventAtEnd) else { continue }
             try sampleAt(time, solver: solver, network: network)
         }
         for j in 1...4 {

@@ -21,7 +21,7 @@ public enum OutputWriter {
     /// `scenario` column names each row's scenario.
     public static func csv(_ courses: [TimeCourse], scenarioColumn: Bool) -> String {
         guard let first = courses.first else { return "" }
-        var text = (scenarioColumn ? "scenario," : "") + "time," + first.columns.map(csvField).joined(separator: ",") + "\n"
+        var text = (([scenarioColumn ? "scenario" : nil, "time"].compactMap { $0 } + first.columns.map(csvField)).joined(separator: ",")) + "\n"
         for course in courses {
             let label = csvField(course.scenario ?? "default")
             for row in course.times.indices {

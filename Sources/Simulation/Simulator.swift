@@ -64,8 +64,13 @@ public final class Simulator {
         var schedule: [(time: Double, order: Int, event: ModelDefinition.Event)] = []
         for (k, e) in events.enumerated() { for time in e.times where time <= tEnd { schedule.append((time, k, e)) } }
         schedule.sort { ($0.time, $0.order) < ($1.time, $1.order) }
-        return ConfiguredRun(initial: initial, tStart: d.simulation.tStart, tEnd: tEnd, outputTimes: times,
-                             schedule: schedule.map { ($0.time, $0.event) })
+        var configured = ConfiguredRun(initial: initial, tStart: d.simulation.tStart, tEnd: tEnd, outputTimes: times,
+                                       schedule: schedule.map { ($0.time, $0.event) })
+        configured.stateEvents = events.filter { $0.trigger != nil }
+        if !configured.stateEvents.isEmpty {
+            configured.rootFunctions = network.compile(configured.stateEvents.flatMap { $0.trigger!.condition.rootFunctions })
+        }
+        return configured
     }
 
     /// The scenarios of `name`: one name, or several joined by '+' (a lesion with a therapy,
@@ -96,7 +101,7 @@ public final class Simulator {
         switch d.symbol(named: name) {
         case .parameter(let i): network.setParameter(i, value)
         case .species(let i):
-            guard value >= 0 else { throw SimulationError("\(flag) \(name)=\(value): an initial concentration must be ≥ 0.") }
+            guard value >= 0 || d.species[i].isParameter else { throw SimulationError("\(flag) \(name)=\(value): an initial concentration must be ≥ 0.") }
             initial[i] = value
         case .compartment(let i):
             guard value > 0 else { throw SimulationError("\(flag) \(name)=\(value): a compartment size must be > 0.") }

@@ -124,8 +124,8 @@ public final class SweepRunner {
         let partial = execution.output + ".partial"
         let trajectoriesPartial = execution.trajectories.map { $0 + ".partial" }
         let header = specification.header.map(OutputWriter.csvField).joined(separator: ",") + "\n"
-        let trajectoryHeader = "point," + (specification.hasScenarioColumn ? "scenario," : "") + "time,"
-            + (definition.species.map(\.name) + definition.observables.map(\.name)).joined(separator: ",") + "\n"
+        let trajectoryHeader = (["point"] + (specification.hasScenarioColumn ? ["scenario"] : []) + ["time"]
+            + definition.species.map(\.name) + definition.observables.map(\.name)).joined(separator: ",") + "\n"
 
         // Resume: keep the complete rows of an interrupted run of the same sweep.
         var done = 0

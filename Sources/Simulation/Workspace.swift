@@ -163,9 +163,9 @@ struct Both<A: IntegrationObserver, B: IntegrationObserver>: IntegrationObserver
         second.start(t: t, state: state, network: network)
     }
 
-    mutating func step(from t0: Double, to t1: Double, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
-        try first.step(from: t0, to: t1, solver: solver, network: network)
-        try second.step(from: t0, to: t1, solver: solver, network: network)
+    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+        try first.step(from: t0, to: t1, eventAtEnd: eventAtEnd, solver: solver, network: network)
+        try second.step(from: t0, to: t1, eventAtEnd: eventAtEnd, solver: solver, network: network)
     }
 
     mutating func afterEvent(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork) {

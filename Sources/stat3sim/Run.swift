@@ -127,7 +127,8 @@ func loadModel(_ path: String) throws -> (ModelDefinition, String) {
     let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
     if ext == "xml" || ext == "sbml" {
         do {
-            let definition = try SBMLReader.definition(path: path)
+            let (definition, warnings) = try SBMLReader.imported(path: path)
+            for warning in warnings { FileHandle.standardError.write(Data("\(path): warning: \(warning)\n".utf8)) }
             let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             return (definition, source)
         } catch let error as SBMLImportError {

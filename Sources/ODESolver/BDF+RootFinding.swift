@@ -1,0 +1,47 @@
+/// Root finding on the dense output, for state events (CVODE's `cvRcheck3`): the solver steps
+/// on without looking, and after each step the caller checks its event functions at the step's
+/// end; when one has changed, the moment it changed is located inside the step on the
+/// interpolating polynomial, without extra right-hand-side evaluations.
+extension BDFSolver {
+    /// The time resolution of root finding in the current step, CVODE's
+    /// `ttol = 100 · uround · (|t_n| + |h|)`.
+    public var rootTolerance: Double {
+        CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(hu))
+    }
+
+    /// Locates where an event function crosses inside `[tLow, tHigh]` (a part of the last step):
+    /// `evaluate(t)` returns the function's value `g` and whether the event has happened by `t`
+    /// (`crossed`), which must be false at `tLow` and true at `tHigh`. Illinois' modified regula
+    /// falsi on `g` proposes the points, as in CVODE; the bracket itself is kept by `crossed`, so
+    /// that relations such as `g >= 0` that hold at `g = 0` are located on the right side.
+    /// Returns the earliest time found with `crossed` true, within `rootTolerance` of the
+    /// crossing.
+    public func locateCrossing(from tLow: Double, value gLow: Double, to tHigh: Double, value gHigh: Double,
+                               evaluate: (Double) throws -> (g: Double, crossed: Bool)) rethrows -> Double {
+        var lo = tLow, glo = gLow, hi = tHigh, ghi = gHigh
+        let tolerance = rootTolerance
+        var alpha = 1.0
+        var side = 0, previousSide = 0
+        var iterations = 0
+        while hi - lo > tolerance && iterations < 200 {
+            iterations += 1
+            // Illinois: halve the weight of an end point that has stayed twice in a row.
+            if side != 0 && side == previousSide { alpha = side == 2 ? alpha * 2 : alpha * 0.5 } else { alpha = 1 }
+            var tm = hi - (hi - lo) * ghi / (ghi - alpha * glo)
+            if !tm.isFinite || tm <= lo || tm >= hi { tm = 0.5 * (lo + hi) }
+            // Keep clear of the ends by half the tolerance (CVODE does the same), so each
+            // iteration shrinks the bracket.
+            let margin = 0.5 * tolerance
+            if tm - lo < margin { tm = lo + margin }
+            if hi - tm < margin { tm = hi - margin }
+            let (g, crossed) = try evaluate(tm)
+            previousSide = side
+            if crossed {
+                hi = tm; ghi = g; side = 2
+            } else {
+                lo = tm; glo = g; side = 1
+            }
+        }
+        return hi
+    }
+}
