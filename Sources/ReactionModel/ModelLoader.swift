@@ -233,11 +233,12 @@ private struct Loader {
             if let entry = value.table {
                 try checkKeys(entry, allowed: ["value", "unit", "description"], place: "[parameters] \(name)", table: "parameters", key: name)
                 guard let v = entry["value"] else { throw error("\(place) needs a value (\(name) = { value = 1.0 }).", table: "parameters", key: name) }
-                parameter.value = try finiteNumber(v, "the value of \(place)", table: "parameters", key: name)
+                parameter.value = try number(v, "the value of \(place)", table: "parameters", key: name)
                 if let u = entry["unit"] { parameter.unit = try string(u, "the unit of \(place)", table: "parameters", key: name) }
                 if let s = entry["description"] { parameter.description = try string(s, "the description of \(place)", table: "parameters", key: name) }
             } else {
-                parameter.value = try finiteNumber(value, "the value of \(place)", table: "parameters", key: name)
+                // inf, -inf and nan are allowed (SBML allows them); rate constants are checked below.
+                parameter.value = try number(value, "the value of \(place)", table: "parameters", key: name)
             }
             d.parameters.append(parameter)
         }
@@ -455,6 +456,9 @@ private struct Loader {
         case .name(let n):
             if let p = d.parameters.first(where: { $0.name == n }), p.value < 0 {
                 throw error("\(place) is the parameter '\(n)', whose value \(formatNumber(p.value)) is negative; rate constants must be ≥ 0.", table: "reactions", index: index, key: key)
+            }
+            if let p = d.parameters.first(where: { $0.name == n }), !p.value.isFinite {
+                throw error("\(place) is the parameter '\(n)', whose value \(p.value) is not a finite number; rate constants must be finite and ≥ 0.", table: "reactions", index: index, key: key)
             }
         default: break
         }

@@ -104,6 +104,21 @@ public enum SBMLWriter {
         }
     }
 
+    /// A condition as MathML relations and logic.
+    static func mathML(_ c: Condition) -> String {
+        switch c {
+        case .comparison(let a, let relation, let b):
+            let op = [Condition.Relation.less: "lt", .lessEqual: "leq", .greater: "gt", .greaterEqual: "geq",
+                      .equal: "eq", .notEqual: "neq"][relation]!
+            return apply(op, a, b)
+        case .and(let a, let b): return "<apply><and/>\(mathML(a))\(mathML(b))</apply>"
+        case .or(let a, let b): return "<apply><or/>\(mathML(a))\(mathML(b))</apply>"
+        case .xor(let a, let b): return "<apply><xor/>\(mathML(a))\(mathML(b))</apply>"
+        case .not(let a): return "<apply><not/>\(mathML(a))</apply>"
+        case .constant(let b): return b ? "<true/>" : "<false/>"
+        }
+    }
+
     private static func apply(_ op: String, _ args: Expression...) -> String {
         "<apply><\(op)/>" + args.map(mathML).joined() + "</apply>"
     }
@@ -200,18 +215,24 @@ private struct Writer {
         line(2, "</listOfCompartments>")
 
         line(2, "<listOfSpecies>")
-        for (i, s) in d.species.enumerated() {
+        // A species with a rate rule is a boundary species in SBML: reactions do not change it,
+        // exactly as in the model file. Parameters with rate rules are parameters again.
+        for (i, s) in d.species.enumerated() where !s.isParameter {
             line(3, "<species" + attribute("id", s.name) + attribute("compartment", d.compartments[s.compartment].name)
                  + attribute("initialConcentration", number(initial[i])) + attribute("hasOnlySubstanceUnits", "false")
-                 + attribute("boundaryCondition", s.constant ? "true" : "false") + attribute("constant", "false") + "/>")
+                 + attribute("boundaryCondition", s.constant || s.rateRule != nil ? "true" : "false") + attribute("constant", "false") + "/>")
         }
         line(2, "</listOfSpecies>")
 
-        if !d.parameters.isEmpty || !d.observables.isEmpty {
+        let stateParameters = d.species.indices.filter { d.species[$0].isParameter }
+        if !d.parameters.isEmpty || !d.observables.isEmpty || !stateParameters.isEmpty {
             line(2, "<listOfParameters>")
             for (i, p) in d.parameters.enumerated() {
                 line(3, "<parameter" + attribute("id", p.name) + attribute("value", number(parameterValues[i]))
                      + attribute("constant", eventTargets.contains(p.name) ? "false" : "true") + "/>")
+            }
+            for i in stateParameters {
+                line(3, "<parameter" + attribute("id", d.species[i].name) + attribute("value", number(initial[i])) + attribute("constant", "false") + "/>")
             }
             for o in d.observables {
                 line(3, "<parameter" + attribute("id", o.name) + attribute("constant", "false") + "/>")
@@ -219,12 +240,18 @@ private struct Writer {
             line(2, "</listOfParameters>")
         }
 
-        if !d.observables.isEmpty {
+        let rateRules = d.species.filter { $0.rateRule != nil }
+        if !d.observables.isEmpty || !rateRules.isEmpty {
             line(2, "<listOfRules>")
             for o in d.observables {
                 line(3, "<assignmentRule" + attribute("variable", o.name) + ">")
                 math(4, SBMLWriter.mathML(o.expression))
                 line(3, "</assignmentRule>")
+            }
+            for s in rateRules {
+                line(3, "<rateRule" + attribute("variable", s.name) + ">")
+                math(4, SBMLWriter.mathML(s.rateRule!))
+                line(3, "</rateRule>")
             }
             line(2, "</listOfRules>")
         }
@@ -268,7 +295,8 @@ private struct Writer {
         }
 
         let grouped = Writer.composedEvents(events, model: d)
-        if !grouped.isEmpty {
+        let stateEvents = events.filter { $0.trigger != nil }
+        if !grouped.isEmpty || !stateEvents.isEmpty {
             line(2, "<listOfEvents>")
             for (k, e) in grouped.enumerated() {
                 line(3, "<event" + attribute("id", unique("event_\(k + 1)")) + attribute("useValuesFromTriggerTime", "true") + ">")
@@ -280,6 +308,29 @@ private struct Writer {
                 for (target, expression) in e.assignments {
                     line(5, "<eventAssignment" + attribute("variable", target) + ">")
                     math(6, SBMLWriter.mathML(expression))
+                    line(5, "</eventAssignment>")
+                }
+                line(4, "</listOfEventAssignments>")
+                line(3, "</event>")
+            }
+            for e in stateEvents {
+                let trigger = e.trigger!
+                line(3, "<event" + attribute("id", unique("event_\(grouped.count + 1)"))
+                     + attribute("useValuesFromTriggerTime", trigger.useValuesFromTriggerTime ? "true" : "false") + ">")
+                notes(4, e.description)
+                line(4, "<trigger" + attribute("initialValue", trigger.initialValue ? "true" : "false")
+                     + attribute("persistent", trigger.persistent ? "true" : "false") + ">")
+                math(5, SBMLWriter.mathML(trigger.condition))
+                line(4, "</trigger>")
+                if let delay = trigger.delay {
+                    line(4, "<delay>")
+                    math(5, SBMLWriter.mathML(delay))
+                    line(4, "</delay>")
+                }
+                line(4, "<listOfEventAssignments>")
+                for a in e.assignments {
+                    line(5, "<eventAssignment" + attribute("variable", a.targetName) + ">")
+                    math(6, SBMLWriter.mathML(a.expression))
                     line(5, "</eventAssignment>")
                 }
                 line(4, "</listOfEventAssignments>")

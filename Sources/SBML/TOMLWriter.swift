@@ -98,11 +98,9 @@ public enum TOMLWriter {
             if let trigger = e.trigger {
                 out.append("when = \(string(trigger.condition.description))")
                 if !trigger.initialValue { out.append("initial_value = false") }
-                if let delay = trigger.delay {
-                    out.append("delay = \(expressionValue(delay))")
-                    if !trigger.persistent { out.append("persistent = false") }
-                    if !trigger.useValuesFromTriggerTime { out.append("use_values_from_trigger_time = false") }
-                }
+                if !trigger.persistent { out.append("persistent = false") }
+                if let delay = trigger.delay { out.append("delay = \(expressionValue(delay))") }
+                if !trigger.useValuesFromTriggerTime { out.append("use_values_from_trigger_time = false") }
             } else {
                 out.append(e.times.count == 1 ? "at = \(number(e.times[0]))" : "at = [\(e.times.map(number).joined(separator: ", "))]")
             }

@@ -56,12 +56,13 @@ struct EventLoop {
     struct Execution {
         var event: ModelDefinition.Event
         var values: [Double]?
+        /// The index among the state events, nil for a timed event.
+        var stateEvent: Int? = nil
     }
 
     /// A delayed event that has fired and is due at `time`.
     struct Pending {
         var time: Double
-        var stateEvent: Int
         var execution: Execution
     }
 
@@ -79,6 +80,8 @@ struct EventLoop {
     var triggerValue: [Bool]
     /// Delayed events, in order of due time (firing order within a time).
     var pending: [Pending] = []
+    /// The non-persistent state events whose trigger turned false at the last `updateTriggers`.
+    var cancelled = Set<Int>()
     /// Work arrays, allocated once per run.
     final class Scratch {
         var state: [Double]
@@ -234,6 +237,7 @@ struct EventLoop {
     /// they have one); a non-persistent event whose trigger turns false loses its pending
     /// assignments.
     mutating func updateTriggers(at time: Double, state: [Double]) throws -> [Execution] {
+        cancelled.removeAll(keepingCapacity: true)
         guard hasStateEvents else { return [] }
         rootValues(at: time, state: state, into: &scratch.roots)
         for k in relations.indices { holds[k] = relations[k].holds(scratch.roots[k]) }
@@ -247,7 +251,8 @@ struct EventLoop {
             first += count
             defer { triggerValue[e] = value }
             if triggerValue[e] && !value && !trigger.persistent {
-                pending.removeAll { $0.stateEvent == e }
+                pending.removeAll { $0.execution.stateEvent == e }
+                cancelled.insert(e)
             }
             guard !triggerValue[e] && value else { continue }
             let delay = try trigger.delay.map { try evaluate($0, at: time, state: state, what: "the delay of an event") } ?? 0
@@ -257,13 +262,13 @@ struct EventLoop {
             let values = (trigger.useValuesFromTriggerTime || delay == 0)
                 ? try event.assignments.map { try evaluate($0.expression, at: time, state: state, what: "the value set for '\($0.targetName)'") }
                 : nil
-            let execution = Execution(event: event, values: values)
+            let execution = Execution(event: event, values: values, stateEvent: e)
             if delay == 0 {
                 immediate.append(execution)
             } else {
                 let due = time + delay
                 let index = pending.firstIndex { $0.time > due } ?? pending.count
-                pending.insert(Pending(time: due, stateEvent: e, execution: execution), at: index)
+                pending.insert(Pending(time: due, execution: execution), at: index)
             }
         }
         return immediate
@@ -273,31 +278,33 @@ struct EventLoop {
         state.withUnsafeBufferPointer { network.evaluate(e, t: time, y: $0.baseAddress!) }
     }
 
-    /// Applies `executions` in order at `time` (each event's assignments all at once, computed
-    /// from the state just before that event unless computed when it fired), then re-evaluates
-    /// the triggers, which may fire further events at the same instant.
+    /// Applies `executions` one event after another at `time` (each event's assignments all at
+    /// once, computed from the state just before it unless computed when it fired). After each
+    /// event the triggers are evaluated again: events that fire join the queue, and SBML's rule
+    /// for simultaneous events applies: a queued non-persistent event whose trigger has turned
+    /// false is dropped.
     mutating func execute(_ executions: [Execution], at time: Double, state: inout [Double], evaluateTriggers: Bool) throws {
-        var queue = executions
+        var queue = executions[...]
         var rounds = 0
-        while true {
-            for execution in queue {
-                let event = execution.event
-                let values = execution.values ?? state.withUnsafeBufferPointer { y in
-                    event.assignments.map { network.evaluate($0.expression, t: time, y: y.baseAddress!) }
-                }
-                for (assignment, value) in zip(event.assignments, values) {
-                    switch assignment.target {
-                    case .species(let i): state[i] = value
-                    case .parameter(let i): network.setParameter(i, value)
-                    }
+        if evaluateTriggers && queue.isEmpty { queue += try updateTriggers(at: time, state: state) }
+        while let execution = queue.popFirst() {
+            let event = execution.event
+            let values = execution.values ?? state.withUnsafeBufferPointer { y in
+                event.assignments.map { network.evaluate($0.expression, t: time, y: y.baseAddress!) }
+            }
+            for (assignment, value) in zip(event.assignments, values) {
+                switch assignment.target {
+                case .species(let i): state[i] = value
+                case .parameter(let i): network.setParameter(i, value)
                 }
             }
-            guard evaluateTriggers else { return }
-            queue = try updateTriggers(at: time, state: state)
-            if queue.isEmpty { return }
+            guard evaluateTriggers else { continue }
+            let fired = try updateTriggers(at: time, state: state)
+            if !cancelled.isEmpty { queue.removeAll { $0.stateEvent.map(cancelled.contains) ?? false } }
+            queue += fired
             rounds += 1
-            if rounds > 1000 {
-                throw SimulationError("events keep setting each other off at t = \(time) (more than 1000 rounds); check the conditions of the state events.")
+            if rounds > 10_000 {
+                throw SimulationError("events keep setting each other off at t = \(time) (more than 10000 in a row); check the conditions of the state events.")
             }
         }
     }

@@ -92,7 +92,7 @@ parameters = { k1 = 5 }
         Case(name: "reservedName", replace: "k2 = 0.1\n", with: "k2 = 0.1\nt = 1\n",
              message: #"model.toml:12: 't' is reserved for time and cannot name a parameter."#),
         Case(name: "parameterInfinite", replace: "k1 = 0.5\n", with: "k1 = inf\n",
-             message: #"model.toml:10: the value of parameter 'k1' must be a finite number, not inf."#),
+             message: #"model.toml:19: the forward rate constant of reaction 'conv' is the parameter 'k1', whose value inf is not a finite number; rate constants must be finite and ≥ 0."#),
         Case(name: "noEquation", replace: "equation = \"A <-> B\"\n", with: "",
              message: #"model.toml:16: reaction 'conv' has no equation (e.g. equation = "A + B -> C")."#),
         Case(name: "noArrow", replace: "equation = \"A <-> B\"\n", with: "equation = \"A = B\"\n",
