@@ -391,7 +391,7 @@ private struct Loader {
             for (s, c) in reaction.reactants { net[s, default: 0] -= c }
             for (s, c) in reaction.products { net[s, default: 0] += c }
             for (s, change) in net.sorted(by: { $0.key < $1.key }) where change != 0 && d.species[s].rateRule != nil {
-                throw error("reaction \(reaction.id) changes '\(d.species[s].name)', which has a rate rule; a rate rule alone decides how a quantity changes (to use it in mass action without changing it, write it on both sides: \"\(d.species[s].name) + A -> \(d.species[s].name) + B\").", table: "rate_rules", key: d.species[s].name)
+                throw error("reaction '\(reaction.id)' changes '\(d.species[s].name)', which has a rate rule; a rate rule alone decides how a quantity changes (a reaction may still use it as a catalyst, written on both sides of its equation).", table: "rate_rules", key: d.species[s].name)
             }
         }
     }

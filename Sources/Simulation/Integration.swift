@@ -135,10 +135,11 @@ struct EventLoop {
             let timed = timedEvents(at: stop)
             var due: [Execution] = []
             while let first = pending.first, first.time <= stop { due.append(pending.removeFirst().execution) }
-            if timed.isEmpty && due.isEmpty { break }   // stop = t_end
             if stepped {
                 try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: stop, into: $0.baseAddress!) }
+                stepped = false
             }
+            if timed.isEmpty && due.isEmpty { break }   // stop = t_end: `state` is the final state
             try execute(timed + due, at: stop, state: &state, evaluateTriggers: true)
             restart(at: stop, state: state, observer: &observer)
         }
