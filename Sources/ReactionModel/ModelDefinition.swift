@@ -131,9 +131,9 @@ public struct ModelDefinition: Sendable {
         /// moment root finding locates; SBML's trigger with its attributes.
         public struct Trigger: Sendable, Equatable {
             public init(condition: Condition, initialValue: Bool = true, persistent: Bool = true,
-                        delay: Expression? = nil, useValuesFromTriggerTime: Bool = true) {
+                        delay: Expression? = nil, useValuesFromTriggerTime: Bool = true, priority: Expression? = nil) {
                 self.condition = condition; self.initialValue = initialValue; self.persistent = persistent
-                self.delay = delay; self.useValuesFromTriggerTime = useValuesFromTriggerTime
+                self.delay = delay; self.useValuesFromTriggerTime = useValuesFromTriggerTime; self.priority = priority
             }
 
             public var condition: Condition
@@ -147,6 +147,9 @@ public struct ModelDefinition: Sendable {
             public var delay: Expression?
             /// With a delay: assignments computed when the event fires (true) or when they happen.
             public var useValuesFromTriggerTime: Bool
+            /// Among events due at the same instant, higher priorities go first (evaluated then);
+            /// nil = after all events with a priority, in file order.
+            public var priority: Expression?
         }
 
         /// Times of a timed event (`at`); empty for a state event.

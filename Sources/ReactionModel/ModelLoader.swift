@@ -536,7 +536,7 @@ private struct Loader {
             let locIndex = tableIndex ?? index
             let locKey: String? = tableIndex == nil ? nil : "events"
             guard let t = element.table else { throw error("\(where_) must be a table with 'at' and 'set'.", table: table, index: locIndex, key: locKey) }
-            let triggerKeys = ["when", "initial_value", "persistent", "delay", "use_values_from_trigger_time"]
+            let triggerKeys = ["when", "initial_value", "persistent", "delay", "use_values_from_trigger_time", "priority"]
             try checkKeys(t, allowed: ["at", "set", "description"] + triggerKeys, place: where_, table: table, index: locIndex)
             var times: [Double] = []
             var trigger: ModelDefinition.Event.Trigger? = nil
@@ -597,6 +597,9 @@ private struct Loader {
                 throw error("the delay of \(where_) is negative (\(formatNumber(x))); a delay must be ≥ 0.", table: table, index: index, key: key ?? "delay")
             }
             if delay != .number(0) { trigger.delay = delay }
+        }
+        if let v = t["priority"] {
+            trigger.priority = try expressionValue(v, "the priority of \(where_)", d: d, table: table, index: index, key: key ?? "priority")
         }
         return trigger
     }

@@ -391,7 +391,7 @@ private struct Importer {
         var events: [ModelDefinition.Event] = []
         for node in model.list("listOfEvents", "event") {
             let id = node.attributes["id"] ?? "(without id)"
-            if node.child("priority")?.child("math") != nil { throw SBMLImportError("SBML event \(id) has a priority, which is not supported yet.") }
+            let priority = try node.child("priority").flatMap { $0.child("math") == nil ? nil : try math(of: $0, place: "priority of event \(id)") }
             // Level 3 Version 2: an event without a trigger (or its math) never fires.
             guard let trigger = node.child("trigger") else {
                 if level == 3 { continue }
@@ -427,7 +427,7 @@ private struct Importer {
             }
             if assignments.isEmpty { continue }
             // `time >= T` with a constant T and no delay is a timed event: an exact stop, no root finding.
-            if delay == nil, let time = try triggerTime(trigger, values: values) {
+            if delay == nil, priority == nil, let time = try triggerTime(trigger, values: values) {
                 var at = time
                 if time <= 0 {
                     // A trigger already true at the start fires only when its initial value is false.
@@ -440,7 +440,7 @@ private struct Importer {
                                                place: "trigger of event \(id)")
             events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
                                 trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
-                                               delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime)))
+                                               delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime, priority: priority)))
         }
 
         // stat3sim runs events of one time one after another; SBML evaluates simultaneous events at

@@ -327,6 +327,11 @@ private struct Writer {
                     math(5, SBMLWriter.mathML(delay))
                     line(4, "</delay>")
                 }
+                if let priority = trigger.priority {
+                    line(4, "<priority>")
+                    math(5, SBMLWriter.mathML(priority))
+                    line(4, "</priority>")
+                }
                 line(4, "<listOfEventAssignments>")
                 for a in e.assignments {
                     line(5, "<eventAssignment" + attribute("variable", a.targetName) + ">")

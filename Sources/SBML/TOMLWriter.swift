@@ -101,6 +101,7 @@ public enum TOMLWriter {
                 if !trigger.persistent { out.append("persistent = false") }
                 if let delay = trigger.delay { out.append("delay = \(expressionValue(delay))") }
                 if !trigger.useValuesFromTriggerTime { out.append("use_values_from_trigger_time = false") }
+                if let priority = trigger.priority { out.append("priority = \(expressionValue(priority))") }
             } else {
                 out.append(e.times.count == 1 ? "at = \(number(e.times[0]))" : "at = [\(e.times.map(number).joined(separator: ", "))]")
             }

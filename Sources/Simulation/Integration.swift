@@ -82,6 +82,8 @@ struct EventLoop {
     var pending: [Pending] = []
     /// The non-persistent state events whose trigger turned false at the last `updateTriggers`.
     var cancelled = Set<Int>()
+    /// Chooses among simultaneous events of equal priority.
+    var tieBreaker = RandomGenerator(seed: 0x5B3C_0DE5)
     /// Work arrays, allocated once per run.
     final class Scratch {
         var state: [Double]
@@ -260,7 +262,9 @@ struct EventLoop {
             guard delay >= 0 else {
                 throw SimulationError("an event's delay is negative (\(delay)) at t = \(time); a delay must be ≥ 0.")
             }
-            let values = (trigger.useValuesFromTriggerTime || delay == 0)
+            // Even without a delay an event may run after others at the same instant (by
+            // priority), so "values from the trigger time" is a real choice there too.
+            let values = trigger.useValuesFromTriggerTime
                 ? try event.assignments.map { try evaluate($0.expression, at: time, state: state, what: "the value set for '\($0.targetName)'") }
                 : nil
             let execution = Execution(event: event, values: values, stateEvent: e)
@@ -273,6 +277,21 @@ struct EventLoop {
             }
         }
         return immediate
+    }
+
+    /// The index of the event to run next: the highest priority (evaluated now); among equal
+    /// priorities a pseudo-random one (SBML's rule, so that no event always wins), drawn from a
+    /// generator with a fixed seed per run, so a run is reproducible; events without a priority
+    /// after those with one, in queue order.
+    mutating func nextByPriority(_ queue: ArraySlice<Execution>, at time: Double, state: [Double]) -> Int {
+        guard queue.contains(where: { $0.event.trigger?.priority != nil }) else { return queue.startIndex }
+        var best: [Int] = [], bestValue = -Double.infinity
+        for k in queue.indices {
+            guard let e = queue[k].event.trigger?.priority else { continue }
+            let value = state.withUnsafeBufferPointer { network.evaluate(e, t: time, y: $0.baseAddress!) }
+            if best.isEmpty || value > bestValue { best = [k]; bestValue = value } else if value == bestValue { best.append(k) }
+        }
+        return best.count == 1 ? best[0] : best[tieBreaker.integer(below: best.count)]
     }
 
     func evaluate(_ e: Expression, at time: Double, state: [Double], what: String) throws -> Double {
@@ -288,7 +307,8 @@ struct EventLoop {
         var queue = executions[...]
         var rounds = 0
         if evaluateTriggers && queue.isEmpty { queue += try updateTriggers(at: time, state: state) }
-        while let execution = queue.popFirst() {
+        while !queue.isEmpty {
+            let execution = queue.remove(at: nextByPriority(queue, at: time, state: state))
             let event = execution.event
             let values = execution.values ?? state.withUnsafeBufferPointer { y in
                 event.assignments.map { network.evaluate($0.expression, t: time, y: y.baseAddress!) }
@@ -317,16 +337,21 @@ struct GridRecorder: IntegrationObserver {
     let times: [Double]
     let width: Int
     let speciesCount: Int
+    let observableCount: Int
+    /// Parameters written after the observables (`RunSettings.outputParameters`).
+    let parameterColumns: [Int]
     let configured: ConfiguredRun
     var values: [Double]
     var row = 0
     var scratch: [Double]
 
-    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int) {
+    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = []) {
         self.configured = configured
         times = configured.outputTimes
         self.speciesCount = speciesCount
-        width = speciesCount + observableCount
+        self.observableCount = observableCount
+        self.parameterColumns = parameterColumns
+        width = speciesCount + observableCount + parameterColumns.count
         values = [Double](repeating: 0, count: times.count * width)
         scratch = [Double](repeating: 0, count: speciesCount)
     }
@@ -334,9 +359,11 @@ struct GridRecorder: IntegrationObserver {
     mutating func record(_ state: UnsafePointer<Double>, at t: Double, network: ReactionNetwork) {
         let base = row * width
         let n = speciesCount
+        let parameterBase = base + n + observableCount
         values.withUnsafeMutableBufferPointer { v in
             for i in 0..<n { v[base + i] = state[i] }
             network.observables(t: t, y: state, into: v.baseAddress! + base + n)
+            for (k, p) in parameterColumns.enumerated() { v[parameterBase + k] = network.parameterValue(p) }
         }
         row += 1
     }

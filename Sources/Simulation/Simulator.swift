@@ -121,7 +121,18 @@ public final class Simulator {
         do { solver = try BDFSolver(system: network, options: solverOptions(settings)) } catch let e as ODESolverError {
             throw SimulationError("invalid solver settings: \(e)")
         }
-        var recorder = GridRecorder(configured, speciesCount: definition.species.count, observableCount: definition.observables.count)
+        // Names that are columns anyway (species, observables, parameters with rate rules) are
+        // written once; anything else must be a parameter.
+        let parameterColumns = try settings.outputParameters.compactMap { name -> Int? in
+            switch definition.symbol(named: name) {
+            case .parameter(let i)?: return i
+            case .species?, .observable?: return nil
+            default:
+                throw SimulationError("--output-parameters \(name): the model has no parameter '\(name)'\(didYouMean(name, among: definition.parameters.map(\.name))).")
+            }
+        }
+        var recorder = GridRecorder(configured, speciesCount: definition.species.count, observableCount: definition.observables.count,
+                                    parameterColumns: parameterColumns)
         var state = configured.initial
         do {
             try Integration.run(configured, network: network, solver: solver, state: &state, observer: &recorder)
@@ -129,7 +140,7 @@ public final class Simulator {
             let which = name.map { " (scenario '\($0)')" } ?? ""
             throw SimulationError("the simulation of \(definition.file)\(which) failed: \(e)")
         }
-        let columns = definition.species.map(\.name) + definition.observables.map(\.name)
+        let columns = definition.species.map(\.name) + definition.observables.map(\.name) + parameterColumns.map { definition.parameters[$0].name }
         return TimeCourse(scenario: name, columns: columns, times: configured.outputTimes, values: recorder.values,
                           statistics: solver.statistics)
     }

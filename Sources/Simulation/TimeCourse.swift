@@ -35,6 +35,9 @@ public struct RunSettings: Sendable {
     public var outputInterval: Double? = nil
     public var rtol: Double? = nil
     public var atol: Double? = nil
+    /// Parameters to write as columns after the observables: their value at each output time,
+    /// as events change them.
+    public var outputParameters: [String] = []
 
     public init() {}
 }

@@ -22,6 +22,7 @@ struct Run: ParsableCommand {
               stat3sim run Models/sobotta2017.toml --scenario ruxolitinib --out - | head
               stat3sim run Models/sobotta2017.toml --scenario all --out all.csv
               stat3sim run Models/classic.toml --set IL6=3.8 --set kf9=0 --t-end 600 --output-interval 5
+              stat3sim run Models/cancer.toml --scenario pulse --output-parameters IL6_dose
             """)
 
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")
@@ -35,13 +36,17 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Option(help: ArgumentHelp("Also write these parameters as columns after the observables, with the values events give them (comma-separated).", valueName: "names"))
+    var outputParameters: String?
+
     @Flag(help: "Print all solver counters in the summary.")
     var stats = false
 
     func run() throws {
         let started = Date()
         let (definition, source) = try loadModel(model)
-        let settings = try options.settings()
+        var settings = try options.settings()
+        settings.outputParameters = (outputParameters ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 
         let simulator = Simulator(definition)
         let names: [String?]

@@ -168,26 +168,14 @@ struct ExtensionTests {
         ]
     }()
 
-    /// The accuracy `Expression.digamma` documents ("error < 1e-15" of the asymptotic series).
-    /// It is not met: the series stops at the B₁₀ term and is used from x ≥ 6, where the first
-    /// omitted term, 691/(32760 x¹²), is 9.7e-12. Measured: ψ(1), ψ(2), ψ(6) off by 8.76e-12,
-    /// ψ(1/2) and ψ(−1/2) by 3.40e-12 (relative 1.5e-11, 2.1e-11, 5.1e-12, 1.7e-12, 9.3e-11);
-    /// ψ(10) (no recurrence, omitted term 2e-14) passes.
-    @Test(.disabled("Expression.digamma is accurate to ~1e-11, not the documented 1e-15: the asymptotic series is truncated after B₁₀ but used from x ≥ 6 (reported, not fixed here)"))
-    func digammaMatchesClosedFormsTo1e13() {
+    /// The accuracy `Expression.digamma` documents: the series through x⁻¹⁴ from x ≥ 10 leaves
+    /// < 5e-17, so the closed forms hold to 1e-13 relative (the recurrence adds a few ulps). An
+    /// earlier version stopped at x⁻¹⁰ from x ≥ 6 and was off by 8.8e-12 at ψ(1); this test caught it.
+    /// The poles give NaN.
+    @Test func digammaMatchesClosedFormsTo1e13() {
         for (x, value) in Self.digammaCases {
             let psi = Expression.digamma(x)
             #expect(abs(psi - value) <= 1e-13 * abs(value), "ψ(\(x)) = \(psi), expected \(value), relative error \(abs(psi - value) / abs(value))")
-        }
-    }
-
-    /// What digamma delivers today, so that a wrong recurrence, series or reflection is still
-    /// caught: absolute error ≤ 1e-11 (measured worst 8.76e-12, see above; any mistake in a
-    /// formula is ≥ 1e-3), and the poles give NaN.
-    @Test func digammaMatchesClosedFormsTo1e11() {
-        for (x, value) in Self.digammaCases {
-            let psi = Expression.digamma(x)
-            #expect(abs(psi - value) <= 1e-11, "ψ(\(x)) = \(psi), expected \(value), error \(abs(psi - value))")
         }
         #expect(Expression.digamma(0).isNaN && Expression.digamma(-2).isNaN)
     }
