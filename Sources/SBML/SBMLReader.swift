@@ -78,6 +78,11 @@ private struct Importer {
     var globalSubstitution: [String: Expr] = [:]
     /// What the import changed, for the user to read.
     var warnings: [String] = []
+    /// Species id → the parameter that scales what reactions do to it (SBML conversion factors).
+    var conversionFactor: [String: String] = [:]
+    /// speciesReference id → its (constant) stoichiometry, once the initial values are known;
+    /// math that names a speciesReference reads it.
+    var stoichiometryValues: [String: Double] = [:]
 
     init(root: XMLNode, file: String) throws {
         guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is <\(root.name)>, not <sbml>).") }
@@ -110,9 +115,6 @@ private struct Importer {
         for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
             throw SBMLImportError("SBML element <\(child.name)> is not supported yet.")
         }
-        if let factor = model.attributes["conversionFactor"] {
-            throw SBMLImportError("SBML model conversionFactor \(factor) is not supported yet.")
-        }
 
         for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
             let id = f.attributes["id"] ?? "?"
@@ -136,9 +138,7 @@ private struct Importer {
             guard let c = s.attributes["compartment"], compartmentIDs.contains(c) else {
                 throw SBMLImportError("SBML species \(id) is in compartment '\(s.attributes["compartment"] ?? "")', which is not declared.")
             }
-            if let factor = s.attributes["conversionFactor"] {
-                throw SBMLImportError("SBML species \(id) has conversionFactor \(factor), which is not supported yet.")
-            }
+            if let factor = s.attributes["conversionFactor"] ?? model.attributes["conversionFactor"] { conversionFactor[id] = factor }
             if s.attributes["charge"] != nil && level == 3 { }
             speciesCompartment[id] = c
             if s.attributes["hasOnlySubstanceUnits"] == "true" {
@@ -231,7 +231,7 @@ private struct Importer {
             let symbol = ia.attributes["symbol"] ?? ""
             let kind = kindOf(symbol)
             if ia.child("math") == nil { continue }   // Level 3 Version 2: no math, no effect
-            guard ["species", "parameter", "compartment"].contains(kind), !observableIDs.contains(symbol) else {
+            guard ["species", "parameter", "compartment"].contains(kind) || speciesReferenceIDs.contains(symbol), !observableIDs.contains(symbol) else {
                 throw SBMLImportError("SBML initialAssignment to \(kind) \(symbol) is not supported yet.")
             }
             initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(symbol)")
@@ -239,9 +239,11 @@ private struct Importer {
 
         // Values at t = 0, in stat3sim's terms (species as concentrations), to a fixed point.
         var values: [String: Double] = ["t": 0]
-        enum Item { case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode) }
+        enum Item { case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode), stoichiometry(XMLNode) }
+        let references = model.list("listOfReactions", "reaction").flatMap { $0.list("listOfReactants", "speciesReference") + $0.list("listOfProducts", "speciesReference") }
+            .filter { $0.attributes["id"] != nil }
         var pending: [Item] = compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
-            + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) }
+            + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) } + references.map { .stoichiometry($0) }
         func compute(_ item: Item) throws -> (String, Double?) {
             switch item {
             case .compartment(let node):
@@ -275,6 +277,10 @@ private struct Importer {
                     return (id, a / size)
                 }
                 throw SBMLImportError("SBML species \(id) has no initial amount, concentration or assignment.")
+            case .stoichiometry(let node):
+                let id = node.attributes["id"]!
+                if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
+                return (id, node.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
             }
         }
         while !pending.isEmpty {
@@ -294,6 +300,11 @@ private struct Importer {
             }
             pending = next
         }
+        for node in references { stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!] }
+        // Math read before the values were known (rules) named speciesReferences: now numbers.
+        let stoichiometries = stoichiometryValues
+        for (id, e) in ruleExpressions { ruleExpressions[id] = e.substituting { stoichiometries[$0].map(Expr.number) } }
+        for (id, e) in rateRules { rateRules[id] = e.substituting { stoichiometries[$0].map(Expr.number) } }
 
         // Round-off below zero (COPASI writes steady states such as -1.2e-26) is zero: the model
         // file forbids negative concentrations, and 1e-12 of the model's largest one is far below
@@ -339,7 +350,10 @@ private struct Importer {
             observables.append(.init(name: id, expression: e, text: ExpressionText.text(e)))
         }
 
-        // Reactions.
+        // Reactions. What rules and events change is not a constant (for conversion factors).
+        let variableIDs = Set(ruleExpressions.keys).union(rateRules.keys).union(model.list("listOfEvents", "event").flatMap {
+            $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
+        })
         parameters += localParameters
         var reactions: [ModelDefinition.Reaction] = []
         for node in model.list("listOfReactions", "reaction") {
@@ -359,10 +373,16 @@ private struct Importer {
                     if ref.child("stoichiometryMath") != nil {
                         throw SBMLImportError("SBML stoichiometryMath in reaction \(id) is not supported yet.")
                     }
-                    if let refID = ref.attributes["id"], model.list("listOfInitialAssignments", "initialAssignment").contains(where: { $0.attributes["symbol"] == refID }) {
-                        throw SBMLImportError("SBML speciesReference \(refID) with a variable stoichiometry is not supported yet.")
+                    var stoichiometry = ref.attributes["id"].flatMap { stoichiometryValues[$0] } ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1
+                    if let factor = conversionFactor[s] {
+                        // A conversion factor scales what reactions do to the species; only a
+                        // constant one can be folded into the stoichiometry.
+                        guard let value = values[factor], !variableIDs.contains(factor) else {
+                            throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) is not a constant parameter, which is not supported yet.")
+                        }
+                        stoichiometry *= value
                     }
-                    let nu = sign * (ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
+                    let nu = sign * stoichiometry
                     if nu < 0 || (sign < 0 && nu == 0) { continue }
                     guard nu.isFinite, nu >= 0 else {
                         throw SBMLImportError("SBML reaction \(id) has the stoichiometry \(nu) for species \(s), which is not supported yet.")
@@ -563,9 +583,9 @@ private struct Importer {
             let name = node.trimmedText
             if let e = substitution[name] { return e }
             if reactionIDs.contains(name) { return try reactionFlux(name, place: place) }
-            if speciesReferenceIDs.contains(name) {
-                throw SBMLImportError("SBML \(place) uses the stoichiometry \(name) of a speciesReference, which is not supported yet.")
-            }
+            // A speciesReference stands for its stoichiometry: a number once the initial values
+            // are known, a name until then (replaced by `run`).
+            if speciesReferenceIDs.contains(name) { return stoichiometryValues[name].map(Expr.number) ?? .name(name) }
             return .name(name)
         case "csymbol":
             let url = node.attributes["definitionURL"] ?? ""
