@@ -690,18 +690,19 @@ private struct Importer {
 
     /// A trigger's MathML as a condition: relations (chained ones such as `a < b < c` become
     /// `and`s), `and`, `or`, `xor`, `not`, `true`, `false`.
-    func condition(_ node: XMLNode, place: String) throws -> Condition {
+    func condition(_ node: XMLNode, place: String, substitution: [String: Expr]? = nil) throws -> Condition {
+        let substitution = substitution ?? globalSubstitution
         switch node.name {
         case "semantics":
             guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
-            return try condition(first, place: place)
+            return try condition(first, place: place, substitution: substitution)
         case "true": return .constant(true)
         case "false": return .constant(false)
         case "apply":
             guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
             let operands = Array(node.children.dropFirst())
             func fold(_ combine: (Condition, Condition) -> Condition) throws -> Condition {
-                let parts = try operands.map { try condition($0, place: place) }
+                let parts = try operands.map { try condition($0, place: place, substitution: substitution) }
                 guard let first = parts.first else { throw unsupported("<\(op.name)> without arguments", place) }
                 return parts.dropFirst().reduce(first, combine)
             }
@@ -711,14 +712,24 @@ private struct Importer {
             case "xor": return try fold { .xor($0, $1) }
             case "not":
                 guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
-                return .not(try condition(operands[0], place: place))
+                return .not(try condition(operands[0], place: place, substitution: substitution))
             case "lt", "gt", "leq", "geq", "eq", "neq":
                 let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual, "geq": .greaterEqual,
                                                     "eq": .equal, "neq": .notEqual][op.name]!
-                let args = try operands.map { try expression($0, place: place, substitution: globalSubstitution) }
+                let args = try operands.map { try expression($0, place: place, substitution: substitution) }
                 guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
                 let pairs = (0..<(args.count - 1)).map { Condition.comparison(args[$0], relation, args[$0 + 1]) }
                 return pairs.dropFirst().reduce(pairs[0]) { .and($0, $1) }
+            case "ci" where functions[op.trimmedText] != nil:
+                // A function definition returning a condition: its body, arguments substituted
+                // (the body sees only its arguments and time).
+                let f = functions[op.trimmedText]!
+                guard f.parameters.count == operands.count else {
+                    throw SBMLImportError("SBML \(place) calls function \(op.trimmedText) with \(operands.count) arguments; it takes \(f.parameters.count).")
+                }
+                var inner: [String: Expr] = [:]
+                for (p, a) in zip(f.parameters, operands) { inner[p] = try expression(a, place: place, substitution: substitution) }
+                return try condition(f.body, place: place, substitution: inner)
             default:
                 throw unsupported("<\(op.name)> as a trigger", place)
             }
