@@ -23,12 +23,13 @@ struct Run: ParsableCommand {
               stat3sim run Models/sobotta2017.toml --scenario all --out all.csv
               stat3sim run Models/classic.toml --set IL6=3.8 --set kf9=0 --t-end 600 --output-interval 5
               stat3sim run Models/cancer.toml --scenario pulse --output-parameters IL6_dose
+              stat3sim run Models/cancer.toml --scenario socs3_silenced,socs3_silenced+adaptive_ruxolitinib
             """)
 
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
-    @Option(help: "A scenario of the model, or 'all' for the default run and every scenario in one file.")
+    @Option(help: "A scenario of the model (several combine with '+'), a comma-separated list of them ('default' is the model's own run), or 'all' for the default run and every scenario; several runs go into one file with a scenario column.")
     var scenario: String?
 
     @Option(help: "Output CSV file; '-' writes CSV to standard output. Default: MODEL-NAME.csv here.")
@@ -52,9 +53,13 @@ struct Run: ParsableCommand {
         let names: [String?]
         if scenario == "all" {
             names = [nil] + definition.scenarios.map(\.name)
+        } else if let list = scenario, list.contains(",") {
+            // Several runs into one file ("default" names the model's own run).
+            names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.map { $0 == "default" ? nil : $0 }
         } else {
             names = [scenario]
         }
+        let scenarioColumn = names.count > 1 || scenario == "all"
         var courses: [TimeCourse] = []
         do {
             for name in names { courses.append(try simulator.run(scenario: name, settings: settings)) }
@@ -62,7 +67,7 @@ struct Run: ParsableCommand {
             throw CLIError("\(model): \(error.message)")
         }
 
-        let csv = OutputWriter.csv(courses, scenarioColumn: scenario == "all")
+        let csv = OutputWriter.csv(courses, scenarioColumn: scenarioColumn)
         let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".csv"
         if destination == "-" {
             FileHandle.standardOutput.write(Data(csv.utf8))
