@@ -73,9 +73,9 @@ struct EventLoop {
     var nextTimed = 0
     /// Whether the solver has stepped since the last restart (then `state` is stale).
     var stepped = false
-    /// For each comparison of the state events: its relation, its event, and whether it holds now.
+    /// For each comparison of the state events (all events' in one list): its relation and
+    /// whether it holds now.
     var relations: [Condition.Relation] = []
-    var comparisonEvent: [Int] = []
     var holds: [Bool] = []
     var triggerValue: [Bool]
     /// Delayed events, in order of due time (firing order within a time).
@@ -102,12 +102,7 @@ struct EventLoop {
         self.network = network
         self.solver = solver
         t = configured.tStart
-        for (k, event) in configured.stateEvents.enumerated() {
-            for c in event.trigger!.condition.comparisons {
-                relations.append(c.relation)
-                comparisonEvent.append(k)
-            }
-        }
+        relations = configured.stateEvents.flatMap { $0.trigger!.condition.comparisons.map(\.relation) }
         holds = [Bool](repeating: false, count: relations.count)
         triggerValue = configured.stateEvents.map { $0.trigger!.initialValue }
         scratch = Scratch(states: configured.initial.count, roots: relations.count)
@@ -120,7 +115,7 @@ struct EventLoop {
         t = configured.tStart
         // Timed events at t_start change the initial state; then state events whose condition is
         // true at the start and was false "before" it (initial_value = false) fire.
-        try execute(timedEvents(at: t), at: t, state: &state, evaluateTriggers: true)
+        try execute(timedEvents(at: t), at: t, state: &state)
         solver.reset(time: t, state: state, keepStatistics: false)
         state.withUnsafeBufferPointer { observer.start(t: t, state: $0.baseAddress!, network: network) }
         stepped = false
@@ -142,7 +137,7 @@ struct EventLoop {
                 stepped = false
             }
             if timed.isEmpty && due.isEmpty { break }   // stop = t_end: `state` is the final state
-            try execute(timed + due, at: stop, state: &state, evaluateTriggers: true)
+            try execute(timed + due, at: stop, state: &state)
             restart(at: stop, state: state, observer: &observer)
         }
     }
@@ -211,7 +206,7 @@ struct EventLoop {
             t = earliest
             stepped = true
             if !executions.isEmpty {
-                try execute(executions, at: earliest, state: &state, evaluateTriggers: true)
+                try execute(executions, at: earliest, state: &state)
                 restart(at: earliest, state: state, observer: &observer)
                 return
             }
@@ -258,14 +253,14 @@ struct EventLoop {
                 cancelled.insert(e)
             }
             guard !triggerValue[e] && value else { continue }
-            let delay = try trigger.delay.map { try evaluate($0, at: time, state: state, what: "the delay of an event") } ?? 0
+            let delay = trigger.delay.map { evaluate($0, at: time, state: state) } ?? 0
             guard delay >= 0 else {
                 throw SimulationError("an event's delay is negative (\(delay)) at t = \(time); a delay must be ≥ 0.")
             }
             // Even without a delay an event may run after others at the same instant (by
             // priority), so "values from the trigger time" is a real choice there too.
             let values = trigger.useValuesFromTriggerTime
-                ? try event.assignments.map { try evaluate($0.expression, at: time, state: state, what: "the value set for '\($0.targetName)'") }
+                ? event.assignments.map { evaluate($0.expression, at: time, state: state) }
                 : nil
             let execution = Execution(event: event, values: values, stateEvent: e)
             if delay == 0 {
@@ -288,13 +283,13 @@ struct EventLoop {
         var best: [Int] = [], bestValue = -Double.infinity
         for k in queue.indices {
             guard let e = queue[k].event.trigger?.priority else { continue }
-            let value = state.withUnsafeBufferPointer { network.evaluate(e, t: time, y: $0.baseAddress!) }
+            let value = evaluate(e, at: time, state: state)
             if best.isEmpty || value > bestValue { best = [k]; bestValue = value } else if value == bestValue { best.append(k) }
         }
         return best.count == 1 ? best[0] : best[tieBreaker.integer(below: best.count)]
     }
 
-    func evaluate(_ e: Expression, at time: Double, state: [Double], what: String) throws -> Double {
+    func evaluate(_ e: Expression, at time: Double, state: [Double]) -> Double {
         state.withUnsafeBufferPointer { network.evaluate(e, t: time, y: $0.baseAddress!) }
     }
 
@@ -303,23 +298,21 @@ struct EventLoop {
     /// event the triggers are evaluated again: events that fire join the queue, and SBML's rule
     /// for simultaneous events applies: a queued non-persistent event whose trigger has turned
     /// false is dropped.
-    mutating func execute(_ executions: [Execution], at time: Double, state: inout [Double], evaluateTriggers: Bool) throws {
+    /// With nothing to apply, the triggers are still evaluated (at the start of a run).
+    mutating func execute(_ executions: [Execution], at time: Double, state: inout [Double]) throws {
         var queue = executions[...]
         var rounds = 0
-        if evaluateTriggers && queue.isEmpty { queue += try updateTriggers(at: time, state: state) }
+        if queue.isEmpty { queue += try updateTriggers(at: time, state: state) }
         while !queue.isEmpty {
             let execution = queue.remove(at: nextByPriority(queue, at: time, state: state))
             let event = execution.event
-            let values = execution.values ?? state.withUnsafeBufferPointer { y in
-                event.assignments.map { network.evaluate($0.expression, t: time, y: y.baseAddress!) }
-            }
+            let values = execution.values ?? event.assignments.map { evaluate($0.expression, at: time, state: state) }
             for (assignment, value) in zip(event.assignments, values) {
                 switch assignment.target {
                 case .species(let i): state[i] = value
                 case .parameter(let i): network.setParameter(i, value)
                 }
             }
-            guard evaluateTriggers else { continue }
             let fired = try updateTriggers(at: time, state: state)
             if !cancelled.isEmpty { queue.removeAll { $0.stateEvent.map(cancelled.contains) ?? false } }
             queue += fired
