@@ -83,6 +83,9 @@ private struct Importer {
     /// speciesReference id → its (constant) stoichiometry, once the initial values are known;
     /// math that names a speciesReference reads it.
     var stoichiometryValues: [String: Double] = [:]
+    /// Rate rules (variable → rule) and assignment-rule targets, as written: `rateOf` reads them.
+    var rateRuleNodes: [String: XMLNode] = [:]
+    var assignmentRuleTargets: Set<String> = []
 
     init(root: XMLNode, file: String) throws {
         guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is <\(root.name)>, not <sbml>).") }
@@ -174,6 +177,12 @@ private struct Importer {
             }
         }
 
+        for rule in model.child("listOfRules")?.children ?? [] where rule.child("math") != nil {
+            guard let variable = rule.attributes["variable"] else { continue }
+            if rule.name == "rateRule" { rateRuleNodes[variable] = rule }
+            if rule.name == "assignmentRule" { assignmentRuleTargets.insert(variable) }
+        }
+
         // Rules: assignment rules on parameters and species become observables (a species with a
         // rule is no state: its observable gives its concentration); everything else is refused.
         var ruleExpressions: [String: Expr] = [:]
@@ -181,6 +190,10 @@ private struct Importer {
         // Rate rules: d(value)/dt of a species (as a concentration) or a parameter (a state variable).
         var rateRules: [String: Expr] = [:]
         var rateRuledParameters: [String] = []
+        // speciesReferences whose stoichiometry changes (rules or events): their ids stay names.
+        var variableReferences = Set(model.list("listOfEvents", "event").flatMap {
+            $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
+        }.filter { speciesReferenceIDs.contains($0) })
         if let rules = model.child("listOfRules") {
             for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
                 let variable = rule.attributes["variable"] ?? ""
@@ -203,6 +216,16 @@ private struct Importer {
                 case "rateRule" where kind == "parameter":
                     rateRules[variable] = try math(of: rule, place: "rateRule for parameter \(variable)")
                     rateRuledParameters.append(variable)
+                case "assignmentRule" where speciesReferenceIDs.contains(variable):
+                    // A stoichiometry that changes: an observable of the speciesReference's id.
+                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for speciesReference \(variable)")
+                    observableIDs.append(variable)
+                    variableReferences.insert(variable)
+                case "rateRule" where speciesReferenceIDs.contains(variable):
+                    // A state variable named by the speciesReference's id.
+                    rateRules[variable] = try math(of: rule, place: "rateRule for speciesReference \(variable)")
+                    rateRuledParameters.append(variable)
+                    variableReferences.insert(variable)
                 case "algebraicRule":
                     throw SBMLImportError("SBML algebraicRule is not supported yet.")
                 default:
@@ -279,6 +302,7 @@ private struct Importer {
                 throw SBMLImportError("SBML species \(id) has no initial amount, concentration or assignment.")
             case .stoichiometry(let node):
                 let id = node.attributes["id"]!
+                if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
                 if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
                 return (id, node.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
             }
@@ -289,6 +313,7 @@ private struct Importer {
                 let (id, value) = try compute(item)
                 if let value {
                     if case .parameter(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
+                    if case .stoichiometry(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
                     values[id] = value
                 } else {
                     next.append(item)
@@ -300,7 +325,9 @@ private struct Importer {
             }
             pending = next
         }
-        for node in references { stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!] }
+        for node in references where !variableReferences.contains(node.attributes["id"]!) {
+            stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!]
+        }
         // Math read before the values were known (rules) named speciesReferences: now numbers.
         let stoichiometries = stoichiometryValues
         for (id, e) in ruleExpressions { ruleExpressions[id] = e.substituting { stoichiometries[$0].map(Expr.number) } }
@@ -334,15 +361,20 @@ private struct Importer {
                                  constant: constant, description: Importer.label(node), rateRule: rateRules[id]))
         }
         for id in rateRuledParameters {
-            let node = parameterNodes.first { $0.attributes["id"] == id }!
+            let node = parameterNodes.first { $0.attributes["id"] == id }
             species.append(.init(name: id, initial: values[id]!, compartment: 0, constant: false,
-                                 description: Importer.label(node), rateRule: rateRules[id], isParameter: true))
+                                 description: node.flatMap(Importer.label) ?? (node == nil ? "stoichiometry of speciesReference \(id)" : nil),
+                                 rateRule: rateRules[id], isParameter: true))
         }
         var parameters: [ModelDefinition.Parameter] = []
         for node in parameterNodes {
             let id = node.attributes["id"]!
             guard parameterIDs.contains(id) else { continue }
             parameters.append(.init(name: id, value: values[id]!, description: Importer.label(node)))
+        }
+        // Stoichiometries that only events change: parameters named by the speciesReference.
+        for id in variableReferences.sorted() where rateRules[id] == nil && !observableIDs.contains(id) {
+            parameters.append(.init(name: id, value: values[id]!, description: "stoichiometry of speciesReference \(id)"))
         }
         var observables: [ModelDefinition.Observable] = []
         for id in observableIDs {
@@ -356,6 +388,13 @@ private struct Importer {
         })
         parameters += localParameters
         var reactions: [ModelDefinition.Reaction] = []
+        var reactionIDsTaken = reactionIDs
+        func unusedName(_ base: String) -> String {
+            var name = base, k = 1
+            while reactionIDsTaken.contains(name) { k += 1; name = "\(base)_\(k)" }
+            reactionIDsTaken.insert(name)
+            return name
+        }
         for node in model.list("listOfReactions", "reaction") {
             let id = node.attributes["id"] ?? "?"
             if node.attributes["fast"] == "true" { throw SBMLImportError("SBML reaction \(id) is fast, which is not supported yet.") }
@@ -370,9 +409,8 @@ private struct Importer {
                     guard let index = speciesNodes.firstIndex(where: { $0.attributes["id"] == s }) else {
                         throw SBMLImportError("SBML reaction \(id) names species '\(s)', which is not declared.")
                     }
-                    if ref.child("stoichiometryMath") != nil {
-                        throw SBMLImportError("SBML stoichiometryMath in reaction \(id) is not supported yet.")
-                    }
+                    // A stoichiometry that changes is its own reaction (below).
+                    if ref.child("stoichiometryMath") != nil || ref.attributes["id"].map(variableReferences.contains) == true { continue }
                     var stoichiometry = ref.attributes["id"].flatMap { stoichiometryValues[$0] } ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1
                     if let factor = conversionFactor[s] {
                         // A conversion factor scales what reactions do to the species; only a
@@ -397,6 +435,34 @@ private struct Importer {
             let products = try side("listOfProducts", "speciesReference", false)
             guard node.child("kineticLaw") != nil else { throw SBMLImportError("SBML reaction \(id) has no kineticLaw.") }
             let flux = try reactionFlux(id, place: "kineticLaw of reaction \(id)")
+            // Each species with a changing stoichiometry ν gets a reaction of its own, "-> S" (or
+            // "S ->" for a reactant) at rate ν · flux / V_S: exactly ν · flux of S per time.
+            for (list, reactant) in [("listOfReactants", true), ("listOfProducts", false)] {
+                for ref in node.list(list, "speciesReference") {
+                    let s = ref.attributes["species"] ?? ""
+                    if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
+                    let nu: Expr
+                    if let m = ref.child("stoichiometryMath") {
+                        nu = try math(of: m, place: "stoichiometryMath of species \(s) in reaction \(id)")
+                    } else if let r = ref.attributes["id"], variableReferences.contains(r) {
+                        nu = .name(r)
+                    } else { continue }
+                    guard let index = speciesNodes.firstIndex(where: { $0.attributes["id"] == s }) else {
+                        throw SBMLImportError("SBML reaction \(id) names species '\(s)', which is not declared.")
+                    }
+                    if let factor = conversionFactor[s], variableIDs.contains(factor) {
+                        throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) is not a constant parameter, which is not supported yet.")
+                    }
+                    var rate = Expr.divide(.multiply(nu, flux), .name(speciesCompartment[s]!))
+                    if let factor = conversionFactor[s] { rate = .multiply(rate, .number(values[factor]!)) }
+                    let term = [(species: index, coefficient: 1.0)]
+                    var extra = ModelDefinition.Reaction(id: unusedName("\(id)_\(s)"), equation: "", reactants: reactant ? term : [],
+                                                         products: reactant ? [] : term, reversible: false, kinetics: .rate(rate),
+                                                         description: "the part of reaction \(id) that changes \(s), whose stoichiometry varies")
+                    extra.equation = reactant ? "\(s) ->" : "-> \(s)"
+                    reactions.append(extra)
+                }
+            }
             guard let first = reactants.first ?? products.first else { continue }   // no species change: no effect
             let volume = speciesCompartment[species[first.species].name]!
             var reaction = ModelDefinition.Reaction(id: id, equation: "", reactants: reactants, products: products,
@@ -437,6 +503,12 @@ private struct Importer {
                 case "species" where !ruledSpecies.contains(variable):
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: variable, expression: e))
+                case "symbol" where variableReferences.contains(variable) && !observableIDs.contains(variable):
+                    if rateRules[variable] != nil {
+                        assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
+                    } else {
+                        assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
+                    }
                 case "parameter" where rateRules[variable] != nil:
                     assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
                 case "parameter" where !observableIDs.contains(variable):
@@ -552,6 +624,44 @@ private struct Importer {
         return try math(of: law, place: "kineticLaw of reaction \(id)", local: local)
     }
 
+    /// SBML's `rateOf(x)`: the right-hand side of x's rate rule; for a species changed by
+    /// reactions Σ ν·flux (times its conversion factor, divided by its compartment unless it is in
+    /// amounts); 0 for constants, local parameters and what only events change.
+    func rateOf(_ id: String, place: String, substitution: [String: Expr]) throws -> Expr {
+        if let e = substitution[id], case .name(let n) = e, localNames.values.contains(where: { $0.values.contains(n) }) { return .number(0) }
+        if let rule = rateRuleNodes[id] {
+            func mentionsRateOf(_ n: XMLNode) -> Bool { (n.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") || n.children.contains(where: mentionsRateOf) }
+            if mentionsRateOf(rule) { throw unsupported("rateOf of \(id), whose rate rule uses rateOf itself,", place) }
+            return try math(of: rule, place: "rateRule for \(id)")
+        }
+        if assignmentRuleTargets.contains(id) { throw unsupported("rateOf of \(id), which an assignment rule sets,", place) }
+        guard let compartment = speciesCompartment[id] else {
+            // Parameters and compartments without rate rules change only by events: rate 0.
+            guard kindOf(id) == "parameter" || kindOf(id) == "compartment" else { throw unsupported("rateOf of \(id)", place) }
+            return .number(0)
+        }
+        let node = model.list("listOfSpecies", "species").first { $0.attributes["id"] == id }!
+        if node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true" { return .number(0) }
+        var total: Expr? = nil
+        for reaction in model.list("listOfReactions", "reaction") {
+            let rid = reaction.attributes["id"] ?? "?"
+            for (list, sign) in [("listOfReactants", -1.0), ("listOfProducts", 1.0)] {
+                for ref in reaction.list(list, "speciesReference") where ref.attributes["species"] == id {
+                    if ref.child("stoichiometryMath") != nil { throw unsupported("rateOf of \(id), whose stoichiometry in reaction \(rid) is stoichiometryMath,", place) }
+                    // A speciesReference with an id is a name until the values are known (`run`
+                    // substitutes it in rules), then its value.
+                    let nu: Expr = ref.attributes["id"].map { r in stoichiometryValues[r].map(Expr.number) ?? .name(r) }
+                        ?? .number(ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
+                    let term = Expr.multiply(.multiply(.number(sign), nu), try reactionFlux(rid, place: place))
+                    total = total.map { .add($0, term) } ?? term
+                }
+            }
+        }
+        guard var rate = total else { return .number(0) }
+        if let factor = conversionFactor[id] { rate = .multiply(rate, .name(factor)) }
+        return onlySubstance.contains(id) ? rate : .divide(rate, .name(compartment))
+    }
+
     func unsupported(_ what: String, _ place: String) -> SBMLImportError {
         SBMLImportError("SBML \(place) uses the MathML \(what), which is not supported yet.")
     }
@@ -617,6 +727,9 @@ private struct Importer {
                 guard args.count == n else { throw unsupported("<\(op.name)> with \(args.count) arguments", place) }
             }
             switch op.name {
+            case "csymbol" where (op.attributes["definitionURL"] ?? "").hasSuffix("/rateOf"):
+                guard node.children.count == 2, node.children[1].name == "ci" else { throw unsupported("rateOf of an expression", place) }
+                return try rateOf(node.children[1].trimmedText, place: place, substitution: substitution)
             case "plus":
                 guard let first = args.first else { return .number(0) }
                 return args.dropFirst().reduce(first) { .add($0, $1) }
