@@ -48,6 +48,18 @@ extension Expression {
             case .sign, .floor, .ceil: return .number(0)
             case .factorial: outer = .multiply(self, .function(.digamma, .add(a, .number(1))))
             case .digamma: preconditionFailure("digamma is not differentiated (it appears only in derivatives of factorial)")
+            case .sin: outer = .function(.cos, a)
+            case .cos: outer = .negate(.function(.sin, a))
+            case .tan: outer = .divide(.number(1), .power(.function(.cos, a), .number(2)))
+            case .asin: outer = .divide(.number(1), .function(.sqrt, .subtract(.number(1), .power(a, .number(2)))))
+            case .acos: outer = .negate(.divide(.number(1), .function(.sqrt, .subtract(.number(1), .power(a, .number(2))))))
+            case .atan: outer = .divide(.number(1), .add(.number(1), .power(a, .number(2))))
+            case .sinh: outer = .function(.cosh, a)
+            case .cosh: outer = .function(.sinh, a)
+            case .tanh: outer = .subtract(.number(1), .power(self, .number(2)))
+            case .asinh: outer = .divide(.number(1), .function(.sqrt, .add(.power(a, .number(2)), .number(1))))
+            case .acosh: outer = .divide(.number(1), .function(.sqrt, .subtract(.power(a, .number(2)), .number(1))))
+            case .atanh: outer = .divide(.number(1), .subtract(.number(1), .power(a, .number(2))))
             }
             return Expression.multiply(outer, da).simplified
         case .select(let l, let r, let x, let y):
@@ -141,6 +153,18 @@ extension Expression {
         case .ceil: return x.rounded(.up)
         case .factorial: return tgamma(x + 1)
         case .digamma: return digamma(x)
+        case .sin: return sin(x)
+        case .cos: return cos(x)
+        case .tan: return tan(x)
+        case .asin: return asin(x)
+        case .acos: return acos(x)
+        case .atan: return atan(x)
+        case .sinh: return sinh(x)
+        case .cosh: return cosh(x)
+        case .tanh: return tanh(x)
+        case .asinh: return asinh(x)
+        case .acosh: return acosh(x)
+        case .atanh: return atanh(x)
         }
     }
 

@@ -25,6 +25,8 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case floor, ceil
         /// x! = Γ(x + 1) (SBML's `factorial`), defined for non-integers too.
         case factorial
+        /// Trigonometric and hyperbolic functions and their inverses (radians), as in C.
+        case sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh
         /// ψ(x) = Γ′(x)/Γ(x): only in derivatives of `factorial`, never parsed from a file.
         case digamma
     }
@@ -280,7 +282,8 @@ public struct ExpressionParser {
             }
         }
         switch name {
-        case "exp", "log", "log10", "sqrt", "abs", "floor", "ceil", "factorial":
+        case "exp", "log", "log10", "sqrt", "abs", "floor", "ceil", "factorial",
+             "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh":
             try expect(1)
             return .function(Expression.Function(rawValue: name)!, arguments[0])
         case "ln":
@@ -304,7 +307,7 @@ public struct ExpressionParser {
             let (x, k, n) = (arguments[0], arguments[1], arguments[2])
             return .divide(.power(x, n), .add(.power(k, n), .power(x, n)))
         default:
-            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, min, max, pow, hill, if_less)", offset: start)
+            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, min, max, pow, hill, if_less)", offset: start)
         }
     }
 }

@@ -15,6 +15,8 @@ struct Instruction {
         case powerInteger
         case power
         case exp, log, log10, sqrt, abs, sign, floor, ceil, factorial, digamma
+        /// Any other function of one argument: `Expression.apply` (not hot in IL-6 models).
+        case function
         /// pops right, left, otherwise, ifLess (pushed in that order reversed): see `compile`.
         case select
         /// pushes value + Σ coefficient·slot over `count` terms of the linear table from `index`:
@@ -25,6 +27,9 @@ struct Instruction {
     var index: Int32
     var value: Double
     var count: Int32 = 0
+
+    /// The functions `.function` names by index.
+    static let functions = Expression.Function.allCases
 }
 
 /// A contiguous piece of the tape that computes one expression.
@@ -110,6 +115,7 @@ struct ProgramBuilder {
                 case .ceil: emit(.ceil, delta: 0)
                 case .factorial: emit(.factorial, delta: 0)
                 case .digamma: emit(.digamma, delta: 0)
+                default: emit(.function, Instruction.functions.firstIndex(of: f)!, delta: 0)
                 }
             case .select(let l, let r, let x, let y):
                 visit(x); visit(y); visit(l); visit(r); emit(.select, delta: -3)
@@ -189,6 +195,7 @@ final class ProgramTape {
             case .ceil: s[top] = s[top].rounded(.up)
             case .factorial: s[top] = tgamma(s[top] + 1)
             case .digamma: s[top] = Expression.digamma(s[top])
+            case .function: s[top] = Expression.apply(Instruction.functions[Int(instruction.index)], s[top])
             case .linear:
                 var sum = instruction.value
                 var e = Int(instruction.index)

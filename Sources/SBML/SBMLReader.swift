@@ -764,6 +764,28 @@ private struct Importer {
             case "factorial":
                 try arity(1)
                 return .function(.factorial, args[0])
+            case "sin", "cos", "tan", "sinh", "cosh", "tanh":
+                try arity(1)
+                return .function(Expr.Function(rawValue: op.name)!, args[0])
+            case "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh":
+                try arity(1)
+                return .function(Expr.Function(rawValue: "a" + op.name.dropFirst(3))!, args[0])
+            case "sec", "csc", "cot", "sech", "csch", "coth":
+                // Reciprocals of cos, sin, tan and their hyperbolic forms.
+                try arity(1)
+                let base = ["sec": "cos", "csc": "sin", "cot": "tan", "sech": "cosh", "csch": "sinh", "coth": "tanh"][op.name]!
+                return .divide(.number(1), .function(Expr.Function(rawValue: base)!, args[0]))
+            case "arcsec", "arccsc", "arccot", "arcsech", "arccsch", "arccoth":
+                // Inverses of the reciprocals: arcsec x = arccos(1/x), and so on.
+                try arity(1)
+                let base = ["arcsec": "acos", "arccsc": "asin", "arccot": "atan", "arcsech": "acosh", "arccsch": "asinh", "arccoth": "atanh"][op.name]!
+                return .function(Expr.Function(rawValue: base)!, .divide(.number(1), args[0]))
+            case "min", "max":
+                // n-ary (MathML 3): nested selects.
+                guard let first = args.first else { throw unsupported("<\(op.name)> without arguments", place) }
+                return args.dropFirst().reduce(first) { a, b in
+                    op.name == "min" ? .select(left: a, right: b, ifLess: a, otherwise: b) : .select(left: a, right: b, ifLess: b, otherwise: a)
+                }
             case "log":
                 try arity(1)
                 if let base = node.child("logbase")?.children.first {

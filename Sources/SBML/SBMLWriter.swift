@@ -81,6 +81,8 @@ public enum SBMLWriter {
             case .floor: return apply("floor", a)
             case .ceil: return apply("ceiling", a)
             case .factorial: return apply("factorial", a)
+            case .sin, .cos, .tan, .sinh, .cosh, .tanh: return apply(f.rawValue, a)
+            case .asin, .acos, .atan, .asinh, .acosh, .atanh: return apply("arc" + f.rawValue.dropFirst(), a)
             case .digamma: preconditionFailure("digamma appears only in derivatives, never in a model's own expressions")
             case .sign:
                 let x = mathML(a)

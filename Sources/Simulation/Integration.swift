@@ -88,11 +88,14 @@ struct EventLoop {
     final class Scratch {
         var state: [Double]
         var rootsAtStart: [Double], rootsAtEnd: [Double], roots: [Double]
+        var holds: [Bool]
+        var samples: [Double] = []
         init(states: Int, roots: Int) {
             state = [Double](repeating: 0, count: states)
             rootsAtStart = [Double](repeating: 0, count: roots)
             rootsAtEnd = rootsAtStart
             self.roots = rootsAtStart
+            holds = [Bool](repeating: false, count: roots)
         }
     }
     let scratch: Scratch
@@ -172,20 +175,32 @@ struct EventLoop {
             return
         }
         while t < t1 {
-            // Which comparisons differ at t1 from now; the earliest change is the next happening.
-            try rootValues(at: t1, into: &scratch.rootsAtEnd)
+            // Which comparisons change first. A pair of crossings inside one interval is
+            // invisible to root finding (as in CVODE), so the step is scanned piecewise: at its
+            // quarter points and at the output times inside it, which bounds what can be missed
+            // by the resolution the user asked for, not by the solver's step size.
             var earliest = t1
             var changed = false
-            for k in relations.indices where relations[k].holds(scratch.rootsAtEnd[k]) != holds[k] {
-                if !changed { try rootValues(at: t, into: &scratch.rootsAtStart) }
-                changed = true
-                let before = holds[k], relation = relations[k]
-                let crossing = try solver.locateCrossing(from: t, value: scratch.rootsAtStart[k], to: t1, value: scratch.rootsAtEnd[k]) { time in
-                    try rootValues(at: time, into: &scratch.roots)
-                    let g = scratch.roots[k]
-                    return (g, relation.holds(g) != before)
+            var a = t
+            scratch.holds = holds
+            try rootValues(at: t, into: &scratch.rootsAtStart)
+            fillSamplePoints(after: t, to: t1)
+            for b in scratch.samples {
+                try rootValues(at: b, into: &scratch.rootsAtEnd)
+                for k in relations.indices where relations[k].holds(scratch.rootsAtEnd[k]) != scratch.holds[k] {
+                    changed = true
+                    let before = scratch.holds[k], relation = relations[k]
+                    let crossing = try solver.locateCrossing(from: a, value: scratch.rootsAtStart[k], to: b, value: scratch.rootsAtEnd[k]) { time in
+                        try rootValues(at: time, into: &scratch.roots)
+                        let g = scratch.roots[k]
+                        return (g, relation.holds(g) != before)
+                    }
+                    earliest = min(earliest, crossing)
                 }
-                earliest = min(earliest, crossing)
+                if changed { break }
+                for k in relations.indices { scratch.holds[k] = relations[k].holds(scratch.rootsAtEnd[k]) }
+                swap(&scratch.rootsAtStart, &scratch.rootsAtEnd)
+                a = b
             }
             // A delayed event that fired earlier in this step and falls due inside it.
             let pendingInside = pending.first.map { $0.time < earliest } ?? false
@@ -212,6 +227,27 @@ struct EventLoop {
             }
             // Nothing to assign (a condition turned false, or a delayed event was scheduled):
             // scan the rest of the step.
+        }
+    }
+
+    /// The points at which a step (t0, t1] is scanned for state events: its quarter points and
+    /// the output times inside it, ascending, ending with t1.
+    /// (Into `scratch.samples`, reused: a merge of two ascending lists, no allocation.)
+    func fillSamplePoints(after t0: Double, to t1: Double) {
+        scratch.samples.removeAll(keepingCapacity: true)
+        let outputs = configured.outputTimes
+        var lo = 0, hi = outputs.count
+        while lo < hi { let mid = (lo + hi) / 2; if outputs[mid] <= t0 { lo = mid + 1 } else { hi = mid } }
+        var quarter = 1
+        while true {
+            let q = quarter < 4 ? t0 + (t1 - t0) * Double(quarter) / 4 : t1
+            if lo < outputs.count && outputs[lo] < min(q, t1) {
+                scratch.samples.append(outputs[lo]); lo += 1
+            } else {
+                scratch.samples.append(q)
+                if quarter == 4 { return }
+                quarter += 1
+            }
         }
     }
 
