@@ -104,6 +104,9 @@ public enum ExpressionText {
     /// Levels: 1 sum, 2 product, 3 unary minus, 4 power, 5 atom.
     static func print(_ e: Expression) -> (text: String, level: Int) {
         switch e {
+        case .number(let x) where !x.isFinite:
+            // No literal in the grammar (inf and nan may be names): IEEE division makes them.
+            return (x.isNaN ? "(0/0)" : x > 0 ? "(1/0)" : "(-1/0)", 5)
         case .number(let x):
             let s = formatNumber(x)
             return (s, x < 0 || s.hasPrefix("-") ? 3 : 5)

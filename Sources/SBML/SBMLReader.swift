@@ -703,6 +703,8 @@ private struct Importer {
             if url.hasSuffix("/avogadro") { return .number(6.02214179e23) }   // SBML Level 3's value (not CODATA 2018's)
             throw unsupported("csymbol \(url)", place)
         case "pi": return .number(Double.pi)
+        case "infinity": return .number(.infinity)
+        case "notanumber": return .number(.nan)
         case "exponentiale": return .number(M_E)
         case "true": return .number(1)
         case "false": return .number(0)
@@ -908,7 +910,26 @@ private struct Importer {
                 return try sub(operands[0], rest, value)
             default: break
             }
+            if op.name == "ci", let f = functions[op.trimmedText] {
+                // A function definition returning a condition: its body, arguments substituted.
+                guard f.parameters.count == operands.count else {
+                    throw SBMLImportError("SBML \(place) calls function \(op.trimmedText) with \(operands.count) arguments; it takes \(f.parameters.count).")
+                }
+                var inner: [String: Expr] = [:]
+                for (p, a) in zip(f.parameters, operands) { inner[p] = try expression(a, place: place, substitution: substitution) }
+                return try conditional(f.body, then: value, else: rest, place: place, substitution: inner)
+            }
             let args = try operands.map { try expression($0, place: place, substitution: substitution) }
+            if args.count > 2, ["lt", "gt", "leq", "geq", "eq", "neq"].contains(op.name) {
+                // a < b < c: every neighbouring pair holds.
+                var result = value
+                for k in stride(from: args.count - 2, through: 0, by: -1) {
+                    let pair = XMLNode(name: "apply", attributes: [:])
+                    pair.children = [op, operands[k], operands[k + 1]]
+                    result = try conditional(pair, then: result, else: rest, place: place, substitution: substitution)
+                }
+                return result
+            }
             if args.count == 2, op.name == "eq" || op.name == "neq" {
                 let (a, b) = (args[0], args[1])
                 let equal = op.name == "eq" ? value : rest, different = op.name == "eq" ? rest : value
