@@ -83,6 +83,13 @@ private struct Importer {
     /// speciesReference id → its (constant) stoichiometry, once the initial values are known;
     /// math that names a speciesReference reads it.
     var stoichiometryValues: [String: Double] = [:]
+    /// Compartments whose size changes (by rules or events), and for each species in one that
+    /// reactions change, the name of the state that holds its amount: SBML's reactions change
+    /// amounts, and a concentration in a changing volume is amount / size.
+    var variableCompartments: Set<String> = []
+    var amountName: [String: String] = [:]
+    /// The unit-size compartment that amounts live in.
+    var unitCompartment = "unit_volume"
     /// Rate rules (variable → rule) and assignment-rule targets, as written: `rateOf` reads them.
     var rateRuleNodes: [String: XMLNode] = [:]
     var assignmentRuleTargets: Set<String> = []
@@ -157,6 +164,38 @@ private struct Importer {
         }
         let parameterNodes = model.list("listOfParameters", "parameter")
 
+        // Compartments that change size: their species that reactions change become amounts
+        // (states NAME_amount in a unit-size compartment), and every mention of such a species
+        // reads amount / size (the amount itself when hasOnlySubstanceUnits).
+        let changedIDs = Set((model.child("listOfRules")?.children ?? []).compactMap { $0.attributes["variable"] }
+            + model.list("listOfEvents", "event").flatMap { $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] } })
+        variableCompartments = Set(compartmentIDs.filter(changedIDs.contains))
+        if !variableCompartments.isEmpty {
+            var allIDs = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterNodes.compactMap { $0.attributes["id"] })
+                .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys)
+            func unused(_ base: String) -> String {
+                var name = base, k = 1
+                while allIDs.contains(name) { k += 1; name = "\(base)_\(k)" }
+                allIDs.insert(name)
+                return name
+            }
+            unitCompartment = unused("unit_volume")
+            for node in allSpeciesNodes {
+                let id = node.attributes["id"]!, c = speciesCompartment[id]!
+                let ruled = (model.child("listOfRules")?.children ?? []).contains { $0.attributes["variable"] == id }
+                guard variableCompartments.contains(c), !ruled else {
+                    if variableCompartments.contains(c), onlySubstance.contains(id) {
+                        throw SBMLImportError("SBML species \(id) in amounts, set by a rule in compartment \(c) whose size changes, is not supported yet.")
+                    }
+                    continue
+                }
+                // (Boundary and constant species too: what SBML holds is the amount.)
+                let name = unused("\(id)_amount")
+                amountName[id] = name
+                globalSubstitution[id] = onlySubstance.contains(id) ? .name(name) : .divide(.name(name), .name(c))
+            }
+        }
+
         // Local parameters: renamed to reaction-scoped globals (REACTION_ID, then _2, _3… if taken).
         var taken = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterNodes.compactMap { $0.attributes["id"] })
         var localParameters: [ModelDefinition.Parameter] = []
@@ -226,6 +265,13 @@ private struct Importer {
                     rateRules[variable] = try math(of: rule, place: "rateRule for speciesReference \(variable)")
                     rateRuledParameters.append(variable)
                     variableReferences.insert(variable)
+                case "rateRule" where kind == "compartment":
+                    // A state variable; its species are amounts (above).
+                    rateRules[variable] = try math(of: rule, place: "rateRule for compartment \(variable)")
+                    rateRuledParameters.append(variable)
+                case "assignmentRule" where kind == "compartment":
+                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for compartment \(variable)")
+                    observableIDs.append(variable)
                 case "algebraicRule":
                     throw SBMLImportError("SBML algebraicRule is not supported yet.")
                 default:
@@ -262,15 +308,17 @@ private struct Importer {
 
         // Values at t = 0, in stat3sim's terms (species as concentrations), to a fixed point.
         var values: [String: Double] = ["t": 0]
-        enum Item { case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode), stoichiometry(XMLNode) }
+        enum Item { case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode), stoichiometry(XMLNode), amount(String) }
         let references = model.list("listOfReactions", "reaction").flatMap { $0.list("listOfReactants", "speciesReference") + $0.list("listOfProducts", "speciesReference") }
             .filter { $0.attributes["id"] != nil }
         var pending: [Item] = compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
             + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) } + references.map { .stoichiometry($0) }
+            + amountName.keys.sorted().map { .amount($0) }
         func compute(_ item: Item) throws -> (String, Double?) {
             switch item {
             case .compartment(let node):
                 let id = node.attributes["id"]!
+                if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
                 if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
                 return (id, node.attributes["size"].flatMap(Double.init) ?? 1)
             case .parameter(let node):
@@ -300,6 +348,9 @@ private struct Importer {
                     return (id, a / size)
                 }
                 throw SBMLImportError("SBML species \(id) has no initial amount, concentration or assignment.")
+            case .amount(let id):
+                guard let c = values[id], let size = values[speciesCompartment[id]!] else { return (amountName[id]!, nil) }
+                return (amountName[id]!, c * size)
             case .stoichiometry(let node):
                 let id = node.attributes["id"]!
                 if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
@@ -314,6 +365,7 @@ private struct Importer {
                 if let value {
                     if case .parameter(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
                     if case .stoichiometry(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
+                    if case .compartment(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
                     values[id] = value
                 } else {
                     next.append(item)
@@ -347,9 +399,18 @@ private struct Importer {
 
         // Compartments, species, parameters, observables.
         var compartments: [ModelDefinition.Compartment] = []
-        for node in compartmentNodes {
+        for node in compartmentNodes where !variableCompartments.contains(node.attributes["id"]!) {
             let id = node.attributes["id"]!
             compartments.append(.init(name: id, size: values[id]!, description: Importer.label(node)))
+        }
+        if !variableCompartments.isEmpty {
+            compartments.append(.init(name: unitCompartment, size: 1,
+                                      description: "unit volume: species of compartments that change size are integrated here as amounts"))
+        }
+        /// The compartment a species sits in, in the imported model.
+        func compartmentIndex(_ species: String) -> Int {
+            let c = speciesCompartment[species]!
+            return compartments.firstIndex { $0.name == (variableCompartments.contains(c) ? unitCompartment : c) }!
         }
         var species: [ModelDefinition.Species] = []
         for node in speciesNodes {
@@ -357,14 +418,22 @@ private struct Importer {
             // A species with a rate rule changes by that rule alone (SBML requires it to be a
             // boundary species if a reaction names it).
             let constant = rateRules[id] == nil && (node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true")
-            species.append(.init(name: id, initial: values[id]!, compartment: compartmentIDs.firstIndex(of: speciesCompartment[id]!)!,
+            if let amount = amountName[id] {
+                let held = node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true"
+                species.append(.init(name: amount, initial: values[amount]!, compartment: compartmentIndex(id), constant: held,
+                                     description: "amount of \(id) (compartment \(speciesCompartment[id]!) changes size)"))
+                continue
+            }
+            species.append(.init(name: id, initial: values[id]!, compartment: compartmentIndex(id),
                                  constant: constant, description: Importer.label(node), rateRule: rateRules[id]))
         }
         for id in rateRuledParameters {
             let node = parameterNodes.first { $0.attributes["id"] == id }
+            let label = node.flatMap(Importer.label)
+                ?? (speciesReferenceIDs.contains(id) ? "stoichiometry of speciesReference \(id)"
+                    : compartmentIDs.contains(id) ? "size of compartment \(id), which changes" : nil)
             species.append(.init(name: id, initial: values[id]!, compartment: 0, constant: false,
-                                 description: node.flatMap(Importer.label) ?? (node == nil ? "stoichiometry of speciesReference \(id)" : nil),
-                                 rateRule: rateRules[id], isParameter: true))
+                                 description: label, rateRule: rateRules[id], isParameter: true))
         }
         var parameters: [ModelDefinition.Parameter] = []
         for node in parameterNodes {
@@ -376,7 +445,18 @@ private struct Importer {
         for id in variableReferences.sorted() where rateRules[id] == nil && !observableIDs.contains(id) {
             parameters.append(.init(name: id, value: values[id]!, description: "stoichiometry of speciesReference \(id)"))
         }
+        // Sizes that only events change: parameters.
+        for id in compartmentIDs where variableCompartments.contains(id) && rateRules[id] == nil && !observableIDs.contains(id) {
+            parameters.append(.init(name: id, value: values[id]!, description: "size of compartment \(id), which events change"))
+        }
         var observables: [ModelDefinition.Observable] = []
+        // The concentration of each species held as an amount, under the species' own name.
+        for node in speciesNodes {
+            let id = node.attributes["id"]!
+            guard let amount = amountName[id] else { continue }
+            let e = Expr.divide(.name(amount), .name(speciesCompartment[id]!))
+            observables.append(.init(name: id, expression: e, text: ExpressionText.text(e), description: Importer.label(node)))
+        }
         for id in observableIDs {
             let e = ruleExpressions[id]!
             observables.append(.init(name: id, expression: e, text: ExpressionText.text(e)))
@@ -453,20 +533,24 @@ private struct Importer {
                     if let factor = conversionFactor[s], variableIDs.contains(factor) {
                         throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) is not a constant parameter, which is not supported yet.")
                     }
-                    var rate = Expr.divide(.multiply(nu, flux), .name(speciesCompartment[s]!))
+                    // (An amount lives in the unit compartment: ν · flux itself.)
+                    let home = compartments[species[index].compartment].name
+                    var rate = home == unitCompartment && amountName[s] != nil ? Expr.multiply(nu, flux) : .divide(.multiply(nu, flux), .name(home))
                     if let factor = conversionFactor[s] { rate = .multiply(rate, .number(values[factor]!)) }
                     let term = [(species: index, coefficient: 1.0)]
                     var extra = ModelDefinition.Reaction(id: unusedName("\(id)_\(s)"), equation: "", reactants: reactant ? term : [],
                                                          products: reactant ? [] : term, reversible: false, kinetics: .rate(rate),
                                                          description: "the part of reaction \(id) that changes \(s), whose stoichiometry varies")
-                    extra.equation = reactant ? "\(s) ->" : "-> \(s)"
+                    extra.equation = reactant ? "\(species[index].name) ->" : "-> \(species[index].name)"
                     reactions.append(extra)
                 }
             }
             guard let first = reactants.first ?? products.first else { continue }   // no species change: no effect
-            let volume = speciesCompartment[species[first.species].name]!
+            let volume = compartments[species[first.species].compartment].name
+            // Amounts sit in the unit compartment: the rate is the flux itself.
+            let rate = volume == unitCompartment ? flux : perVolume(flux, volume)
             var reaction = ModelDefinition.Reaction(id: id, equation: "", reactants: reactants, products: products,
-                                                    reversible: false, kinetics: .rate(perVolume(flux, volume)),
+                                                    reversible: false, kinetics: .rate(rate),
                                                     description: Importer.label(node))
             reaction.equation = TOMLWriter.equation(reaction, ModelDefinition(file: file, name: "", compartments: compartments, species: species,
                                                                              parameters: [], observables: [], reactions: [], events: []))
@@ -500,9 +584,22 @@ private struct Importer {
                 if a.child("math") == nil { continue }   // Level 3 Version 2: no math, no assignment
                 var e = try math(of: a, place: "eventAssignment to \(variable) in event \(id)")
                 switch kind {
+                case "species" where amountName[variable] != nil:
+                    // The new amount: the value itself in amounts, else concentration × size.
+                    // (The size before the event, also when the event sets it: SBML evaluates
+                    // all assignments first; case 01779 of the test suite.)
+                    if !onlySubstance.contains(variable) { e = .multiply(e, .name(speciesCompartment[variable]!)) }
+                    assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: amountName[variable]!, expression: e))
                 case "species" where !ruledSpecies.contains(variable):
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: variable, expression: e))
+                case "compartment" where variableCompartments.contains(variable) && !observableIDs.contains(variable):
+                    // Amounts stay; concentrations follow the new size.
+                    if rateRules[variable] != nil {
+                        assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
+                    } else {
+                        assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
+                    }
                 case "symbol" where variableReferences.contains(variable) && !observableIDs.contains(variable):
                     if rateRules[variable] != nil {
                         assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
@@ -515,6 +612,22 @@ private struct Importer {
                     assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
                 default:
                     throw SBMLImportError("SBML eventAssignment to \(kind) \(variable) in event \(id) is not supported yet.")
+                }
+            }
+            // A size an event changes keeps amounts: species held as concentrations in that
+            // compartment (those with rate rules) are rescaled by old size / new size, a value
+            // the same event assigns them included (it is meant in the old size), all evaluated
+            // before the event like every assignment (cases 01505 and 01506 of the test suite).
+            for sized in assignments where variableCompartments.contains(sized.targetName) {
+                for (index, node) in speciesNodes.enumerated() {
+                    let sid = node.attributes["id"]!
+                    guard speciesCompartment[sid] == sized.targetName, amountName[sid] == nil, !species[index].constant else { continue }
+                    let scale = { (e: Expr) in Expr.divide(.multiply(e, .name(sized.targetName)), sized.expression) }
+                    if let k = assignments.firstIndex(where: { $0.targetName == sid }) {
+                        assignments[k].expression = scale(assignments[k].expression)
+                    } else {
+                        assignments.append(.init(target: .species(index), targetName: sid, expression: scale(.name(sid))))
+                    }
                 }
             }
             if assignments.isEmpty { continue }
@@ -592,7 +705,7 @@ private struct Importer {
         guard let e = try? expression(other, place: "trigger", substitution: globalSubstitution) else { return nil }
         // Only constant names: parameters never changed by events, compartments, numbers.
         let assigned = Set(model.list("listOfEvents", "event").flatMap { $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] } })
-        for n in e.names where !(parameterIDs.contains(n) || compartmentIDs.contains(n)) || assigned.contains(n) { return nil }
+        for n in e.names where !(parameterIDs.contains(n) || compartmentIDs.contains(n)) || assigned.contains(n) || variableCompartments.contains(n) { return nil }
         return evaluate(e, values)
     }
 
@@ -635,6 +748,9 @@ private struct Importer {
             return try math(of: rule, place: "rateRule for \(id)")
         }
         if assignmentRuleTargets.contains(id) { throw unsupported("rateOf of \(id), which an assignment rule sets,", place) }
+        if let c = speciesCompartment[id], variableCompartments.contains(c) {
+            throw unsupported("rateOf of \(id), whose compartment changes size,", place)
+        }
         guard let compartment = speciesCompartment[id] else {
             // Parameters and compartments without rate rules change only by events: rate 0.
             guard kindOf(id) == "parameter" || kindOf(id) == "compartment" else { throw unsupported("rateOf of \(id)", place) }
