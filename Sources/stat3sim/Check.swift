@@ -33,12 +33,17 @@ struct Check: ParsableCommand {
         out.append("\nCompartments:")
         for c in d.compartments { out.append("  \(c.name) = \(fmt(c.size))\(c.unit.map { " \($0)" } ?? "")") }
         out.append("\nSpecies (initial \(d.concentrationUnit ?? "concentration")):")
-        for s in d.species {
-            out.append("  \(s.name) = \(fmt(s.initial)) in \(d.compartments[s.compartment].name)\(s.constant ? " (constant)" : "")\(s.description.map { " — \($0)" } ?? "")")
+        for s in d.species where !s.isParameter {
+            let rule = s.rateRule.map { " (rate rule: d\(s.name)/dt = \(ExpressionText.text($0)))" } ?? ""
+            out.append("  \(s.name) = \(fmt(s.initial)) in \(d.compartments[s.compartment].name)\(s.constant ? " (constant)" : "")\(rule)\(s.description.map { " — \($0)" } ?? "")")
         }
-        if !d.parameters.isEmpty {
+        let stateParameters = d.species.filter(\.isParameter)
+        if !d.parameters.isEmpty || !stateParameters.isEmpty {
             out.append("\nParameters:")
             for p in d.parameters { out.append("  \(p.name) = \(fmt(p.value))\(p.unit.map { " \($0)" } ?? "")") }
+            for p in stateParameters {
+                out.append("  \(p.name) = \(fmt(p.initial)) at the start (rate rule: d\(p.name)/dt = \(ExpressionText.text(p.rateRule!)); a state variable)\(p.unit.map { " \($0)" } ?? "")")
+            }
         }
         if !d.observables.isEmpty {
             out.append("\nObservables:")
@@ -60,7 +65,15 @@ struct Check: ParsableCommand {
         if !d.events.isEmpty {
             out.append("\nEvents:")
             for e in d.events {
-                out.append("  at \(e.times.map(fmt).joined(separator: ", ")): " + e.assignments.map { "\($0.targetName) = \($0.expression)" }.joined(separator: ", "))
+                var when = "at \(e.times.map(fmt).joined(separator: ", "))"
+                if let trigger = e.trigger {
+                    when = "when \(trigger.condition)"
+                    if let delay = trigger.delay { when += ", after \(delay)" }
+                    if let priority = trigger.priority { when += ", priority \(priority)" }
+                    if !trigger.initialValue { when += ", can fire at the start" }
+                    if !trigger.persistent { when += ", not persistent" }
+                }
+                out.append("  \(when): " + e.assignments.map { "\($0.targetName) = \($0.expression)" }.joined(separator: ", "))
             }
         }
         if !d.scenarios.isEmpty {
@@ -76,15 +89,23 @@ struct Check: ParsableCommand {
         }
 
         var warnings: [String] = []
-        let used = Set(d.reactions.flatMap { r -> [String] in
+        var used = Set(d.reactions.flatMap { r -> [String] in
             switch r.kinetics {
             case .massAction(let f, let rev): return f.names + (rev?.names ?? [])
             case .rate(let law): return law.names
             }
-        } + d.observables.flatMap(\.expression.names) + (d.events + d.scenarios.flatMap(\.events)).flatMap { $0.assignments.flatMap { $0.expression.names + [$0.targetName] } })
-        for p in d.parameters where !used.contains(p.name) { warnings.append("parameter '\(p.name)' is not used by any reaction, observable or event.") }
+        })
+        used.formUnion(d.observables.flatMap(\.expression.names))
+        used.formUnion(d.species.flatMap { $0.rateRule?.names ?? [] })
+        for e in d.events + d.scenarios.flatMap(\.events) {
+            for a in e.assignments { used.formUnion(a.expression.names + [a.targetName]) }
+            if let trigger = e.trigger {
+                used.formUnion(trigger.condition.names + (trigger.delay?.names ?? []) + (trigger.priority?.names ?? []))
+            }
+        }
+        for p in d.parameters where !used.contains(p.name) { warnings.append("parameter '\(p.name)' is not used by any reaction, rate rule, observable or event.") }
         let changed = Set(d.reactions.flatMap { $0.reactants.map(\.species) + $0.products.map(\.species) })
-        for (i, s) in d.species.enumerated() where !changed.contains(i) && !s.constant {
+        for (i, s) in d.species.enumerated() where !changed.contains(i) && !s.constant && s.rateRule == nil {
             warnings.append("species '\(s.name)' takes part in no reaction; it stays at its initial value.")
         }
         let y0 = d.species.map(\.initial)
