@@ -11,35 +11,47 @@ extension BDFSolver {
 
     /// Locates where an event function crosses inside `[tLow, tHigh]` (a part of the last step):
     /// `evaluate(t)` returns the function's value `g` and whether the event has happened by `t`
-    /// (`crossed`), which must be false at `tLow` and true at `tHigh`. Illinois' modified regula
-    /// falsi on `g` proposes the points, as in CVODE; the bracket itself is kept by `crossed`, so
-    /// that relations such as `g >= 0` that hold at `g = 0` are located on the right side.
-    /// Returns the earliest time found with `crossed` true, within `rootTolerance` of the
-    /// crossing.
+    /// (`crossed`), which must be false at `tLow` and true at `tHigh`. The trial points are
+    /// CVODE's: Illinois' modified regula falsi on `g` (the weight of an end point that stays
+    /// twice in a row is halved, so that the secant cannot creep toward the other end), moved
+    /// inward by a tenth to a half of the interval when they fall within half the tolerance of
+    /// an end. The bracket itself is kept by `crossed`, so that relations such as `g >= 0` that
+    /// hold at `g = 0` are located on the right side. Returns the earliest time found with
+    /// `crossed` true, within `rootTolerance` of the crossing.
     public func locateCrossing(from tLow: Double, value gLow: Double, to tHigh: Double, value gHigh: Double,
                                evaluate: (Double) throws -> (g: Double, crossed: Bool)) rethrows -> Double {
         var lo = tLow, glo = gLow, hi = tHigh, ghi = gHigh
         let tolerance = rootTolerance
         var alpha = 1.0
+        // CVODE's sides: 1 when the last trial replaced `hi`, 2 when it replaced `lo`.
         var side = 0, previousSide = 0
         var iterations = 0
         while hi - lo > tolerance && iterations < 200 {
             iterations += 1
-            // Illinois: halve the weight of an end point that has stayed twice in a row.
-            if side != 0 && side == previousSide { alpha = side == 2 ? alpha * 2 : alpha * 0.5 } else { alpha = 1 }
+            if side != 0 && side == previousSide {
+                alpha = side == 2 ? alpha * 2 : alpha * 0.5
+            } else {
+                alpha = 1
+            }
             var tm = hi - (hi - lo) * ghi / (ghi - alpha * glo)
             if !tm.isFinite || tm <= lo || tm >= hi { tm = 0.5 * (lo + hi) }
-            // Keep clear of the ends by half the tolerance (CVODE does the same), so each
-            // iteration shrinks the bracket.
-            let margin = 0.5 * tolerance
-            if tm - lo < margin { tm = lo + margin }
-            if hi - tm < margin { tm = hi - margin }
+            let width = hi - lo
+            if tm - lo < 0.5 * tolerance {
+                let fractions = width / tolerance
+                tm = lo + (fractions > 5 ? 0.1 : 0.5 / fractions) * width
+            }
+            if hi - tm < 0.5 * tolerance {
+                let fractions = width / tolerance
+                tm = hi - (fractions > 5 ? 0.1 : 0.5 / fractions) * width
+            }
             let (g, crossed) = try evaluate(tm)
+            // An exact zero on the crossed side is the crossing (CVODE's `zroot`).
+            if crossed && g == 0 { return tm }
             previousSide = side
             if crossed {
-                hi = tm; ghi = g; side = 2
+                hi = tm; ghi = g; side = 1
             } else {
-                lo = tm; glo = g; side = 1
+                lo = tm; glo = g; side = 2
             }
         }
         return hi

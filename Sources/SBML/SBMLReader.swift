@@ -898,6 +898,12 @@ private struct Importer {
                 try arity(1)
                 let base = ["arcsec": "acos", "arccsc": "asin", "arccot": "atan", "arcsech": "acosh", "arccsch": "asinh", "arccoth": "atanh"][op.name]!
                 return .function(Expr.Function(rawValue: base)!, .divide(.number(1), args[0]))
+            case "quotient", "rem":
+                // Integer division truncated toward zero, and the remainder with the dividend's sign.
+                try arity(2)
+                let ratio = Expr.divide(args[0], args[1])
+                let truncated = Expr.select(left: ratio, right: .number(0), ifLess: .function(.ceil, ratio), otherwise: .function(.floor, ratio))
+                return op.name == "quotient" ? truncated : .subtract(args[0], .multiply(args[1], truncated))
             case "min", "max":
                 // n-ary (MathML 3): nested selects.
                 guard let first = args.first else { throw unsupported("<\(op.name)> without arguments", place) }
@@ -920,7 +926,7 @@ private struct Importer {
                     return .power(args[0], .divide(.number(1), n))
                 }
                 return .function(.sqrt, args[0])
-            case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor":
+            case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor", "implies":
                 // A condition in a numeric context: 1 when true, 0 when false.
                 return try conditional(node, then: .number(1), else: .number(0), place: place, substitution: substitution)
             case "ci":
@@ -966,6 +972,10 @@ private struct Importer {
             case "not":
                 guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
                 return .not(try condition(operands[0], place: place, substitution: substitution))
+            case "implies":
+                guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments", place) }
+                return .or(.not(try condition(operands[0], place: place, substitution: substitution)),
+                           try condition(operands[1], place: place, substitution: substitution))
             case "lt", "gt", "leq", "geq", "eq", "neq":
                 let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual, "geq": .greaterEqual,
                                                     "eq": .equal, "neq": .notEqual][op.name]!
@@ -1024,6 +1034,10 @@ private struct Importer {
             case "not":
                 guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
                 return try sub(operands[0], rest, value)
+            case "implies":
+                // a ⇒ b: false only when a holds and b does not.
+                guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments", place) }
+                return try sub(operands[0], try sub(operands[1], value, rest), value)
             default: break
             }
             if op.name == "ci", let f = functions[op.trimmedText] {
