@@ -582,6 +582,9 @@ private struct Loader {
         for name in condition.names where !known.contains(name) {
             throw error("the condition 'when' of \(where_) \"\(text)\" uses '\(name)', which is not a species, parameter, compartment or observable\(didYouMean(name, among: known)).", table: table, index: index, key: key ?? "when")
         }
+        if let equality = condition.comparisons.first(where: { $0.relation == .equal || $0.relation == .notEqual }) {
+            throw error("the condition 'when' of \(where_) compares with '\(equality.relation.rawValue)'; state events are found where a comparison changes between solver steps, which an equality of two continuous quantities does not do (write a crossing, e.g. \"\(ExpressionText.text(equality.left)) >= \(ExpressionText.text(equality.right))\").", table: table, index: index, key: key ?? "when")
+        }
         var trigger = ModelDefinition.Event.Trigger(condition: condition)
         func flag(_ name: String) throws -> Bool? {
             guard let v = t[name] else { return nil }

@@ -92,6 +92,9 @@ private struct Importer {
     var unitCompartment = "unit_volume"
     /// Rate rules (variable → rule) and assignment-rule targets, as written: `rateOf` reads them.
     var rateRuleNodes: [String: XMLNode] = [:]
+    /// Guards against rates and kinetic laws that refer to themselves through others.
+    final class Depth { var value = 0 }
+    let rateOfDepth = Depth()
     var assignmentRuleTargets: Set<String> = []
 
     init(root: XMLNode, file: String) throws {
@@ -182,7 +185,8 @@ private struct Importer {
             unitCompartment = unused("unit_volume")
             for node in allSpeciesNodes {
                 let id = node.attributes["id"]!, c = speciesCompartment[id]!
-                let ruled = (model.child("listOfRules")?.children ?? []).contains { $0.attributes["variable"] == id }
+                // (Rules without math have no effect: Level 3 Version 2.)
+                let ruled = (model.child("listOfRules")?.children ?? []).contains { $0.attributes["variable"] == id && $0.child("math") != nil }
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
                         throw SBMLImportError("SBML species \(id) in amounts, set by a rule in compartment \(c) whose size changes, is not supported yet.")
@@ -198,6 +202,8 @@ private struct Importer {
 
         // Local parameters: renamed to reaction-scoped globals (REACTION_ID, then _2, _3… if taken).
         var taken = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterNodes.compactMap { $0.attributes["id"] })
+            .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys).union(amountName.values)
+        if !variableCompartments.isEmpty { taken.insert(unitCompartment) }
         var localParameters: [ModelDefinition.Parameter] = []
         for r in model.list("listOfReactions", "reaction") {
             let id = r.attributes["id"] ?? "?"
@@ -495,7 +501,7 @@ private struct Importer {
                     if let factor = conversionFactor[s] {
                         // A conversion factor scales what reactions do to the species; only a
                         // constant one can be folded into the stoichiometry.
-                        guard let value = values[factor], !variableIDs.contains(factor) else {
+                        guard let value = values[factor], !variableIDs.contains(factor), kindOf(factor) == "parameter" else {
                             throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) is not a constant parameter, which is not supported yet.")
                         }
                         stoichiometry *= value
@@ -536,7 +542,12 @@ private struct Importer {
                     // (An amount lives in the unit compartment: ν · flux itself.)
                     let home = compartments[species[index].compartment].name
                     var rate = home == unitCompartment && amountName[s] != nil ? Expr.multiply(nu, flux) : .divide(.multiply(nu, flux), .name(home))
-                    if let factor = conversionFactor[s] { rate = .multiply(rate, .number(values[factor]!)) }
+                    if let factor = conversionFactor[s] {
+                        guard let value = values[factor] else {
+                            throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) names no parameter.")
+                        }
+                        rate = .multiply(rate, .number(value))
+                    }
                     let term = [(species: index, coefficient: 1.0)]
                     var extra = ModelDefinition.Reaction(id: unusedName("\(id)_\(s)"), equation: "", reactants: reactant ? term : [],
                                                          products: reactant ? [] : term, reversible: false, kinetics: .rate(rate),
@@ -632,17 +643,20 @@ private struct Importer {
             }
             if assignments.isEmpty { continue }
             // `time >= T` with a constant T and no delay is a timed event: an exact stop, no root finding.
-            if delay == nil, priority == nil, let time = try triggerTime(trigger, values: values) {
+            if delay == nil, priority == nil, let (time, strict) = try triggerTime(trigger, values: values) {
                 var at = time
-                if time <= 0 {
-                    // A trigger already true at the start fires only when its initial value is false.
+                // A trigger already true at the start fires only when its initial value is false;
+                // `time > 0` is false at the start and fires at once after it.
+                if time < 0 || (time == 0 && !strict) {
                     if !initialValue { at = 0 } else { continue }
                 }
                 events.append(.init(times: [at], assignments: assignments, description: Importer.label(node)))
                 continue
             }
-            let condition = try self.condition(trigger.child("math")!.children.first { $0.name != "annotation" }!,
-                                               place: "trigger of event \(id)")
+            guard let triggerMath = trigger.child("math")?.children.first(where: { $0.name != "annotation" }) else {
+                throw SBMLImportError("SBML trigger of event \(id) has empty math.")
+            }
+            let condition = try self.condition(triggerMath, place: "trigger of event \(id)")
             events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
                                 trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
                                                delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime, priority: priority)))
@@ -653,7 +667,15 @@ private struct Importer {
         for (i, a) in events.enumerated() where !a.times.isEmpty {
             for b in events[(i + 1)...] where b.times == a.times {
                 let setsA = Set(a.assignments.map(\.targetName)), setsB = Set(b.assignments.map(\.targetName))
-                let readsA = Set(a.assignments.flatMap { $0.expression.names }), readsB = Set(b.assignments.flatMap { $0.expression.names })
+                // What an event reads, through observables too (an assignment rule reads what it names).
+                func reads(_ e: ModelDefinition.Event) -> Set<String> {
+                    var seen = Set<String>(), queue = e.assignments.flatMap { $0.expression.names }
+                    while let n = queue.popLast() {
+                        if seen.insert(n).inserted, let o = observables.first(where: { $0.name == n }) { queue += o.expression.names }
+                    }
+                    return seen
+                }
+                let readsA = reads(a), readsB = reads(b)
                 if !setsA.isDisjoint(with: readsB) || !setsB.isDisjoint(with: readsA) || !setsA.isDisjoint(with: setsB) {
                     throw SBMLImportError("SBML events at the same time t = \(a.times[0]) that read or set each other's variables are not supported yet.")
                 }
@@ -686,7 +708,7 @@ private struct Importer {
     }
 
     /// T of a trigger `time >= T`, `time > T`, `T <= time` or `T < time`, T constant.
-    func triggerTime(_ trigger: XMLNode, values: [String: Double]) throws -> Double? {
+    func triggerTime(_ trigger: XMLNode, values: [String: Double]) throws -> (time: Double, strict: Bool)? {
         guard let math = trigger.child("math"), let apply = math.children.first, apply.name == "apply",
               let op = apply.children.first else { return nil }
         let args = Array(apply.children.dropFirst())
@@ -706,7 +728,7 @@ private struct Importer {
         // Only constant names: parameters never changed by events, compartments, numbers.
         let assigned = Set(model.list("listOfEvents", "event").flatMap { $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] } })
         for n in e.names where !(parameterIDs.contains(n) || compartmentIDs.contains(n)) || assigned.contains(n) || variableCompartments.contains(n) { return nil }
-        return evaluate(e, values)
+        return evaluate(e, values).map { ($0, op.name == "gt" || op.name == "lt") }
     }
 
     // MARK: MathML
@@ -732,6 +754,11 @@ private struct Importer {
         if localNames[id]?[id] == nil, let m = law.child("math"), mentions(m) {
             throw SBMLImportError("SBML kineticLaw of reaction \(id) uses its own rate, which is not supported.")
         }
+        rateOfDepth.value += 1
+        defer { rateOfDepth.value -= 1 }
+        if rateOfDepth.value > 20 {
+            throw SBMLImportError("SBML kineticLaw of reaction \(id) depends on itself through other reactions' rates (an algebraic loop), which is not supported.")
+        }
         var local: [String: Expr] = [:]
         for (pid, name) in localNames[id] ?? [:] { local[pid] = .name(name) }
         return try math(of: law, place: "kineticLaw of reaction \(id)", local: local)
@@ -741,7 +768,21 @@ private struct Importer {
     /// reactions Σ ν·flux (times its conversion factor, divided by its compartment unless it is in
     /// amounts); 0 for constants, local parameters and what only events change.
     func rateOf(_ id: String, place: String, substitution: [String: Expr]) throws -> Expr {
-        if let e = substitution[id], case .name(let n) = e, localNames.values.contains(where: { $0.values.contains(n) }) { return .number(0) }
+        var id = id
+        if let e = substitution[id] {
+            // A local parameter is constant; a function's argument stands for what was passed.
+            guard case .name(let n) = e else {
+                if globalSubstitution[id] != nil { return try rateOf(id, place: place, substitution: [:]) }   // a species in amounts or a changing compartment
+                throw unsupported("rateOf of an expression passed to a function", place)
+            }
+            if localNames.values.contains(where: { $0.values.contains(n) }) { return .number(0) }
+            id = n
+        }
+        rateOfDepth.value += 1
+        defer { rateOfDepth.value -= 1 }
+        if rateOfDepth.value > 20 {
+            throw SBMLImportError("SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not supported.")
+        }
         if let rule = rateRuleNodes[id] {
             func mentionsRateOf(_ n: XMLNode) -> Bool { (n.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") || n.children.contains(where: mentionsRateOf) }
             if mentionsRateOf(rule) { throw unsupported("rateOf of \(id), whose rate rule uses rateOf itself,", place) }
@@ -976,9 +1017,12 @@ private struct Importer {
                 guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments", place) }
                 return .or(.not(try condition(operands[0], place: place, substitution: substitution)),
                            try condition(operands[1], place: place, substitution: substitution))
-            case "lt", "gt", "leq", "geq", "eq", "neq":
-                let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual, "geq": .greaterEqual,
-                                                    "eq": .equal, "neq": .notEqual][op.name]!
+            case "eq", "neq":
+                // Root finding locates changes of sign; an equality of continuous quantities holds
+                // only at an instant between samples, so it would fire by chance.
+                throw unsupported("<\(op.name)> as a trigger (an equality, which root finding cannot locate)", place)
+            case "lt", "gt", "leq", "geq":
+                let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual, "geq": .greaterEqual][op.name]!
                 let args = try operands.map { try expression($0, place: place, substitution: substitution) }
                 guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
                 let pairs = (0..<(args.count - 1)).map { Condition.comparison(args[$0], relation, args[$0 + 1]) }

@@ -54,6 +54,8 @@ public enum SBMLWriter {
 
     /// A number as SBML and MathML read it back exactly (shortest round-trip form).
     public static func number(_ x: Double) -> String {
+        if x.isNaN { return "NaN" }   // XML Schema's spellings
+        if x.isInfinite { return x > 0 ? "INF" : "-INF" }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return "\(x)"
     }
@@ -61,6 +63,8 @@ public enum SBMLWriter {
     /// MathML content markup of an expression (no `<math>` wrapper).
     public static func mathML(_ e: Expression) -> String {
         switch e {
+        case .number(let x) where x.isNaN: return "<notanumber/>"
+        case .number(let x) where x.isInfinite: return x > 0 ? "<infinity/>" : "<apply><minus/><infinity/></apply>"
         case .number(let x): return "<cn> \(number(x)) </cn>"
         case .name("t"):
             return "<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/time\"> time </csymbol>"
@@ -315,9 +319,11 @@ private struct Writer {
                 line(4, "</listOfEventAssignments>")
                 line(3, "</event>")
             }
+            var stateEventNumber = 0
             for e in stateEvents {
                 let trigger = e.trigger!
-                line(3, "<event" + attribute("id", unique("event_\(grouped.count + 1)"))
+                stateEventNumber += 1
+                line(3, "<event" + attribute("id", unique("event_\(grouped.count + stateEventNumber)"))
                      + attribute("useValuesFromTriggerTime", trigger.useValuesFromTriggerTime ? "true" : "false") + ">")
                 notes(4, e.description)
                 line(4, "<trigger" + attribute("initialValue", trigger.initialValue ? "true" : "false")

@@ -26,8 +26,6 @@ struct ConfiguredRun {
     /// Their comparisons' root functions, all events' in one list, compiled for the network.
     var rootFunctions: ReactionNetwork.CompiledExpressions? = nil
 
-    /// Whether a timed event happens at exactly `t`.
-    func hasEvent(at t: Double) -> Bool { schedule.contains { $0.time == t } }
 }
 
 /// The integration loop shared by time courses and sweeps.
@@ -82,6 +80,10 @@ struct EventLoop {
     var pending: [Pending] = []
     /// The non-persistent state events whose trigger turned false at the last `updateTriggers`.
     var cancelled = Set<Int>()
+    /// State events that fired at the stop time ahead, where timed events also happen.
+    var carried: [Execution] = []
+    /// Assignments made in this run: a bound against models whose events never end.
+    var executedCount = 0
     /// Chooses among simultaneous events of equal priority.
     var tieBreaker = RandomGenerator(seed: 0x5B3C_0DE5)
     /// Work arrays, allocated once per run.
@@ -139,8 +141,9 @@ struct EventLoop {
                 try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: stop, into: $0.baseAddress!) }
                 stepped = false
             }
-            if timed.isEmpty && due.isEmpty { break }   // stop = t_end: `state` is the final state
-            try execute(timed + due, at: stop, state: &state)
+            if timed.isEmpty && due.isEmpty && carried.isEmpty { break }   // stop = t_end: `state` is the final state
+            try execute(timed + due + carried, at: stop, state: &state)
+            carried.removeAll()
             restart(at: stop, state: state, observer: &observer)
         }
     }
@@ -182,7 +185,7 @@ struct EventLoop {
             var earliest = t1
             var changed = false
             var a = t
-            scratch.holds = holds
+            for k in holds.indices { scratch.holds[k] = holds[k] }   // (an assignment would share, then copy)
             try rootValues(at: t, into: &scratch.rootsAtStart)
             fillSamplePoints(after: t, to: t1)
             for b in scratch.samples {
@@ -211,11 +214,21 @@ struct EventLoop {
                 stepped = true
                 return
             }
-            // The state at the happening, and what fires there.
+            // The state at the happening, and what fires there. Triggers first: a non-persistent
+            // event whose condition turns false now loses an assignment due now.
             try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: earliest, into: $0.baseAddress!) }
+            let fired = try updateTriggers(at: earliest, state: state)
+            if earliest == t1 && isDue(t1) {
+                // Timed events or due assignments at the same instant: `run` applies them all
+                // together (one queue, one order by priority, outputs after all of them).
+                carried += fired
+                try observer.step(from: t, to: t1, eventAtEnd: true, solver: solver, network: network)
+                t = t1
+                stepped = true
+                return
+            }
             var executions: [Execution] = []
             while let first = pending.first, first.time <= earliest { executions.append(pending.removeFirst().execution) }
-            let fired = try updateTriggers(at: earliest, state: state)
             executions += fired
             try observer.step(from: t, to: earliest, eventAtEnd: !executions.isEmpty, solver: solver, network: network)
             t = earliest
@@ -291,7 +304,7 @@ struct EventLoop {
             guard !triggerValue[e] && value else { continue }
             let delay = trigger.delay.map { evaluate($0, at: time, state: state) } ?? 0
             guard delay >= 0 else {
-                throw SimulationError("an event's delay is negative (\(delay)) at t = \(time); a delay must be ≥ 0.")
+                throw SimulationError("the delay of the event \(event.description.map { "'\($0)'" } ?? "when \(trigger.condition)") is negative (\(delay)) at t = \(time); a delay must be ≥ 0.")
             }
             // Even without a delay an event may run after others at the same instant (by
             // priority), so "values from the trigger time" is a real choice there too.
@@ -319,7 +332,8 @@ struct EventLoop {
         var best: [Int] = [], bestValue = -Double.infinity
         for k in queue.indices {
             guard let e = queue[k].event.trigger?.priority else { continue }
-            let value = evaluate(e, at: time, state: state)
+            var value = evaluate(e, at: time, state: state)
+            if value.isNaN { value = -.infinity }   // NaN: lowest
             if best.isEmpty || value > bestValue { best = [k]; bestValue = value } else if value == bestValue { best.append(k) }
         }
         return best.count == 1 ? best[0] : best[tieBreaker.integer(below: best.count)]
@@ -341,6 +355,10 @@ struct EventLoop {
         if queue.isEmpty { queue += try updateTriggers(at: time, state: state) }
         while !queue.isEmpty {
             let execution = queue.remove(at: nextByPriority(queue, at: time, state: state))
+            executedCount += 1
+            if executedCount > 1_000_000 {
+                throw SimulationError("more than 1 000 000 events in one run (the last at t = \(time)); the events' conditions keep being met (a Zeno model?).")
+            }
             let event = execution.event
             let values = execution.values ?? event.assignments.map { evaluate($0.expression, at: time, state: state) }
             for (assignment, value) in zip(event.assignments, values) {

@@ -351,4 +351,46 @@ struct StateEventTests {
             #expect(b[row] == 5)
         }
     }
+
+    /// A state event that falls on a timed event's time runs with it in one queue, and the output
+    /// row there shows the state after both (an earlier version recorded the row between them).
+    /// The condition "t >= 10" turns true exactly at the stop time t = 10 of the timed event.
+    @Test func aStateEventAtATimedEventsTimeRunsWithIt() throws {
+        let source = """
+            [species]
+            A = 1
+            X = 0
+            Y = 0
+            [[reactions]]
+            equation = "A ->"
+            forward = 0.1
+            [[events]]
+            at = 10
+            set = { X = 5 }
+            [[events]]
+            when = "t >= 10"
+            set = { Y = "X + 1" }
+            """
+        let course = try Self.run(source, tEnd: 20, interval: 5)
+        let x = try Self.column(course, "X"), y = try Self.column(course, "Y")
+        let at10 = try #require(course.times.firstIndex(of: 10))
+        #expect(x[at10] == 5)
+        // Both run at t = 10, in one queue. The state event's value was computed when it fired,
+        // before any assignment at that instant (values from the trigger time, SBML's default),
+        // so Y = 0 + 1; 6 would mean it saw the timed event's X, 0 that it did not run.
+        #expect(y[at10] == 1)
+        #expect(x[at10 - 1] == 0 && y[at10 - 1] == 0)
+    }
+
+    /// An equality cannot be a state event's condition: it holds only at an instant.
+    @Test func anEqualityInAConditionIsRefused() throws {
+        let source = """
+            [species]
+            A = 1
+            [[events]]
+            when = "A == 0.5"
+            set = { A = 1 }
+            """
+        #expect(throws: ModelError.self) { try ModelLoader.load(source: source, file: "eq.toml") }
+    }
 }
