@@ -155,6 +155,10 @@ struct Sweep: ParsableCommand {
         guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
         execution.shard = try shard.map(parseShard)
         execution.output = out ?? table.out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
+        if execution.output == "-" {
+            // Rows are written to OUT.partial and renamed when complete (and resumable): a file.
+            throw CLIError("sweep writes a file (rows go to OUT.partial, renamed when the sweep is complete, so that --resume can continue it); give --out FILE.csv instead of '-'.")
+        }
         execution.trajectories = trajectories
         execution.resume = resume
         execution.progress = isatty(STDERR_FILENO) == 1
