@@ -460,6 +460,10 @@ private struct Loader {
             if let p = d.parameters.first(where: { $0.name == n }), !p.value.isFinite {
                 throw error("\(place) is the parameter '\(n)', whose value \(p.value) is not a finite number; rate constants must be finite and ≥ 0.", table: "reactions", index: index, key: key)
             }
+            // A parameter with a rate rule changes during the run; its start must still be valid.
+            if let p = d.species.first(where: { $0.name == n && $0.isParameter }), !(p.initial.isFinite && p.initial >= 0) {
+                throw error("\(place) is the parameter '\(n)' (with a rate rule), whose value \(formatNumber(p.initial)) at the start is not a finite number ≥ 0; rate constants must be finite and ≥ 0.", table: "reactions", index: index, key: key)
+            }
         default: break
         }
         return e

@@ -657,6 +657,9 @@ private struct Importer {
                 throw SBMLImportError("SBML trigger of event \(id) has empty math.")
             }
             let condition = try self.condition(triggerMath, place: "trigger of event \(id)")
+            if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
+                throw SBMLImportError("SBML trigger of event \(id) uses the id '\(keyword)', a keyword of the model file's conditions, which is not supported yet (rename it in the SBML file).")
+            }
             events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
                                 trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
                                                delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime, priority: priority)))
