@@ -109,8 +109,10 @@ private struct Importer {
         }
     }
 
-    /// The SBML name as a description, when it says more than the id.
+    /// The element's `<notes>` as a description, else its SBML name when that says more than
+    /// the id.
     static func label(_ node: XMLNode) -> String? {
+        if let notes = node.child("notes")?.paragraphs, !notes.isEmpty { return notes }
         guard let name = node.attributes["name"], !name.isEmpty, name != node.attributes["id"] else { return nil }
         return name
     }
@@ -687,8 +689,21 @@ private struct Importer {
 
         var simulation = ModelDefinition.Simulation()
         simulation.tEnd = max(100, events.flatMap(\.times).max() ?? 0)
+        // A model that stat3sim exported carries its run settings in an annotation.
+        if let settings = model.child("annotation")?.children.first(where: { $0.name == "simulation" && $0.namespace == SBMLWriter.annotationNamespace }) {
+            func value(_ key: String) -> Double? { settings.attributes[key].flatMap(Double.init) }
+            if let x = value("tStart") { simulation.tStart = x }
+            if let x = value("tEnd") { simulation.tEnd = x }
+            if let x = value("rtol") { simulation.rtol = x }
+            if let x = value("atol") { simulation.atol = x }
+            if let x = value("outputInterval") { simulation.outputInterval = x }
+            if let list = settings.attributes["outputTimes"] {
+                simulation.explicitOutputTimes = list.split(separator: " ").compactMap { Double($0) }
+            }
+        }
         let name = model.attributes["name"] ?? model.attributes["id"] ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        return ModelDefinition(file: file, name: name, compartments: compartments, species: species, parameters: parameters,
+        return ModelDefinition(file: file, name: name, description: model.child("notes")?.paragraphs.nilIfEmpty,
+                               compartments: compartments, species: species, parameters: parameters,
                                observables: observables, reactions: reactions, events: events, simulation: simulation)
     }
 
@@ -1149,4 +1164,8 @@ func evaluate(_ e: Expr, _ values: [String: Double]) -> Double? {
         }
     }
     return ev(e)
+}
+
+private extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -53,6 +53,9 @@ public enum SBMLWriter {
     }
 
     /// A number as SBML and MathML read it back exactly (shortest round-trip form).
+    /// The namespace of stat3sim's annotation (the run settings of an exported model).
+    public static let annotationNamespace = "urn:stat3sim:simulation:1"
+
     public static func number(_ x: Double) -> String {
         if x.isNaN { return "NaN" }   // XML Schema's spellings
         if x.isInfinite { return x > 0 ? "INF" : "-INF" }
@@ -212,6 +215,19 @@ private struct Writer {
             description += description.isEmpty ? text : "\n\n" + text
         }
         notes(2, description.isEmpty ? nil : description)
+        // The run settings, which SBML has no place for, in stat3sim's own annotation: import
+        // reads them back (other tools ignore it).
+        let sim = d.simulation
+        var settings = attribute("tStart", number(sim.tStart)) + attribute("tEnd", number(sim.tEnd))
+            + attribute("rtol", number(sim.rtol)) + attribute("atol", number(sim.atol))
+        if let times = sim.explicitOutputTimes {
+            settings += attribute("outputTimes", times.map(number).joined(separator: " "))
+        } else if let interval = sim.outputInterval {
+            settings += attribute("outputInterval", number(interval))
+        }
+        line(2, "<annotation>")
+        line(3, "<stat3sim:simulation xmlns:stat3sim=\"\(SBMLWriter.annotationNamespace)\"" + settings + "/>")
+        line(2, "</annotation>")
 
         line(2, "<listOfCompartments>")
         for (i, c) in d.compartments.enumerated() {

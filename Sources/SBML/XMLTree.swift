@@ -10,6 +10,8 @@ final class XMLNode {
     var children: [XMLNode] = []
     /// Character data directly inside this element; a `<sep/>` child appends `XMLNode.separator`.
     var text = ""
+    /// The element's namespace URI (annotations are told apart by it).
+    var namespace: String?
     weak var parent: XMLNode?
 
     static let separator: Character = "\u{1}"
@@ -24,6 +26,20 @@ final class XMLNode {
     /// The children of `<listName>`, or none.
     func list(_ listName: String, _ itemName: String) -> [XMLNode] { child(listName)?.children(itemName) ?? [] }
     var trimmedText: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// All text inside, paragraphs (`<p>`) separated by blank lines: what a `<notes>` says.
+    var paragraphs: String {
+        var parts: [String] = []
+        func visit(_ n: XMLNode) {
+            let own = n.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            if n.name == "p" || n.children.isEmpty {
+                if !own.isEmpty { parts.append(own) }
+            }
+            n.children.forEach(visit)
+        }
+        visit(self)
+        return parts.joined(separator: "\n\n")
+    }
 
     static func parse(_ xml: String) throws -> XMLNode {
         let builder = Builder()
@@ -52,6 +68,7 @@ final class XMLNode {
                 attributes[local] = v
             }
             let node = XMLNode(name: elementName, attributes: attributes)
+            node.namespace = namespaceURI
             if elementName == "sep", let top = stack.last { top.text.append(XMLNode.separator) }
             if let top = stack.last {
                 node.parent = top

@@ -95,6 +95,11 @@ struct TOMLRoundTripTests {
                     "\(c.testDescription): the SBML does not carry the scenario's initial value of \(s.name)")
         }
 
+        // The run settings travel in stat3sim's annotation, descriptions in <notes>.
+        #expect(back.simulation == d.simulation, "\(c.testDescription): [simulation]")
+        for r in d.reactions where r.description != nil {
+            #expect(back.reactions.first { $0.id == r.id }?.description == r.description, "\(c.testDescription): description of \(r.id)")
+        }
         #expect(back.species.map(\.name) == d.species.map(\.name), "\(c.testDescription): species")
         for (i, s) in d.species.enumerated() {
             guard let b = back.species.first(where: { $0.name == s.name }) else { continue }
