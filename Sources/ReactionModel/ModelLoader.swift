@@ -295,21 +295,9 @@ private struct Loader {
             }
         }
         for name in names {
-            let value = t[name]!
             let place = "observable '\(name)'"
-            var text: String
-            var unit: String? = nil, description: String? = nil
-            if let entry = value.table {
-                try checkKeys(entry, allowed: ["expression", "unit", "description"], place: "[observables] \(name)", table: "observables", key: name)
-                guard let e = entry["expression"] else { throw error("\(place) needs an expression.", table: "observables", key: name) }
-                text = try string(e, "the expression of \(place)", table: "observables", key: name)
-                if let u = entry["unit"] { unit = try string(u, "the unit of \(place)", table: "observables", key: name) }
-                if let s = entry["description"] { description = try string(s, "the description of \(place)", table: "observables", key: name) }
-            } else if let x = value.double ?? value.int.map(Double.init) {
-                text = formatNumber(x)
-            } else {
-                text = try string(value, place, table: "observables", key: name)
-            }
+            let (text, unit, description) = try expressionEntry(t[name]!, place, table: "observables", key: name,
+                                                                hint: "\(place) needs an expression.", withUnit: true)
             let parsed = try expression(text, place, d: d, observableNames: names, table: "observables", key: name)
             d.observables.append(.init(name: name, expression: parsed, text: text, unit: unit, description: description))
         }
@@ -330,6 +318,22 @@ private struct Loader {
         for i in d.observables.indices { try visit(i, []) }
     }
 
+    /// `name = "expression"`, a number, or `{ expression = "...", [unit = "...",] description = "..." }`:
+    /// the text and the optional fields of an observable or a rate rule.
+    func expressionEntry(_ value: TOMLValueConvertible, _ place: String, table: String, key: String, hint: String,
+                         withUnit: Bool) throws -> (text: String, unit: String?, description: String?) {
+        guard let entry = value.table else {
+            if let x = value.double ?? value.int.map(Double.init) { return (formatNumber(x), nil, nil) }
+            return (try string(value, place, table: table, key: key), nil, nil)
+        }
+        try checkKeys(entry, allowed: ["expression"] + (withUnit ? ["unit"] : []) + ["description"], place: "[\(table)] \(key)", table: table, key: key)
+        guard let e = entry["expression"] else { throw error(hint, table: table, key: key) }
+        let text = try string(e, "the expression of \(place)", table: table, key: key)
+        let unit = try entry["unit"].map { try string($0, "the unit of \(place)", table: table, key: key) }
+        let description = try entry["description"].map { try string($0, "the description of \(place)", table: table, key: key) }
+        return (text, unit, description)
+    }
+
     // MARK: Rate rules
 
     /// `[rate_rules]`: `name = "expression"`, d(name)/dt. A species keeps its place; a parameter
@@ -339,19 +343,9 @@ private struct Loader {
         let names = locator.fileOrder(of: t.keys, table: "rate_rules")
         var rules: [(name: String, text: String, description: String?)] = []
         for name in names {
-            let value = t[name]!
             let place = "the rate rule of '\(name)'"
-            var text: String, description: String? = nil
-            if let entry = value.table {
-                try checkKeys(entry, allowed: ["expression", "description"], place: "[rate_rules] \(name)", table: "rate_rules", key: name)
-                guard let e = entry["expression"] else { throw error("\(place) needs an expression (\(name) = { expression = \"-k * \(name)\" }).", table: "rate_rules", key: name) }
-                text = try string(e, "the expression of \(place)", table: "rate_rules", key: name)
-                if let s = entry["description"] { description = try string(s, "the description of \(place)", table: "rate_rules", key: name) }
-            } else if let x = value.double ?? value.int.map(Double.init) {
-                text = formatNumber(x)
-            } else {
-                text = try string(value, place, table: "rate_rules", key: name)
-            }
+            let (text, _, description) = try expressionEntry(t[name]!, place, table: "rate_rules", key: name,
+                                                             hint: "\(place) needs an expression (\(name) = { expression = \"-k * \(name)\" }).", withUnit: false)
             switch d.symbol(named: name) {
             case .species(let i):
                 if d.species[i].constant {

@@ -606,23 +606,15 @@ private struct Importer {
                 case "species" where !ruledSpecies.contains(variable):
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: variable, expression: e))
-                case "compartment" where variableCompartments.contains(variable) && !observableIDs.contains(variable):
-                    // Amounts stay; concentrations follow the new size.
-                    if rateRules[variable] != nil {
-                        assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
-                    } else {
-                        assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
-                    }
-                case "symbol" where variableReferences.contains(variable) && !observableIDs.contains(variable):
-                    if rateRules[variable] != nil {
-                        assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
-                    } else {
-                        assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
-                    }
-                case "parameter" where rateRules[variable] != nil:
-                    assignments.append(.init(target: .species(species.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
-                case "parameter" where !observableIDs.contains(variable):
-                    assignments.append(.init(target: .parameter(parameters.firstIndex { $0.name == variable }!), targetName: variable, expression: e))
+                case "compartment" where variableCompartments.contains(variable) && !observableIDs.contains(variable),
+                     "symbol" where variableReferences.contains(variable) && !observableIDs.contains(variable),
+                     "parameter" where !observableIDs.contains(variable):
+                    // A size that changes (amounts stay; concentrations follow), a stoichiometry,
+                    // or a parameter: a state variable when it has a rate rule, else a parameter.
+                    let target: ModelDefinition.Assignment.Target = rateRules[variable] != nil
+                        ? .species(species.firstIndex { $0.name == variable }!)
+                        : .parameter(parameters.firstIndex { $0.name == variable }!)
+                    assignments.append(.init(target: target, targetName: variable, expression: e))
                 default:
                     throw SBMLImportError("SBML eventAssignment to \(kind) \(variable) in event \(id) is not supported yet.")
                 }
@@ -837,6 +829,16 @@ private struct Importer {
         return onlySubstance.contains(id) ? rate : .divide(rate, .name(compartment))
     }
 
+    /// The substitution for a call of function definition `name`: its parameters bound to the
+    /// arguments. The body sees only its arguments (and time), so no outer substitution applies.
+    func bind(_ name: String, _ args: [Expr], place: String) throws -> [String: Expr] {
+        let f = functions[name]!
+        guard f.parameters.count == args.count else {
+            throw SBMLImportError("SBML \(place) calls function \(name) with \(args.count) arguments; it takes \(f.parameters.count).")
+        }
+        return Dictionary(zip(f.parameters, args), uniquingKeysWith: { a, _ in a })
+    }
+
     func unsupported(_ what: String, _ place: String) -> SBMLImportError {
         SBMLImportError("SBML \(place) uses the MathML \(what), which is not supported yet.")
     }
@@ -991,13 +993,7 @@ private struct Importer {
             case "ci":
                 let name = op.trimmedText
                 guard let f = functions[name] else { throw unsupported("call of '\(name)', which is not a function definition", place) }
-                guard f.parameters.count == args.count else {
-                    throw SBMLImportError("SBML \(place) calls function \(name) with \(args.count) arguments; it takes \(f.parameters.count).")
-                }
-                // The body sees only its arguments (and time), so no outer substitution applies.
-                var inner: [String: Expr] = [:]
-                for (p, a) in zip(f.parameters, args) { inner[p] = a }
-                return try expression(f.body, place: place, substitution: inner)
+                return try expression(f.body, place: place, substitution: try bind(name, args, place: place))
             default:
                 throw unsupported("<\(op.name)>", place)
             }
@@ -1048,13 +1044,8 @@ private struct Importer {
             case "ci" where functions[op.trimmedText] != nil:
                 // A function definition returning a condition: its body, arguments substituted
                 // (the body sees only its arguments and time).
-                let f = functions[op.trimmedText]!
-                guard f.parameters.count == operands.count else {
-                    throw SBMLImportError("SBML \(place) calls function \(op.trimmedText) with \(operands.count) arguments; it takes \(f.parameters.count).")
-                }
-                var inner: [String: Expr] = [:]
-                for (p, a) in zip(f.parameters, operands) { inner[p] = try expression(a, place: place, substitution: substitution) }
-                return try condition(f.body, place: place, substitution: inner)
+                let args = try operands.map { try expression($0, place: place, substitution: substitution) }
+                return try condition(functions[op.trimmedText]!.body, place: place, substitution: try bind(op.trimmedText, args, place: place))
             default:
                 throw unsupported("<\(op.name)> as a trigger", place)
             }
@@ -1104,12 +1095,8 @@ private struct Importer {
             }
             if op.name == "ci", let f = functions[op.trimmedText] {
                 // A function definition returning a condition: its body, arguments substituted.
-                guard f.parameters.count == operands.count else {
-                    throw SBMLImportError("SBML \(place) calls function \(op.trimmedText) with \(operands.count) arguments; it takes \(f.parameters.count).")
-                }
-                var inner: [String: Expr] = [:]
-                for (p, a) in zip(f.parameters, operands) { inner[p] = try expression(a, place: place, substitution: substitution) }
-                return try conditional(f.body, then: value, else: rest, place: place, substitution: inner)
+                let args = try operands.map { try expression($0, place: place, substitution: substitution) }
+                return try conditional(f.body, then: value, else: rest, place: place, substitution: try bind(op.trimmedText, args, place: place))
             }
             let args = try operands.map { try expression($0, place: place, substitution: substitution) }
             if args.count > 2, ["lt", "gt", "leq", "geq", "eq", "neq"].contains(op.name) {
