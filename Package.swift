@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // stat3sim: a simulator of IL-6/JAK/STAT3 signalling with its own stiff BDF solver.
-// Module dependencies point one way (see DESIGN.md): CLAPACK <- ODESolver <- ... <- stat3sim.
+// Module dependencies point one way (see docs/architecture.md): CLAPACK <- ODESolver <- ... <- stat3sim.
 import PackageDescription
 
 let package = Package(
@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ReactionModel", dependencies: ["ODESolver", "TOMLKit"]),
         // Time courses with events and scenarios, outputs (CSV, metadata), summaries.
         .target(name: "Simulation", dependencies: ["ReactionModel", "ODESolver"]),
-        // SBML Level 3 Version 2 export of a model definition (pure text, no XML library).
+        // SBML import (Level 2 and 3 core, read with Foundation's XMLParser) and Level 3 Version 2 export.
         .target(name: "SBML", dependencies: ["ReactionModel"]),
         // Classic stiff test problems with published reference solutions (tests, benchmarks, demo).
         .target(name: "StiffProblems", dependencies: ["ODESolver"]),

@@ -309,7 +309,7 @@ public final class DenseLU {
 /// Process-wide set-up of the BLAS library.
 public enum LinearAlgebra {
     /// Makes OpenBLAS single-threaded, once per process. Our matrices are small: OpenBLAS threads
-    /// only add overhead (16× slower at n = 100 with a busy core, see swift-notes), and
+    /// only add overhead (measured 16× slower at n = 100 with the other core busy), and
     /// parallelism belongs to sweeps, one simulation per core.
     public static func configure() { _ = configured }
 

@@ -1,7 +1,7 @@
 import ODESolver
 
 /// POLLU (Verwer 1994): 25 mass-action reactions of air-pollution chemistry among 20 species,
-/// written as the reaction list of stiff-problems.md §6 (checked there against the balance form).
+/// written as the reaction list of docs/stiff-problems.md §6 (checked there against the balance form).
 public struct Pollution: ReferenceProblem {
     public init() {}
     public var name: String { "POLLU" }
@@ -22,7 +22,7 @@ public struct Pollution: ReferenceProblem {
     public var providesJacobian: Bool { true }
 
     public func rhs(t: Double, y: UnsafePointer<Double>, dydt f: UnsafeMutablePointer<Double>) {
-        // Fluxes r_j = k_j · (reactant concentrations), reactions of stiff-problems.md §6.
+        // Fluxes r_j = k_j · (reactant concentrations), reactions of docs/stiff-problems.md §6.
         let r1 = 0.35 * y[0]
         let r2 = 26.6 * y[1] * y[3]
         let r3 = 12300.0 * y[4] * y[1]

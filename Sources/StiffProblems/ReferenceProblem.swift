@@ -2,7 +2,7 @@ import ODESolver
 
 /// A stiff initial-value problem with a reference solution computed by someone else
 /// (the Bari "Test Set for IVP Solvers" 2.4, Hairer & Wanner), or a closed form.
-/// Sources and verification: `shared/reference/stiff-problems.md`.
+/// Sources and verification: `docs/stiff-problems.md`.
 public protocol ReferenceProblem: ODESystem {
     var name: String { get }
     var initialState: [Double] { get }

@@ -10,7 +10,7 @@ struct Demo: ParsableCommand {
         abstract: "Solve a classic stiff test problem and print the result, its error and the solver statistics.",
         discussion: """
             Problems: rober (Robertson to t = 1e5), rober40, hires, pollu, orego, vdp (μ = 1000), linear.
-            Reference values are the Bari test set's (see shared/reference/stiff-problems.md).
+            Reference values are the Bari test set's (see docs/stiff-problems.md).
 
             Examples:
               stat3sim demo

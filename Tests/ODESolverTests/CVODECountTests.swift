@@ -3,7 +3,7 @@ import ODESolver
 import StiffProblems
 
 /// Work counts against SUNDIALS CVODE 6.4.1 (dense direct solver, analytic Jacobian, scalar
-/// tolerances; bdf-solvers.md §5). Our algorithm follows CVODE's rules constant by constant, so
+/// tolerances; counts measured with Benchmarks/cvode/cvode_bench.c). Our algorithm follows CVODE's rules constant by constant, so
 /// the counts should agree; they cannot agree exactly because last-bit differences (FMA, the LU
 /// routine) move a variable-step sequence — CVODE's own ROBER count moves from 607 to 650 steps
 /// when built without FMA. Step counts are deterministic, so a ±35 % band catches any real

@@ -18,7 +18,7 @@ func endTimeError<P: ReferenceProblem>(_ problem: P, rtol: Double, atol: Double)
 /// The Bari test-set problems at two tolerances each. The end-time error of a BDF code is a
 /// *global* error: local errors held at the tolerance accumulate over the run, so it is not
 /// bounded by the tolerance itself. The anchor is CVODE 6.4.1 on the same runs, measured here
-/// (`shared/bench`, error in the same units): ROBER 4.5 and 13, HIRES 11 and 12 (8.1 and 30
+/// (`Benchmarks/cvode`, error in the same units): ROBER 4.5 and 13, HIRES 11 and 12 (8.1 and 30
 /// when built without FMA: last-bit changes move these numbers by 3×), POLLU 5.0 and 3.0, at
 /// rtol 1e-6 and 1e-8. We require K = 50 × tolerance for the dissipative problems (ROBER,
 /// HIRES, POLLU: headroom of 1.7× over CVODE's worst variant). The oscillatory problems' phase

@@ -4,7 +4,7 @@ import ReactionModel
 @testable import Simulation
 
 /// Issue 5's claims on Models/cancer.toml: the qualitative facts the literature states and the
-/// numbers the model gives (shared/reference/il6-models.md §3).
+/// numbers the model gives (docs/il6-models.md §3).
 @Suite("Cancer model: lesions, therapies, bistability")
 struct CancerModelTests {
     static let path = PublishedModelTests.models.appendingPathComponent("cancer.toml").path

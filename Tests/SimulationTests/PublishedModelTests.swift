@@ -4,7 +4,7 @@ import ReactionModel
 @testable import Simulation
 
 /// The published models in Models/ against the validation targets of
-/// shared/reference/il6-models.md §4 (simulations of the original SBML files). Tolerances follow
+/// docs/il6-models.md §4 (simulations of the original SBML files). Tolerances follow
 /// the precision the sheet quotes (times to the minute, values to two or three digits).
 /// Agreement with libRoadRunner over whole time courses is checked by Scripts/crosscheck.
 @Suite("Published IL-6 models reproduce their validation targets")
