@@ -33,8 +33,9 @@ extension BDFSolver {
             alpha0Hat = -l[1] - xiInverse
             for i in stride(from: q, through: 1, by: -1) { l[i] += l[i - 1] * xiStarInverse }
         }
-        setTestQuantities(hsum: hsum, alpha0: alpha0, alpha0Hat: alpha0Hat,
-                          xiInverse: xiInverse, xiStarInverse: xiStarInverse)
+        setTestQuantities(
+            hsum: hsum, alpha0: alpha0, alpha0Hat: alpha0Hat,
+            xiInverse: xiInverse, xiStarInverse: xiStarInverse)
         rl1 = 1 / l[1]
         gamma = h * rl1
         if stepsSinceReset == 0 { gammaAtFactorization = gamma }
@@ -44,8 +45,10 @@ extension BDFSolver {
     /// Error constants: tq[2] for the local error test at order q, tq[1] and tq[3] for the
     /// estimates at q−1 and q+1 (only needed when an order change is due), tq[4] the Newton
     /// tolerance, tq[5] the factor relating successive corrections to the order-(q+1) error.
-    func setTestQuantities(hsum hsumIn: Double, alpha0: Double, alpha0Hat: Double,
-                           xiInverse xiInverseIn: Double, xiStarInverse: Double) {
+    func setTestQuantities(
+        hsum hsumIn: Double, alpha0: Double, alpha0Hat: Double,
+        xiInverse xiInverseIn: Double, xiStarInverse: Double
+    ) {
         let qd = Double(q)
         var hsum = hsumIn
         var xiInverse = xiInverseIn
@@ -85,7 +88,10 @@ extension BDFSolver {
         let n = dimension
         for i in 0...maxOrder { l[i] = 0 }
         l[2] = 1
-        var alpha1 = 1.0, prod = 1.0, xiOld = 1.0, alpha0 = -1.0
+        var alpha1 = 1.0
+        var prod = 1.0
+        var xiOld = 1.0
+        var alpha0 = -1.0
         var hsum = hscale
         if q > 1 {
             for j in 1..<q {
@@ -99,11 +105,13 @@ extension BDFSolver {
             }
         }
         let a1 = (-alpha0 - alpha1) / prod
-        let newColumn = nordsieck + L * n, saved = nordsieck + maxOrder * n
+        let newColumn = nordsieck + L * n
+        let saved = nordsieck + maxOrder * n
         for i in 0..<n { newColumn[i] = a1 * saved[i] }
         if q >= 2 {
             for j in 2...q {
-                let column = nordsieck + j * n, lj = l[j]
+                let column = nordsieck + j * n
+                let lj = l[j]
                 for i in 0..<n { column[i] += lj * newColumn[i] }
             }
         }
@@ -125,7 +133,8 @@ extension BDFSolver {
         let last = nordsieck + q * n
         if q >= 3 {
             for j in 2..<q {
-                let column = nordsieck + j * n, lj = l[j]
+                let column = nordsieck + j * n
+                let lj = l[j]
                 for i in 0..<n { column[i] -= lj * last[i] }
             }
         }

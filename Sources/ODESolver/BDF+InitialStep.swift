@@ -33,7 +33,8 @@ extension BDFSolver {
             guard secondDerivativeNorm.isFinite else {
                 throw nonFiniteFailure(source: "right-hand side", at: tn + guess, values: scratch)
             }
-            proposal = secondDerivativeNorm * upperBound * upperBound > 2
+            proposal =
+                secondDerivativeNorm * upperBound * upperBound > 2
                 ? (2 / secondDerivativeNorm).squareRoot()
                 : (guess * upperBound).squareRoot()
             if iteration == CVODEConstants.hinMaxIterations { break }

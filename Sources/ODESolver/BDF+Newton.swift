@@ -31,7 +31,8 @@ extension BDFSolver {
         let n = dimension
         let previousFailure = history == .previousConvergenceFailure
         var setupReason: SetupReason = previousFailure ? .previousFailure : .noFailures
-        var needsSetup = history != .firstAttempt
+        var needsSetup =
+            history != .firstAttempt
             || stepsSinceReset == 0
             || stepsSinceReset >= stepAtFactorization + options.maxStepsBetweenFactorizations
             || abs(gammaRatio - 1) > options.maxGammaChangeBeforeFactorization
@@ -60,8 +61,10 @@ extension BDFSolver {
     /// After a recoverable failure: retry once with a fresh Jacobian if the one in use is stale
     /// (returns nil), else report the failure.
     @inline(__always)
-    func retryOrFail(_ outcome: NewtonOutcome, _ needsSetup: inout Bool,
-                     _ setupReason: inout SetupReason) -> NewtonOutcome? {
+    func retryOrFail(
+        _ outcome: NewtonOutcome, _ needsSetup: inout Bool,
+        _ setupReason: inout SetupReason
+    ) -> NewtonOutcome? {
         if jacobianIsCurrent { return outcome }
         needsSetup = true
         setupReason = .badJacobian
@@ -123,7 +126,8 @@ extension BDFSolver {
     func linearSetup(_ reason: SetupReason) -> NewtonOutcome {
         let n = dimension
         let gammaChange = abs(gamma / gammaAtFactorization - 1)
-        let newJacobian = stepsSinceReset == 0
+        let newJacobian =
+            stepsSinceReset == 0
             || stepsSinceReset >= stepAtJacobian + options.maxStepsBetweenJacobians
             || (reason == .badJacobian && gammaChange < CVODEConstants.jacobianGammaChange)
             || reason == .previousFailure
@@ -169,7 +173,8 @@ extension BDFSolver {
             system.rhs(t: tn, y: y, dydt: jacobianScratch)
             statistics.rhsEvaluationsForJacobian += 1
             y[j] = saved
-            let inverse = 1 / increment, column = savedJacobian + j * n
+            let inverse = 1 / increment
+            let column = savedJacobian + j * n
             for i in 0..<n { column[i] = (jacobianScratch[i] - fCurrent[i]) * inverse }
         }
     }
@@ -180,7 +185,10 @@ extension BDFSolver {
     func enforceNonNegativity() -> NewtonOutcome {
         let n = dimension
         var violated = false
-        for i in 0..<n where y[i] < 0 { violated = true; break }
+        for i in 0..<n where y[i] < 0 {
+            violated = true
+            break
+        }
         if !violated { return .converged }
         for i in 0..<n { scratch[i] = y[i] < 0 ? y[i] : 0 }
         if weightedNorm(scratch) <= tq[4] {

@@ -18,13 +18,19 @@ extension BDFSolver {
     /// an end. The bracket itself is kept by `crossed`, so that relations such as `g >= 0` that
     /// hold at `g = 0` are located on the right side. Returns the earliest time found with
     /// `crossed` true, within `rootTolerance` of the crossing.
-    public func locateCrossing(from tLow: Double, value gLow: Double, to tHigh: Double, value gHigh: Double,
-                               evaluate: (Double) throws -> (g: Double, crossed: Bool)) rethrows -> Double {
-        var lo = tLow, glo = gLow, hi = tHigh, ghi = gHigh
+    public func locateCrossing(
+        from tLow: Double, value gLow: Double, to tHigh: Double, value gHigh: Double,
+        evaluate: (Double) throws -> (g: Double, crossed: Bool)
+    ) rethrows -> Double {
+        var lo = tLow
+        var glo = gLow
+        var hi = tHigh
+        var ghi = gHigh
         let tolerance = rootTolerance
         var alpha = 1.0
         // CVODE's sides: 1 when the last trial replaced `hi`, 2 when it replaced `lo`.
-        var side = 0, previousSide = 0
+        var side = 0
+        var previousSide = 0
         var iterations = 0
         while hi - lo > tolerance && iterations < 200 {
             iterations += 1
@@ -49,9 +55,13 @@ extension BDFSolver {
             if crossed && g == 0 { return tm }
             previousSide = side
             if crossed {
-                hi = tm; ghi = g; side = 1
+                hi = tm
+                ghi = g
+                side = 1
             } else {
-                lo = tm; glo = g; side = 2
+                lo = tm
+                glo = g
+                side = 2
             }
         }
         return hi

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One BDF step: predict, correct (Newton), test the local error, and on success update the
@@ -36,7 +36,8 @@ extension BDFSolver {
                 convergenceFailuresHere += 1
                 etamax = 1
                 if abs(h) <= options.minStep * (1 + CVODEConstants.uround)
-                    || convergenceFailuresHere == options.maxConvergenceFailures {
+                    || convergenceFailuresHere == options.maxConvergenceFailures
+                {
                     throw newtonFailure(outcome, count: convergenceFailuresHere)
                 }
                 if outcome != .constraintViolated {
@@ -57,7 +58,8 @@ extension BDFSolver {
 
         completeStep()
         prepareNextStep(dsm: dsm)
-        etamax = stepsSinceReset <= CVODEConstants.smallStepCount
+        etamax =
+            stepsSinceReset <= CVODEConstants.smallStepCount
             ? CVODEConstants.etaMaxEarlySteps : CVODEConstants.etaMaxGeneral
     }
 
@@ -139,7 +141,8 @@ extension BDFSolver {
         let n = dimension
         for k in 1...q {
             for j in stride(from: q, through: k, by: -1) {
-                let lower = nordsieck + (j - 1) * n, upper = nordsieck + j * n
+                let lower = nordsieck + (j - 1) * n
+                let upper = nordsieck + j * n
                 for i in 0..<n { lower[i] += upper[i] }
             }
         }
@@ -152,7 +155,8 @@ extension BDFSolver {
         let n = dimension
         for k in 1...q {
             for j in stride(from: q, through: k, by: -1) {
-                let lower = nordsieck + (j - 1) * n, upper = nordsieck + j * n
+                let lower = nordsieck + (j - 1) * n
+                let upper = nordsieck + j * n
                 for i in 0..<n { lower[i] -= upper[i] }
             }
         }
@@ -203,7 +207,8 @@ extension BDFSolver {
         if q == 1 && stepsSinceReset > 1 { tau[2] = tau[1] }
         tau[1] = h
         for j in 0...q {
-            let lj = l[j], column = nordsieck + j * n
+            let lj = l[j]
+            let column = nordsieck + j * n
             for i in 0..<n { column[i] += lj * correction[i] }
         }
         qwait -= 1

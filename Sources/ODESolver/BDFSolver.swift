@@ -125,7 +125,9 @@ public final class BDFSolver<System: ODESystem> {
     /// Creates a workspace for `system`. Throws `invalidInput` for inconsistent options.
     public init(system: System, options: BDFOptions = BDFOptions()) throws {
         let n = system.dimension
-        guard n >= 0 else { throw ODESolverError(kind: .invalidInput("The system has a negative dimension."), t: 0, stepSize: 0) }
+        guard n >= 0 else {
+            throw ODESolverError(kind: .invalidInput("The system has a negative dimension."), t: 0, stepSize: 0)
+        }
         try BDFSolver.validate(options, dimension: n)
         self.systemBox = Box(system)
         self.options = options
@@ -162,8 +164,10 @@ public final class BDFSolver<System: ODESystem> {
     }
 
     deinit {
-        for p in [nordsieck, errorWeights, absoluteTolerances, y, correction, delta, fCurrent,
-                  scratch, jacobianScratch, savedJacobian, l, tau, tq] {
+        for p in [
+            nordsieck, errorWeights, absoluteTolerances, y, correction, delta, fCurrent,
+            scratch, jacobianScratch, savedJacobian, l, tau, tq,
+        ] {
             p.deallocate()
         }
     }
@@ -195,8 +199,9 @@ public final class BDFSolver<System: ODESystem> {
         }
         if let h0 = o.initialStep, !(h0.isFinite && h0 > 0) { try fail("The initial step must be positive.") }
         guard o.maxNewtonIterations >= 1, o.maxErrorTestFailures >= 1, o.maxConvergenceFailures >= 1,
-              o.newtonConvergenceCoefficient > 0, o.maxStepsBetweenFactorizations >= 1,
-              o.maxStepsBetweenJacobians >= 1, o.maxGammaChangeBeforeFactorization >= 0 else {
+            o.newtonConvergenceCoefficient > 0, o.maxStepsBetweenFactorizations >= 1,
+            o.maxStepsBetweenJacobians >= 1, o.maxGammaChangeBeforeFactorization >= 0
+        else {
             try fail("Newton and failure limits must be positive.")
         }
     }
@@ -210,9 +215,14 @@ public final class BDFSolver<System: ODESystem> {
         tn = t0
         nordsieck.update(from: y0, count: dimension)
         started = false
-        q = 1; L = 2; qprime = 1; qwait = 2
-        qu = 0; hu = 0
-        eta = 1; etamax = CVODEConstants.etaMaxFirstStep
+        q = 1
+        L = 2
+        qprime = 1
+        qwait = 2
+        qu = 0
+        hu = 0
+        eta = 1
+        etamax = CVODEConstants.etaMaxFirstStep
         nscon = 0
         savedTq5 = 0
         convergenceRate = 1
@@ -242,17 +252,24 @@ public final class BDFSolver<System: ODESystem> {
     /// Nordsieck array, into `output` (CVODE's normal mode). With a `stopTime`, the solver never
     /// steps past it and returns there if it comes before `tout`. Returns the time of `output`.
     @discardableResult
-    public func advance(to tout: Double, stopTime: Double? = nil,
-                        into output: UnsafeMutablePointer<Double>) throws -> Double {
+    public func advance(
+        to tout: Double, stopTime: Double? = nil,
+        into output: UnsafeMutablePointer<Double>
+    ) throws -> Double {
         guard tout.isFinite else { throw inputError("The output time must be finite, not \(tout).") }
         if let ts = stopTime {
-            guard ts.isFinite, ts >= tn else { throw inputError("The stop time \(ts) lies before the current time \(tn).") }
+            guard ts.isFinite, ts >= tn else {
+                throw inputError("The stop time \(ts) lies before the current time \(tn).")
+            }
         }
         self.stopTime = stopTime
         if dimension == 0 { return try stepWithoutState(to: stopTime.map { min($0, tout) } ?? tout) }
         if !started {
             guard tout > tn else {
-                if tout == tn { output.update(from: nordsieck, count: dimension); return tn }
+                if tout == tn {
+                    output.update(from: nordsieck, count: dimension)
+                    return tn
+                }
                 throw inputError("The output time \(tout) lies before the start time \(tn).")
             }
             // The first step is sized for the whole interval to the stop time when there is one,
@@ -326,7 +343,9 @@ public final class BDFSolver<System: ODESystem> {
     func stepWithoutState(to t: Double) throws -> Double {
         guard t >= tn else { throw inputError("The time \(t) lies before the current time \(tn).") }
         if t > tn {
-            hu = t - tn; h = hu; tn = t
+            hu = t - tn
+            h = hu
+            tn = t
             statistics.steps += 1
         }
         return tn
@@ -372,7 +391,7 @@ public final class BDFSolver<System: ODESystem> {
         }
         let s = (t - tn) / h
         if k == 0 && s == 0 {
-            output.update(from: nordsieck, count: n)   // the step's own solution
+            output.update(from: nordsieck, count: n)  // the step's own solution
             if options.nonNegative { for i in 0..<n where output[i] < 0 { output[i] = 0 } }
             return
         }
@@ -443,8 +462,9 @@ public final class BDFSolver<System: ODESystem> {
         for i in 0..<dimension {
             let tol = rtol * abs(state[i]) + absoluteTolerances[i]
             if !(tol > 0) {
-                throw ODESolverError(kind: .invalidErrorWeight, t: tn, stepSize: h,
-                                     culprits: [culprit(i, value: state[i], weighted: .infinity)])
+                throw ODESolverError(
+                    kind: .invalidErrorWeight, t: tn, stepSize: h,
+                    culprits: [culprit(i, value: state[i], weighted: .infinity)])
             }
             errorWeights[i] = 1 / tol
         }
@@ -479,7 +499,9 @@ public final class BDFSolver<System: ODESystem> {
     func failure(_ kind: ODESolverError.Kind, culpritsFrom errors: UnsafePointer<Double>?) -> ODESolverError {
         var worst: [ODESolverError.Culprit] = []
         if let errors {
-            let order = (0..<dimension).sorted { abs(errors[$0] * errorWeights[$0]) > abs(errors[$1] * errorWeights[$1]) }
+            let order = (0..<dimension).sorted {
+                abs(errors[$0] * errorWeights[$0]) > abs(errors[$1] * errorWeights[$1])
+            }
             for i in order.prefix(3) {
                 worst.append(culprit(i, value: nordsieck[i], weighted: abs(errors[i] * errorWeights[i])))
             }
@@ -491,8 +513,9 @@ public final class BDFSolver<System: ODESystem> {
     /// (a rate law undefined beyond this time, say) and the error says so.
     func stepSizeFailure(culpritsFrom errors: UnsafePointer<Double>?) -> ODESolverError {
         if let tBad = lastNonFiniteTime, abs(tBad - tn) <= 1e3 * max(abs(hu), abs(h)) {
-            return ODESolverError(kind: .nonFiniteValues(source: "right-hand side"), t: tn, stepSize: h,
-                                  culprits: lastNonFiniteCulprits)
+            return ODESolverError(
+                kind: .nonFiniteValues(source: "right-hand side"), t: tn, stepSize: h,
+                culprits: lastNonFiniteCulprits)
         }
         return failure(.stepSizeTooSmall, culpritsFrom: errors)
     }
@@ -507,7 +530,7 @@ public final class BDFSolver<System: ODESystem> {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

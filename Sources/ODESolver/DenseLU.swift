@@ -90,7 +90,9 @@ public final class DenseLU {
         var result: [Int] = []
         for _ in 0..<n {
             var best = -1
-            for v in 0..<n where !eliminated[v] && (best < 0 || neighbours[v].count < neighbours[best].count) { best = v }
+            for v in 0..<n where !eliminated[v] && (best < 0 || neighbours[v].count < neighbours[best].count) {
+                best = v
+            }
             result.append(best)
             eliminated[best] = true
             let clique = Array(neighbours[best])
@@ -106,9 +108,12 @@ public final class DenseLU {
     deinit {
         matrix.deallocate()
         pivots.deallocate()
-        lowerStart.deallocate(); upperStart.deallocate()
-        lowerRows.deallocate(); upperRows.deallocate()
-        lowerValues.deallocate(); upperValues.deallocate()
+        lowerStart.deallocate()
+        upperStart.deallocate()
+        lowerRows.deallocate()
+        upperRows.deallocate()
+        lowerValues.deallocate()
+        upperValues.deallocate()
         diagonal.deallocate()
         nonzeroRows.deallocate()
         if backend == .native { factors.deallocate() }
@@ -122,7 +127,9 @@ public final class DenseLU {
     public func factorize() -> Bool {
         switch backend {
         case .lapack:
-            var n = Int32(dimension), lda = Int32(dimension), info: Int32 = 0
+            var n = Int32(dimension)
+            var lda = Int32(dimension)
+            var info: Int32 = 0
             dgetrf_(&n, &n, matrix, &lda, pivots, &info)
             return info == 0
         case .native:
@@ -137,7 +144,8 @@ public final class DenseLU {
         if backend == .native, let order {
             let a = factors
             for j in 0..<n {
-                let source = jacobian + order[j] &* n, target = a + j &* n
+                let source = jacobian + order[j] &* n
+                let target = a + j &* n
                 for i in 0..<n { target[i] = -gamma * source[order[i]] }
                 target[j] += 1
             }
@@ -153,8 +161,12 @@ public final class DenseLU {
     public func solve(_ b: UnsafeMutablePointer<Double>) {
         switch backend {
         case .lapack:
-            var trans = CChar(UInt8(ascii: "N")), n = Int32(dimension), nrhs: Int32 = 1
-            var lda = Int32(dimension), ldb = Int32(dimension), info: Int32 = 0
+            var trans = CChar(UInt8(ascii: "N"))
+            var n = Int32(dimension)
+            var nrhs: Int32 = 1
+            var lda = Int32(dimension)
+            var ldb = Int32(dimension)
+            var info: Int32 = 0
             dgetrs_(&trans, &n, &nrhs, matrix, &lda, pivots, b, &ldb, &info, 1)
         case .native:
             solveNative(b)
@@ -164,10 +176,12 @@ public final class DenseLU {
     /// Right-looking Gaussian elimination with partial pivoting (LAPACK's `dgetf2` order), then
     /// the nonzeros of L and U gathered for `solveNative`.
     private func factorizeNative() -> Bool {
-        let n = dimension, a = factors
+        let n = dimension
+        let a = factors
         if let order {
             for j in 0..<n {
-                let source = matrix + order[j] &* n, target = a + j &* n
+                let source = matrix + order[j] &* n
+                let target = a + j &* n
                 for i in 0..<n { target[i] = source[order[i]] }
             }
         } else {
@@ -178,9 +192,11 @@ public final class DenseLU {
 
     /// Eliminates `factors` in place, gathering L by columns and U by rows.
     private func eliminateNative() -> Bool {
-        let n = dimension, a = factors
+        let n = dimension
+        let a = factors
         var nonsingular = true
-        var lowerCount = 0, upperCount = 0
+        var lowerCount = 0
+        var upperCount = 0
         var k = 0
         while k < n {
             let columnK = a + k &* n
@@ -189,7 +205,10 @@ public final class DenseLU {
             var i = k &+ 1
             while i < n {
                 let v = abs(columnK[i])
-                if v > largest { largest = v; pivotRow = i }
+                if v > largest {
+                    largest = v
+                    pivotRow = i
+                }
                 i &+= 1
             }
             pivots[k] = Int32(pivotRow &+ 1)
@@ -209,7 +228,11 @@ public final class DenseLU {
                 // The swap moves rows of L's earlier columns too: rename them in the lists.
                 var e = 0
                 while e < lowerCount {
-                    if lowerRows[e] == k { lowerRows[e] = pivotRow } else if lowerRows[e] == pivotRow { lowerRows[e] = k }
+                    if lowerRows[e] == k {
+                        lowerRows[e] = pivotRow
+                    } else if lowerRows[e] == pivotRow {
+                        lowerRows[e] = k
+                    }
                     e &+= 1
                 }
             }
@@ -289,7 +312,10 @@ public final class DenseLU {
             if bk != 0 {
                 var e = lowerStart[k]
                 let end = lowerStart[k &+ 1]
-                while e < end { b[lowerRows[e]] -= lowerValues[e] * bk; e &+= 1 }
+                while e < end {
+                    b[lowerRows[e]] -= lowerValues[e] * bk
+                    e &+= 1
+                }
             }
             k &+= 1
         }
@@ -299,7 +325,10 @@ public final class DenseLU {
             var sum = b[k]
             var e = upperStart[k]
             let end = upperStart[k &+ 1]
-            while e < end { sum -= upperValues[e] * b[upperRows[e]]; e &+= 1 }
+            while e < end {
+                sum -= upperValues[e] * b[upperRows[e]]
+                e &+= 1
+            }
             b[k] = sum / diagonal[k]
             k &-= 1
         }

@@ -11,10 +11,16 @@ public enum Eigenvalues {
         guard n > 0 else { return [] }
         LinearAlgebra.configure()
         var a = matrix
-        var wr = [Double](repeating: 0, count: n), wi = wr
-        var jobvl = CChar(UInt8(ascii: "N")), jobvr = CChar(UInt8(ascii: "N"))
-        var size = Int32(n), lda = Int32(n), one: Int32 = 1, info: Int32 = 0
-        var vl = [Double](repeating: 0, count: 1), vr = vl
+        var wr = [Double](repeating: 0, count: n)
+        var wi = wr
+        var jobvl = CChar(UInt8(ascii: "N"))
+        var jobvr = CChar(UInt8(ascii: "N"))
+        var size = Int32(n)
+        var lda = Int32(n)
+        var one: Int32 = 1
+        var info: Int32 = 0
+        var vl = [Double](repeating: 0, count: 1)
+        var vr = vl
         // Workspace query, then the computation.
         var lwork: Int32 = -1
         var query = [Double](repeating: 0, count: 1)

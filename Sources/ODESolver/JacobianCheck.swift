@@ -25,13 +25,16 @@ public struct JacobianCheck: Sendable {
     /// Checks `system.jacobian` at `(t, y)`. Central differences with step
     /// ∛u · max(|y_j|, scale), scale = 1e-6 · max|y| (or 1 when y = 0): small enough for
     /// components far below the largest (a drug at pM beside a protein at µM), error ~1e-10 relative.
-    public init<S: ODESystem>(system: S, t: Double, y: [Double],
-                              relativeTolerance: Double = 1e-5, absoluteTolerance: Double = 1e-8) {
+    public init<S: ODESystem>(
+        system: S, t: Double, y: [Double],
+        relativeTolerance: Double = 1e-5, absoluteTolerance: Double = 1e-8
+    ) {
         let n = system.dimension
         precondition(y.count == n && system.providesJacobian)
         var state = y
         var f0 = [Double](repeating: 0, count: n)
-        var fPlus = f0, fMinus = f0
+        var fPlus = f0
+        var fMinus = f0
         var analytic = [Double](repeating: 0, count: n * n)
         var numeric = analytic
         var roundOff = analytic
@@ -50,9 +53,13 @@ public struct JacobianCheck: Sendable {
             let saved = state[j]
             let increment = step * max(abs(saved), scale)
             state[j] = saved + increment
-            state.withUnsafeBufferPointer { ys in fPlus.withUnsafeMutableBufferPointer { system.rhs(t: t, y: ys.baseAddress!, dydt: $0.baseAddress!) } }
+            state.withUnsafeBufferPointer { ys in
+                fPlus.withUnsafeMutableBufferPointer { system.rhs(t: t, y: ys.baseAddress!, dydt: $0.baseAddress!) }
+            }
             state[j] = saved - increment
-            state.withUnsafeBufferPointer { ys in fMinus.withUnsafeMutableBufferPointer { system.rhs(t: t, y: ys.baseAddress!, dydt: $0.baseAddress!) } }
+            state.withUnsafeBufferPointer { ys in
+                fMinus.withUnsafeMutableBufferPointer { system.rhs(t: t, y: ys.baseAddress!, dydt: $0.baseAddress!) }
+            }
             state[j] = saved
             for i in 0..<n {
                 numeric[i + j * n] = (fPlus[i] - fMinus[i]) / (2 * increment)
@@ -65,8 +72,10 @@ public struct JacobianCheck: Sendable {
             var rowScale = 0.0
             for j in 0..<n { rowScale = max(rowScale, abs(numeric[i + j * n])) }
             for j in 0..<n {
-                let a = analytic[i + j * n], d = numeric[i + j * n]
-                let allowed = relativeTolerance * max(abs(a), abs(d)) + absoluteTolerance * rowScale + roundOff[i + j * n]
+                let a = analytic[i + j * n]
+                let d = numeric[i + j * n]
+                let allowed =
+                    relativeTolerance * max(abs(a), abs(d)) + absoluteTolerance * rowScale + roundOff[i + j * n]
                     + Double.leastNormalMagnitude
                 let ratio = a.isFinite ? abs(a - d) / allowed : .infinity
                 worst = max(worst, ratio)
@@ -79,7 +88,7 @@ public struct JacobianCheck: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

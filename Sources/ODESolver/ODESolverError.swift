@@ -50,19 +50,33 @@ public struct ODESolverError: Error, Sendable, Equatable, CustomStringConvertibl
         var text: String
         switch kind {
         case .stepSizeTooSmall:
-            text = "The step size fell to \(fmt(stepSize)) at t = \(fmt(t)), below what t can resolve or the minimum step; the solution changes too fast here (a discontinuity, a singularity, or a blow-up)."
+            text =
+                "The step size fell to \(fmt(stepSize)) at t = \(fmt(t)), below what t can resolve or the minimum "
+                + "step; the solution changes too fast here (a discontinuity, a singularity, or a blow-up)."
         case .tooManySteps(let count):
-            text = "The solver took \(count) steps without reaching the requested time and stopped at t = \(fmt(t)) (step \(fmt(stepSize))); raise the step limit or check for fast oscillations."
+            text =
+                "The solver took \(count) steps without reaching the requested time and stopped at t = \(fmt(t)) "
+                + "(step \(fmt(stepSize))); raise the step limit or check for fast oscillations."
         case .toleranceTooSmall(let scale):
-            text = "At t = \(fmt(t)) the tolerances ask for more accuracy than double precision can give; multiply rtol and atol by at least \(fmt(scale))."
+            text =
+                "At t = \(fmt(t)) the tolerances ask for more accuracy than double precision can give; multiply rtol "
+                + "and atol by at least \(fmt(scale))."
         case .repeatedErrorTestFailures(let count):
-            text = "The local error test failed \(count) times in one step at t = \(fmt(t)) with step \(fmt(stepSize)); the solution may be discontinuous here or the tolerances too tight."
+            text =
+                "The local error test failed \(count) times in one step at t = \(fmt(t)) with step \(fmt(stepSize)); "
+                + "the solution may be discontinuous here or the tolerances too tight."
         case .repeatedConvergenceFailures(let count):
-            text = "Newton's iteration failed to converge \(count) times in one step at t = \(fmt(t)) with step \(fmt(stepSize)); the Jacobian may be wrong or the system singular."
+            text =
+                "Newton's iteration failed to converge \(count) times in one step at t = \(fmt(t)) with step "
+                + "\(fmt(stepSize)); the Jacobian may be wrong or the system singular."
         case .nonFiniteValues(let source):
-            text = "The \(source) returned NaN or infinity at t = \(fmt(t)) (step \(fmt(stepSize))) and smaller steps did not help; check rate laws for division by zero or overflow."
+            text =
+                "The \(source) returned NaN or infinity at t = \(fmt(t)) (step \(fmt(stepSize))) and smaller steps "
+                + "did not help; check rate laws for division by zero or overflow."
         case .invalidErrorWeight:
-            text = "At t = \(fmt(t)) an error weight is undefined: rtol·|y| + atol is zero for a component; give that component a positive absolute tolerance."
+            text =
+                "At t = \(fmt(t)) an error weight is undefined: rtol·|y| + atol is zero for a component; give that "
+                + "component a positive absolute tolerance."
         case .invalidInput(let message):
             text = message
         }

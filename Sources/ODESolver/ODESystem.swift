@@ -17,8 +17,9 @@ public protocol ODESystem {
     /// Writes `∂f_i/∂y_j` at `(t, y)` into `jacobian[i + j*n]` (column-major, LAPACK's layout).
     /// The matrix is zeroed before the call, so an implementation need only set nonzeros.
     /// `dydt` holds `f(t, y)`, already evaluated.
-    func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                  jacobian: UnsafeMutablePointer<Double>)
+    func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian: UnsafeMutablePointer<Double>)
 
     /// A name for component `index`, used in error messages ("y[3]" by default).
     func componentName(_ index: Int) -> String
@@ -31,8 +32,10 @@ public protocol ODESystem {
 extension ODESystem {
     public var providesJacobian: Bool { false }
 
-    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                         jacobian: UnsafeMutablePointer<Double>) {}
+    public func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian: UnsafeMutablePointer<Double>
+    ) {}
 
     public func componentName(_ index: Int) -> String { "y[\(index)]" }
 

@@ -22,7 +22,9 @@ extension BDFSolver {
         for (a, b) in zip(outputTimes, outputTimes.dropFirst()) where !(b >= a) {
             throw inputError("Output times must be ascending; \(b) follows \(a).")
         }
-        guard outputTimes[0] >= t0 else { throw inputError("Output time \(outputTimes[0]) lies before the start \(t0).") }
+        guard outputTimes[0] >= t0 else {
+            throw inputError("Output time \(outputTimes[0]) lies before the start \(t0).")
+        }
         reset(time: t0, state: y0)
         var states = [Double](repeating: 0, count: outputTimes.count * dimension)
         try states.withUnsafeMutableBufferPointer { buffer in

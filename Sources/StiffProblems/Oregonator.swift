@@ -18,10 +18,18 @@ public struct Oregonator: ReferenceProblem {
         f[2] = 0.161 * (y[0] - y[2])
     }
 
-    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                         jacobian J: UnsafeMutablePointer<Double>) {
-        J[0] = 77.27 * (1 - 2 * 8.375e-6 * y[0] - y[1]); J[3] = 77.27 * (1 - y[0]); J[6] = 0
-        J[1] = -y[1] / 77.27; J[4] = -(1 + y[0]) / 77.27; J[7] = 1 / 77.27
-        J[2] = 0.161; J[5] = 0; J[8] = -0.161
+    public func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian J: UnsafeMutablePointer<Double>
+    ) {
+        J[0] = 77.27 * (1 - 2 * 8.375e-6 * y[0] - y[1])
+        J[3] = 77.27 * (1 - y[0])
+        J[6] = 0
+        J[1] = -y[1] / 77.27
+        J[4] = -(1 + y[0]) / 77.27
+        J[7] = 1 / 77.27
+        J[2] = 0.161
+        J[5] = 0
+        J[8] = -0.161
     }
 }

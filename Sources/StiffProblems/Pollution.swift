@@ -9,15 +9,22 @@ public struct Pollution: ReferenceProblem {
     public var endTime: Double { 60 }
     public var initialState: [Double] {
         var y = [Double](repeating: 0, count: 20)
-        y[1] = 0.2; y[3] = 0.04; y[6] = 0.1; y[7] = 0.3; y[8] = 0.01; y[16] = 0.007
+        y[1] = 0.2
+        y[3] = 0.04
+        y[6] = 0.1
+        y[7] = 0.3
+        y[8] = 0.01
+        y[16] = 0.007
         return y
     }
     public var referenceSolution: [Double] {
-        [0.5646255480022769e-01, 0.1342484130422339e+00, 0.4139734331099427e-08, 0.5523140207484359e-02,
-         0.2018977262302196e-06, 0.1464541863493966e-06, 0.7784249118997964e-01, 0.3245075353396018e+00,
-         0.7494013383880406e-02, 0.1622293157301561e-07, 0.1135863833257075e-07, 0.2230505975721359e-02,
-         0.2087162882798630e-03, 0.1396921016840158e-04, 0.8964884856898295e-02, 0.4352846369330103e-17,
-         0.6899219696263405e-02, 0.1007803037365946e-03, 0.1772146513969984e-05, 0.5682943292316392e-04]
+        [
+            0.5646255480022769e-01, 0.1342484130422339e+00, 0.4139734331099427e-08, 0.5523140207484359e-02,
+            0.2018977262302196e-06, 0.1464541863493966e-06, 0.7784249118997964e-01, 0.3245075353396018e+00,
+            0.7494013383880406e-02, 0.1622293157301561e-07, 0.1135863833257075e-07, 0.2230505975721359e-02,
+            0.2087162882798630e-03, 0.1396921016840158e-04, 0.8964884856898295e-02, 0.4352846369330103e-17,
+            0.6899219696263405e-02, 0.1007803037365946e-03, 0.1772146513969984e-05, 0.5682943292316392e-04,
+        ]
     }
     public var providesJacobian: Bool { true }
 
@@ -71,8 +78,10 @@ public struct Pollution: ReferenceProblem {
     }
 
     /// Generated from the reaction list (∂f_i/∂y_j = Σ_r S_ir ∂r_r/∂y_j), column-major.
-    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                         jacobian J: UnsafeMutablePointer<Double>) {
+    public func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian J: UnsafeMutablePointer<Double>
+    ) {
         J[0] = -0.35 - 9000.0 * y[10] - 16300.0 * y[5] - 0.0474 * y[3] - 1780.0 * y[18]  // ∂f1/∂y1
         J[1] = 0.35  // ∂f2/∂y1
         J[2] = 0.35  // ∂f3/∂y1

@@ -19,7 +19,8 @@ extension ReferenceProblem {
 /// Maximum absolute and maximum relative error of `y` against `reference`; components whose
 /// reference is below `floor` in magnitude are compared absolutely only.
 public func errors(of y: [Double], against reference: [Double]) -> (absolute: Double, relative: Double) {
-    var absolute = 0.0, relative = 0.0
+    var absolute = 0.0
+    var relative = 0.0
     for (a, b) in zip(y, reference) {
         let e = abs(a - b)
         absolute = max(absolute, e)

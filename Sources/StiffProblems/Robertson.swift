@@ -25,17 +25,27 @@ public struct Robertson: ReferenceProblem {
     public var providesJacobian: Bool { true }
 
     public func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
-        let a = 0.04 * y[0], b = 1e4 * y[1] * y[2], c = 3e7 * y[1] * y[1]
+        let a = 0.04 * y[0]
+        let b = 1e4 * y[1] * y[2]
+        let c = 3e7 * y[1] * y[1]
         dydt[0] = -a + b
         dydt[1] = a - b - c
         dydt[2] = c
     }
 
-    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                         jacobian J: UnsafeMutablePointer<Double>) {
+    public func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian J: UnsafeMutablePointer<Double>
+    ) {
         // Column-major: J[i + 3j] = ∂f_i/∂y_j.
-        J[0] = -0.04; J[3] = 1e4 * y[2]; J[6] = 1e4 * y[1]
-        J[1] = 0.04; J[4] = -1e4 * y[2] - 6e7 * y[1]; J[7] = -1e4 * y[1]
-        J[2] = 0; J[5] = 6e7 * y[1]; J[8] = 0
+        J[0] = -0.04
+        J[3] = 1e4 * y[2]
+        J[6] = 1e4 * y[1]
+        J[1] = 0.04
+        J[4] = -1e4 * y[2] - 6e7 * y[1]
+        J[7] = -1e4 * y[1]
+        J[2] = 0
+        J[5] = 6e7 * y[1]
+        J[8] = 0
     }
 }

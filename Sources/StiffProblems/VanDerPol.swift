@@ -15,9 +15,13 @@ public struct VanDerPol: ReferenceProblem {
         f[1] = 1000 * (1 - y[0] * y[0]) * y[1] - y[0]
     }
 
-    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                         jacobian J: UnsafeMutablePointer<Double>) {
-        J[0] = 0; J[2] = 1
-        J[1] = -2000 * y[0] * y[1] - 1; J[3] = 1000 * (1 - y[0] * y[0])
+    public func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian J: UnsafeMutablePointer<Double>
+    ) {
+        J[0] = 0
+        J[2] = 1
+        J[1] = -2000 * y[0] * y[1] - 1
+        J[3] = 1000 * (1 - y[0] * y[0])
     }
 }

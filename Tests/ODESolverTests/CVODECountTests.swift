@@ -1,13 +1,13 @@
-import Testing
 import ODESolver
 import StiffProblems
+import Testing
 
 /// Work counts against SUNDIALS CVODE 6.4.1 (dense direct solver, analytic Jacobian, scalar
-/// tolerances; counts measured with Benchmarks/cvode/cvode_bench.c). Our algorithm follows CVODE's rules constant by constant, so
-/// the counts should agree; they cannot agree exactly because last-bit differences (FMA, the LU
-/// routine) move a variable-step sequence — CVODE's own ROBER count moves from 607 to 650 steps
-/// when built without FMA. Step counts are deterministic, so a ±35 % band catches any real
-/// change of the step-size, order or Jacobian-reuse logic.
+/// tolerances; counts measured with Benchmarks/cvode/cvode_bench.c). Our algorithm follows CVODE's
+/// rules constant by constant, so the counts should agree; they cannot agree exactly because
+/// last-bit differences (FMA, the LU routine) move a variable-step sequence — CVODE's own ROBER
+/// count moves from 607 to 650 steps when built without FMA. Step counts are deterministic, so a
+/// ±35 % band catches any real change of the step-size, order or Jacobian-reuse logic.
 @Suite("Work counts within ±35 % of CVODE")
 struct CVODECountTests {
     struct Anchor: CustomTestStringConvertible, Sendable {
@@ -29,7 +29,8 @@ struct CVODECountTests {
 
     @Test(arguments: anchors)
     func countsAreCloseToCVODE(_ anchor: Anchor) throws {
-        let statistics = anchor.problem == "rober"
+        let statistics =
+            anchor.problem == "rober"
             ? try endTimeError(Robertson(endTime: 1e5), rtol: anchor.rtol, atol: anchor.atol).statistics
             : try endTimeError(Pollution(), rtol: anchor.rtol, atol: anchor.atol).statistics
         print("\(anchor.testDescription): \(statistics)")
@@ -37,8 +38,12 @@ struct CVODECountTests {
             Double(ours) >= 0.65 * Double(theirs) && Double(ours) <= 1.35 * Double(theirs)
         }
         #expect(within(statistics.steps, anchor.steps), "steps \(statistics.steps) vs CVODE \(anchor.steps)")
-        #expect(within(statistics.rhsEvaluations, anchor.rhsEvaluations), "f evaluations \(statistics.rhsEvaluations) vs CVODE \(anchor.rhsEvaluations)")
-        #expect(within(statistics.luFactorizations, anchor.luFactorizations), "LU \(statistics.luFactorizations) vs CVODE \(anchor.luFactorizations)")
+        #expect(
+            within(statistics.rhsEvaluations, anchor.rhsEvaluations),
+            "f evaluations \(statistics.rhsEvaluations) vs CVODE \(anchor.rhsEvaluations)")
+        #expect(
+            within(statistics.luFactorizations, anchor.luFactorizations),
+            "LU \(statistics.luFactorizations) vs CVODE \(anchor.luFactorizations)")
     }
 
     /// POLLU at rtol 1e-6 takes CVODE's exact path (its step sequence is not sensitive to the

@@ -1,5 +1,5 @@
-import Testing
 import ODESolver
+import Testing
 
 @Suite("LAPACK dense LU")
 struct DenseLUTests {
@@ -19,7 +19,7 @@ struct DenseLUTests {
     func residualIsAtRoundOffOnRandomSystems(_ n: Int, _ backend: DenseLU.Backend) {
         var state: UInt64 = 12345
         func random() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) / Double(1 << 53) - 0.5
         }
         let lu = DenseLU(dimension: n, backend: backend)
@@ -50,16 +50,24 @@ struct DenseLUTests {
         let n = 40
         var state: UInt64 = 7
         func random() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) / Double(1 << 53) - 0.5
         }
         var a = [Double](repeating: 0, count: n * n)
         for k in 0..<(n * n) where k % (n + 1) == 0 || abs(random()) < density / 2 { a[k] = random() }
-        let lapack = DenseLU(dimension: n, backend: .lapack), native = DenseLU(dimension: n, backend: .native)
-        for k in 0..<(n * n) { lapack.matrix[k] = a[k]; native.matrix[k] = a[k] }
+        let lapack = DenseLU(dimension: n, backend: .lapack)
+        let native = DenseLU(dimension: n, backend: .native)
+        for k in 0..<(n * n) {
+            lapack.matrix[k] = a[k]
+            native.matrix[k] = a[k]
+        }
         #expect(lapack.factorize() == native.factorize())
-        var worst = 0.0, scale = 0.0
-        for k in 0..<(n * n) { worst = max(worst, abs(lapack.factorization[k] - native.factorization[k])); scale = max(scale, abs(lapack.factorization[k])) }
+        var worst = 0.0
+        var scale = 0.0
+        for k in 0..<(n * n) {
+            worst = max(worst, abs(lapack.factorization[k] - native.factorization[k]))
+            scale = max(scale, abs(lapack.factorization[k]))
+        }
         #expect(worst <= 1e-12 * scale)
         var b1 = (0..<n).map { _ in random() }
         var b2 = b1

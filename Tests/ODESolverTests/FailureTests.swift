@@ -1,6 +1,6 @@
-import Testing
 import ODESolver
 import StiffProblems
+import Testing
 
 @Suite("Failures are typed errors, not crashes")
 struct FailureTests {
@@ -9,7 +9,9 @@ struct FailureTests {
         var dimension: Int { 1 }
         var providesJacobian: Bool { true }
         func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) { dydt[0] = y[0] * y[0] }
-        func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>) { jacobian[0] = 2 * y[0] }
+        func jacobian(
+            t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
+        ) { jacobian[0] = 2 * y[0] }
         func componentName(_ index: Int) -> String { "X" }
     }
 
@@ -24,7 +26,8 @@ struct FailureTests {
     }
 
     @Test func blowUpEndsWithATypedErrorNearTheSingularity() throws {
-        let solver = try BDFSolver(system: BlowUp(), options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
+        let solver = try BDFSolver(
+            system: BlowUp(), options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
         do {
             _ = try solver.solve(from: 0, initialState: [1], outputTimes: [2])
             Issue.record("a blow-up must not integrate to the end")
@@ -43,8 +46,12 @@ struct FailureTests {
         var options = BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10)
         options.maxSteps = 50
         let solver = try BDFSolver(system: Robertson(), options: options)
-        #expect(throws: ODESolverError.self) { _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1e5]) }
-        do { _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1e5]) } catch let error as ODESolverError {
+        #expect(throws: ODESolverError.self) {
+            _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1e5])
+        }
+        do { _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1e5]) } catch let error
+            as ODESolverError
+        {
             #expect(error.kind == .tooManySteps(50))
             #expect(error.t > 0 && error.t < 1e5)
             #expect(error.stepSize > 0)
@@ -53,7 +60,8 @@ struct FailureTests {
     }
 
     @Test func nonFiniteRightHandSideIsNamed() throws {
-        let solver = try BDFSolver(system: NaNAfterOne(), options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
+        let solver = try BDFSolver(
+            system: NaNAfterOne(), options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
         do {
             _ = try solver.solve(from: 0, initialState: [1, 1], outputTimes: [2])
             Issue.record("NaN must stop the solve")
@@ -69,7 +77,9 @@ struct FailureTests {
     @Test func nonFiniteInitialDerivativeIsReportedAtTheStart() throws {
         struct BadAtZero: ODESystem {
             var dimension: Int { 1 }
-            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) { dydt[0] = 1 / (y[0] - 1) }
+            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+                dydt[0] = 1 / (y[0] - 1)
+            }
         }
         let solver = try BDFSolver(system: BadAtZero(), options: BDFOptions())
         #expect(throws: ODESolverError.self) { _ = try solver.solve(from: 0, initialState: [1], outputTimes: [1]) }
@@ -82,8 +92,12 @@ struct FailureTests {
             let base = Robertson()
             var dimension: Int { 3 }
             var providesJacobian: Bool { true }
-            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) { base.rhs(t: t, y: y, dydt: dydt) }
-            func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>) {
+            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+                base.rhs(t: t, y: y, dydt: dydt)
+            }
+            func jacobian(
+                t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
+            ) {
                 base.jacobian(t: t, y: y, dydt: dydt, jacobian: jacobian)
                 for k in 0..<9 { jacobian[k] = -jacobian[k] }
             }
@@ -108,7 +122,10 @@ struct FailureTests {
         #expect(throws: ODESolverError.self) { _ = try BDFSolver(system: Robertson(), options: options) }
         options = BDFOptions()
         options.absoluteTolerance = .perComponent([1e-8, 1e-8])
-        do { _ = try BDFSolver(system: Robertson(), options: options); Issue.record("wrong atol count accepted") } catch let error as ODESolverError {
+        do {
+            _ = try BDFSolver(system: Robertson(), options: options)
+            Issue.record("wrong atol count accepted")
+        } catch let error as ODESolverError {
             #expect(error.description == "2 absolute tolerances were given for 3 components.")
         } catch { Issue.record("\(error)") }
         options = BDFOptions()
@@ -119,7 +136,9 @@ struct FailureTests {
     @Test func zeroAbsoluteToleranceOnAZeroComponentIsAnErrorWeightFailure() throws {
         let options = BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 0)
         let solver = try BDFSolver(system: Robertson(), options: options)
-        do { _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1]) } catch let error as ODESolverError {
+        do { _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1]) } catch let error
+            as ODESolverError
+        {
             #expect(error.kind == .invalidErrorWeight)
             #expect(error.culprits.first?.index == 1)
         }

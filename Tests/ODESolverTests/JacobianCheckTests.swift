@@ -1,14 +1,14 @@
-import Testing
 import ODESolver
 import StiffProblems
+import Testing
 
 @Suite("Analytic Jacobian check")
 struct JacobianCheckTests {
     /// A state away from the initial one, where every Jacobian entry is exercised.
     static func samplePoint(_ n: Int, seed: Int) -> [Double] {
-        var x = UInt64(seed) &* 6364136223846793005 &+ 1442695040888963407
+        var x = UInt64(seed) &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return (0..<n).map { _ in
-            x = x &* 6364136223846793005 &+ 1442695040888963407
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return 0.01 + Double(x >> 11) / Double(1 << 53)
         }
     }
@@ -27,8 +27,12 @@ struct JacobianCheckTests {
         let base = Robertson()
         var dimension: Int { 3 }
         var providesJacobian: Bool { true }
-        func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) { base.rhs(t: t, y: y, dydt: dydt) }
-        func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>) {
+        func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+            base.rhs(t: t, y: y, dydt: dydt)
+        }
+        func jacobian(
+            t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
+        ) {
             base.jacobian(t: t, y: y, dydt: dydt, jacobian: jacobian)
             jacobian[1 + 3 * 2] *= 1.01
         }

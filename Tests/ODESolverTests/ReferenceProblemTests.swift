@@ -1,13 +1,17 @@
-import Testing
 import ODESolver
 import StiffProblems
+import Testing
 
 /// Solves `problem` to its end time and returns the end-time error in units of the tolerance:
 /// max_i |y_i − ref_i| / (rtol |ref_i| + atol), so 1 means "exactly at the requested tolerance".
-func endTimeError<P: ReferenceProblem>(_ problem: P, rtol: Double, atol: Double) throws -> (ratio: Double, statistics: SolverStatistics) {
+func endTimeError<P: ReferenceProblem>(_ problem: P, rtol: Double, atol: Double) throws -> (
+    ratio: Double, statistics: SolverStatistics
+) {
     let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
-    let y = try solver.solve(from: problem.startTime, initialState: problem.initialState,
-                             outputTimes: [problem.endTime]).finalState
+    let y = try solver.solve(
+        from: problem.startTime, initialState: problem.initialState,
+        outputTimes: [problem.endTime]
+    ).finalState
     var ratio = 0.0
     for (a, b) in zip(y, problem.referenceSolution) {
         ratio = max(ratio, abs(a - b) / (rtol * abs(b) + atol))
@@ -60,7 +64,9 @@ struct ReferenceProblemTests {
         case "pollu": ratio = try endTimeError(Pollution(), rtol: c.rtol, atol: c.atol).ratio
         case "orego": ratio = try endTimeError(Oregonator(), rtol: c.rtol, atol: c.atol).ratio
         case "vdp": ratio = try endTimeError(VanDerPol(), rtol: c.rtol, atol: c.atol).ratio
-        default: Issue.record("unknown problem"); return
+        default:
+            Issue.record("unknown problem")
+            return
         }
         print("\(c.testDescription): error = \(ratio) × tolerance")
         #expect(ratio <= c.multiple)

@@ -1,7 +1,8 @@
-import Testing
 import ODESolver
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `BDFSolver.locateCrossing` (CVODE's Illinois search) against closed-form roots, and the number
@@ -18,7 +19,8 @@ struct RootFindingTests {
     /// A solver that has reached t ≥ 1, so that `rootTolerance` = 100 ε (|t| + |h|) suits
     /// brackets in [0, 1] (in use the bracket lies inside the last step).
     func solverAfterOneStep() throws -> BDFSolver<Decay> {
-        let solver = try BDFSolver(system: Decay(), options: BDFOptions(relativeTolerance: 1e-8, absoluteTolerance: 1e-12))
+        let solver = try BDFSolver(
+            system: Decay(), options: BDFOptions(relativeTolerance: 1e-8, absoluteTolerance: 1e-12))
         solver.reset(time: 0, state: [1])
         var y = [0.0]
         try y.withUnsafeMutableBufferPointer { _ = try solver.advance(to: 1, into: $0.baseAddress!) }

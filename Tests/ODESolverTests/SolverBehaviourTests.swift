@@ -1,9 +1,9 @@
-import Testing
 import ODESolver
 import StiffProblems
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// y' = −y + sin(10 t) ... a smooth, non-stiff scalar problem with a closed form, for dense
@@ -14,7 +14,9 @@ struct ForcedDecay: ODESystem {
     func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
         dydt[0] = -y[0] + sin(10 * t)
     }
-    func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>) {
+    func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
+    ) {
         jacobian[0] = -1
     }
     static func exact(_ t: Double, y0: Double = 1) -> Double {
@@ -26,14 +28,18 @@ struct ForcedDecay: ODESystem {
 struct LinearStiffTests {
     @Test func matchesTheClosedFormAtEveryOutputTime() throws {
         let problem = LinearStiff(endTime: 10)
-        let rtol = 1e-8, atol = 1e-12
-        let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+        let rtol = 1e-8
+        let atol = 1e-12
+        let solver = try BDFSolver(
+            system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
         let times = (0...200).map { Double($0) * 0.05 }
         let trajectory = try solver.solve(from: 0, initialState: problem.initialState, outputTimes: times)
         var worst = 0.0
         for (k, t) in times.enumerated() {
             let exact = problem.exactSolution(at: t)
-            for (a, b) in zip(trajectory.state(at: k), exact) { worst = max(worst, abs(a - b) / (rtol * abs(b) + atol)) }
+            for (a, b) in zip(trajectory.state(at: k), exact) {
+                worst = max(worst, abs(a - b) / (rtol * abs(b) + atol))
+            }
         }
         print("linear stiff: worst error over 201 outputs = \(worst) × tolerance")
         #expect(worst <= 50)
@@ -46,7 +52,8 @@ struct LinearStiffTests {
         let tolerances = [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]
         var logErrors: [Double] = []
         for rtol in tolerances {
-            let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: rtol * 1e-3))
+            let solver = try BDFSolver(
+                system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: rtol * 1e-3))
             let y = try solver.solve(from: 0, initialState: problem.initialState, outputTimes: [0.5, 1, 1.5, 2])
             var error = 0.0
             for (k, t) in y.times.enumerated() {
@@ -57,8 +64,12 @@ struct LinearStiffTests {
         let logTolerances = tolerances.map { log10($0) }
         let meanX = logTolerances.reduce(0, +) / Double(tolerances.count)
         let meanY = logErrors.reduce(0, +) / Double(tolerances.count)
-        var sxy = 0.0, sxx = 0.0
-        for (x, y) in zip(logTolerances, logErrors) { sxy += (x - meanX) * (y - meanY); sxx += (x - meanX) * (x - meanX) }
+        var sxy = 0.0
+        var sxx = 0.0
+        for (x, y) in zip(logTolerances, logErrors) {
+            sxy += (x - meanX) * (y - meanY)
+            sxx += (x - meanX) * (x - meanX)
+        }
         let slope = sxy / sxx
         print("tolerance proportionality: slope \(slope), log10 errors \(logErrors)")
         #expect(slope > 0.8 && slope < 1.2)
@@ -85,8 +96,10 @@ struct DenseOutputTests {
     @Test func interpolationBetweenStepsIsAccurate() throws {
         // The solution decays from 1 into an oscillation through zero of amplitude ~0.1; errors
         // are measured against the solution's scale, rtol·max|y| + atol with max|y| = 1.
-        let rtol = 1e-8, atol = 1e-9
-        let solver = try BDFSolver(system: ForcedDecay(), options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+        let rtol = 1e-8
+        let atol = 1e-9
+        let solver = try BDFSolver(
+            system: ForcedDecay(), options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
         // 4001 outputs over two time units (three periods): several per step, so most are
         // interpolated.
         let times = (0...4000).map { Double($0) / 2000 }
@@ -97,14 +110,19 @@ struct DenseOutputTests {
             let exact = ForcedDecay.exact(t)
             worst = max(worst, abs(trajectory.states[k] - exact) / (rtol * 1 + atol))
         }
-        print("dense output: worst error \(worst) × tolerance over \(times.count) points, \(solver.statistics.steps) steps")
+        print(
+            "dense output: worst error \(worst) × tolerance over \(times.count) points, "
+                + "\(solver.statistics.steps) steps"
+        )
         #expect(worst <= 50)
     }
 
     @Test func derivativeFromDenseOutputMatchesTheRightHandSide() throws {
-        let solver = try BDFSolver(system: ForcedDecay(), options: BDFOptions(relativeTolerance: 1e-9, absoluteTolerance: 1e-12))
+        let solver = try BDFSolver(
+            system: ForcedDecay(), options: BDFOptions(relativeTolerance: 1e-9, absoluteTolerance: 1e-12))
         solver.reset(time: 0, state: [1])
-        var y = [0.0], dy = [0.0]
+        var y = [0.0]
+        var dy = [0.0]
         let t = try y.withUnsafeMutableBufferPointer { try solver.advance(to: 3.3, into: $0.baseAddress!) }
         try dy.withUnsafeMutableBufferPointer { try solver.interpolate(at: t, derivative: 1, into: $0.baseAddress!) }
         let expected = -ForcedDecay.exact(3.3) + sin(33.0)
@@ -113,22 +131,28 @@ struct DenseOutputTests {
 
     @Test func stopTimeIsHitExactlyAndNeverPassed() throws {
         let problem = Robertson(endTime: 40)
-        let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
+        let solver = try BDFSolver(
+            system: problem, options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
         solver.reset(time: 0, state: problem.initialState)
         var y = [Double](repeating: 0, count: 3)
-        let reached = try y.withUnsafeMutableBufferPointer { try solver.advance(to: 40, stopTime: 7.25, into: $0.baseAddress!) }
+        let reached = try y.withUnsafeMutableBufferPointer {
+            try solver.advance(to: 40, stopTime: 7.25, into: $0.baseAddress!)
+        }
         #expect(reached == 7.25)
         #expect(solver.currentTime <= 7.25)
         #expect(abs(solver.currentTime - 7.25) < 1e-12)
         // Continue past the stop to the end: same answer as one call, within tolerance.
-        let end = try y.withUnsafeMutableBufferPointer { try solver.advance(to: 40, stopTime: 40, into: $0.baseAddress!) }
+        let end = try y.withUnsafeMutableBufferPointer {
+            try solver.advance(to: 40, stopTime: 40, into: $0.baseAddress!)
+        }
         #expect(end == 40)
         for (a, b) in zip(y, problem.referenceSolution) { #expect(abs(a - b) < 1e-5 * abs(b) + 1e-9) }
     }
 
     @Test func restartAfterAnEventChangesTheState() throws {
         // y' = −y to t = 1, then y is set to 2 and integrated on: y(2) = 2 e^{−1}.
-        let solver = try BDFSolver(system: LinearDecay(), options: BDFOptions(relativeTolerance: 1e-9, absoluteTolerance: 1e-12))
+        let solver = try BDFSolver(
+            system: LinearDecay(), options: BDFOptions(relativeTolerance: 1e-9, absoluteTolerance: 1e-12))
         solver.reset(time: 0, state: [1])
         var y = [0.0]
         try y.withUnsafeMutableBufferPointer { _ = try solver.advance(to: 1, stopTime: 1, into: $0.baseAddress!) }
@@ -150,7 +174,8 @@ struct LinearDecay: ODESystem {
 struct InvariantTests {
     @Test func roberKeepsItsMassInvariant() throws {
         let problem = Robertson(endTime: 1e5)
-        let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
+        let solver = try BDFSolver(
+            system: problem, options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
         let times = (0...50).map { pow(10, -5 + 0.2 * Double($0)) }
         let trajectory = try solver.solve(from: 0, initialState: problem.initialState, outputTimes: times)
         var worst = 0.0
@@ -188,9 +213,11 @@ struct InvariantTests {
 
     @Test func repeatedSolvesInOneWorkspaceAreBitIdentical() throws {
         let problem = Pollution()
-        let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
+        let solver = try BDFSolver(
+            system: problem, options: BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10))
         let first = try solver.solve(from: 0, initialState: problem.initialState, outputTimes: [1, 10, 60])
-        _ = try solver.solve(from: 0, initialState: Robertson().initialState + [Double](repeating: 0.01, count: 17), outputTimes: [5])
+        _ = try solver.solve(
+            from: 0, initialState: Robertson().initialState + [Double](repeating: 0.01, count: 17), outputTimes: [5])
         let again = try solver.solve(from: 0, initialState: problem.initialState, outputTimes: [1, 10, 60])
         #expect(first.states == again.states)
         #expect(first.statistics == again.statistics)
@@ -200,9 +227,13 @@ struct InvariantTests {
         // Tight atol only on y2 (the tiny intermediate) should reduce y2's error.
         let problem = Robertson(endTime: 40)
         var loose = BDFOptions(relativeTolerance: 1e-4, absoluteTolerance: 1e-6)
-        let a = try BDFSolver(system: problem, options: loose).solve(from: 0, initialState: problem.initialState, outputTimes: [40]).finalState
+        let a = try BDFSolver(system: problem, options: loose).solve(
+            from: 0, initialState: problem.initialState, outputTimes: [40]
+        ).finalState
         loose.absoluteTolerance = .perComponent([1e-6, 1e-12, 1e-6])
-        let b = try BDFSolver(system: problem, options: loose).solve(from: 0, initialState: problem.initialState, outputTimes: [40]).finalState
+        let b = try BDFSolver(system: problem, options: loose).solve(
+            from: 0, initialState: problem.initialState, outputTimes: [40]
+        ).finalState
         let ref = problem.referenceSolution
         #expect(abs(b[1] - ref[1]) < abs(a[1] - ref[1]))
         #expect(abs(b[1] - ref[1]) / ref[1] < 1e-3)
@@ -212,7 +243,9 @@ struct InvariantTests {
         struct NoJacobian<P: ReferenceProblem>: ODESystem {
             let base: P
             var dimension: Int { base.dimension }
-            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) { base.rhs(t: t, y: y, dydt: dydt) }
+            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+                base.rhs(t: t, y: y, dydt: dydt)
+            }
         }
         let problem = Pollution()
         let options = BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10)
