@@ -18,7 +18,7 @@ struct ConfiguredRun {
     var initial: [Double]
     var tStart: Double
     var tEnd: Double
-    var outputTimes: [Double]
+    var outputTimes: OutputGrid
     /// Timed events in time order (file order within a time).
     var schedule: [(time: Double, event: ModelDefinition.Event)]
     /// State events (`when`), in file order (the model's, then the scenarios').
@@ -249,8 +249,7 @@ struct EventLoop {
     func fillSamplePoints(after t0: Double, to t1: Double) {
         scratch.samples.removeAll(keepingCapacity: true)
         let outputs = configured.outputTimes
-        var lo = 0, hi = outputs.count
-        while lo < hi { let mid = (lo + hi) / 2; if outputs[mid] <= t0 { lo = mid + 1 } else { hi = mid } }
+        var lo = outputs.firstIndex(after: t0)
         var quarter = 1
         while true {
             let q = quarter < 4 ? t0 + (t1 - t0) * Double(quarter) / 4 : t1
@@ -378,39 +377,52 @@ struct EventLoop {
     }
 }
 
-/// Records species and observables at the output times by dense output. An output at an event
-/// time shows the state after the event.
-struct GridRecorder: IntegrationObserver {
-    let times: [Double]
+/// Hands species, observables and chosen parameters at the output times (by dense output) to
+/// a sink, one row at a time. An output at an event time shows the state after the event.
+struct GridRecorder<Sink: RowSink>: IntegrationObserver {
+    let times: OutputGrid
     let width: Int
     let speciesCount: Int
     let observableCount: Int
     /// Parameters written after the observables (`RunSettings.outputParameters`).
     let parameterColumns: [Int]
-    let configured: ConfiguredRun
-    var values: [Double]
+    var sink: Sink
     var row = 0
-    var scratch: [Double]
+    /// The first error of the sink (start and afterEvent cannot throw; `step` rethrows it).
+    var failure: Error? = nil
+    /// Checked at every step: a set flag ends the run with `Interrupted`.
+    var stop: StopFlag? = nil
+    let scratch: Scratch
 
-    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = []) {
-        self.configured = configured
+    /// A species state and a row, allocated once per run.
+    final class Scratch {
+        let state: UnsafeMutablePointer<Double>
+        let row: UnsafeMutablePointer<Double>
+        init(states: Int, width: Int) {
+            state = .allocate(capacity: max(states, 1)); state.initialize(repeating: 0, count: max(states, 1))
+            row = .allocate(capacity: max(width, 1)); row.initialize(repeating: 0, count: max(width, 1))
+        }
+        deinit { state.deallocate(); row.deallocate() }
+    }
+
+    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = [], sink: Sink) {
         times = configured.outputTimes
         self.speciesCount = speciesCount
         self.observableCount = observableCount
         self.parameterColumns = parameterColumns
         width = speciesCount + observableCount + parameterColumns.count
-        values = [Double](repeating: 0, count: times.count * width)
-        scratch = [Double](repeating: 0, count: speciesCount)
+        self.sink = sink
+        scratch = Scratch(states: speciesCount, width: width)
     }
 
     mutating func record(_ state: UnsafePointer<Double>, at t: Double, network: ReactionNetwork) {
-        let base = row * width
+        let v = scratch.row
         let n = speciesCount
-        let parameterBase = base + n + observableCount
-        values.withUnsafeMutableBufferPointer { v in
-            for i in 0..<n { v[base + i] = state[i] }
-            network.observables(t: t, y: state, into: v.baseAddress! + base + n)
-            for (k, p) in parameterColumns.enumerated() { v[parameterBase + k] = network.parameterValue(p) }
+        for i in 0..<n { v[i] = state[i] }
+        network.observables(t: t, y: state, into: v + n)
+        for (k, p) in parameterColumns.enumerated() { v[n + observableCount + k] = network.parameterValue(p) }
+        if failure == nil {
+            do { try sink.row(t, v, count: width) } catch { failure = error }
         }
         row += 1
     }
@@ -426,16 +438,14 @@ struct GridRecorder: IntegrationObserver {
     }
 
     mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+        if let failure { throw failure }
+        if let stop, stop.isSet { throw Interrupted() }
         // Outputs in (t0, t1]; one at t1 waits for the event there, if any.
         let includeEnd = !eventAtEnd
         while row < times.count && (times[row] < t1 || (includeEnd && times[row] == t1)) {
             let t = times[row]
-            // Borrow the scratch buffer (a swap, not a copy) while `record` mutates self.
-            var y: [Double] = []
-            swap(&y, &scratch)
-            defer { swap(&y, &scratch) }
-            try y.withUnsafeMutableBufferPointer { try solver.interpolate(at: t, into: $0.baseAddress!) }
-            y.withUnsafeBufferPointer { record($0.baseAddress!, at: t, network: network) }
+            try solver.interpolate(at: t, into: scratch.state)
+            record(scratch.state, at: t, network: network)
         }
     }
 

@@ -142,7 +142,7 @@ struct MetricsObserver: IntegrationObserver {
         self.metrics = list
         needsCurve = names.indices.map { t in list.contains { $0.1 == t && ($0.0 == .halfLife) } }
         speciesCount = definition.species.count
-        configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: [], schedule: [])
+        configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: OutputGrid(explicit: []), schedule: [])
         let n = names.count
         peak = .init(repeating: 0, count: n); peakTime = peak; minimum = peak; area = peak; last = peak; baseline = peak
         curveTimes = .init(repeating: [], count: n); curveValues = curveTimes

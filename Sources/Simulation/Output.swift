@@ -21,7 +21,7 @@ public enum OutputWriter {
     /// `scenario` column names each row's scenario.
     public static func csv(_ courses: [TimeCourse], scenarioColumn: Bool) -> String {
         guard let first = courses.first else { return "" }
-        var text = (([scenarioColumn ? "scenario" : nil, "time"].compactMap { $0 } + first.columns.map(csvField)).joined(separator: ",")) + "\n"
+        var text = csvHeader(columns: first.columns, scenarioColumn: scenarioColumn)
         for course in courses {
             let label = csvField(course.scenario ?? "default")
             for row in course.times.indices {
@@ -35,6 +35,11 @@ public enum OutputWriter {
             }
         }
         return text
+    }
+
+    /// The header line of a time-course CSV: [scenario,] time, the columns.
+    public static func csvHeader(columns: [String], scenarioColumn: Bool) -> String {
+        (([scenarioColumn ? "scenario" : nil, "time"].compactMap { $0 } + columns.map(csvField)).joined(separator: ",")) + "\n"
     }
 
     /// Splits one CSV line into fields, honouring double-quoted fields with "" escapes.
@@ -88,12 +93,19 @@ public enum OutputWriter {
     /// The sidecar: model identity, run settings, solver statistics, program version, units.
     public static func metadata(definition: ModelDefinition, source: String, courses: [TimeCourse],
                                 settings: RunSettings, programVersion: String, command: [String]) -> String {
+        metadata(definition: definition, source: source, runs: courses.map(\.summary), settings: settings,
+                 programVersion: programVersion, command: command)
+    }
+
+    /// The sidecar of streamed runs.
+    public static func metadata(definition: ModelDefinition, source: String, runs: [RunSummary],
+                                settings: RunSettings, programVersion: String, command: [String]) -> String {
         var scenarios: [[String: Any]] = []
-        for course in courses {
+        for course in runs {
             let s = course.statistics
             scenarios.append([
                 "scenario": course.scenario ?? "default",
-                "rows": course.times.count,
+                "rows": course.rows,
                 "solver_statistics": [
                     "steps": s.steps, "rhs_evaluations": s.rhsEvaluations, "jacobian_evaluations": s.jacobianEvaluations,
                     "lu_factorizations": s.luFactorizations, "newton_iterations": s.newtonIterations,
@@ -108,7 +120,7 @@ public enum OutputWriter {
             "units": ["time": definition.timeUnit ?? "", "concentration": definition.concentrationUnit ?? ""],
             "solver": ["method": "BDF (variable order 1-5, Nordsieck, CVODE rules)",
                        "rtol": settings.rtol ?? definition.simulation.rtol, "atol": settings.atol ?? definition.simulation.atol],
-            "columns": ["time"] + (courses.first?.columns ?? []),
+            "columns": ["time"] + (runs.first?.columns ?? []),
             "runs": scenarios,
             "created": ISO8601DateFormatter().string(from: Date()),
         ]
@@ -173,4 +185,87 @@ enum SHA256 {
 /// SHA-256 of a text, for callers outside this module (model hashes in metadata).
 public enum SHA256Hex {
     public static func of(_ text: String) -> String { SHA256.hex(Data(text.utf8)) }
+}
+
+/// An output file written under a temporary name beside its destination and renamed when
+/// complete; `discard` removes the temporary file and any folder `create` made, so a failed or
+/// interrupted run leaves nothing behind.
+public final class OutputFile {
+    public let destination: String
+    let temporary: String
+    public let descriptor: Int32
+    /// Folders made for the destination, outermost first.
+    let createdFolders: [String]
+    var open = true
+
+    init(destination: String, temporary: String, descriptor: Int32, createdFolders: [String]) {
+        self.destination = destination
+        self.temporary = temporary
+        self.descriptor = descriptor
+        self.createdFolders = createdFolders
+    }
+
+    public static func create(_ destination: String) throws -> OutputFile {
+        let url = URL(fileURLWithPath: destination)
+        let folder = url.deletingLastPathComponent()
+        var missing: [String] = []
+        var probe = folder
+        while !FileManager.default.fileExists(atPath: probe.path) && probe.path != "/" {
+            missing.insert(probe.path, at: 0)
+            probe = probe.deletingLastPathComponent()
+        }
+        var made: [String] = []
+        func undo() { for path in made.reversed() { rmdir(path) } }
+        for path in missing {
+            guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
+                let reason = String(cString: strerror(errno))
+                undo()
+                throw SimulationError("cannot write \(destination): cannot create the folder \(path): \(reason).")
+            }
+            made.append(path)
+        }
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            undo()
+            throw SimulationError("cannot write \(destination): \(reason).")
+        }
+        return OutputFile(destination: destination, temporary: temporary, descriptor: fd, createdFolders: made)
+    }
+
+    /// Closes the file and renames it to its destination (rename(2) replaces atomically).
+    public func commit() throws {
+        guard open else { return }
+        open = false
+        guard close(descriptor) == 0, rename(temporary, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw SimulationError("cannot write \(destination): \(reason).")
+        }
+    }
+
+    /// Removes the temporary file and the folders made for it.
+    public func discard() {
+        if open { close(descriptor); open = false }
+        unlink(temporary)
+        for path in createdFolders.reversed() { rmdir(path) }
+    }
+
+    /// Bytes free for an unprivileged user in the folder that would hold `destination` (its
+    /// nearest existing ancestor when the folder does not exist yet); nil when unknown.
+    public static func freeBytes(for destination: String) -> Double? {
+        var folder = URL(fileURLWithPath: destination).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.path) && folder.path != "/" { folder = folder.deletingLastPathComponent() }
+        var info = statvfs()
+        guard statvfs(folder.path, &info) == 0 else { return nil }
+        return Double(info.f_bavail) * Double(info.f_frsize)
+    }
+
+    /// Refuses an output the destination's disk cannot hold.
+    public static func checkSpace(rows: Int, fields: Int, destination: String, what: String) throws {
+        guard let free = freeBytes(for: destination) else { return }
+        let folder = URL(fileURLWithPath: destination).deletingLastPathComponent().path
+        try OutputSize.checkFits(rows: rows, fields: fields, free: free, folder: folder, what: what)
+    }
 }

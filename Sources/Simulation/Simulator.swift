@@ -14,10 +14,14 @@ public final class Simulator {
         self.network = ReactionNetwork(definition)
     }
 
-    /// The output grid a run with `settings` uses.
-    public func outputTimes(_ settings: RunSettings) throws -> [Double] {
+    /// The output grid a run with `settings` uses: the model's [simulation] values, replaced by
+    /// the command line's. Both sources meet here, so here an end time or interval that cannot
+    /// make a grid is refused (a grid is never stored, so its size costs no memory; writers
+    /// check the row count with `OutputSize.check`).
+    public func outputGrid(_ settings: RunSettings) throws -> OutputGrid {
         var sim = definition.simulation
         if let tEnd = settings.tEnd {
+            guard !tEnd.isInfinite else { throw SimulationError("--t-end \(tEnd): the end time must be a finite number.") }
             guard tEnd > sim.tStart else { throw SimulationError("--t-end \(tEnd) must be later than the start time \(sim.tStart).") }
             sim.tEnd = tEnd
             if let explicit = sim.explicitOutputTimes {
@@ -30,7 +34,17 @@ public final class Simulator {
             sim.outputInterval = interval
             sim.explicitOutputTimes = nil
         }
-        return sim.outputTimes
+        if let explicit = sim.explicitOutputTimes { return OutputGrid(explicit: explicit) }
+        // (The loader refuses non-finite or non-positive values in the file.)
+        guard sim.tStart.isFinite, sim.tEnd.isFinite, sim.tEnd > sim.tStart else {
+            throw SimulationError("the run [\(sim.tStart), \(sim.tEnd)] must be finite and later at its end than at its start.")
+        }
+        return try OutputGrid(start: sim.tStart, end: sim.tEnd, interval: sim.outputInterval ?? (sim.tEnd - sim.tStart) / 100)
+    }
+
+    /// The output grid as an array (for small grids: tests, plots).
+    public func outputTimes(_ settings: RunSettings) throws -> [Double] {
+        Array(try outputGrid(settings))
     }
 
     /// Solver options of a run: the model's tolerances unless `settings` overrides them.
@@ -58,7 +72,7 @@ public final class Simulator {
         for (name, value) in settings.overrides {
             try Simulator.override(name, value, definition: d, network: network, initial: &initial, flag: "--set")
         }
-        let times = try outputTimes(settings)
+        let times = try outputGrid(settings)
         let tEnd = times.last!
         let events = d.events + scenarios.flatMap(\.events)
         var schedule: [(time: Double, order: Int, event: ModelDefinition.Event)] = []
@@ -114,8 +128,16 @@ public final class Simulator {
         }
     }
 
-    /// Runs the model's default, or `scenario`, with `settings`.
-    public func run(scenario name: String? = nil, settings: RunSettings = RunSettings()) throws -> TimeCourse {
+    /// A run ready to integrate: values set, solver built, output columns resolved. Everything
+    /// a run can refuse is refused here, before any output is written.
+    struct Prepared {
+        var configured: ConfiguredRun
+        var solver: BDFSolver<ReactionNetwork>
+        var parameterColumns: [Int]
+        var columns: [String]
+    }
+
+    func prepare(scenario name: String?, settings: RunSettings) throws -> Prepared {
         let configured = try configure(network, scenario: name, settings: settings)
         let solver: BDFSolver<ReactionNetwork>
         do { solver = try BDFSolver(system: network, options: solverOptions(settings)) } catch let e as ODESolverError {
@@ -131,17 +153,55 @@ public final class Simulator {
                 throw SimulationError("--output-parameters \(name): the model has no parameter '\(name)'\(didYouMean(name, among: definition.parameters.map(\.name))).")
             }
         }
-        var recorder = GridRecorder(configured, speciesCount: definition.species.count, observableCount: definition.observables.count,
-                                    parameterColumns: parameterColumns)
-        var state = configured.initial
+        let columns = definition.species.map(\.name) + definition.observables.map(\.name) + parameterColumns.map { definition.parameters[$0].name }
+        return Prepared(configured: configured, solver: solver, parameterColumns: parameterColumns, columns: columns)
+    }
+
+    /// Checks a run without integrating it; returns its row count and columns (after `time`).
+    public func validate(scenario name: String?, settings: RunSettings) throws -> (rows: Int, columns: [String]) {
+        let prepared = try prepare(scenario: name, settings: settings)
+        return (prepared.configured.outputTimes.count, prepared.columns)
+    }
+
+    func integrate<Sink: RowSink>(_ prepared: Prepared, scenario name: String?, sink: Sink, stop: StopFlag?) throws -> GridRecorder<Sink> {
+        var recorder = GridRecorder(prepared.configured, speciesCount: definition.species.count, observableCount: definition.observables.count,
+                                    parameterColumns: prepared.parameterColumns, sink: sink)
+        recorder.stop = stop
+        var state = prepared.configured.initial
         do {
-            try Integration.run(configured, network: network, solver: solver, state: &state, observer: &recorder)
+            try Integration.run(prepared.configured, network: network, solver: prepared.solver, state: &state, observer: &recorder)
         } catch let e as ODESolverError {
             let which = name.map { " (scenario '\($0)')" } ?? ""
             throw SimulationError("the simulation of \(definition.file)\(which) failed: \(e)")
         }
-        let columns = definition.species.map(\.name) + definition.observables.map(\.name) + parameterColumns.map { definition.parameters[$0].name }
-        return TimeCourse(scenario: name, columns: columns, times: configured.outputTimes, values: recorder.values,
-                          statistics: solver.statistics)
+        if let failure = recorder.failure { throw failure }
+        return recorder
+    }
+
+    /// Runs the model's default, or `scenario`, with `settings`, keeping every row in memory
+    /// (at most `settings.maxRows`, by default `OutputSize.defaultMaxRows`).
+    public func run(scenario name: String? = nil, settings: RunSettings = RunSettings()) throws -> TimeCourse {
+        let prepared = try prepare(scenario: name, settings: settings)
+        let times = prepared.configured.outputTimes
+        try OutputSize.check(rows: times.count, fields: prepared.columns.count + 1, limit: settings.maxRows,
+                             what: "the run", remedy: "give a larger --output-interval (or a shorter --t-end)")
+        let recorder = try integrate(prepared, scenario: name, sink: StoredRows(capacity: times.count * prepared.columns.count), stop: nil)
+        return TimeCourse(scenario: name, columns: prepared.columns, times: Array(times), values: recorder.sink.values,
+                          statistics: prepared.solver.statistics)
+    }
+
+    /// Runs the model's default, or `scenario`, writing each row to `stream` as the integration
+    /// passes its output time (prefixed by `scenarioLabel` when given); memory does not grow
+    /// with the rows. The row count is not checked here: the caller checks the whole output.
+    /// A set `stop` ends the run with `Interrupted`.
+    public func stream(scenario name: String? = nil, settings: RunSettings = RunSettings(), to stream: CSVStream,
+                       scenarioLabel: String?, stop: StopFlag? = nil) throws -> RunSummary {
+        let prepared = try prepare(scenario: name, settings: settings)
+        let sink = StreamedRows(stream: stream, label: scenarioLabel, width: prepared.columns.count)
+        let recorder = try integrate(prepared, scenario: name, sink: sink, stop: stop)
+        let times = prepared.configured.outputTimes
+        return RunSummary(scenario: name, columns: prepared.columns, rows: recorder.sink.rows, firstTime: times.first!, lastTime: times.last!,
+                          statistics: prepared.solver.statistics, peaks: recorder.sink.peak, peakTimes: recorder.sink.peakTime,
+                          finals: recorder.sink.final)
     }
 }

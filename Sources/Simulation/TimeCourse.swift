@@ -38,6 +38,8 @@ public struct RunSettings: Sendable {
     /// Parameters to write as columns after the observables: their value at each output time,
     /// as events change them.
     public var outputParameters: [String] = []
+    /// Rows an output may have (`--max-rows`); nil: `OutputSize.defaultMaxRows`.
+    public var maxRows: Int? = nil
 
     public init() {}
 }

@@ -61,9 +61,11 @@ final class Workspace {
         var trajectory: String? = nil
         do {
             if recordTrajectories {
-                var observer = Both(first: metrics, second: GridRecorder(configured, speciesCount: d.species.count, observableCount: d.observables.count))
+                let rows = StoredRows(capacity: configured.outputTimes.count * (d.species.count + d.observables.count))
+                var observer = Both(first: metrics, second: GridRecorder(configured, speciesCount: d.species.count, observableCount: d.observables.count, sink: rows))
                 try Integration.run(configured, network: network, solver: solver, state: &state, observer: &observer)
                 metrics = observer.first
+                if let failure = observer.second.failure { throw failure }
                 trajectory = trajectoryRows(number, scenario, observer.second)
             } else {
                 try Integration.run(configured, network: network, solver: solver, state: &state, observer: &metrics)
@@ -141,12 +143,12 @@ final class Workspace {
         return (moved - base) / epsilon
     }
 
-    func trajectoryRows(_ number: Int, _ scenario: String?, _ recorder: GridRecorder) -> String {
+    func trajectoryRows(_ number: Int, _ scenario: String?, _ recorder: GridRecorder<StoredRows>) -> String {
         var text = ""
         let label = specification.hasScenarioColumn ? "," + OutputWriter.csvField(scenario ?? "default") : ""
         for (row, t) in recorder.times.enumerated() {
             text += "\(number)\(label),\(OutputWriter.format(t))"
-            for c in 0..<recorder.width { text += "," + OutputWriter.format(recorder.values[row * recorder.width + c]) }
+            for c in 0..<recorder.width { text += "," + OutputWriter.format(recorder.sink.values[row * recorder.width + c]) }
             text += "\n"
         }
         return text

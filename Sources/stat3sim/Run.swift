@@ -60,28 +60,62 @@ struct Run: ParsableCommand {
             names = [scenario]
         }
         let scenarioColumn = names.count > 1 || scenario == "all"
-        var courses: [TimeCourse] = []
+        let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".csv"
+
+        // Everything that can be refused is refused before a file exists: each run's settings,
+        // then the size of the whole output against the row limit and the free disk.
+        var rows = 0, columns: [String] = []
         do {
-            for name in names { courses.append(try simulator.run(scenario: name, settings: settings)) }
+            for name in names {
+                let run = try simulator.validate(scenario: name, settings: settings)
+                rows += run.rows
+                columns = run.columns
+            }
+            let fields = columns.count + 1 + (scenarioColumn ? 1 : 0)
+            let what = names.count > 1 ? "the \(names.count) runs" : "the run"
+            try OutputSize.check(rows: rows, fields: fields, limit: settings.maxRows, what: what,
+                                 remedy: "give a larger --output-interval (or a shorter --t-end)")
+            if destination != "-" { try OutputFile.checkSpace(rows: rows, fields: fields, destination: destination, what: what) }
         } catch let error as SimulationError {
             throw CLIError("\(model): \(error.message)")
         }
 
-        let csv = OutputWriter.csv(courses, scenarioColumn: scenarioColumn)
-        let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".csv"
-        if destination == "-" {
-            FileHandle.standardOutput.write(Data(csv.utf8))
-        } else {
+        // Rows go out as the integration passes their times: to standard output, or to a
+        // temporary file renamed when complete and removed on failure or interruption.
+        let stop = StopFlag()
+        let signals = installSignalHandlers(stop)
+        defer { _ = signals }
+        let file = destination == "-" ? nil : try OutputFile.create(destination)
+        let stream = CSVStream(fileDescriptor: file?.descriptor ?? STDOUT_FILENO, path: destination)
+        var summaries: [RunSummary] = []
+        do {
+            try stream.write(OutputWriter.csvHeader(columns: columns, scenarioColumn: scenarioColumn))
+            for name in names {
+                summaries.append(try simulator.stream(scenario: name, settings: settings, to: stream,
+                                                      scenarioLabel: scenarioColumn ? (name ?? "default") : nil, stop: stop))
+            }
+            try stream.flush()
+            try file?.commit()
+        } catch {
+            file?.discard()
+            switch error {
+            case is Interrupted:
+                FileHandle.standardError.write(Data("interrupted: \(destination == "-" ? "the CSV on standard output is incomplete" : "nothing was written")\n".utf8))
+                throw ExitCode(130)
+            case let error as SimulationError: throw CLIError("\(model): \(error.message)")
+            default: throw error
+            }
+        }
+        if destination != "-" {
             do {
-                try OutputWriter.writeAtomically(csv, to: destination)
-                let meta = OutputWriter.metadata(definition: definition, source: source, courses: courses, settings: settings,
+                let meta = OutputWriter.metadata(definition: definition, source: source, runs: summaries, settings: settings,
                                                  programVersion: Stat3Sim.version, command: CommandLine.arguments)
                 try OutputWriter.writeAtomically(meta, to: metadataPath(for: destination))
             } catch let error as SimulationError {
                 throw CLIError(error.message)
             }
         }
-        printSummary(definition, courses, destination: destination, seconds: Date().timeIntervalSince(started))
+        printSummary(definition, summaries, destination: destination, seconds: Date().timeIntervalSince(started))
     }
 
     func metadataPath(for csv: String) -> String {
@@ -89,18 +123,18 @@ struct Run: ParsableCommand {
         return url.pathExtension == "csv" ? url.deletingPathExtension().path + ".meta.json" : csv + ".meta.json"
     }
 
-    func printSummary(_ d: ModelDefinition, _ courses: [TimeCourse], destination: String, seconds: Double) {
+    func printSummary(_ d: ModelDefinition, _ courses: [RunSummary], destination: String, seconds: Double) {
         var lines: [String] = []
         let unit = d.timeUnit.map { " \($0)" } ?? ""
         for course in courses {
-            lines.append("\(d.name)\(course.scenario.map { " — scenario \($0)" } ?? ""): \(course.times.count) rows, t = \(fmt(course.times.first!))…\(fmt(course.times.last!))\(unit)")
+            lines.append("\(d.name)\(course.scenario.map { " — scenario \($0)" } ?? ""): \(course.rows) rows, t = \(fmt(course.firstTime))…\(fmt(course.lastTime))\(unit)")
             if !d.observables.isEmpty {
                 let width = max(10, d.observables.map(\.name.count).max()!)
                 lines.append("  " + "observable".padding(toLength: width, withPad: " ", startingAt: 0) + "        peak   at time       final")
                 for o in d.observables {
-                    guard let peak = course.peak(of: o.name), let column = course.column(named: o.name) else { continue }
+                    guard let peak = course.peak(of: o.name), let final = course.final(of: o.name) else { continue }
                     lines.append("  " + o.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                        + " " + pad(fmt(peak.value), 11) + " " + pad(fmt(peak.time), 9) + " " + pad(fmt(column.last!), 11))
+                        + " " + pad(fmt(peak.value), 11) + " " + pad(fmt(peak.time), 9) + " " + pad(fmt(final), 11))
                 }
             }
             let s = course.statistics

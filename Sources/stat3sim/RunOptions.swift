@@ -18,6 +18,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Absolute tolerance of the solver.")
     var atol: Double?
 
+    @Option(name: .customLong("max-rows"), help: ArgumentHelp("Refuse outputs of more rows than this (default 100000000): a time course's rows, a sweep's points and its --trajectories rows, --follow's steady states. Larger outputs are refused before any work, with their size; raise this to ask for them anyway.", valueName: "N"))
+    var maxRows: Int?
+
     /// The settings these options ask for.
     func settings() throws -> RunSettings {
         var settings = RunSettings()
@@ -26,6 +29,10 @@ struct RunOptions: ParsableArguments {
         settings.outputInterval = outputInterval
         settings.rtol = rtol
         settings.atol = atol
+        if let maxRows {
+            guard maxRows >= 1 else { throw CLIError("--max-rows must be at least 1.") }
+            settings.maxRows = maxRows
+        }
         return settings
     }
 }
