@@ -26,12 +26,19 @@ public struct Continuation {
         self.settings = settings
     }
 
+    /// Steady states a continuation may compute unless asked for more (`--max-rows`): it keeps
+    /// them all in memory to compare the branches.
+    public static let defaultMaxRows = 1_000_000
+
     public func run() throws -> [Point] {
         let d = simulator.definition
         let network = simulator.network
+        let count = dimension.count ?? 2
+        let (rows, overflow) = count.multipliedReportingOverflow(by: 2)
+        try OutputSize.check(rows: overflow ? Int.max : rows, fields: d.observables.count + 8, limit: settings.maxRows ?? Continuation.defaultMaxRows,
+                             what: "--follow (\(count) values up and down)", remedy: "follow fewer values")
         var configured = try simulator.configure(network, scenario: scenario, settings: settings)
         let solver = try SteadyStateSolver(network: network, options: simulator.solverOptions(settings))
-        let count = dimension.count ?? 2
         let values = (0..<count).map { dimension.gridValue($0) }
         var points: [Point] = []
         var state = configured.initial

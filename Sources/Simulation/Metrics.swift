@@ -61,7 +61,7 @@ public struct Metric: Sendable, Equatable {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         let kinds = ["peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T", "regime"]
         guard parts.count == 2 else {
-            throw SimulationError("--metric \(text): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: \(kinds.joined(separator: ", "))).")
+            throw SimulationError("--metric \(excerpt(text, limit: 80)): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: \(kinds.joined(separator: ", "))).")
         }
         let kind: Kind
         switch parts[0] {
@@ -76,18 +76,18 @@ public struct Metric: Sendable, Equatable {
         case "regime": kind = .regime
         case let k where k.hasPrefix("value_at@"):
             guard let t = Double(k.dropFirst("value_at@".count)), t.isFinite else {
-                throw SimulationError("--metric \(text): value_at needs a time, e.g. value_at@30:\(parts[1]).")
+                throw SimulationError("--metric \(excerpt(text, limit: 80)): value_at needs a time, e.g. value_at@30:\(parts[1]).")
             }
             kind = .valueAt(t)
         default:
-            throw SimulationError("--metric \(text): unknown kind '\(parts[0])'\(didYouMean(parts[0], among: kinds)); kinds are \(kinds.joined(separator: ", ")).")
+            throw SimulationError("--metric \(excerpt(text, limit: 80)): unknown kind '\(excerpt(parts[0]))'\(didYouMean(parts[0], among: kinds)); kinds are \(kinds.joined(separator: ", ")).")
         }
         let target = parts[1]
         switch definition.symbol(named: target) {
         case .species, .observable: break
         default:
             let names = definition.species.map(\.name) + definition.observables.map(\.name)
-            throw SimulationError("--metric \(text): '\(target)' is not a species or observable of the model\(didYouMean(target, among: names)).")
+            throw SimulationError("--metric \(excerpt(text, limit: 80)): '\(excerpt(target))' is not a species or observable of the model\(didYouMean(target, among: names)).")
         }
         return Metric(kind: kind, target: target)
     }

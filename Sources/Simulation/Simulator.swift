@@ -111,7 +111,7 @@ public final class Simulator {
     /// Sets a parameter, an initial concentration or a compartment size by name.
     public static func override(_ name: String, _ value: Double, definition d: ModelDefinition, network: ReactionNetwork,
                          initial: inout [Double], flag: String) throws {
-        guard value.isFinite else { throw SimulationError("\(flag) \(name)=\(value): the value must be finite.") }
+        guard value.isFinite else { throw SimulationError("\(flag) \(excerpt(name))=\(value): the value must be finite.") }
         switch d.symbol(named: name) {
         case .parameter(let i): network.setParameter(i, value)
         case .species(let i):
@@ -121,10 +121,10 @@ public final class Simulator {
             guard value > 0 else { throw SimulationError("\(flag) \(name)=\(value): a compartment size must be > 0.") }
             network.setCompartmentSize(i, value)
         case .observable, .time:
-            throw SimulationError("\(flag) \(name)=…: '\(name)' is \(name == "t" ? "time" : "an observable"); only parameters, species (initial concentrations) and compartment sizes can be set.")
+            throw SimulationError("\(flag) \(excerpt(name))=…: '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); only parameters, species (initial concentrations) and compartment sizes can be set.")
         case nil:
             let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
-            throw SimulationError("\(flag) \(name)=…: the model has no parameter, species or compartment '\(name)'\(didYouMean(name, among: names)).")
+            throw SimulationError("\(flag) \(excerpt(name))=…: the model has no parameter, species or compartment '\(excerpt(name))'\(didYouMean(name, among: names)).")
         }
     }
 
@@ -150,7 +150,7 @@ public final class Simulator {
             case .parameter(let i)?: return i
             case .species?, .observable?: return nil
             default:
-                throw SimulationError("--output-parameters \(name): the model has no parameter '\(name)'\(didYouMean(name, among: definition.parameters.map(\.name))).")
+                throw SimulationError("--output-parameters \(excerpt(name)): the model has no parameter '\(excerpt(name))'\(didYouMean(name, among: definition.parameters.map(\.name))).")
             }
         }
         let columns = definition.species.map(\.name) + definition.observables.map(\.name) + parameterColumns.map { definition.parameters[$0].name }

@@ -113,10 +113,36 @@ public final class SweepRunner {
 
     let modelHash: String
 
-    /// The points of this run, in order (a shard's share of 1...pointCount).
-    var points: StrideThrough<Int> {
+    /// The points of this run, in order (a shard's share of 1...pointCount), computed from
+    /// their position: a sweep's memory does not grow with its points.
+    var pointsOfThisRun: (count: Int, number: (Int) -> Int) {
         let (i, n) = execution.shard ?? (1, 1)
-        return stride(from: i, through: specification.plan.pointCount, by: n)
+        let total = specification.plan.pointCount
+        let count = total >= i ? (total - i) / n + 1 : 0
+        return (count, { i + $0 * n })
+    }
+
+    /// The first `count` point numbers of this run.
+    func points(prefix count: Int) -> [Int] {
+        let (available, number) = pointsOfThisRun
+        return (0..<Swift.min(count, available)).map(number)
+    }
+
+    /// Refuses what would fail at every point before a file is made: the solver settings (one
+    /// workspace is built), every scenario with the overrides and the output grid, and the size
+    /// of the --trajectories file.
+    func preflight(_ workspace: Workspace, points: Int) throws {
+        var gridRows = 0
+        for scenario in specification.plan.scenarios {
+            let configured = try simulator.configure(workspace.network, scenario: scenario, settings: specification.settings)
+            gridRows = configured.outputTimes.count
+        }
+        if execution.trajectories != nil {
+            let (rows, overflow) = gridRows.multipliedReportingOverflow(by: points)
+            try OutputSize.check(rows: overflow ? Int.max : rows, fields: definition.species.count + definition.observables.count + 2,
+                                 limit: specification.settings.maxRows, what: "--trajectories (\(points) points × \(gridRows) output times)",
+                                 remedy: "give a larger --output-interval or fewer points")
+        }
     }
 
     public func run(stop: StopFlag) throws -> SweepSummary {
@@ -126,31 +152,41 @@ public final class SweepRunner {
         let header = specification.header.map(OutputWriter.csvField).joined(separator: ",") + "\n"
         let trajectoryHeader = (["point"] + (specification.hasScenarioColumn ? ["scenario"] : []) + ["time"]
             + definition.species.map(\.name) + definition.observables.map(\.name)).joined(separator: ",") + "\n"
+        let (pointCount, pointNumber) = pointsOfThisRun
+
+        // One workspace per job, built (and the settings checked) before any file exists.
+        let jobs = max(1, min(execution.jobs, max(pointCount, 1)))
+        let workspaces = try (0..<jobs).map { _ in try Workspace(simulator: simulator, specification: specification,
+                                                                  trajectories: execution.trajectories != nil) }
+        try preflight(workspaces[0], points: pointCount)
 
         // Resume: keep the complete rows of an interrupted run of the same sweep.
         var done = 0
         if execution.resume {
             done = try resumableRows(partial: partial, header: header)
         }
-        let writer = try OrderedWriter(path: partial, header: header, append: done > 0,
+        let created = [partial] + (trajectoriesPartial.map { [$0] } ?? [])
+        let writer: OrderedWriter
+        do {
+            writer = try OrderedWriter(path: partial, header: header, append: done > 0,
                                        trajectoriesPath: trajectoriesPartial, trajectoryHeader: trajectoryHeader,
                                        appendTrajectories: done > 0)
-        let allPoints = Array(points)
-        let todo = Array(allPoints.dropFirst(done))
-        let progress = Progress(total: allPoints.count, done: done, enabled: execution.progress)
+        } catch {
+            if done == 0 { for path in created { try? FileManager.default.removeItem(atPath: path) } }
+            throw error
+        }
+        let todoCount = pointCount - done
+        let progress = Progress(total: pointCount, done: done, enabled: execution.progress)
 
-        // One workspace per job; points are claimed in order from a shared counter, and a job
-        // waits when it is too far ahead of the writer (memory stays bounded).
-        let jobs = max(1, min(execution.jobs, max(todo.count, 1)))
-        let workspaces = try (0..<jobs).map { _ in try Workspace(simulator: simulator, specification: specification,
-                                                                  trajectories: execution.trajectories != nil) }
-        let queue = WorkQueue(count: todo.count, window: 8 * jobs)
+        // Points are claimed in order from a shared counter, and a job waits when it is too far
+        // ahead of the writer (memory stays bounded).
+        let queue = WorkQueue(count: todoCount, window: 8 * jobs)
         var firstError: Error? = nil
         let errorLock = NSLock()
         DispatchQueue.concurrentPerform(iterations: jobs) { job in
             let workspace = workspaces[job]
             while !stop.isSet, let position = queue.claim() {
-                let number = todo[position]
+                let number = pointNumber(done + position)
                 do {
                     let result = try workspace.compute(point: number)
                     writer.deliver(position: position, row: result.row, trajectory: result.trajectory, status: result.status)
@@ -163,12 +199,17 @@ public final class SweepRunner {
             }
         }
         progress.finish()
-        if let firstError { throw firstError }
+        if let firstError {
+            // An error of the sweep, not of a point: a fresh start leaves no files behind.
+            try? writer.close()
+            if done == 0 { for path in created { try? FileManager.default.removeItem(atPath: path) } }
+            throw firstError
+        }
         try writer.close()
 
-        let complete = writer.written == todo.count
+        let complete = writer.written == todoCount
         let totals = try countStatuses(path: partial)
-        let summary = SweepSummary(points: allPoints.count, ok: totals.ok, failed: totals.failed, unsettled: totals.unsettled,
+        let summary = SweepSummary(points: pointCount, ok: totals.ok, failed: totals.failed, unsettled: totals.unsettled,
                                    skipped: done, interrupted: !complete, seconds: Date().timeIntervalSince(started),
                                    output: complete ? execution.output : partial)
         let meta = metadata(summary: summary, complete: complete)
@@ -212,9 +253,9 @@ public final class SweepRunner {
         var body = text.dropFirst(header.count)
         if let lastNewline = body.lastIndex(of: "\n") { body = body[...lastNewline] } else { body = "" }
         let rows = body.split(separator: "\n", omittingEmptySubsequences: true)
-        let expected = Array(points.prefix(rows.count))
+        let expected = points(prefix: rows.count)
         for (row, number) in zip(rows, expected) where row.split(separator: ",", maxSplits: 1).first.map(String.init) != String(number) {
-            throw SimulationError("--resume: \(partial) does not hold this sweep's points in order (found '\(row.prefix(20))…' where point \(number) belongs).")
+            throw SimulationError("--resume: \(partial) does not hold this sweep's points in order (found '\(excerpt(row.prefix(20), limit: 20))…' where point \(number) belongs).")
         }
         // Rewrite the file with whole rows only, so appending continues cleanly.
         try (header + body).write(toFile: partial, atomically: true, encoding: .utf8)

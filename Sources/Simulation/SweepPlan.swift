@@ -31,22 +31,22 @@ public struct SweepDimension: Sendable, Equatable {
     public static func parse(_ text: String, grid: Bool, definition: ModelDefinition) throws -> SweepDimension {
         let usage = grid ? "NAME=LO:HI:N or NAME=LO:HI:N:log" : "NAME=LO:HI or NAME=LO:HI:log"
         let sides = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard sides.count == 2, !sides[0].isEmpty else { throw SimulationError("--vary \(text): write \(usage).") }
+        guard sides.count == 2, !sides[0].isEmpty else { throw SimulationError("--vary \(excerpt(text, limit: 80)): write \(usage).") }
         let name = sides[0].trimmingCharacters(in: .whitespaces)
         var fields = sides[1].split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var logarithmic = false
         if fields.last == "log" { logarithmic = true; fields.removeLast() }
         guard fields.count == (grid ? 3 : 2), let low = Double(fields[0]), let high = Double(fields[1]), low.isFinite, high.isFinite else {
-            throw SimulationError("--vary \(text): write \(usage)\(grid ? "" : " (with --samples the number of points comes from --samples)").")
+            throw SimulationError("--vary \(excerpt(text, limit: 80)): write \(usage)\(grid ? "" : " (with --samples the number of points comes from --samples)").")
         }
         var count: Int? = nil
         if grid {
-            guard let n = Int(fields[2]), n >= 1 else { throw SimulationError("--vary \(text): the number of grid points must be a whole number ≥ 1.") }
+            guard let n = Int(fields[2]), n >= 1 else { throw SimulationError("--vary \(excerpt(text, limit: 80)): the number of grid points must be a whole number ≥ 1.") }
             count = n
         }
-        guard high >= low else { throw SimulationError("--vary \(text): the range must be ascending (LO ≤ HI).") }
-        if logarithmic && low <= 0 { throw SimulationError("--vary \(text): a log range needs LO > 0.") }
-        try checkSettable(name, flag: "--vary \(text)", definition: definition)
+        guard high >= low else { throw SimulationError("--vary \(excerpt(text, limit: 80)): the range must be ascending (LO ≤ HI).") }
+        if logarithmic && low <= 0 { throw SimulationError("--vary \(excerpt(text, limit: 80)): a log range needs LO > 0.") }
+        try checkSettable(name, flag: "--vary \(excerpt(text, limit: 80))", definition: definition)
         return SweepDimension(name: name, low: low, high: high, count: count, logarithmic: logarithmic)
     }
 
@@ -54,10 +54,10 @@ public struct SweepDimension: Sendable, Equatable {
         switch d.symbol(named: name) {
         case .parameter, .species, .compartment: return
         case .observable, .time:
-            throw SimulationError("\(flag): '\(name)' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, initial concentrations and compartment sizes.")
+            throw SimulationError("\(flag): '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, initial concentrations and compartment sizes.")
         case nil:
             let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
-            throw SimulationError("\(flag): the model has no parameter, species or compartment '\(name)'\(didYouMean(name, among: names)).")
+            throw SimulationError("\(flag): the model has no parameter, species or compartment '\(excerpt(name))'\(didYouMean(name, among: names)).")
         }
     }
 }
@@ -93,10 +93,12 @@ public struct SweepPlan: Sendable {
     var explicitSets: [[Double]] = []
     /// Latin hypercube strata: one permutation of 0..<N per dimension.
     var strata: [[Int32]] = []
+    /// The grid's parameter sets (the product of the counts, checked when the plan is made).
+    var gridCount = 1
 
     public var parameterSetCount: Int {
         switch method {
-        case .grid: return dimensions.reduce(1) { $0 * ($1.count ?? 1) }
+        case .grid: return gridCount
         case .random(let n, _), .latinHypercube(let n, _), .sobol(let n): return n
         case .points: return explicitSets.count
         }
@@ -104,11 +106,39 @@ public struct SweepPlan: Sendable {
 
     public var pointCount: Int { parameterSetCount * scenarios.count }
 
-    public init(dimensions: [SweepDimension], method: Method, scenarios: [String?]) throws {
+    /// `maxPoints` (nil: `OutputSize.defaultMaxRows`) refuses a sweep too large to be meant
+    /// before anything is allocated for it.
+    public init(dimensions: [SweepDimension], method: Method, scenarios: [String?], maxPoints: Int? = nil) throws {
         self.dimensions = dimensions
         self.names = dimensions.map(\.name)
         self.method = method
         self.scenarios = scenarios
+        // Point counts multiply: checked, so that a product past Int.max is refused, not a trap.
+        var sets = 1
+        switch method {
+        case .grid:
+            for d in dimensions {
+                let (product, overflow) = sets.multipliedReportingOverflow(by: d.count ?? 1)
+                if overflow {
+                    let factors = dimensions.map { String($0.count ?? 1) }.joined(separator: " × ")
+                    let size = dimensions.reduce(1.0) { $0 * Double($1.count ?? 1) } * Double(Swift.max(scenarios.count, 1))
+                    throw SimulationError("the sweep would have \(factors)\(scenarios.count > 1 ? " × \(scenarios.count) scenarios" : "") = \(String(format: "%.2e", size)) points, more than can be counted; vary fewer values.")
+                }
+                sets = product
+            }
+            gridCount = sets
+        case .random(let n, _), .latinHypercube(let n, _), .sobol(let n): sets = n
+        case .points: sets = 0
+        }
+        let (points, overflow) = sets.multipliedReportingOverflow(by: Swift.max(scenarios.count, 1))
+        if overflow {
+            throw SimulationError("the sweep would have \(sets) × \(scenarios.count) = \(String(format: "%.2e", Double(sets) * Double(scenarios.count))) points, more than can be counted; vary fewer values.")
+        }
+        try OutputSize.check(rows: points, fields: dimensions.count + 3 + (scenarios.count > 1 ? 1 : 0), limit: maxPoints, what: "the sweep",
+                             remedy: "vary fewer values (--shard I/N splits a large sweep over machines)")
+        if case .latinHypercube(let n, _) = method, n > Int(Int32.max) {
+            throw SimulationError("--samples \(n): Latin hypercube sampling takes at most \(Int32.max) samples; use --method sobol or random for more.")
+        }
         if case .latinHypercube(let n, let seed) = method {
             var rng = RandomGenerator(seed: seed)
             strata = dimensions.map { _ in
@@ -136,7 +166,7 @@ public struct SweepPlan: Sendable {
                 throw SimulationError("--points \(path): row \(k + 2) has \(fields.count) values for \(names.count) columns.")
             }
             sets.append(try fields.map { field in
-                guard let x = Double(field), x.isFinite else { throw SimulationError("--points \(path): row \(k + 2) has '\(field)', which is not a finite number.") }
+                guard let x = Double(field), x.isFinite else { throw SimulationError("--points \(path): row \(k + 2) has '\(excerpt(field))', which is not a finite number.") }
                 return x
             })
         }

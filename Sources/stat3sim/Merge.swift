@@ -53,16 +53,24 @@ struct Merge: ParsableCommand {
             if header == nil { header = thisHeader }
             guard thisHeader == header else { throw CLIError("merge: \(file) has different columns than \(files[0]).") }
             for line in lines {
-                guard let point = Int(line.prefix { $0 != "," }) else { throw CLIError("merge: \(file) has a row without a point number: \(line.prefix(40))") }
+                guard let point = Int(line.prefix { $0 != "," }) else { throw CLIError("merge: \(file) has a row without a point number: \(excerpt(line))") }
                 guard rows[point] == nil else { throw CLIError("merge: point \(point) appears more than once (again in \(file)).") }
                 rows[point] = line
             }
         }
         if shardCounts.count > 1 { throw CLIError("merge: the files come from different shardings (\(shardCounts.sorted().map(String.init).joined(separator: ", ")) shards).") }
-        let missing = (1...max(total, 1)).filter { rows[$0] == nil }
-        guard missing.isEmpty, rows.count == total else {
-            let list = missing.prefix(10).map(String.init).joined(separator: ", ")
-            throw CLIError("merge: \(missing.count) of \(total) points are missing (\(list)\(missing.count > 10 ? ", …" : "")); add the missing shards.")
+        // The sidecars' point count is checked against the rows read (it is not trusted for an
+        // allocation or a loop): a point beyond it is an error, and the missing ones are found
+        // by a walk that stops after the first ten.
+        if let stray = rows.keys.first(where: { $0 < 1 || $0 > total }) {
+            throw CLIError("merge: point \(stray) lies outside the sweep's \(total) points; the files or their .meta.json do not belong together.")
+        }
+        guard rows.count == total else {
+            var list: [Int] = []
+            var point = 1
+            while list.count < 10 && point <= total { if rows[point] == nil { list.append(point) }; point += 1 }
+            let missing = total - rows.count
+            throw CLIError("merge: \(missing) of \(total) points are missing (\(list.map(String.init).joined(separator: ", "))\(missing > 10 ? ", …" : "")); add the missing shards.")
         }
         var text = header! + "\n"
         for point in 1...total { text += rows[point]! + "\n" }

@@ -160,8 +160,8 @@ func fmt(_ x: Double) -> String {
 /// `name=value` from `--set`.
 func parseAssignment(_ text: String) throws -> (name: String, value: Double) {
     let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-    guard parts.count == 2, !parts[0].isEmpty else { throw CLIError("--set \(text): write name=value, e.g. --set IL6=0.5.") }
-    guard let value = Double(parts[1]) else { throw CLIError("--set \(text): '\(parts[1])' is not a number.") }
+    guard parts.count == 2, !parts[0].isEmpty else { throw CLIError("--set \(excerpt(text, limit: 80)): write name=value, e.g. --set IL6=0.5.") }
+    guard let value = Double(parts[1]) else { throw CLIError("--set \(excerpt(text, limit: 80)): '\(excerpt(parts[1]))' is not a number.") }
     return (parts[0], value)
 }
 

@@ -99,8 +99,14 @@ struct Sweep: ParsableCommand {
         let ranges = self.ranges.isEmpty ? table.vary : self.ranges
         let samples = self.samples ?? table.samples
         let methodName = method ?? table.method
+        if self.seed == nil, let seed = table.seed, seed < 0 {
+            throw CLIError("\(model): [sweep] seed = \(seed): a seed must be a whole number ≥ 0.")
+        }
         let seed = self.seed ?? table.seed.map(UInt64.init) ?? 1
-        let pointsFile = points ?? table.points
+        // A model file names files only inside its own folder; the command line names any.
+        let pointsFile = try points ?? table.points.map { try modelRelativePath($0, key: "points", flag: "--points") }
+        var settings = try options.settings()
+        settings.tEnd = options.tEnd ?? table.tEnd
         let scenarioChoice = scenario ?? table.scenario
         let metricTexts = self.metricTexts.isEmpty ? table.metrics : self.metricTexts
 
@@ -135,7 +141,7 @@ struct Sweep: ParsableCommand {
                 } else {
                     method = .grid
                 }
-                plan = try SweepPlan(dimensions: dimensions, method: method, scenarios: scenarios)
+                plan = try SweepPlan(dimensions: dimensions, method: method, scenarios: scenarios, maxPoints: settings.maxRows)
             }
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
@@ -147,14 +153,11 @@ struct Sweep: ParsableCommand {
             throw CLIError("\(model): \(e.message)")
         }
 
-        var settings = try options.settings()
-        settings.tEnd = options.tEnd ?? table.tEnd
-
         var execution = SweepExecution()
         execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
         execution.shard = try shard.map(parseShard)
-        execution.output = out ?? table.out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
+        execution.output = try out ?? table.out.map { try modelRelativePath($0, key: "out", flag: "--out") } ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
         if execution.output == "-" {
             // Rows are written to OUT.partial and renamed when complete (and resumable): a file.
             throw CLIError("sweep writes a file (rows go to OUT.partial, renamed when the sweep is complete, so that --resume can continue it); give --out FILE.csv instead of '-'.")
@@ -226,6 +229,18 @@ struct Sweep: ParsableCommand {
         text += summary.isEmpty ? "  the up and down branches agree: no bistability found in this range\n" : "bistable:\n" + summary.joined(separator: "\n") + "\n"
         FileHandle.standardError.write(Data(text.utf8))
         if failed > 0 { Foundation.exit(3) }
+    }
+
+    /// A path from the model's [sweep] table, resolved against the model's folder: it must be
+    /// relative and stay inside that folder, so that a model file cannot read or write
+    /// elsewhere (the command line can).
+    func modelRelativePath(_ path: String, key: String, flag: String) throws -> String {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("~"), !components.contains("..") else {
+            throw CLIError("\(model): [sweep] \(key) = \(quoted(path)): a model file may name files only inside its own folder (a relative path without '..'); give \(flag) on the command line for any other path.")
+        }
+        let folder = (model as NSString).deletingLastPathComponent
+        return folder.isEmpty ? path : folder + "/" + path
     }
 
     func parseShard(_ text: String) throws -> (index: Int, count: Int) {
