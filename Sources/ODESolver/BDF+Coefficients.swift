@@ -105,14 +105,20 @@ extension BDFSolver {
             }
         }
         let a1 = (-alpha0 - alpha1) / prod
-        let newColumn = nordsieck + L * n
-        let saved = nordsieck + maxOrder * n
-        for i in 0..<n { newColumn[i] = a1 * saved[i] }
+        addColumn(nordsieck, width: n, a1: a1)
+        if sensitivityCount > 0 { addColumn(sensitivityNordsieck, width: sensitivityWidth, a1: a1) }
+    }
+
+    /// Column L = a1 · (saved correction in column qmax); the columns 2...q take l_j of it.
+    func addColumn(_ z: UnsafeMutablePointer<Double>, width: Int, a1: Double) {
+        let newColumn = z + L * width
+        let saved = z + maxOrder * width
+        for i in 0..<width { newColumn[i] = a1 * saved[i] }
         if q >= 2 {
             for j in 2...q {
-                let column = nordsieck + j * n
+                let column = z + j * width
                 let lj = l[j]
-                for i in 0..<n { column[i] += lj * newColumn[i] }
+                for i in 0..<width { column[i] += lj * newColumn[i] }
             }
         }
     }
@@ -130,12 +136,18 @@ extension BDFSolver {
                 for i in stride(from: j + 2, through: 2, by: -1) { l[i] = l[i] * xi + l[i - 1] }
             }
         }
-        let last = nordsieck + q * n
+        removeColumn(nordsieck, width: n)
+        if sensitivityCount > 0 { removeColumn(sensitivityNordsieck, width: sensitivityWidth) }
+    }
+
+    /// Takes l_j · (column q) from the columns 2...q−1.
+    func removeColumn(_ z: UnsafeMutablePointer<Double>, width: Int) {
+        let last = z + q * width
         if q >= 3 {
             for j in 2..<q {
-                let column = nordsieck + j * n
+                let column = z + j * width
                 let lj = l[j]
-                for i in 0..<n { column[i] -= lj * last[i] }
+                for i in 0..<width { column[i] -= lj * last[i] }
             }
         }
     }

@@ -23,6 +23,7 @@ extension BDFSolver {
         if stepsSinceReset > 0 && (hprime != h || qprime != q) { adjustParameters() }
 
         var dsm = 0.0
+        var errorTestFailedOnSensitivities = false
         while true {
             predict()
             setCoefficients()
@@ -51,8 +52,39 @@ extension BDFSolver {
 
             // Local error test on the weighted norm of acor, scaled by the error constant.
             dsm = correctionNorm * tq[2]
-            if dsm <= 1 { break }
-            try handleErrorTestFailure(dsm: dsm, count: &errorTestFailuresHere, savedT: savedT)
+            if dsm <= 1 {
+                guard sensitivityCount > 0 else { break }
+                // Staggered corrector: the sensitivities once the state has passed its test.
+                let sensitivityOutcome = solveSensitivityNewton()
+                if sensitivityOutcome != .converged {
+                    sensitivityStatistics.convergenceFailures += 1
+                    restore(savedT)
+                    convergenceFailuresHere += 1
+                    etamax = 1
+                    if abs(h) <= options.minStep * (1 + CVODEConstants.uround)
+                        || convergenceFailuresHere == options.maxConvergenceFailures
+                    {
+                        throw failure(.repeatedConvergenceFailures(convergenceFailuresHere), culpritsFrom: nil)
+                    }
+                    eta = max(CVODEConstants.etaConvergenceFailure, options.minStep / abs(h))
+                    history = .previousConvergenceFailure
+                    rescale()
+                    if tn + h == tn { throw stepSizeFailure(culpritsFrom: nil) }
+                    continue
+                }
+                if !sensitivityErrorControl { break }
+                let dsmS = sensitivityCorrectionNorm * tq[2]
+                if dsmS <= 1 {
+                    dsm = max(dsm, dsmS)
+                    break
+                }
+                dsm = dsmS
+                errorTestFailedOnSensitivities = true
+            }
+            try handleErrorTestFailure(
+                dsm: dsm, count: &errorTestFailuresHere, savedT: savedT, onSensitivities: errorTestFailedOnSensitivities
+            )
+            errorTestFailedOnSensitivities = false
             history = .previousErrorTestFailure
         }
 
@@ -65,9 +97,13 @@ extension BDFSolver {
 
     /// After a failed error test: shrink h (first three failures), then drop the order, then
     /// restart at order 1 from f (CVODE's `cvDoErrorTest`).
-    func handleErrorTestFailure(dsm: Double, count: inout Int, savedT: Double) throws {
+    func handleErrorTestFailure(dsm: Double, count: inout Int, savedT: Double, onSensitivities: Bool = false) throws {
         count += 1
-        statistics.errorTestFailures += 1
+        if onSensitivities {
+            sensitivityStatistics.errorTestFailures += 1
+        } else {
+            statistics.errorTestFailures += 1
+        }
         // The culprits must be read before the history is restored.
         let culprits = count == options.maxErrorTestFailures || abs(h) <= options.minStep * (1 + CVODEConstants.uround)
         let error = culprits ? failure(.repeatedErrorTestFailures(count), culpritsFrom: correction) : nil
@@ -104,6 +140,7 @@ extension BDFSolver {
                 throw nonFiniteFailure(source: "right-hand side", at: tn, values: scratch)
             }
             for i in 0..<n { nordsieck[n + i] = h * scratch[i] }
+            if sensitivityCount > 0 { try restartSensitivityDerivatives(f: scratch) }
         }
         if tn + h == tn { throw stepSizeFailure(culpritsFrom: nil) }
     }
@@ -131,33 +168,38 @@ extension BDFSolver {
     // MARK: Predictor
 
     /// Advances t by h and the Nordsieck array by the Pascal-triangle product: the prediction
-    /// y_n(0) = Σ zn_j lands in column 0.
+    /// y_n(0) = Σ zn_j lands in column 0. The sensitivities' history moves with it.
     @inline(__always)
     func predict() {
         if let ts = stopTime, tn + h > ts {
             h = (ts - tn) * (1 - 4 * CVODEConstants.uround)
         }
         tn += h
-        let n = dimension
-        for k in 1...q {
-            for j in stride(from: q, through: k, by: -1) {
-                let lower = nordsieck + (j - 1) * n
-                let upper = nordsieck + j * n
-                for i in 0..<n { lower[i] += upper[i] }
-            }
-        }
+        pascalProduct(nordsieck, width: dimension, sign: 1)
+        if sensitivityCount > 0 { pascalProduct(sensitivityNordsieck, width: sensitivityWidth, sign: 1) }
     }
 
     /// Undoes `predict` after a failed attempt.
     @inline(__always)
     func restore(_ savedT: Double) {
         tn = savedT
-        let n = dimension
+        pascalProduct(nordsieck, width: dimension, sign: -1)
+        if sensitivityCount > 0 { pascalProduct(sensitivityNordsieck, width: sensitivityWidth, sign: -1) }
+    }
+
+    /// Multiplies a Nordsieck array (columns of `width`) by the Pascal triangle (`sign` 1) or
+    /// its inverse (`sign` −1).
+    @inline(__always)
+    func pascalProduct(_ z: UnsafeMutablePointer<Double>, width: Int, sign: Double) {
         for k in 1...q {
             for j in stride(from: q, through: k, by: -1) {
-                let lower = nordsieck + (j - 1) * n
-                let upper = nordsieck + j * n
-                for i in 0..<n { lower[i] -= upper[i] }
+                let lower = z + (j - 1) * width
+                let upper = z + j * width
+                if sign > 0 {
+                    for i in 0..<width { lower[i] += upper[i] }
+                } else {
+                    for i in 0..<width { lower[i] -= upper[i] }
+                }
             }
         }
     }
@@ -165,16 +207,21 @@ extension BDFSolver {
     /// Scales column j of the history by η^j for the new step h·η.
     @inline(__always)
     func rescale() {
-        let n = dimension
-        var factor = eta
-        for j in 1...q {
-            let column = nordsieck + j * n
-            for i in 0..<n { column[i] *= factor }
-            factor *= eta
-        }
+        scaleColumns(nordsieck, width: dimension)
+        if sensitivityCount > 0 { scaleColumns(sensitivityNordsieck, width: sensitivityWidth) }
         h = hscale * eta
         hscale = h
         nscon = 0
+    }
+
+    @inline(__always)
+    func scaleColumns(_ z: UnsafeMutablePointer<Double>, width: Int) {
+        var factor = eta
+        for j in 1...q {
+            let column = z + j * width
+            for i in 0..<width { column[i] *= factor }
+            factor *= eta
+        }
     }
 
     /// Applies the order and step chosen after the previous step.
@@ -211,11 +258,22 @@ extension BDFSolver {
             let column = nordsieck + j * n
             for i in 0..<n { column[i] += lj * correction[i] }
         }
+        if sensitivityCount > 0 { completeSensitivityStep() }
         qwait -= 1
         if qwait == 1 && q != maxOrder {
             // Keep this correction: the order-(q+1) error estimate at the next step needs it.
-            (nordsieck + maxOrder * n).update(from: correction, count: n)
+            saveCorrectionForOrderIncrease()
             savedTq5 = tq[5]
+        }
+    }
+
+    /// Column qmax keeps Δ_n, the correction of this step, for the order-(q+1) estimate.
+    @inline(__always)
+    func saveCorrectionForOrderIncrease() {
+        (nordsieck + maxOrder * dimension).update(from: correction, count: dimension)
+        if sensitivityCount > 0 {
+            (sensitivityNordsieck + maxOrder * sensitivityWidth).update(
+                from: sensitivityCorrection, count: sensitivityWidth)
         }
     }
 
@@ -246,7 +304,10 @@ extension BDFSolver {
     /// η at order q−1, from the last Nordsieck column (which is h^q/q! y^(q)).
     func etaLowerOrder() -> Double {
         guard q > 1 else { return 0 }
-        let ddn = weightedNorm(nordsieck + q * dimension) * tq[1]
+        var ddn = weightedNorm(nordsieck + q * dimension) * tq[1]
+        if sensitivityErrorControl {
+            ddn = max(ddn, sensitivityNorm(sensitivityNordsieck + q * sensitivityWidth) * tq[1])
+        }
         return 1 / (root(CVODEConstants.bias1 * ddn, q) + CVODEConstants.addon)
     }
 
@@ -257,7 +318,8 @@ extension BDFSolver {
         let cquot = (tq[5] / savedTq5) * pow(h / tau[2], Double(L))
         let saved = nordsieck + maxOrder * n
         for i in 0..<n { scratch[i] = correction[i] - cquot * saved[i] }
-        let dup = weightedNorm(scratch) * tq[3]
+        var dup = weightedNorm(scratch) * tq[3]
+        if sensitivityErrorControl { dup = max(dup, sensitivityHigherOrderNorm(cquot) * tq[3]) }
         return 1 / (root(CVODEConstants.bias3 * dup, L + 1) + CVODEConstants.addon)
     }
 
@@ -279,7 +341,7 @@ extension BDFSolver {
             eta = etaqp1
             qprime = q + 1
             // The order increase needs Δ_n of this step in column qmax.
-            (nordsieck + maxOrder * dimension).update(from: correction, count: dimension)
+            saveCorrectionForOrderIncrease()
         }
     }
 

@@ -62,6 +62,35 @@ public final class BDFSolver<System: ODESystem> {
     /// Newton tolerance; tq[5] the constant relating acor to the order-(q+1) error.
     let tq: UnsafeMutablePointer<Double>
 
+    // MARK: Forward sensitivities (BDF+Sensitivities.swift); empty until enabled
+
+    /// Ns, the number of parameters whose sensitivities s_k = ∂y/∂p_k are integrated (0: none).
+    @exclusivity(unchecked) var sensitivityCount = 0
+    /// n·Ns: one column of the sensitivity history holds every s_k, s_k at offset k·n.
+    @exclusivity(unchecked) var sensitivityWidth = 0
+    /// Whether the local error test and the step-size choice include the sensitivities
+    /// (CVODES's `errconS`).
+    @exclusivity(unchecked) var sensitivityErrorControl = false
+    /// The system's parameter index of each sensitivity.
+    @exclusivity(unchecked) var sensitivityParameters: UnsafeMutablePointer<Int>
+    /// Nordsieck history of the sensitivities, (qmax + 1) columns of width n·Ns, as `nordsieck`.
+    @exclusivity(unchecked) var sensitivityNordsieck: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) var sensitivityErrorWeights: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) var sensitivityAbsoluteTolerances: UnsafeMutablePointer<Double>
+    /// s_n − s_n(0), the Newton update, and ∂f/∂p_k at (t_n, y_n), each n·Ns.
+    @exclusivity(unchecked) var sensitivityCorrection: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) var sensitivityDelta: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) var parameterDerivatives: UnsafeMutablePointer<Double>
+    /// Scratch of n·Ns for norms.
+    @exclusivity(unchecked) var sensitivityScratch: UnsafeMutablePointer<Double>
+    /// J(t_n, y_n), the exact Jacobian at the step's solution, which the sensitivity equations
+    /// need (the Newton matrix may hold an older one).
+    @exclusivity(unchecked) var sensitivityJacobian: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) var sensitivityConvergenceRate = 1.0
+    @exclusivity(unchecked) var sensitivityCorrectionNorm = 0.0
+    /// Counters of the sensitivity work since the last `reset` (CVODES's `nfSe`, `nniS`, …).
+    @exclusivity(unchecked) public internal(set) var sensitivityStatistics = SensitivityStatistics()
+
     // MARK: Integration state
 
     @exclusivity(unchecked) var tn = 0.0
@@ -155,6 +184,15 @@ public final class BDFSolver<System: ODESystem> {
         l = vector(maxOrder + 2)
         tau = vector(maxOrder + 3)
         tq = vector(6)
+        sensitivityParameters = .allocate(capacity: 0)
+        sensitivityNordsieck = vector(0)
+        sensitivityErrorWeights = vector(0)
+        sensitivityAbsoluteTolerances = vector(0)
+        sensitivityCorrection = vector(0)
+        sensitivityDelta = vector(0)
+        parameterDerivatives = vector(0)
+        sensitivityScratch = vector(0)
+        sensitivityJacobian = vector(0)
         switch options.absoluteTolerance {
         case .scalar(let atol):
             absoluteTolerances.update(repeating: atol, count: n)
@@ -170,6 +208,7 @@ public final class BDFSolver<System: ODESystem> {
         ] {
             p.deallocate()
         }
+        deallocateSensitivityBuffers()
     }
 
     static func validate(_ o: BDFOptions, dimension n: Int) throws {
@@ -232,7 +271,14 @@ public final class BDFSolver<System: ODESystem> {
         tau.update(repeating: 0, count: maxOrder + 3)
         tq.update(repeating: 0, count: 6)
         l.update(repeating: 0, count: maxOrder + 2)
-        if !keepStatistics { statistics = SolverStatistics() }
+        if !keepStatistics {
+            statistics = SolverStatistics()
+            sensitivityStatistics = SensitivityStatistics()
+        }
+        if sensitivityCount > 0 {
+            sensitivityNordsieck.update(repeating: 0, count: sensitivityWidth)
+            sensitivityConvergenceRate = 1
+        }
         lastNonFiniteTime = nil
         stepsSinceReset = 0
     }
@@ -355,7 +401,10 @@ public final class BDFSolver<System: ODESystem> {
     /// that still changes t.
     @inline(__always)
     func checkedStep() throws {
-        if stepsSinceReset > 0 { try computeErrorWeights(from: nordsieck) }
+        if stepsSinceReset > 0 {
+            try computeErrorWeights(from: nordsieck)
+            if sensitivityCount > 0 { try computeSensitivityErrorWeights() }
+        }
         let tolerancesScale = CVODEConstants.uround * weightedNorm(nordsieck)
         if tolerancesScale > 1 {
             throw failure(.toleranceTooSmall(suggestedScale: 2 * tolerancesScale), culpritsFrom: nil)
@@ -447,6 +496,10 @@ public final class BDFSolver<System: ODESystem> {
         h = h0
         hscale = h0
         hprime = h0
+        if sensitivityCount > 0 {
+            try computeSensitivityErrorWeights()
+            try initialSensitivityDerivatives(f: f0, stepSize: h0)
+        }
         for i in 0..<n { f0[i] *= h0 }
         statistics.initialStep = h0
         gamma = 0

@@ -27,6 +27,16 @@ public protocol ODESystem {
     /// The (row, column) pairs where the Jacobian can be nonzero, when known; the solver orders
     /// its LU factorisation to reduce fill-in from it. `nil` (the default) means dense.
     var jacobianPattern: [(row: Int, column: Int)]? { get }
+
+    /// How many parameters `parameterDerivative` can differentiate by (0, the default: the system
+    /// has no forward sensitivities).
+    var parameterCount: Int { get }
+
+    /// Writes `∂f_i/∂p_k` at `(t, y)` into `derivative[i]` (length n) for parameter `k` of
+    /// `0..<parameterCount`. The vector is zeroed before the call; `dydt` holds `f(t, y)`.
+    func parameterDerivative(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
+        derivative: UnsafeMutablePointer<Double>)
 }
 
 extension ODESystem {
@@ -40,4 +50,11 @@ extension ODESystem {
     public func componentName(_ index: Int) -> String { "y[\(index)]" }
 
     public var jacobianPattern: [(row: Int, column: Int)]? { nil }
+
+    public var parameterCount: Int { 0 }
+
+    public func parameterDerivative(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
+        derivative: UnsafeMutablePointer<Double>
+    ) {}
 }

@@ -1,0 +1,260 @@
+import Foundation
+import ODESolver
+import Testing
+
+/// A → B → C with rate constants k1, k2 and A(0) = a0: closed-form states and sensitivities.
+/// Parameters: 0 = k1, 1 = k2, 2 = a0 (an initial value: ∂f/∂a0 = 0, s(0) = e_A).
+private struct Chain: ODESystem {
+    var k1 = 1.3, k2 = 0.4, a0 = 2.0
+    var dimension: Int { 3 }
+    var providesJacobian: Bool { true }
+    var parameterCount: Int { 3 }
+
+    func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+        dydt[0] = -k1 * y[0]
+        dydt[1] = k1 * y[0] - k2 * y[1]
+        dydt[2] = k2 * y[1]
+    }
+
+    func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
+    ) {
+        jacobian[0] = -k1
+        jacobian[1] = k1
+        jacobian[4] = -k2
+        jacobian[5] = k2
+    }
+
+    func parameterDerivative(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
+        derivative: UnsafeMutablePointer<Double>
+    ) {
+        switch k {
+        case 0:
+            derivative[0] = -y[0]
+            derivative[1] = y[0]
+        case 1:
+            derivative[1] = -y[1]
+            derivative[2] = y[1]
+        default: break
+        }
+    }
+
+    /// (A, B, C) and their derivatives by k1, k2, a0 at time t.
+    func exact(_ t: Double) -> (y: [Double], s: [[Double]]) {
+        let e1 = exp(-k1 * t)
+        let e2 = exp(-k2 * t)
+        let d = k2 - k1
+        let a = a0 * e1
+        let b = a0 * k1 / d * (e1 - e2)
+        let dA = [-t * a0 * e1, 0, e1]
+        let dBdk1 = a0 * (k2 / (d * d) * (e1 - e2) - k1 / d * t * e1)
+        let dBdk2 = a0 * k1 * (-(e1 - e2) / (d * d) + t * e2 / d)
+        let dB = [dBdk1, dBdk2, k1 / d * (e1 - e2)]
+        let s = (0..<3).map { j in [dA[j], dB[j], -dA[j] - dB[j] + (j == 2 ? 1 : 0)] }
+        return ([a, b, a0 - a - b], s)
+    }
+}
+
+/// ROBER with its rate constants as parameters p1, p2, p3 (CVODES's `cvsRoberts_FSA_dns`).
+private struct ParametricRobertson: ODESystem {
+    var p = [0.04, 1e4, 3e7]
+    var dimension: Int { 3 }
+    var providesJacobian: Bool { true }
+    var parameterCount: Int { 3 }
+
+    func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+        dydt[0] = -p[0] * y[0] + p[1] * y[1] * y[2]
+        dydt[2] = p[2] * y[1] * y[1]
+        dydt[1] = -dydt[0] - dydt[2]
+    }
+
+    func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian J: UnsafeMutablePointer<Double>
+    ) {
+        J[0] = -p[0]
+        J[1] = p[0]
+        J[3] = p[1] * y[2]
+        J[4] = -p[1] * y[2] - 2 * p[2] * y[1]
+        J[5] = 2 * p[2] * y[1]
+        J[6] = p[1] * y[1]
+        J[7] = -p[1] * y[1]
+    }
+
+    func parameterDerivative(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
+        derivative: UnsafeMutablePointer<Double>
+    ) {
+        switch k {
+        case 0:
+            derivative[0] = -y[0]
+            derivative[1] = y[0]
+        case 1:
+            derivative[0] = y[1] * y[2]
+            derivative[1] = -y[1] * y[2]
+        default:
+            derivative[1] = -y[1] * y[1]
+            derivative[2] = y[1] * y[1]
+        }
+    }
+}
+
+/// Integrates to each of `times`, returning states and sensitivities there.
+private func solve<S: ODESystem>(
+    _ system: S, y0: [Double], s0: [Double]?, times: [Double], rtol: Double, atol: Double,
+    errorControl: Bool = true, scales: [Double]? = nil
+) throws -> (y: [[Double]], s: [[Double]], solver: BDFSolver<S>) {
+    let solver = try BDFSolver(system: system, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+    if let s0 {
+        try solver.enableSensitivities(
+            parameters: Array(0..<system.parameterCount), parameterScales: scales, errorControl: errorControl)
+        solver.reset(time: 0, state: y0, sensitivities: s0)
+    } else {
+        solver.reset(time: 0, state: y0)
+    }
+    var ys: [[Double]] = []
+    var ss: [[Double]] = []
+    var y = [Double](repeating: 0, count: system.dimension)
+    var s = [Double](repeating: 0, count: system.dimension * (s0 == nil ? 0 : system.parameterCount))
+    for t in times {
+        let reached = try y.withUnsafeMutableBufferPointer { try solver.advance(to: t, into: $0.baseAddress!) }
+        if s0 != nil {
+            try s.withUnsafeMutableBufferPointer {
+                try solver.interpolateSensitivities(at: reached, into: $0.baseAddress!)
+            }
+        }
+        ys.append(y)
+        ss.append(s)
+    }
+    return (ys, ss, solver)
+}
+
+@Suite("Forward sensitivities against closed forms and finite differences")
+struct SensitivityTests {
+    /// A → B → C: every sensitivity at 40 output times (dense output between steps) within a few
+    /// tolerances of the closed form.
+    @Test(arguments: [1e-6, 1e-9])
+    func chainMatchesClosedForm(rtol: Double) throws {
+        let chain = Chain()
+        let times = (1...40).map { Double($0) * 0.5 }
+        let run = try solve(
+            chain, y0: [chain.a0, 0, 0], s0: [0, 0, 0, 0, 0, 0, 1, 0, 0], times: times,
+            rtol: rtol, atol: rtol * 1e-3)
+        var worst = 0.0
+        for (k, t) in times.enumerated() {
+            let exact = chain.exact(t)
+            for j in 0..<3 {
+                for i in 0..<3 {
+                    let error = abs(run.s[k][j * 3 + i] - exact.s[j][i]) / (rtol * abs(exact.s[j][i]) + rtol * 1e-3)
+                    worst = max(worst, error)
+                }
+            }
+        }
+        print("chain, rtol \(rtol): worst sensitivity error \(worst) × tolerance; \(run.solver.sensitivityStatistics)")
+        // The global error of a BDF code accumulates local errors held at the tolerance (see
+        // ReferenceProblemTests): the same 50 × tolerance bound as the states.
+        #expect(worst < 50)
+        #expect(run.solver.sensitivityStatistics.newtonIterations >= run.solver.statistics.steps)
+    }
+
+    /// Without error control on the sensitivities the state takes exactly the steps of a run
+    /// without them, to the last bit, as long as their corrector converges with the state's
+    /// matrix (the staggered corrector then never feeds back).
+    @Test func withoutErrorControlTheStateIsUntouched() throws {
+        let chain = Chain()
+        let times = (1...20).map { Double($0) }
+        let plain = try solve(chain, y0: [chain.a0, 0, 0], s0: nil, times: times, rtol: 1e-6, atol: 1e-9)
+        let with = try solve(
+            chain, y0: [chain.a0, 0, 0], s0: [0, 0, 0, 0, 0, 0, 1, 0, 0], times: times,
+            rtol: 1e-6, atol: 1e-9, errorControl: false)
+        #expect(with.solver.sensitivityStatistics.linearSetups == 0)
+        #expect(with.solver.sensitivityStatistics.convergenceFailures == 0)
+        #expect(plain.y == with.y)
+        #expect(plain.solver.statistics == with.solver.statistics)
+    }
+
+    /// ROBER without error control: the sensitivities still agree with a tight error-controlled
+    /// run to 1e-4 in d ln y / d ln p (measured: 2.4e-5).
+    @Test func robertsonWithoutErrorControl() throws {
+        let rober = ParametricRobertson()
+        let times = [0.4, 4, 40, 400, 4e3, 4e4]
+        let loose = try solve(
+            rober, y0: [1, 0, 0], s0: Array(repeating: 0, count: 9), times: times,
+            rtol: 1e-6, atol: 1e-10, errorControl: false, scales: rober.p)
+        let tight = try solve(
+            rober, y0: [1, 0, 0], s0: Array(repeating: 0, count: 9), times: times,
+            rtol: 1e-10, atol: 1e-14, scales: rober.p)
+        print("ROBER without error control: \(loose.solver.statistics); \(loose.solver.sensitivityStatistics)")
+        var worst = 0.0
+        for m in 0..<times.count {
+            for k in 0..<3 {
+                for i in 0..<3 {
+                    let scale = rober.p[k] / max(abs(tight.y[m][i]), 1e-12)
+                    worst = max(worst, abs(loose.s[m][k * 3 + i] - tight.s[m][k * 3 + i]) * scale)
+                }
+            }
+        }
+        print("ROBER without error control: worst difference in d ln y / d ln p \(worst)")
+        #expect(worst <= 1e-4)
+    }
+
+    /// ROBER's sensitivities to p1, p2, p3 against central differences of tight solves, with
+    /// error control (CVODES's cvsRoberts_FSA_dns set-up: parameter scales p̄ = p).
+    @Test func robertsonMatchesCentralDifferences() throws {
+        let base = ParametricRobertson()
+        let times = [0.4, 4, 40, 400, 4e3]
+        let run = try solve(
+            base, y0: [1, 0, 0], s0: Array(repeating: 0, count: 9), times: times,
+            rtol: 1e-9, atol: 1e-14, scales: base.p)
+        for k in 0..<3 {
+            var up = base
+            var down = base
+            let delta = base.p[k] * 1e-4
+            up.p[k] += delta
+            down.p[k] -= delta
+            let yUp = try solve(up, y0: [1, 0, 0], s0: nil, times: times, rtol: 1e-12, atol: 1e-20).y
+            let yDown = try solve(down, y0: [1, 0, 0], s0: nil, times: times, rtol: 1e-12, atol: 1e-20).y
+            for (m, _) in times.enumerated() {
+                for i in 0..<3 {
+                    let difference = (yUp[m][i] - yDown[m][i]) / (2 * delta)
+                    let ours = run.s[m][k * 3 + i]
+                    // Normalised by p_k / max|y_i| so that every entry is on the scale of d ln y / d ln p.
+                    let scale = base.p[k] / max(abs(run.y[m][i]), 1e-12)
+                    #expect(
+                        abs(ours - difference) * scale <= 1e-5 + 1e-5 * abs(difference) * scale,
+                        "s[\(k)][\(i)] at t = \(times[m]): \(ours) against \(difference)")
+                }
+            }
+        }
+        #expect(run.solver.sensitivityStatistics.parameterDerivativeEvaluations > 0)
+    }
+
+    /// A dose at t = 1 (A += 1, independent of the parameters): the caller restarts with the
+    /// sensitivities carried over, and they follow the closed form past the jump:
+    /// ∂A/∂k1 = −t a0 e^{−k1 t} − (t − 1) e^{−k1 (t − 1)}.
+    @Test func restartCarriesSensitivitiesAcrossAnEvent() throws {
+        let chain = Chain()
+        let solver = try BDFSolver(
+            system: chain, options: BDFOptions(relativeTolerance: 1e-9, absoluteTolerance: 1e-12))
+        try solver.enableSensitivities(parameters: [0], errorControl: true)
+        solver.reset(time: 0, state: [chain.a0, 0, 0], sensitivities: [0, 0, 0])
+        var y = [0.0, 0, 0]
+        var s = [0.0, 0, 0]
+        _ = try y.withUnsafeMutableBufferPointer { try solver.advance(to: 1, stopTime: 1, into: $0.baseAddress!) }
+        try s.withUnsafeMutableBufferPointer { try solver.interpolateSensitivities(at: 1, into: $0.baseAddress!) }
+        y[0] += 1
+        solver.reset(time: 1, state: y, sensitivities: s, keepStatistics: true)
+        for t in [1.5, 3, 6] {
+            _ = try y.withUnsafeMutableBufferPointer { try solver.advance(to: t, into: $0.baseAddress!) }
+            try s.withUnsafeMutableBufferPointer { try solver.interpolateSensitivities(at: t, into: $0.baseAddress!) }
+            let exact = -t * chain.a0 * exp(-chain.k1 * t) - (t - 1) * exp(-chain.k1 * (t - 1))
+            #expect(abs(s[0] - exact) <= 1e-7 * (1 + abs(exact)), "∂A/∂k1 at t = \(t): \(s[0]) against \(exact)")
+        }
+    }
+
+    @Test func refusesParametersTheSystemDoesNotHave() throws {
+        let solver = try BDFSolver(system: Chain())
+        #expect(throws: ODESolverError.self) { try solver.enableSensitivities(parameters: [3]) }
+        #expect(throws: ODESolverError.self) { try solver.enableSensitivities(parameters: [0], parameterScales: [0]) }
+    }
+}
