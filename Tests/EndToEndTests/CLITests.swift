@@ -346,12 +346,13 @@ struct SweepTableTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-table-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let model = dir.appendingPathComponent("m.toml").path
+        // A model file names files inside its own folder: table.csv lands beside m.toml.
         try (SweepCommandTests.model + """
 
             [sweep]
             vary = ["k1=0.1:1:3"]
             metrics = ["peak:B"]
-            out = "\(dir.appendingPathComponent("table.csv").path)"
+            out = "table.csv"
             """).write(toFile: model, atomically: true, encoding: .utf8)
         let fromTable = try CLI.run(["sweep", model])
         #expect(fromTable.status == 0, "\(fromTable.standardError)")
