@@ -155,6 +155,7 @@ extension BDFSolver {
         gammaRatio = 1
         stepAtFactorization = stepsSinceReset
         convergenceRate = 1
+        sensitivityConvergenceRate = 1
         return factorized ? .converged : .singularMatrix
     }
 
