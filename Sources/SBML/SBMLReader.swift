@@ -40,7 +40,7 @@ public enum SBMLReader {
         do {
             return (try ModelLoader.load(source: toml, file: file), importer.warnings)
         } catch let error as ModelError {
-            throw SBMLImportError("the imported model is not a valid stat3sim model: \(error.message)")
+            throw SBMLImportError("the imported model is not a valid stat3sim model: \(excerpt(error.message, limit: 400))")
         }
     }
 
@@ -57,7 +57,7 @@ public enum SBMLReader {
     }
 }
 
-private struct Importer {
+struct Importer {
     let root: XMLNode
     let model: XMLNode
     let file: String
@@ -75,7 +75,7 @@ private struct Importer {
     /// Reaction id → local parameter id → its global name.
     var localNames: [String: [String: String]] = [:]
     /// hasOnlySubstanceUnits species S → S * V.
-    var globalSubstitution: [String: Expr] = [:]
+    var globalSubstitution: [String: Term] = [:]
     /// What the import changed, for the user to read.
     var warnings: [String] = []
     /// Species id → the parameter that scales what reactions do to it (SBML conversion factors).
@@ -95,17 +95,29 @@ private struct Importer {
     /// Guards against rates and kinetic laws that refer to themselves through others.
     final class Depth { var value = 0 }
     let rateOfDepth = Depth()
+    /// The depth and the elements read of the math being converted (`ImportLimits`).
+    let budget = MathBudget()
+    /// Elements by id, and the ids of sets that membership tests read often (large models stay linear).
+    var reactionNodes: [String: XMLNode] = [:]
+    var speciesNodeByID: [String: XMLNode] = [:]
+    var parameterIDSet: Set<String> = []
+    var compartmentIDSet: Set<String> = []
+    /// The global names given to local parameters.
+    var localGlobalNames: Set<String> = []
+    /// Parameters that stay parameters (no rule sets them), and what event assignments set.
+    var parameterIDKept: Set<String> = []
+    var eventTargets: Set<String> = []
     var assignmentRuleTargets: Set<String> = []
 
     init(root: XMLNode, file: String) throws {
-        guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is <\(root.name)>, not <sbml>).") }
+        guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is <\(excerpt(root.name))>, not <sbml>).") }
         guard let model = root.child("model") else { throw SBMLImportError("the SBML file has no <model>.") }
         self.root = root
         self.model = model
         self.file = file
         self.level = Int(root.attributes["level"] ?? "") ?? 0
         guard level == 2 || level == 3 else {
-            throw SBMLImportError("SBML Level \(root.attributes["level"] ?? "?") is not supported (Level 2 and 3 are).")
+            throw SBMLImportError("SBML Level \(excerpt(root.attributes["level"] ?? "?")) is not supported (Level 2 and 3 are).")
         }
     }
 
@@ -128,46 +140,43 @@ private struct Importer {
             throw SBMLImportError("SBML packages are not supported yet.")
         }
         for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
-            throw SBMLImportError("SBML element <\(child.name)> is not supported yet.")
+            throw SBMLImportError("SBML element <\(excerpt(child.name))> is not supported yet.")
         }
 
-        for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
-            let id = f.attributes["id"] ?? "?"
-            guard let math = f.child("math"), var lambda = math.children.first(where: { $0.name != "annotation" }) else {
-                throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.")
-            }
-            if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
-            guard lambda.name == "lambda" else { throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.") }
-            let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
-            guard let body = lambda.children.last(where: { $0.name != "bvar" && $0.name != "domainofapplication" }) else {
-                throw SBMLImportError("SBML functionDefinition \(id) has no body.")
-            }
-            functions[id] = FunctionDefinition(parameters: parameters, body: body)
-        }
+        try readFunctionDefinitions()
 
         let compartmentNodes = model.list("listOfCompartments", "compartment")
         compartmentIDs = compartmentNodes.compactMap { $0.attributes["id"] }
+        compartmentIDSet = Set(compartmentIDs)
         let allSpeciesNodes = model.list("listOfSpecies", "species")
         for s in allSpeciesNodes {
             guard let id = s.attributes["id"] else { throw SBMLImportError("SBML species without an id.") }
-            guard let c = s.attributes["compartment"], compartmentIDs.contains(c) else {
-                throw SBMLImportError("SBML species \(id) is in compartment '\(s.attributes["compartment"] ?? "")', which is not declared.")
+            guard let c = s.attributes["compartment"], compartmentIDSet.contains(c) else {
+                throw SBMLImportError("SBML species \(excerpt(id)) is in compartment '\(excerpt(s.attributes["compartment"] ?? ""))', which is not declared.")
             }
             if let factor = s.attributes["conversionFactor"] ?? model.attributes["conversionFactor"] { conversionFactor[id] = factor }
             if s.attributes["charge"] != nil && level == 3 { }
             speciesCompartment[id] = c
+            if speciesNodeByID[id] == nil { speciesNodeByID[id] = s }
             if s.attributes["hasOnlySubstanceUnits"] == "true" {
                 onlySubstance.insert(id)
-                globalSubstitution[id] = .multiply(.name(id), .name(c))
+                globalSubstitution[id] = Term(measuring: .multiply(.name(id), .name(c)))
             }
         }
         reactionIDs = Set(model.list("listOfReactions", "reaction").compactMap { $0.attributes["id"] })
+        for r in model.list("listOfReactions", "reaction") {
+            if let id = r.attributes["id"], reactionNodes[id] == nil { reactionNodes[id] = r }
+        }
         for r in model.list("listOfReactions", "reaction") {
             for list in ["listOfReactants", "listOfProducts"] {
                 for ref in r.list(list, "speciesReference") { if let id = ref.attributes["id"] { speciesReferenceIDs.insert(id) } }
             }
         }
         let parameterNodes = model.list("listOfParameters", "parameter")
+        parameterIDSet = Set(parameterNodes.compactMap { $0.attributes["id"] })
+        eventTargets = Set(model.list("listOfEvents", "event").flatMap {
+            $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
+        })
 
         // Compartments that change size: their species that reactions change become amounts
         // (states NAME_amount in a unit-size compartment), and every mention of such a species
@@ -185,20 +194,21 @@ private struct Importer {
                 return name
             }
             unitCompartment = unused("unit_volume")
+            let ruledIDs = Set((model.child("listOfRules")?.children ?? []).filter { $0.child("math") != nil }.compactMap { $0.attributes["variable"] })
             for node in allSpeciesNodes {
                 let id = node.attributes["id"]!, c = speciesCompartment[id]!
                 // (Rules without math have no effect: Level 3 Version 2.)
-                let ruled = (model.child("listOfRules")?.children ?? []).contains { $0.attributes["variable"] == id && $0.child("math") != nil }
+                let ruled = ruledIDs.contains(id)
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
-                        throw SBMLImportError("SBML species \(id) in amounts, set by a rule in compartment \(c) whose size changes, is not supported yet.")
+                        throw SBMLImportError("SBML species \(excerpt(id)) in amounts, set by a rule in compartment \(excerpt(c)) whose size changes, is not supported yet.")
                     }
                     continue
                 }
                 // (Boundary and constant species too: what SBML holds is the amount.)
                 let name = unused("\(id)_amount")
                 amountName[id] = name
-                globalSubstitution[id] = onlySubstance.contains(id) ? .name(name) : .divide(.name(name), .name(c))
+                globalSubstitution[id] = Term(measuring: onlySubstance.contains(id) ? .name(name) : .divide(.name(name), .name(c)))
             }
         }
 
@@ -213,13 +223,14 @@ private struct Importer {
             for p in law.list("listOfParameters", "parameter") + law.list("listOfLocalParameters", "localParameter") {
                 let pid = p.attributes["id"] ?? "?"
                 guard let v = p.attributes["value"].flatMap(Double.init) else {
-                    throw SBMLImportError("SBML local parameter \(pid) of reaction \(id) has no value.")
+                    throw SBMLImportError("SBML local parameter \(excerpt(pid)) of reaction \(excerpt(id)) has no value.")
                 }
                 var name = "\(id)_\(pid)"
                 var k = 1
                 while taken.contains(name) { k += 1; name = "\(id)_\(pid)_\(k)" }
                 taken.insert(name)
                 localNames[id, default: [:]][pid] = name
+                localGlobalNames.insert(name)
                 localParameters.append(.init(name: name, value: v, description: "local parameter \(pid) of reaction \(id)"))
             }
         }
@@ -248,47 +259,50 @@ private struct Importer {
                 if rule.name != "algebraicRule" && rule.child("math") == nil { continue }   // Level 3 Version 2: no math, no effect
                 switch rule.name {
                 case "assignmentRule" where kind == "parameter":
-                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for parameter \(variable)")
+                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for parameter \(excerpt(variable))")
                     observableIDs.append(variable)
                 case "assignmentRule" where kind == "species":
-                    var e = try math(of: rule, place: "assignmentRule for species \(variable)")
+                    var e = try math(of: rule, place: "assignmentRule for species \(excerpt(variable))")
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     ruleExpressions[variable] = e
                     observableIDs.append(variable)
                     ruledSpecies.insert(variable)
                 case "rateRule" where kind == "species":
-                    var e = try math(of: rule, place: "rateRule for species \(variable)")
+                    var e = try math(of: rule, place: "rateRule for species \(excerpt(variable))")
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     rateRules[variable] = e
                 case "rateRule" where kind == "parameter":
-                    rateRules[variable] = try math(of: rule, place: "rateRule for parameter \(variable)")
+                    rateRules[variable] = try math(of: rule, place: "rateRule for parameter \(excerpt(variable))")
                     rateRuledParameters.append(variable)
                 case "assignmentRule" where speciesReferenceIDs.contains(variable):
                     // A stoichiometry that changes: an observable of the speciesReference's id.
-                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for speciesReference \(variable)")
+                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for speciesReference \(excerpt(variable))")
                     observableIDs.append(variable)
                     variableReferences.insert(variable)
                 case "rateRule" where speciesReferenceIDs.contains(variable):
                     // A state variable named by the speciesReference's id.
-                    rateRules[variable] = try math(of: rule, place: "rateRule for speciesReference \(variable)")
+                    rateRules[variable] = try math(of: rule, place: "rateRule for speciesReference \(excerpt(variable))")
                     rateRuledParameters.append(variable)
                     variableReferences.insert(variable)
                 case "rateRule" where kind == "compartment":
                     // A state variable; its species are amounts (above).
-                    rateRules[variable] = try math(of: rule, place: "rateRule for compartment \(variable)")
+                    rateRules[variable] = try math(of: rule, place: "rateRule for compartment \(excerpt(variable))")
                     rateRuledParameters.append(variable)
                 case "assignmentRule" where kind == "compartment":
-                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for compartment \(variable)")
+                    ruleExpressions[variable] = try math(of: rule, place: "assignmentRule for compartment \(excerpt(variable))")
                     observableIDs.append(variable)
                 case "algebraicRule":
                     throw SBMLImportError("SBML algebraicRule is not supported yet.")
                 default:
-                    throw SBMLImportError("SBML \(rule.name) for \(kind) \(variable) is not supported yet.")
+                    throw SBMLImportError("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is not supported yet.")
                 }
             }
         }
-        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableIDs.contains($0) && rateRules[$0] == nil }
+        let observableSet = Set(observableIDs)
+        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableSet.contains($0) && rateRules[$0] == nil }
+        parameterIDKept = Set(parameterIDs)
         let speciesNodes = allSpeciesNodes.filter { !ruledSpecies.contains($0.attributes["id"]!) }
+        let speciesIndex = Dictionary(speciesNodes.enumerated().map { ($1.attributes["id"]!, $0) }, uniquingKeysWith: { a, _ in a })
 
         for c in model.list("listOfConstraints", "constraint") { _ = c }   // checks only; they do not change a simulation
         for child in model.children {
@@ -298,7 +312,7 @@ private struct Importer {
                  "listOfRules", "listOfConstraints", "listOfReactions", "listOfEvents":
                 break
             default:
-                throw SBMLImportError("SBML element <\(child.name)> is not supported yet.")
+                throw SBMLImportError("SBML element <\(excerpt(child.name))> is not supported yet.")
             }
         }
 
@@ -308,10 +322,10 @@ private struct Importer {
             let symbol = ia.attributes["symbol"] ?? ""
             let kind = kindOf(symbol)
             if ia.child("math") == nil { continue }   // Level 3 Version 2: no math, no effect
-            guard ["species", "parameter", "compartment"].contains(kind) || speciesReferenceIDs.contains(symbol), !observableIDs.contains(symbol) else {
-                throw SBMLImportError("SBML initialAssignment to \(kind) \(symbol) is not supported yet.")
+            guard ["species", "parameter", "compartment"].contains(kind) || speciesReferenceIDs.contains(symbol), !observableSet.contains(symbol) else {
+                throw SBMLImportError("SBML initialAssignment to \(kind) \(excerpt(symbol)) is not supported yet.")
             }
-            initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(symbol)")
+            initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(excerpt(symbol))")
         }
 
         // Values at t = 0, in stat3sim's terms (species as concentrations), to a fixed point.
@@ -319,22 +333,22 @@ private struct Importer {
         enum Item { case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode), stoichiometry(XMLNode), amount(String) }
         let references = model.list("listOfReactions", "reaction").flatMap { $0.list("listOfReactants", "speciesReference") + $0.list("listOfProducts", "speciesReference") }
             .filter { $0.attributes["id"] != nil }
-        var pending: [Item] = compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
+        let pending: [Item] = compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
             + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) } + references.map { .stoichiometry($0) }
             + amountName.keys.sorted().map { .amount($0) }
         func compute(_ item: Item) throws -> (String, Double?) {
             switch item {
             case .compartment(let node):
                 let id = node.attributes["id"]!
-                if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
+                if observableSet.contains(id) { return (id, 0) }   // replaced by its observable item
                 if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
                 return (id, node.attributes["size"].flatMap(Double.init) ?? 1)
             case .parameter(let node):
                 let id = node.attributes["id"]!
-                if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
+                if observableSet.contains(id) { return (id, 0) }   // replaced by its observable item
                 if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
                 guard let v = node.attributes["value"].flatMap(Double.init) else {
-                    throw SBMLImportError("SBML parameter \(id) has no value and no initial assignment.")
+                    throw SBMLImportError("SBML parameter \(excerpt(id)) has no value and no initial assignment.")
                 }
                 return (id, v)
             case .observable(let id):
@@ -355,35 +369,64 @@ private struct Importer {
                     guard let size = values[c] else { return (id, nil) }
                     return (id, a / size)
                 }
-                throw SBMLImportError("SBML species \(id) has no initial amount, concentration or assignment.")
+                throw SBMLImportError("SBML species \(excerpt(id)) has no initial amount, concentration or assignment.")
             case .amount(let id):
                 guard let c = values[id], let size = values[speciesCompartment[id]!] else { return (amountName[id]!, nil) }
                 return (amountName[id]!, c * size)
             case .stoichiometry(let node):
                 let id = node.attributes["id"]!
-                if observableIDs.contains(id) { return (id, 0) }   // replaced by its observable item
+                if observableSet.contains(id) { return (id, 0) }   // replaced by its observable item
                 if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
                 return (id, node.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
             }
         }
-        while !pending.isEmpty {
-            var next: [Item] = []
-            for item in pending {
-                let (id, value) = try compute(item)
-                if let value {
-                    if case .parameter(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
-                    if case .stoichiometry(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
-                    if case .compartment(let n) = item, observableIDs.contains(n.attributes["id"]!) { continue }
-                    values[id] = value
-                } else {
-                    next.append(item)
+        // The names an item's value is computed from.
+        func dependencies(_ item: Item) -> Set<String> {
+            switch item {
+            case .compartment(let node), .parameter(let node), .stoichiometry(let node):
+                return initialAssignments[node.attributes["id"]!].map(names) ?? []
+            case .observable(let id):
+                return names(ruleExpressions[id]!)
+            case .species(let node):
+                let id = node.attributes["id"]!
+                return (initialAssignments[id].map(names) ?? []).union([speciesCompartment[id]!])
+            case .amount(let id):
+                return [id, speciesCompartment[id]!]
+            }
+        }
+        // In the file's order first; an item whose value is not known yet waits for the names it
+        // is computed from and is tried again when one of them gets its value (passes over all
+        // pending items would be quadratic in a chain of rules listed backwards).
+        var waiting: [String: [Int]] = [:]
+        var done = [Bool](repeating: false, count: pending.count), queued = [Bool](repeating: true, count: pending.count)
+        var waits = [Bool](repeating: false, count: pending.count)
+        var queue = Array(pending.indices), head = 0
+        while head < queue.count {
+            let i = queue[head]
+            head += 1
+            queued[i] = false
+            let item = pending[i]
+            let (id, value) = try compute(item)
+            guard let value else {
+                if !waits[i] {
+                    waits[i] = true
+                    for n in dependencies(item) where values[n] == nil { waiting[n, default: []].append(i) }
                 }
+                continue
             }
-            if next.count == pending.count {
-                let (id, _) = try compute(next[0])
-                throw SBMLImportError("SBML initial value of \(id) cannot be computed at import (it depends on a value that is not defined at the start), which is not supported yet.")
+            done[i] = true
+            if case .parameter(let n) = item, observableSet.contains(n.attributes["id"]!) { continue }
+            if case .stoichiometry(let n) = item, observableSet.contains(n.attributes["id"]!) { continue }
+            if case .compartment(let n) = item, observableSet.contains(n.attributes["id"]!) { continue }
+            values[id] = value
+            for j in waiting.removeValue(forKey: id) ?? [] where !done[j] && !queued[j] {
+                queued[j] = true
+                queue.append(j)
             }
-            pending = next
+        }
+        if let first = done.firstIndex(of: false) {
+            let (id, _) = try compute(pending[first])
+            throw SBMLImportError("SBML initial value of \(excerpt(id)) cannot be computed at import (it depends on a value that is not defined at the start), which is not supported yet.")
         }
         for node in references where !variableReferences.contains(node.attributes["id"]!) {
             stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!]
@@ -415,10 +458,11 @@ private struct Importer {
             compartments.append(.init(name: unitCompartment, size: 1,
                                       description: "unit volume: species of compartments that change size are integrated here as amounts"))
         }
+        let compartmentIndexByName = Dictionary(compartments.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         /// The compartment a species sits in, in the imported model.
         func compartmentIndex(_ species: String) -> Int {
             let c = speciesCompartment[species]!
-            return compartments.firstIndex { $0.name == (variableCompartments.contains(c) ? unitCompartment : c) }!
+            return compartmentIndexByName[variableCompartments.contains(c) ? unitCompartment : c]!
         }
         var species: [ModelDefinition.Species] = []
         for node in speciesNodes {
@@ -439,22 +483,22 @@ private struct Importer {
             let node = parameterNodes.first { $0.attributes["id"] == id }
             let label = node.flatMap(Importer.label)
                 ?? (speciesReferenceIDs.contains(id) ? "stoichiometry of speciesReference \(id)"
-                    : compartmentIDs.contains(id) ? "size of compartment \(id), which changes" : nil)
+                    : compartmentIDSet.contains(id) ? "size of compartment \(id), which changes" : nil)
             species.append(.init(name: id, initial: values[id]!, compartment: 0, constant: false,
                                  description: label, rateRule: rateRules[id], isParameter: true))
         }
         var parameters: [ModelDefinition.Parameter] = []
         for node in parameterNodes {
             let id = node.attributes["id"]!
-            guard parameterIDs.contains(id) else { continue }
+            guard parameterIDKept.contains(id) else { continue }
             parameters.append(.init(name: id, value: values[id]!, description: Importer.label(node)))
         }
         // Stoichiometries that only events change: parameters named by the speciesReference.
-        for id in variableReferences.sorted() where rateRules[id] == nil && !observableIDs.contains(id) {
+        for id in variableReferences.sorted() where rateRules[id] == nil && !observableSet.contains(id) {
             parameters.append(.init(name: id, value: values[id]!, description: "stoichiometry of speciesReference \(id)"))
         }
         // Sizes that only events change: parameters.
-        for id in compartmentIDs where variableCompartments.contains(id) && rateRules[id] == nil && !observableIDs.contains(id) {
+        for id in compartmentIDs where variableCompartments.contains(id) && rateRules[id] == nil && !observableSet.contains(id) {
             parameters.append(.init(name: id, value: values[id]!, description: "size of compartment \(id), which events change"))
         }
         var observables: [ModelDefinition.Observable] = []
@@ -485,7 +529,7 @@ private struct Importer {
         }
         for node in model.list("listOfReactions", "reaction") {
             let id = node.attributes["id"] ?? "?"
-            if node.attributes["fast"] == "true" { throw SBMLImportError("SBML reaction \(id) is fast, which is not supported yet.") }
+            if node.attributes["fast"] == "true" { throw SBMLImportError("SBML reaction \(excerpt(id)) is fast, which is not supported yet.") }
             func side(_ list: String, _ item: String, _ reactantSide: Bool) throws -> [(species: Int, coefficient: Double)] {
                 var terms: [(species: Int, coefficient: Double)] = []
                 let mine = node.list(list, item).map { ($0, 1.0) }
@@ -494,8 +538,8 @@ private struct Importer {
                     let s = ref.attributes["species"] ?? ""
                     // A species set by a rule is a boundary species: reactions do not change it.
                     if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
-                    guard let index = speciesNodes.firstIndex(where: { $0.attributes["id"] == s }) else {
-                        throw SBMLImportError("SBML reaction \(id) names species '\(s)', which is not declared.")
+                    guard let index = speciesIndex[s] else {
+                        throw SBMLImportError("SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not declared.")
                     }
                     // A stoichiometry that changes is its own reaction (below).
                     if ref.child("stoichiometryMath") != nil || ref.attributes["id"].map(variableReferences.contains) == true { continue }
@@ -504,14 +548,14 @@ private struct Importer {
                         // A conversion factor scales what reactions do to the species; only a
                         // constant one can be folded into the stoichiometry.
                         guard let value = values[factor], !variableIDs.contains(factor), kindOf(factor) == "parameter" else {
-                            throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) is not a constant parameter, which is not supported yet.")
+                            throw SBMLImportError("SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) is not a constant parameter, which is not supported yet.")
                         }
                         stoichiometry *= value
                     }
                     let nu = sign * stoichiometry
                     if nu < 0 || (sign < 0 && nu == 0) { continue }
                     guard nu.isFinite, nu >= 0 else {
-                        throw SBMLImportError("SBML reaction \(id) has the stoichiometry \(nu) for species \(s), which is not supported yet.")
+                        throw SBMLImportError("SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for species \(excerpt(s)), which is not supported yet.")
                     }
                     if nu == 0 { continue }
                     if let k = terms.firstIndex(where: { $0.species == index }) { terms[k].coefficient += nu } else { terms.append((index, nu)) }
@@ -521,8 +565,8 @@ private struct Importer {
             // A negative stoichiometry moves the species to the other side (the same ODE).
             let reactants = try side("listOfReactants", "speciesReference", true)
             let products = try side("listOfProducts", "speciesReference", false)
-            guard node.child("kineticLaw") != nil else { throw SBMLImportError("SBML reaction \(id) has no kineticLaw.") }
-            let flux = try reactionFlux(id, place: "kineticLaw of reaction \(id)")
+            guard node.child("kineticLaw") != nil else { throw SBMLImportError("SBML reaction \(excerpt(id)) has no kineticLaw.") }
+            let flux = try reactionFlux(id, place: "kineticLaw of reaction \(excerpt(id))").expr
             // Each species with a changing stoichiometry ν gets a reaction of its own, "-> S" (or
             // "S ->" for a reactant) at rate ν · flux / V_S: exactly ν · flux of S per time.
             for (list, reactant) in [("listOfReactants", true), ("listOfProducts", false)] {
@@ -531,22 +575,22 @@ private struct Importer {
                     if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
                     let nu: Expr
                     if let m = ref.child("stoichiometryMath") {
-                        nu = try math(of: m, place: "stoichiometryMath of species \(s) in reaction \(id)")
+                        nu = try math(of: m, place: "stoichiometryMath of species \(excerpt(s)) in reaction \(excerpt(id))")
                     } else if let r = ref.attributes["id"], variableReferences.contains(r) {
                         nu = .name(r)
                     } else { continue }
-                    guard let index = speciesNodes.firstIndex(where: { $0.attributes["id"] == s }) else {
-                        throw SBMLImportError("SBML reaction \(id) names species '\(s)', which is not declared.")
+                    guard let index = speciesIndex[s] else {
+                        throw SBMLImportError("SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not declared.")
                     }
                     if let factor = conversionFactor[s], variableIDs.contains(factor) {
-                        throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) is not a constant parameter, which is not supported yet.")
+                        throw SBMLImportError("SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) is not a constant parameter, which is not supported yet.")
                     }
                     // (An amount lives in the unit compartment: ν · flux itself.)
                     let home = compartments[species[index].compartment].name
                     var rate = home == unitCompartment && amountName[s] != nil ? Expr.multiply(nu, flux) : .divide(.multiply(nu, flux), .name(home))
                     if let factor = conversionFactor[s] {
                         guard let value = values[factor] else {
-                            throw SBMLImportError("SBML conversionFactor \(factor) of species \(s) names no parameter.")
+                            throw SBMLImportError("SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) names no parameter.")
                         }
                         rate = .multiply(rate, .number(value))
                     }
@@ -571,19 +615,21 @@ private struct Importer {
         }
 
         // Events.
+        let stateIndex = Dictionary(species.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let parameterIndex = Dictionary(parameters.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         var events: [ModelDefinition.Event] = []
         for node in model.list("listOfEvents", "event") {
             let id = node.attributes["id"] ?? "(without id)"
-            let priority = try node.child("priority").flatMap { $0.child("math") == nil ? nil : try math(of: $0, place: "priority of event \(id)") }
+            let priority = try node.child("priority").flatMap { $0.child("math") == nil ? nil : try math(of: $0, place: "priority of event \(excerpt(id))") }
             // Level 3 Version 2: an event without a trigger (or its math) never fires.
             guard let trigger = node.child("trigger") else {
                 if level == 3 { continue }
-                throw SBMLImportError("SBML event \(id) has no trigger.")
+                throw SBMLImportError("SBML event \(excerpt(id)) has no trigger.")
             }
             guard trigger.child("math") != nil else { continue }
             var delay: Expr? = nil
             if let d = node.child("delay"), d.child("math") != nil {
-                let e = try math(of: d, place: "delay of event \(id)")
+                let e = try math(of: d, place: "delay of event \(excerpt(id))")
                 if e != .number(0) { delay = e }
             }
             // SBML's defaults (Level 2); Level 3 requires the attributes.
@@ -595,28 +641,28 @@ private struct Importer {
                 let variable = a.attributes["variable"] ?? ""
                 let kind = kindOf(variable)
                 if a.child("math") == nil { continue }   // Level 3 Version 2: no math, no assignment
-                var e = try math(of: a, place: "eventAssignment to \(variable) in event \(id)")
+                var e = try math(of: a, place: "eventAssignment to \(excerpt(variable)) in event \(excerpt(id))")
                 switch kind {
                 case "species" where amountName[variable] != nil:
                     // The new amount: the value itself in amounts, else concentration × size.
                     // (The size before the event, also when the event sets it: SBML evaluates
                     // all assignments first; case 01779 of the test suite.)
                     if !onlySubstance.contains(variable) { e = .multiply(e, .name(speciesCompartment[variable]!)) }
-                    assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: amountName[variable]!, expression: e))
+                    assignments.append(.init(target: .species(speciesIndex[variable]!), targetName: amountName[variable]!, expression: e))
                 case "species" where !ruledSpecies.contains(variable):
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
-                    assignments.append(.init(target: .species(speciesNodes.firstIndex { $0.attributes["id"] == variable }!), targetName: variable, expression: e))
-                case "compartment" where variableCompartments.contains(variable) && !observableIDs.contains(variable),
-                     "symbol" where variableReferences.contains(variable) && !observableIDs.contains(variable),
-                     "parameter" where !observableIDs.contains(variable):
+                    assignments.append(.init(target: .species(speciesIndex[variable]!), targetName: variable, expression: e))
+                case "compartment" where variableCompartments.contains(variable) && !observableSet.contains(variable),
+                     "symbol" where variableReferences.contains(variable) && !observableSet.contains(variable),
+                     "parameter" where !observableSet.contains(variable):
                     // A size that changes (amounts stay; concentrations follow), a stoichiometry,
                     // or a parameter: a state variable when it has a rate rule, else a parameter.
                     let target: ModelDefinition.Assignment.Target = rateRules[variable] != nil
-                        ? .species(species.firstIndex { $0.name == variable }!)
-                        : .parameter(parameters.firstIndex { $0.name == variable }!)
+                        ? .species(stateIndex[variable]!)
+                        : .parameter(parameterIndex[variable]!)
                     assignments.append(.init(target: target, targetName: variable, expression: e))
                 default:
-                    throw SBMLImportError("SBML eventAssignment to \(kind) \(variable) in event \(id) is not supported yet.")
+                    throw SBMLImportError("SBML eventAssignment to \(kind) \(excerpt(variable)) in event \(excerpt(id)) is not supported yet.")
                 }
             }
             // A size an event changes keeps amounts: species held as concentrations in that
@@ -648,11 +694,11 @@ private struct Importer {
                 continue
             }
             guard let triggerMath = trigger.child("math")?.children.first(where: { $0.name != "annotation" }) else {
-                throw SBMLImportError("SBML trigger of event \(id) has empty math.")
+                throw SBMLImportError("SBML trigger of event \(excerpt(id)) has empty math.")
             }
-            let condition = try self.condition(triggerMath, place: "trigger of event \(id)")
+            let condition = try self.condition(triggerMath, place: "trigger of event \(excerpt(id))").condition
             if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
-                throw SBMLImportError("SBML trigger of event \(id) uses the id '\(keyword)', a keyword of the model file's conditions, which is not supported yet (rename it in the SBML file).")
+                throw SBMLImportError("SBML trigger of event \(excerpt(id)) uses the id '\(excerpt(keyword))', a keyword of the model file's conditions, which is not supported yet (rename it in the SBML file).")
             }
             events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
                                 trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
@@ -711,8 +757,8 @@ private struct Importer {
 
     func kindOf(_ id: String) -> String {
         if speciesCompartment[id] != nil { return "species" }
-        if compartmentIDs.contains(id) { return "compartment" }
-        if model.list("listOfParameters", "parameter").contains(where: { $0.attributes["id"] == id }) { return "parameter" }
+        if compartmentIDSet.contains(id) { return "compartment" }
+        if parameterIDSet.contains(id) { return "parameter" }
         if reactionIDs.contains(id) { return "reaction" }
         return "symbol"
     }
@@ -734,400 +780,28 @@ private struct Importer {
             other = args[0]
         default: return nil
         }
-        guard let e = try? expression(other, place: "trigger", substitution: globalSubstitution) else { return nil }
+        guard let e = try? expression(other, place: "trigger", scope: Scope(global: globalSubstitution)).expr else { return nil }
         // Only constant names: parameters never changed by events, compartments, numbers.
-        let assigned = Set(model.list("listOfEvents", "event").flatMap { $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] } })
-        for n in e.names where !(parameterIDs.contains(n) || compartmentIDs.contains(n)) || assigned.contains(n) || variableCompartments.contains(n) { return nil }
+        for n in e.names where !(parameterIDKept.contains(n) || compartmentIDSet.contains(n)) || eventTargets.contains(n) || variableCompartments.contains(n) { return nil }
         return evaluate(e, values).map { ($0, op.name == "gt" || op.name == "lt") }
     }
+}
 
-    // MARK: MathML
-
-    /// The `<math>` child of `node`, converted with local parameters and the global substitution.
-    func math(of node: XMLNode, place: String, local: [String: Expr] = [:]) throws -> Expr {
-        guard let m = node.child("math"), let first = m.children.first(where: { $0.name != "annotation" }) else {
-            throw SBMLImportError("SBML \(place) has no math.")
-        }
-        var substitution = globalSubstitution
-        for (k, v) in local { substitution[k] = v }
-        return try expression(first, place: place, substitution: substitution)
-    }
-
-    /// The kinetic law of a reaction (amount per time), with its local parameters renamed: what
-    /// the reaction's id stands for in SBML math.
-    func reactionFlux(_ id: String, place: String) throws -> Expr {
-        guard let r = model.list("listOfReactions", "reaction").first(where: { $0.attributes["id"] == id }),
-              let law = r.child("kineticLaw") else {
-            throw SBMLImportError("SBML \(place) uses the rate of reaction \(id), which has no kineticLaw.")
-        }
-        func mentions(_ n: XMLNode) -> Bool { (n.name == "ci" && n.trimmedText == id) || n.children.contains(where: mentions) }
-        if localNames[id]?[id] == nil, let m = law.child("math"), mentions(m) {
-            throw SBMLImportError("SBML kineticLaw of reaction \(id) uses its own rate, which is not supported.")
-        }
-        rateOfDepth.value += 1
-        defer { rateOfDepth.value -= 1 }
-        if rateOfDepth.value > 20 {
-            throw SBMLImportError("SBML kineticLaw of reaction \(id) depends on itself through other reactions' rates (an algebraic loop), which is not supported.")
-        }
-        var local: [String: Expr] = [:]
-        for (pid, name) in localNames[id] ?? [:] { local[pid] = .name(name) }
-        return try math(of: law, place: "kineticLaw of reaction \(id)", local: local)
-    }
-
-    /// SBML's `rateOf(x)`: the right-hand side of x's rate rule; for a species changed by
-    /// reactions Σ ν·flux (times its conversion factor, divided by its compartment unless it is in
-    /// amounts); 0 for constants, local parameters and what only events change.
-    func rateOf(_ id: String, place: String, substitution: [String: Expr]) throws -> Expr {
-        var id = id
-        if let e = substitution[id] {
-            // A local parameter is constant; a function's argument stands for what was passed.
-            guard case .name(let n) = e else {
-                if globalSubstitution[id] != nil { return try rateOf(id, place: place, substitution: [:]) }   // a species in amounts or a changing compartment
-                throw unsupported("rateOf of an expression passed to a function", place)
-            }
-            if localNames.values.contains(where: { $0.values.contains(n) }) { return .number(0) }
-            id = n
-        }
-        rateOfDepth.value += 1
-        defer { rateOfDepth.value -= 1 }
-        if rateOfDepth.value > 20 {
-            throw SBMLImportError("SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not supported.")
-        }
-        if let rule = rateRuleNodes[id] {
-            func mentionsRateOf(_ n: XMLNode) -> Bool { (n.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") || n.children.contains(where: mentionsRateOf) }
-            if mentionsRateOf(rule) { throw unsupported("rateOf of \(id), whose rate rule uses rateOf itself,", place) }
-            return try math(of: rule, place: "rateRule for \(id)")
-        }
-        if assignmentRuleTargets.contains(id) { throw unsupported("rateOf of \(id), which an assignment rule sets,", place) }
-        if let c = speciesCompartment[id], variableCompartments.contains(c) {
-            throw unsupported("rateOf of \(id), whose compartment changes size,", place)
-        }
-        guard let compartment = speciesCompartment[id] else {
-            // Parameters and compartments without rate rules change only by events: rate 0.
-            guard kindOf(id) == "parameter" || kindOf(id) == "compartment" else { throw unsupported("rateOf of \(id)", place) }
-            return .number(0)
-        }
-        let node = model.list("listOfSpecies", "species").first { $0.attributes["id"] == id }!
-        if node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true" { return .number(0) }
-        var total: Expr? = nil
-        for reaction in model.list("listOfReactions", "reaction") {
-            let rid = reaction.attributes["id"] ?? "?"
-            for (list, sign) in [("listOfReactants", -1.0), ("listOfProducts", 1.0)] {
-                for ref in reaction.list(list, "speciesReference") where ref.attributes["species"] == id {
-                    if ref.child("stoichiometryMath") != nil { throw unsupported("rateOf of \(id), whose stoichiometry in reaction \(rid) is stoichiometryMath,", place) }
-                    // A speciesReference with an id is a name until the values are known (`run`
-                    // substitutes it in rules), then its value.
-                    let nu: Expr = ref.attributes["id"].map { r in stoichiometryValues[r].map(Expr.number) ?? .name(r) }
-                        ?? .number(ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
-                    let term = Expr.multiply(.multiply(.number(sign), nu), try reactionFlux(rid, place: place))
-                    total = total.map { .add($0, term) } ?? term
-                }
-            }
-        }
-        guard var rate = total else { return .number(0) }
-        if let factor = conversionFactor[id] { rate = .multiply(rate, .name(factor)) }
-        return onlySubstance.contains(id) ? rate : .divide(rate, .name(compartment))
-    }
-
-    /// The substitution for a call of function definition `name`: its parameters bound to the
-    /// arguments. The body sees only its arguments (and time), so no outer substitution applies.
-    func bind(_ name: String, _ args: [Expr], place: String) throws -> [String: Expr] {
-        let f = functions[name]!
-        guard f.parameters.count == args.count else {
-            throw SBMLImportError("SBML \(place) calls function \(name) with \(args.count) arguments; it takes \(f.parameters.count).")
-        }
-        return Dictionary(zip(f.parameters, args), uniquingKeysWith: { a, _ in a })
-    }
-
-    func unsupported(_ what: String, _ place: String) -> SBMLImportError {
-        SBMLImportError("SBML \(place) uses the MathML \(what), which is not supported yet.")
-    }
-
-    func expression(_ node: XMLNode, place: String, substitution: [String: Expr]) throws -> Expr {
-        func recurse(_ n: XMLNode) throws -> Expr { try expression(n, place: place, substitution: substitution) }
-        switch node.name {
-        case "semantics":
-            guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
-            return try recurse(first)
-        case "cn":
-            let type = node.attributes["type"] ?? "real"
-            let parts = node.text.split(separator: XMLNode.separator, omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            switch type {
-            case "real", "integer":
-                guard parts.count == 1, let x = Double(parts[0]) else { throw unsupported("number '\(node.trimmedText)'", place) }
-                return .number(x)
-            case "e-notation":
-                guard parts.count == 2, let m = Double(parts[0]), let e = Double(parts[1]) else { throw unsupported("number '\(node.trimmedText)'", place) }
-                return .number(Double("\(parts[0])e\(parts[1])") ?? m * pow(10, e))
-            case "rational":
-                guard parts.count == 2, let p = Double(parts[0]), let q = Double(parts[1]) else { throw unsupported("number '\(node.trimmedText)'", place) }
-                return .number(p / q)
-            default:
-                throw unsupported("<cn type=\"\(type)\">", place)
-            }
-        case "ci":
-            let name = node.trimmedText
-            if let e = substitution[name] { return e }
-            if reactionIDs.contains(name) { return try reactionFlux(name, place: place) }
-            // A speciesReference stands for its stoichiometry: a number once the initial values
-            // are known, a name until then (replaced by `run`).
-            if speciesReferenceIDs.contains(name) { return stoichiometryValues[name].map(Expr.number) ?? .name(name) }
-            return .name(name)
-        case "csymbol":
-            let url = node.attributes["definitionURL"] ?? ""
-            if url.hasSuffix("/time") { return .name("t") }
-            if url.hasSuffix("/avogadro") { return .number(6.02214179e23) }   // SBML Level 3's value (not CODATA 2018's)
-            throw unsupported("csymbol \(url)", place)
-        case "pi": return .number(Double.pi)
-        case "infinity": return .number(.infinity)
-        case "notanumber": return .number(.nan)
-        case "exponentiale": return .number(M_E)
-        case "true": return .number(1)
-        case "false": return .number(0)
-        case "piecewise":
-            var result: Expr
-            if let otherwise = node.child("otherwise") {
-                guard let value = otherwise.children.first else { throw unsupported("empty <otherwise>", place) }
-                result = try recurse(value)
-            } else {
-                throw unsupported("<piecewise> without <otherwise>", place)
-            }
-            for piece in node.children("piece").reversed() {
-                guard piece.children.count == 2 else { throw unsupported("<piece> without a value and a condition", place) }
-                let value = try recurse(piece.children[0])
-                result = try conditional(piece.children[1], then: value, else: result, place: place, substitution: substitution)
-            }
-            return result
-        case "apply":
-            guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
-            let args = try node.children.dropFirst().filter { $0.name != "logbase" && $0.name != "degree" }.map(recurse)
-            func arity(_ n: Int) throws {
-                guard args.count == n else { throw unsupported("<\(op.name)> with \(args.count) arguments", place) }
-            }
-            switch op.name {
-            case "csymbol" where (op.attributes["definitionURL"] ?? "").hasSuffix("/rateOf"):
-                guard node.children.count == 2, node.children[1].name == "ci" else { throw unsupported("rateOf of an expression", place) }
-                return try rateOf(node.children[1].trimmedText, place: place, substitution: substitution)
-            case "plus":
-                guard let first = args.first else { return .number(0) }
-                return args.dropFirst().reduce(first) { .add($0, $1) }
-            case "times":
-                guard let first = args.first else { return .number(1) }
-                return args.dropFirst().reduce(first) { .multiply($0, $1) }
-            case "minus":
-                if args.count == 1 { return .negate(args[0]) }
-                try arity(2)
-                return .subtract(args[0], args[1])
-            case "divide":
-                try arity(2)
-                return .divide(args[0], args[1])
-            case "power":
-                try arity(2)
-                return .power(args[0], args[1])
-            case "exp":
-                try arity(1)
-                return .function(.exp, args[0])
-            case "ln":
-                try arity(1)
-                return .function(.log, args[0])
-            case "abs":
-                try arity(1)
-                return .function(.abs, args[0])
-            case "floor":
-                try arity(1)
-                return .function(.floor, args[0])
-            case "ceiling":
-                try arity(1)
-                return .function(.ceil, args[0])
-            case "factorial":
-                try arity(1)
-                return .function(.factorial, args[0])
-            case "sin", "cos", "tan", "sinh", "cosh", "tanh":
-                try arity(1)
-                return .function(Expr.Function(rawValue: op.name)!, args[0])
-            case "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh":
-                try arity(1)
-                return .function(Expr.Function(rawValue: "a" + op.name.dropFirst(3))!, args[0])
-            case "sec", "csc", "cot", "sech", "csch", "coth":
-                // Reciprocals of cos, sin, tan and their hyperbolic forms.
-                try arity(1)
-                let base = ["sec": "cos", "csc": "sin", "cot": "tan", "sech": "cosh", "csch": "sinh", "coth": "tanh"][op.name]!
-                return .divide(.number(1), .function(Expr.Function(rawValue: base)!, args[0]))
-            case "arcsec", "arccsc", "arccot", "arcsech", "arccsch", "arccoth":
-                // Inverses of the reciprocals: arcsec x = arccos(1/x), and so on.
-                try arity(1)
-                let base = ["arcsec": "acos", "arccsc": "asin", "arccot": "atan", "arcsech": "acosh", "arccsch": "asinh", "arccoth": "atanh"][op.name]!
-                return .function(Expr.Function(rawValue: base)!, .divide(.number(1), args[0]))
-            case "quotient", "rem":
-                // Integer division truncated toward zero, and the remainder with the dividend's sign.
-                try arity(2)
-                let ratio = Expr.divide(args[0], args[1])
-                let truncated = Expr.select(left: ratio, right: .number(0), ifLess: .function(.ceil, ratio), otherwise: .function(.floor, ratio))
-                return op.name == "quotient" ? truncated : .subtract(args[0], .multiply(args[1], truncated))
-            case "min", "max":
-                // n-ary (MathML 3): nested selects.
-                guard let first = args.first else { throw unsupported("<\(op.name)> without arguments", place) }
-                return args.dropFirst().reduce(first) { a, b in
-                    op.name == "min" ? .select(left: a, right: b, ifLess: a, otherwise: b) : .select(left: a, right: b, ifLess: b, otherwise: a)
-                }
-            case "log":
-                try arity(1)
-                if let base = node.child("logbase")?.children.first {
-                    let b = try recurse(base)
-                    if b == .number(10) { return .function(.log10, args[0]) }
-                    return .divide(.function(.log, args[0]), .function(.log, b))
-                }
-                return .function(.log10, args[0])
-            case "root":
-                try arity(1)
-                if let degree = node.child("degree")?.children.first {
-                    let n = try recurse(degree)
-                    if n == .number(2) { return .function(.sqrt, args[0]) }
-                    return .power(args[0], .divide(.number(1), n))
-                }
-                return .function(.sqrt, args[0])
-            case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor", "implies":
-                // A condition in a numeric context: 1 when true, 0 when false.
-                return try conditional(node, then: .number(1), else: .number(0), place: place, substitution: substitution)
-            case "ci":
-                let name = op.trimmedText
-                guard let f = functions[name] else { throw unsupported("call of '\(name)', which is not a function definition", place) }
-                return try expression(f.body, place: place, substitution: try bind(name, args, place: place))
-            default:
-                throw unsupported("<\(op.name)>", place)
-            }
-        default:
-            throw unsupported("<\(node.name)>", place)
+/// The names an expression reads (each once; shared parts are walked each time).
+func names(_ e: Expr) -> Set<String> {
+    var found = Set<String>(), stack = [e]
+    while let e = stack.popLast() {
+        switch e {
+        case .number: break
+        case .name(let n): found.insert(n)
+        case .negate(let a), .function(_, let a): stack.append(a)
+        case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b), .power(let a, let b):
+            stack.append(a)
+            stack.append(b)
+        case .select(let a, let b, let c, let d): stack += [a, b, c, d]
         }
     }
-
-    /// A trigger's MathML as a condition: relations (chained ones such as `a < b < c` become
-    /// `and`s), `and`, `or`, `xor`, `not`, `true`, `false`.
-    func condition(_ node: XMLNode, place: String, substitution: [String: Expr]? = nil) throws -> Condition {
-        let substitution = substitution ?? globalSubstitution
-        switch node.name {
-        case "semantics":
-            guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
-            return try condition(first, place: place, substitution: substitution)
-        case "true": return .constant(true)
-        case "false": return .constant(false)
-        case "apply":
-            guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
-            let operands = Array(node.children.dropFirst())
-            func fold(_ combine: (Condition, Condition) -> Condition) throws -> Condition {
-                let parts = try operands.map { try condition($0, place: place, substitution: substitution) }
-                guard let first = parts.first else { throw unsupported("<\(op.name)> without arguments", place) }
-                return parts.dropFirst().reduce(first, combine)
-            }
-            switch op.name {
-            case "and": return try fold { .and($0, $1) }
-            case "or": return try fold { .or($0, $1) }
-            case "xor": return try fold { .xor($0, $1) }
-            case "not":
-                guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
-                return .not(try condition(operands[0], place: place, substitution: substitution))
-            case "implies":
-                guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments", place) }
-                return .or(.not(try condition(operands[0], place: place, substitution: substitution)),
-                           try condition(operands[1], place: place, substitution: substitution))
-            case "eq", "neq":
-                // Root finding locates changes of sign; an equality of continuous quantities holds
-                // only at an instant between samples, so it would fire by chance.
-                throw unsupported("<\(op.name)> as a trigger (an equality, which root finding cannot locate)", place)
-            case "lt", "gt", "leq", "geq":
-                let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual, "geq": .greaterEqual][op.name]!
-                let args = try operands.map { try expression($0, place: place, substitution: substitution) }
-                guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
-                let pairs = (0..<(args.count - 1)).map { Condition.comparison(args[$0], relation, args[$0 + 1]) }
-                return pairs.dropFirst().reduce(pairs[0]) { .and($0, $1) }
-            case "ci" where functions[op.trimmedText] != nil:
-                // A function definition returning a condition: its body, arguments substituted
-                // (the body sees only its arguments and time).
-                let args = try operands.map { try expression($0, place: place, substitution: substitution) }
-                return try condition(functions[op.trimmedText]!.body, place: place, substitution: try bind(op.trimmedText, args, place: place))
-            default:
-                throw unsupported("<\(op.name)> as a trigger", place)
-            }
-        default:
-            throw unsupported("<\(node.name)> as a trigger", place)
-        }
-    }
-
-    /// `condition ? then : else` as a select, for conditions comparing two values (or constants).
-    func conditional(_ condition: XMLNode, then value: Expr, else rest: Expr, place: String,
-                     substitution: [String: Expr]) throws -> Expr {
-        switch condition.name {
-        case "true": return value
-        case "false": return rest
-        case "apply":
-            guard let op = condition.children.first else { throw unsupported("empty <apply>", place) }
-            let operands = Array(condition.children.dropFirst())
-            func sub(_ c: XMLNode, _ yes: Expr, _ no: Expr) throws -> Expr {
-                try conditional(c, then: yes, else: no, place: place, substitution: substitution)
-            }
-            switch op.name {
-            case "and":
-                // All true: value; the first false one decides rest.
-                var result = value
-                for c in operands.reversed() { result = try sub(c, result, rest) }
-                return result
-            case "or":
-                var result = rest
-                for c in operands.reversed() { result = try sub(c, value, result) }
-                return result
-            case "xor":
-                // True when an odd number of operands is true.
-                func odd(_ cs: ArraySlice<XMLNode>, _ yes: Expr, _ no: Expr) throws -> Expr {
-                    guard let c = cs.first else { return no }
-                    return try sub(c, try odd(cs.dropFirst(), no, yes), try odd(cs.dropFirst(), yes, no))
-                }
-                guard operands.count <= 6 else { throw unsupported("<xor> with \(operands.count) arguments", place) }
-                return try odd(operands[...], value, rest)
-            case "not":
-                guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
-                return try sub(operands[0], rest, value)
-            case "implies":
-                // a ⇒ b: false only when a holds and b does not.
-                guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments", place) }
-                return try sub(operands[0], try sub(operands[1], value, rest), value)
-            default: break
-            }
-            if op.name == "ci", let f = functions[op.trimmedText] {
-                // A function definition returning a condition: its body, arguments substituted.
-                let args = try operands.map { try expression($0, place: place, substitution: substitution) }
-                return try conditional(f.body, then: value, else: rest, place: place, substitution: try bind(op.trimmedText, args, place: place))
-            }
-            let args = try operands.map { try expression($0, place: place, substitution: substitution) }
-            if args.count > 2, ["lt", "gt", "leq", "geq", "eq", "neq"].contains(op.name) {
-                // a < b < c: every neighbouring pair holds.
-                var result = value
-                for k in stride(from: args.count - 2, through: 0, by: -1) {
-                    let pair = XMLNode(name: "apply", attributes: [:])
-                    pair.children = [op, operands[k], operands[k + 1]]
-                    result = try conditional(pair, then: result, else: rest, place: place, substitution: substitution)
-                }
-                return result
-            }
-            if args.count == 2, op.name == "eq" || op.name == "neq" {
-                let (a, b) = (args[0], args[1])
-                let equal = op.name == "eq" ? value : rest, different = op.name == "eq" ? rest : value
-                return .select(left: a, right: b, ifLess: different, otherwise: .select(left: b, right: a, ifLess: different, otherwise: equal))
-            }
-            guard args.count == 2, ["lt", "gt", "leq", "geq"].contains(op.name) else {
-                throw unsupported("condition <\(op.name)> in <piecewise>", place)
-            }
-            let (a, b) = (args[0], args[1])
-            switch op.name {
-            case "lt": return .select(left: a, right: b, ifLess: value, otherwise: rest)
-            case "gt": return .select(left: b, right: a, ifLess: value, otherwise: rest)
-            case "geq": return .select(left: a, right: b, ifLess: rest, otherwise: value)
-            default: return .select(left: b, right: a, ifLess: rest, otherwise: value)   // leq
-            }
-        default:
-            throw unsupported("condition <\(condition.name)> in <piecewise>", place)
-        }
-    }
+    return found
 }
 
 /// The value of an expression, or nil when a name has no value yet.

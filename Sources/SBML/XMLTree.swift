@@ -30,23 +30,48 @@ final class XMLNode {
     /// All text inside, paragraphs (`<p>`) separated by blank lines: what a `<notes>` says.
     var paragraphs: String {
         var parts: [String] = []
-        func visit(_ n: XMLNode) {
+        forEachDescendant { n in
             let own = n.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             if n.name == "p" || n.children.isEmpty {
                 if !own.isEmpty { parts.append(own) }
             }
-            n.children.forEach(visit)
         }
-        visit(self)
         return parts.joined(separator: "\n\n")
     }
 
+    /// Visits this element and everything inside it in document order, without recursion.
+    func forEachDescendant(_ visit: (XMLNode) throws -> Void) rethrows {
+        var stack: [XMLNode] = [self]
+        while let n = stack.popLast() {
+            try visit(n)
+            stack.append(contentsOf: n.children.reversed())
+        }
+    }
+
+    /// Whether this element or one inside it matches.
+    func contains(where matches: (XMLNode) -> Bool) -> Bool {
+        var stack: [XMLNode] = [self]
+        while let n = stack.popLast() {
+            if matches(n) { return true }
+            stack.append(contentsOf: n.children)
+        }
+        return false
+    }
+
     static func parse(_ xml: String) throws -> XMLNode {
+        if declaresDocumentType(xml) {
+            throw SBMLImportError("the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have and which is not supported.")
+        }
         let builder = Builder()
         let parser = XMLParser(data: Data(xml.utf8))
         parser.shouldProcessNamespaces = true
         parser.delegate = builder
         let ok = parser.parse()
+        if let deep = builder.tooDeep {
+            let inside = deep.owner.map { " in \($0)" } ?? ""
+            throw SBMLImportError("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested more than "
+                + "\(ImportLimits.elementDepth) elements deep, which is not supported.")
+        }
         guard ok, builder.error == nil, let root = builder.root else {
             let reason = (builder.error ?? parser.parserError).map { "\($0.localizedDescription)" } ?? "no root element"
             throw SBMLImportError("the file is not well-formed XML (line \(parser.lineNumber): \(reason)).")
@@ -54,13 +79,49 @@ final class XMLNode {
         return root
     }
 
+    /// Whether the prolog (before the root element, past comments and processing instructions)
+    /// has a `<!DOCTYPE`. SBML has no DTD, and Foundation's parser on Linux crashes on some
+    /// declarations (an unparsed `NDATA` entity) before any delegate could refuse them.
+    static func declaresDocumentType(_ xml: String) -> Bool {
+        let bytes = Array(xml.utf8)
+        func at(_ i: Int, _ word: String) -> Bool {
+            let w = Array(word.utf8)
+            return i + w.count <= bytes.count && Array(bytes[i..<(i + w.count)]) == w
+        }
+        func skip(past end: String, from i: Int) -> Int {
+            var j = i
+            while j < bytes.count && !at(j, end) { j += 1 }
+            return j + end.utf8.count
+        }
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "<") else { i += 1; continue }
+            if at(i, "<!--") { i = skip(past: "-->", from: i + 4); continue }
+            if at(i, "<?") { i = skip(past: "?>", from: i + 2); continue }
+            return at(i, "<!DOCTYPE")
+        }
+        return false
+    }
+
     private final class Builder: NSObject, XMLParserDelegate {
         var root: XMLNode?
         var stack: [XMLNode] = []
         var error: Error?
+        /// The first element past `ImportLimits.elementDepth`, where parsing stopped: every walk
+        /// of the tree (and freeing it) then stays within that depth.
+        var tooDeep: (name: String, owner: String?, line: Int)?
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            guard stack.count < ImportLimits.elementDepth else {
+                if tooDeep == nil {
+                    // Named by the innermost enclosing element with an id.
+                    let owner = stack.last { $0.attributes["id"] != nil }.map { "\($0.name) \(excerpt($0.attributes["id"]!))" }
+                    tooDeep = (elementName, owner, parser.lineNumber)
+                    parser.abortParsing()
+                }
+                return
+            }
             // Attributes may arrive prefixed when namespaces are processed; keep local names.
             var attributes: [String: String] = [:]
             for (k, v) in attributeDict {
@@ -80,11 +141,11 @@ final class XMLNode {
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-            stack.removeLast()
+            if tooDeep == nil { stack.removeLast() }
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
-            stack.last?.text += string
+            if tooDeep == nil { stack.last?.text += string }
         }
 
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) { error = parseError }
@@ -96,4 +157,26 @@ public struct SBMLImportError: Error, CustomStringConvertible, Equatable, Sendab
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// `text` as an error message quotes it: control characters escaped, and at most `limit`
+/// characters (then "…"), so that a huge id or a whole line of the file never fills a message.
+/// Short plain text is returned unchanged.
+func excerpt(_ text: String, limit: Int = 40) -> String {
+    var out = "", count = 0
+    for c in text {
+        if count == limit { return out + "…" }
+        let escaped: String
+        switch c {
+        case "\n": escaped = "\\n"
+        case "\r": escaped = "\\r"
+        case "\t": escaped = "\\t"
+        default:
+            escaped = c.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
+                ? c.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined() : String(c)
+        }
+        out += escaped
+        count += 1
+    }
+    return out
 }
