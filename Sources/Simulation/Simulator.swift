@@ -141,7 +141,7 @@ public final class Simulator {
         let configured = try configure(network, scenario: name, settings: settings)
         let solver: BDFSolver<ReactionNetwork>
         do { solver = try BDFSolver(system: network, options: solverOptions(settings)) } catch let e as ODESolverError {
-            throw SimulationError("invalid solver settings: \(e)")
+            throw SimulationError("invalid solver settings: \(e)", solverError: e)
         }
         // Names that are columns anyway (species, observables, parameters with rate rules) are
         // written once; anything else must be a parameter.
@@ -172,7 +172,7 @@ public final class Simulator {
             try Integration.run(prepared.configured, network: network, solver: prepared.solver, state: &state, observer: &recorder)
         } catch let e as ODESolverError {
             let which = name.map { " (scenario '\($0)')" } ?? ""
-            throw SimulationError("the simulation of \(definition.file)\(which) failed: \(e)")
+            throw SimulationError("the simulation of \(definition.file)\(which) failed: \(e)", solverError: e)
         }
         if let failure = recorder.failure { throw failure }
         return recorder

@@ -224,7 +224,7 @@ public final class SteadyStateSolver {
                 do {
                     try state.withUnsafeMutableBufferPointer { _ = try solver.advance(to: horizon, stopTime: horizon, into: $0.baseAddress!) }
                 } catch let e as ODESolverError {
-                    throw SimulationError("no steady state: Newton did not converge and the integration failed: \(e)")
+                    throw SimulationError("no steady state: Newton did not converge and the integration failed: \(e)", solverError: e)
                 }
                 time = horizon
                 if let polished = newton(from: state, t: t) {

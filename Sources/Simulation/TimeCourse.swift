@@ -47,6 +47,12 @@ public struct RunSettings: Sendable {
 /// Why a run could not be done: a bad override, or a solver failure in a named scenario.
 public struct SimulationError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    /// The solver's own error when the solver failed (or refused its settings), kept typed for
+    /// callers that act on its kind, time or culprit; `message` already describes it.
+    public var solverError: ODESolverError?
     public var description: String { message }
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, solverError: ODESolverError? = nil) {
+        self.message = message
+        self.solverError = solverError
+    }
 }

@@ -25,7 +25,7 @@ final class Workspace {
         do {
             solver = try BDFSolver(system: network, options: simulator.solverOptions(specification.settings))
         } catch let e as ODESolverError {
-            throw SimulationError("invalid solver settings: \(e)")
+            throw SimulationError("invalid solver settings: \(e)", solverError: e)
         }
         metrics = MetricsObserver(metrics: specification.metrics, definition: simulator.definition)
         recordTrajectories = trajectories

@@ -87,10 +87,10 @@ struct Sweep: ParsableCommand {
         line += String(format: ") in %.2f s", summary.seconds)
         if summary.interrupted {
             FileHandle.standardError.write(Data("interrupted: \(line); finished points are in \(summary.output); continue with --resume\n".utf8))
-            Foundation.exit(130)
+            throw ExitCode(130)
         }
         FileHandle.standardError.write(Data("\(line); wrote \(summary.output) and \(SweepRunner.metadataPath(summary.output))\n".utf8))
-        if summary.failed > 0 { Foundation.exit(3) }
+        if summary.failed > 0 { throw ExitCode(3) }
     }
 
     /// The sweep from the model's [sweep] table, with command-line flags taking precedence.
@@ -228,7 +228,7 @@ struct Sweep: ParsableCommand {
         var text = "\(points.count) steady states (\(failed) failed) along \(dimension.name), up and down; wrote \(destination)\n"
         text += summary.isEmpty ? "  the up and down branches agree: no bistability found in this range\n" : "bistable:\n" + summary.joined(separator: "\n") + "\n"
         FileHandle.standardError.write(Data(text.utf8))
-        if failed > 0 { Foundation.exit(3) }
+        if failed > 0 { throw ExitCode(3) }
     }
 
     /// A path from the model's [sweep] table, resolved against the model's folder: it must be

@@ -123,3 +123,37 @@ struct SimulatorTests {
         #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 }
+
+@Suite("Errors keep their type up to the command line")
+struct TypedErrorTests {
+    @Test func aSolverFailureCarriesTheSolversError() throws {
+        let model = try ModelLoader.load(source: """
+            [species]
+            A = 1
+            [parameters]
+            k = 10
+            [[reactions]]
+            equation = "-> A"
+            rate = "k * A * A"
+            [simulation]
+            t_end = 1
+            """, file: "blow.toml")
+        do {
+            _ = try Simulator(model).run()
+            Issue.record("a blow-up at t = 0.1 must fail")
+        } catch let error as SimulationError {
+            let solver = try #require(error.solverError)
+            #expect(error.message == "the simulation of blow.toml failed: \(solver)")
+            #expect(solver.t > 0.09 && solver.t < 0.11)
+        }
+        var settings = RunSettings()
+        settings.rtol = -1
+        do {
+            _ = try Simulator(model).run(settings: settings)
+            Issue.record("a negative tolerance must be refused")
+        } catch let error as SimulationError {
+            let solver = try #require(error.solverError)
+            #expect(error.message == "invalid solver settings: \(solver)")
+        }
+    }
+}
