@@ -137,6 +137,16 @@ public final class SweepRunner {
             let configured = try simulator.configure(workspace.network, scenario: scenario, settings: specification.settings)
             gridRows = configured.outputTimes.count
         }
+        // State events are looked for at the output times inside each step, so with them the
+        // grid costs memory even without --trajectories.
+        if !definition.events.allSatisfy({ $0.trigger == nil }) || specification.plan.scenarios.contains(where: { name in
+            ((try? Simulator.scenarios(named: name, in: definition)) ?? []).contains { $0.events.contains { $0.trigger != nil } }
+        }) {
+            let limit = specification.settings.maxRows ?? OutputSize.defaultMaxRows
+            if gridRows > limit {
+                throw SimulationError("each point's output grid would have \(gridRows) times, at which the model's state events are looked for, more than the limit of \(limit); give a larger --output-interval, or --max-rows \(gridRows) to allow it.")
+            }
+        }
         if execution.trajectories != nil {
             let (rows, overflow) = gridRows.multipliedReportingOverflow(by: points)
             try OutputSize.check(rows: overflow ? Int.max : rows, fields: definition.species.count + definition.observables.count + 2,

@@ -16,6 +16,12 @@ struct Run: ParsableCommand {
             error. A malformed model prints one paragraph naming the file, line and mistake, and
             writes nothing.
 
+            Rows are written as the integration passes their output times, so memory stays flat
+            however many rows a run has. An output of more than --max-rows rows (default 100000000),
+            or larger than the free space of the destination's folder, is refused before any work
+            with its size. A failed or interrupted (Ctrl-C, SIGTERM; exit status 130) run removes its
+            temporary file: nothing is left behind.
+
             Examples:
               stat3sim run Models/classic.toml
               stat3sim run Models/classic.toml --out results/classic.csv
@@ -24,6 +30,7 @@ struct Run: ParsableCommand {
               stat3sim run Models/classic.toml --set IL6=3.8 --set kf9=0 --t-end 600 --output-interval 5
               stat3sim run Models/cancer.toml --scenario pulse --output-parameters IL6_dose
               stat3sim run Models/cancer.toml --scenario socs3_silenced,socs3_silenced+adaptive_ruxolitinib
+              stat3sim run Models/classic.toml --t-end 1e6 --output-interval 0.001 --max-rows 1000000001 --out big.csv
             """)
 
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")

@@ -14,7 +14,11 @@ struct Sweep: ParsableCommand {
             one more dimension. Rows are written in point order whatever the number of --jobs, so the file is
             identical for any J. Ctrl-C (or SIGTERM) stops cleanly: OUT.partial holds every finished point,
             and --resume continues it. --shard I/N computes every N-th point for a cluster job array; merge
-            the shards with `stat3sim merge`. Exit status: 0 all points ok (or unsettled), 3 some points
+            the shards with `stat3sim merge`. A sweep of more than --max-rows points (default 100000000), or
+            whose --trajectories would have more rows, or a --follow of more than --max-rows steady states
+            (default 1000000, kept in memory), is refused before any work with its size. Files a model's
+            [sweep] table names (points, out) must lie inside the model's folder (relative, without '..')
+            and are read relative to it. Exit status: 0 all points ok (or unsettled), 3 some points
             failed, 130 interrupted, 1 errors in the model or the flags.
 
             Examples:

@@ -213,6 +213,24 @@ struct HostileInputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    @Test func stateEventsScanTheGridSoItIsBoundedWithoutTrajectories() throws {
+        let source = Self.source + "\n[[events]]\nwhen = \"B > 0.5\"\nset = { k = \"0\" }\n"
+        let model = try ModelLoader.load(source: source, file: "events.toml")
+        let dir = try temporaryDirectory()
+        var settings = RunSettings()
+        settings.tEnd = 1e9
+        settings.outputInterval = 1
+        var execution = SweepExecution()
+        execution.output = dir.appendingPathComponent("s.csv").path
+        let m = message {
+            let plan = try SweepPlan(dimensions: [try SweepDimension.parse("k=0.1:1:3", grid: true, definition: model)], method: .grid, scenarios: [nil])
+            let specification = SweepSpecification(plan: plan, metrics: Metric.defaults(for: model), settings: settings)
+            _ = try SweepRunner(definition: model, source: source, specification: specification, execution: execution).run(stop: StopFlag())
+        }
+        #expect(m == "each point's output grid would have 1000000001 times, at which the model's state events are looked for, more than the limit of 100000000; give a larger --output-interval, or --max-rows 1000000001 to allow it.")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
     @Test func continuationKeepsItsPointsBounded() throws {
         let follow = try dimension("k=0.1:1:1000000000")
         let m = message { _ = try Continuation(simulator: Simulator(Self.model), dimension: follow, scenario: nil, settings: RunSettings()).run() }
