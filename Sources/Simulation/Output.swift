@@ -100,37 +100,18 @@ public enum OutputWriter {
     /// The sidecar of streamed runs.
     public static func metadata(definition: ModelDefinition, source: String, runs: [RunSummary],
                                 settings: RunSettings, programVersion: String, command: [String]) -> String {
-        var scenarios: [[String: Any]] = []
-        for course in runs {
-            let s = course.statistics
-            scenarios.append([
-                "scenario": course.scenario ?? "default",
-                "rows": course.rows,
-                "solver_statistics": [
-                    "steps": s.steps, "rhs_evaluations": s.rhsEvaluations, "jacobian_evaluations": s.jacobianEvaluations,
-                    "lu_factorizations": s.luFactorizations, "newton_iterations": s.newtonIterations,
-                    "error_test_failures": s.errorTestFailures, "convergence_failures": s.convergenceFailures,
-                    "last_order": s.lastOrder, "last_step": s.lastStep,
-                ],
-            ])
-        }
-        var object: [String: Any] = [
-            "program": "stat3sim", "version": programVersion, "command": command,
-            "model": ["name": definition.name, "file": definition.file, "sha256": SHA256.hex(Data(source.utf8))],
-            "units": ["time": definition.timeUnit ?? "", "concentration": definition.concentrationUnit ?? ""],
-            "solver": ["method": "BDF (variable order 1-5, Nordsieck, CVODE rules)",
-                       "rtol": settings.rtol ?? definition.simulation.rtol, "atol": settings.atol ?? definition.simulation.atol],
-            "columns": ["time"] + (runs.first?.columns ?? []),
-            "runs": scenarios,
-            "created": ISO8601DateFormatter().string(from: Date()),
-        ]
+        var meta = RunMetadata(version: programVersion, command: command, definition: definition, sha256: SHA256.hex(Data(source.utf8)))
+        meta.solver = .init(method: "BDF (variable order 1-5, Nordsieck, CVODE rules)",
+                            rtol: settings.rtol ?? definition.simulation.rtol, atol: settings.atol ?? definition.simulation.atol)
+        meta.columns = ["time"] + (runs.first?.columns ?? [])
+        meta.runs = runs.map { .init(scenario: $0.scenario ?? "default", rows: $0.rows, solverStatistics: .init($0.statistics)) }
+        meta.created = RunMetadata.now()
         if !settings.overrides.isEmpty {
             var overrides: [String: Double] = [:]
             for (k, v) in settings.overrides { overrides[k] = v }
-            object["overrides"] = overrides
+            meta.overrides = overrides
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return meta.json()
     }
 }
 

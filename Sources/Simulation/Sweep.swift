@@ -23,39 +23,30 @@ public struct SweepSpecification: Sendable {
 
     var hasScenarioColumn: Bool { plan.scenarios != [nil] }
 
-    /// A JSON-ready description, also hashed into the fingerprint.
-    func description(modelHash: String) -> [String: Any] {
-        var method: [String: Any] = ["name": plan.method.name]
+    /// What the sidecar records of the sweep, also hashed into the fingerprint.
+    func description(modelHash: String) -> SweepDescription {
+        var method = SweepDescription.Method(name: plan.method.name)
         switch plan.method {
         case .grid: break
-        case .random(let n, let seed), .latinHypercube(let n, let seed): method["samples"] = n; method["seed"] = String(seed)
-        case .sobol(let n): method["samples"] = n
-        case .points(let file, let sha): method["file"] = file; method["sha256"] = sha
+        case .random(let n, let seed), .latinHypercube(let n, let seed): method.samples = n; method.seed = String(seed)
+        case .sobol(let n): method.samples = n
+        case .points(let file, let sha): method.file = file; method.sha256 = sha
         }
         let s = settings
-        return [
-            "model_sha256": modelHash,
-            "method": method,
-            "dimensions": plan.dimensions.map { d -> [String: Any] in
-                var entry: [String: Any] = ["name": d.name]
-                if case .points = plan.method { return entry }
-                entry["low"] = d.low; entry["high"] = d.high; entry["log"] = d.logarithmic
-                if let n = d.count { entry["count"] = n }
-                return entry
+        return SweepDescription(
+            modelSha256: modelHash, method: method,
+            dimensions: plan.dimensions.map { d in
+                if case .points = plan.method { return .init(name: d.name) }
+                return .init(name: d.name, low: d.low, high: d.high, log: d.logarithmic, count: d.count)
             },
-            "scenarios": plan.scenarios.map { $0 ?? "default" },
-            "metrics": metrics.map { ["column": $0.column, "definition": $0.kind.definition] },
-            "points": plan.pointCount,
-            "settings": ["t_end": s.tEnd.map { $0 as Any } ?? NSNull(), "rtol": s.rtol.map { $0 as Any } ?? NSNull(),
-                         "atol": s.atol.map { $0 as Any } ?? NSNull(),
-                         "overrides": s.overrides.map { "\($0.name)=\(OutputWriter.format($0.value))" }],
-        ]
+            scenarios: plan.scenarios.map { $0 ?? "default" },
+            metrics: metrics.map { .init(column: $0.column, definition: $0.kind.definition) },
+            points: plan.pointCount,
+            settings: .init(tEnd: Nullable(s.tEnd), rtol: Nullable(s.rtol), atol: Nullable(s.atol),
+                            overrides: s.overrides.map { "\($0.name)=\(OutputWriter.format($0.value))" }))
     }
 
-    func fingerprint(modelHash: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: description(modelHash: modelHash), options: [.sortedKeys])) ?? Data()
-        return SHA256.hex(data)
-    }
+    func fingerprint(modelHash: String) -> String { description(modelHash: modelHash).hash() }
 }
 
 /// How a sweep is run (not part of its numbers).
@@ -249,9 +240,7 @@ public final class SweepRunner {
             return 0
         }
         let meta = SweepRunner.metadataPath(partial)
-        if let data = FileManager.default.contents(atPath: meta),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let fingerprint = (object["sweep"] as? [String: Any])?["fingerprint"] as? String,
+        if let fingerprint = RunMetadata.read(meta)?.sweep?.fingerprint,
            fingerprint != specification.fingerprint(modelHash: modelHash) {
             throw SimulationError("--resume: \(partial) comes from a different sweep or model (fingerprint differs); remove it or run without --resume.")
         }
@@ -304,23 +293,17 @@ public final class SweepRunner {
     }
 
     func metadata(summary: SweepSummary, complete: Bool) -> String {
-        var sweep = specification.description(modelHash: modelHash)
-        sweep["fingerprint"] = specification.fingerprint(modelHash: modelHash)
-        let object: [String: Any] = [
-            "program": "stat3sim", "version": execution.programVersion, "command": execution.command,
-            "model": ["name": definition.name, "file": definition.file, "sha256": modelHash],
-            "units": ["time": definition.timeUnit ?? "", "concentration": definition.concentrationUnit ?? ""],
-            "sweep": sweep,
-            "shard": execution.shard.map { ["index": $0.index, "count": $0.count] as Any } ?? NSNull(),
-            "columns": specification.header,
-            "totals": ["points": summary.points, "ok": summary.ok, "failed": summary.failed, "unsettled": summary.unsettled],
-            "complete": complete,
-            "jobs": execution.jobs,
-            "wall_seconds": summary.seconds,
-            "created": ISO8601DateFormatter().string(from: Date()),
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        var meta = RunMetadata(version: execution.programVersion, command: execution.command, definition: definition, sha256: modelHash)
+        meta.sweep = specification.description(modelHash: modelHash)
+        meta.sweep!.fingerprint = specification.fingerprint(modelHash: modelHash)
+        meta.shard = Nullable(execution.shard.map { RunMetadata.Shard(index: $0.index, count: $0.count) })
+        meta.columns = specification.header
+        meta.totals = .init(points: summary.points, ok: summary.ok, failed: summary.failed, unsettled: summary.unsettled)
+        meta.complete = complete
+        meta.jobs = execution.jobs
+        meta.wallSeconds = summary.seconds
+        meta.created = RunMetadata.now()
+        return meta.json()
     }
 }
 

@@ -26,26 +26,24 @@ struct Merge: ParsableCommand {
         var header: String? = nil
         var fingerprint: String? = nil, modelHash: String? = nil
         var total = 0
-        var reference: [String: Any] = [:]
+        var reference: RunMetadata? = nil
         var rows: [Int: Substring] = [:]
         var seconds = 0.0
         var shardCounts: Set<Int> = []
         for file in files {
             let metaPath = SweepRunner.metadataPath(file)
-            guard let data = FileManager.default.contents(atPath: metaPath),
-                  let meta = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard let meta = RunMetadata.read(metaPath) else {
                 throw CLIError("merge: \(file) has no readable \(metaPath); only complete sweep outputs can be merged.")
             }
-            guard meta["complete"] as? Bool == true else { throw CLIError("merge: \(file) is not complete (finish it with --resume first).") }
-            let sweep = meta["sweep"] as? [String: Any] ?? [:]
-            let thisFingerprint = sweep["fingerprint"] as? String
-            let thisModel = (meta["model"] as? [String: Any])?["sha256"] as? String
+            guard meta.complete == true else { throw CLIError("merge: \(file) is not complete (finish it with --resume first).") }
+            let thisFingerprint = meta.sweep?.fingerprint
+            let thisModel: String? = meta.model.sha256
             if fingerprint == nil { fingerprint = thisFingerprint; modelHash = thisModel; reference = meta }
             guard thisModel == modelHash else { throw CLIError("merge: \(file) comes from a different model file (SHA-256 differs from \(files[0])).") }
             guard thisFingerprint == fingerprint else { throw CLIError("merge: \(file) comes from a different sweep than \(files[0]) (ranges, method, seed, metrics or settings differ).") }
-            if let shard = meta["shard"] as? [String: Any], let count = shard["count"] as? Int { shardCounts.insert(count) }
-            total = sweep["points"] as? Int ?? 0
-            seconds += meta["wall_seconds"] as? Double ?? 0
+            if let count = meta.shard?.value?.count { shardCounts.insert(count) }
+            total = meta.sweep?.points ?? 0
+            seconds += meta.wallSeconds ?? 0
             let text = try String(contentsOfFile: file, encoding: .utf8)
             var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
             guard !lines.isEmpty else { throw CLIError("merge: \(file) is empty.") }
@@ -76,21 +74,20 @@ struct Merge: ParsableCommand {
         for point in 1...total { text += rows[point]! + "\n" }
         do { try OutputWriter.writeAtomically(text, to: out) } catch let e as SimulationError { throw CLIError(e.message) }
 
-        var merged = reference
-        merged["shard"] = NSNull()
-        merged["merged_from"] = files
-        merged["wall_seconds"] = seconds
-        merged["command"] = CommandLine.arguments
-        var totals: [String: Int] = ["points": total, "ok": 0, "failed": 0, "unsettled": 0]
+        var merged = reference!
+        merged.shard = Nullable(nil)
+        merged.mergedFrom = files
+        merged.wallSeconds = seconds
+        merged.command = CommandLine.arguments
+        var totals = RunMetadata.Totals(points: total, ok: 0, failed: 0, unsettled: 0)
         let columns = header!.split(separator: ",").map(String.init)
         let statusColumn = columns.firstIndex(of: "status") ?? 0
         for point in 1...total {
             let status = OutputWriter.splitCSV(String(rows[point]!))[statusColumn]
-            totals[status == "ok" ? "ok" : status == "failed" ? "failed" : "unsettled", default: 0] += 1
+            if status == "ok" { totals.ok += 1 } else if status == "failed" { totals.failed += 1 } else { totals.unsettled += 1 }
         }
-        merged["totals"] = totals
-        let data = try JSONSerialization.data(withJSONObject: merged, options: [.prettyPrinted, .sortedKeys])
-        do { try OutputWriter.writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: SweepRunner.metadataPath(out)) } catch let e as SimulationError { throw CLIError(e.message) }
+        merged.totals = totals
+        do { try OutputWriter.writeAtomically(merged.json(), to: SweepRunner.metadataPath(out)) } catch let e as SimulationError { throw CLIError(e.message) }
         FileHandle.standardError.write(Data("merged \(files.count) files, \(total) points, into \(out)\n".utf8))
     }
 }

@@ -202,12 +202,11 @@ struct Sweep: ParsableCommand {
         }
         let destination = out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_follow.csv")
         var summary: [String] = []
-        var meta: [String: Any] = ["program": "stat3sim", "version": Stat3Sim.version, "command": CommandLine.arguments,
-                                   "model": ["name": d.name, "file": d.file, "sha256": SHA256Hex.of(source)],
-                                   "follow": ["name": dimension.name, "low": dimension.low, "high": dimension.high,
-                                              "count": dimension.count ?? 0, "log": dimension.logarithmic],
-                                   "scenario": scenario ?? "default", "wall_seconds": Date().timeIntervalSince(started)]
-        var intervals: [String: Any] = [:]
+        var meta = RunMetadata(version: Stat3Sim.version, command: CommandLine.arguments, definition: d, sha256: SHA256Hex.of(source), units: false)
+        meta.follow = .init(name: dimension.name, low: dimension.low, high: dimension.high, count: dimension.count ?? 0, log: dimension.logarithmic)
+        meta.scenario = scenario ?? "default"
+        meta.wallSeconds = Date().timeIntervalSince(started)
+        var intervals: [String: RunMetadata.Bistable] = [:]
         for (o, observable) in d.observables.enumerated() {
             guard let interval = Continuation.bistableInterval(points, observable: o) else { continue }
             // A switch lies at a branch's largest jump, unless the branches still differ at the
@@ -215,19 +214,18 @@ struct Sweep: ParsableCommand {
             let lowest = dimension.gridValue(0), highest = dimension.gridValue((dimension.count ?? 1) - 1)
             let up = interval.high < highest ? Continuation.largestJump(points, direction: "up", observable: o) : nil
             let down = interval.low > lowest ? Continuation.largestJump(points, direction: "down", observable: o) : nil
-            intervals[observable.name] = ["low": interval.low, "high": interval.high,
-                                          "switch_up_between": up.map { [$0.from, $0.to] } ?? [],
-                                          "switch_down_between": down.map { [$0.to, $0.from] } ?? []]
+            intervals[observable.name] = .init(low: interval.low, high: interval.high,
+                                               switchUpBetween: up.map { [$0.from, $0.to] } ?? [],
+                                               switchDownBetween: down.map { [$0.to, $0.from] } ?? [])
             summary.append("  \(observable.name): the branches differ for \(dimension.name) in [\(fmt(interval.low)), \(fmt(interval.high))]"
                 + (up.map { "; the up branch switches between \(fmt($0.from)) and \(fmt($0.to))" } ?? "; the up branch does not switch in range")
                 + (down.map { ", the down branch between \(fmt($0.to)) and \(fmt($0.from))" } ?? ", the down branch does not switch back in range"))
         }
-        meta["bistable"] = intervals
+        meta.bistable = intervals
         let failed = points.filter { $0.steady == nil }.count
         do {
             try OutputWriter.writeAtomically(csv, to: destination)
-            let data = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys])
-            try OutputWriter.writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: SweepRunner.metadataPath(destination))
+            try OutputWriter.writeAtomically(meta.json(), to: SweepRunner.metadataPath(destination))
         } catch let e as SimulationError { throw CLIError(e.message) }
         var text = "\(points.count) steady states (\(failed) failed) along \(dimension.name), up and down; wrote \(destination)\n"
         text += summary.isEmpty ? "  the up and down branches agree: no bistability found in this range\n" : "bistable:\n" + summary.joined(separator: "\n") + "\n"

@@ -157,3 +157,25 @@ struct TypedErrorTests {
         }
     }
 }
+
+@Suite("The .meta.json sidecar, one Codable type")
+struct MetadataTests {
+    @Test func runSidecarKeepsItsKeysAndReadsBack() throws {
+        let model = try ModelLoader.load(source: SimulatorTests.decay, file: "decay.toml")
+        var settings = RunSettings()
+        settings.overrides = [("k", 0.25), ("B", 1), ("A", 2)]
+        let course = try Simulator(model).run(settings: settings)
+        let text = OutputWriter.metadata(definition: model, source: SimulatorTests.decay, courses: [course], settings: settings,
+                                         programVersion: "9", command: ["stat3sim", "run"])
+        // JSONSerialization's layout: sorted keys, case-insensitively ("A", "B", "k").
+        #expect(text.contains("\"overrides\" : {\n    \"A\" : 2,\n    \"B\" : 1,\n    \"k\" : 0.25\n  },"))
+        #expect(text.contains("\"solver_statistics\" : {\n        \"convergence_failures\" : "))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-meta-\(UUID().uuidString).json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let meta = try #require(RunMetadata.read(path))
+        #expect(meta.runs?.first?.rows == course.times.count)
+        #expect(meta.model.sha256 == SHA256Hex.of(SimulatorTests.decay))
+        #expect(meta.overrides == ["A": 2, "B": 1, "k": 0.25])
+        #expect(meta.json() == text)   // decoding and encoding again changes nothing
+    }
+}
