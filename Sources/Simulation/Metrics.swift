@@ -99,6 +99,7 @@ public struct Metric: Sendable, Equatable {
     }
 }
 
+/// A time for messages: whole numbers without ".0", others as shortest round-trip text.
 func formatTime(_ t: Double) -> String { t == t.rounded() && abs(t) < 1e15 ? String(Int(t)) : "\(t)" }
 
 /// Computes metrics while the solver integrates: samples every internal step at four evenly

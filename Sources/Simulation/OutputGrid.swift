@@ -34,11 +34,11 @@ public struct OutputGrid: RandomAccessCollection, Sendable {
         func time(_ k: Int) -> Double { start + Double(k) * interval }
         let estimate = (threshold - start) / interval
         guard estimate.isFinite, estimate < Double(OutputGrid.countable) / 2 else {
-            throw SimulationError("the output grid would have \(estimate.isFinite ? "about " : "")\(OutputGrid.describe(rows: Swift.max(estimate, 0) + 1)) rows (t = \(OutputWriter.format(start))…\(OutputWriter.format(end)) every \(OutputWriter.format(interval))), more than any file can hold; give a larger --output-interval.")
+            throw SimulationError("the output grid would have \(estimate.isFinite ? "about " : "")\(OutputGrid.describe(rows: Swift.max(estimate, 0) + 1)) rows (t = \(formatTime(start))…\(formatTime(end)) every \(formatTime(interval))), more than any file can hold; give a larger --output-interval.")
         }
         var low = 0, high = Swift.min(OutputGrid.countable, Swift.max(2, 2 * Int(Swift.max(estimate, 0).rounded(.up)) + 2))
         guard time(high) >= threshold else {
-            throw SimulationError("the output grid would have more than \(high) rows (t = \(OutputWriter.format(start))…\(OutputWriter.format(end)) every \(OutputWriter.format(interval))), more than any file can hold; give a larger --output-interval.")
+            throw SimulationError("the output grid would have more than \(high) rows (t = \(formatTime(start))…\(formatTime(end)) every \(formatTime(interval))), more than any file can hold; give a larger --output-interval.")
         }
         while low < high {
             let mid = low + (high - low) / 2
