@@ -5,13 +5,16 @@ extension Importer {
     mutating func readFunctionDefinitions() throws {
         for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
             let id = excerpt(f.attributes["id"] ?? "?")
-            guard let math = f.child("math"), var lambda = math.children.first(where: { $0.name != "annotation" }) else {
+            guard let math = f.child("math"),
+                  var lambda = math.children.first(where: { $0.name != "annotation" }) else {
                 throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.")
             }
             if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
-            guard lambda.name == "lambda" else { throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.") }
+            guard lambda.name == "lambda" else { throw SBMLImportError("SBML functionDefinition \(id) without a "
+                + "lambda is not supported yet.") }
             let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
-            guard let body = lambda.children.last(where: { $0.name != "bvar" && $0.name != "domainofapplication" }) else {
+            guard let body = lambda.children.last(where: { $0.name != "bvar"
+                && $0.name != "domainofapplication" }) else {
                 throw SBMLImportError("SBML functionDefinition \(id) has no body.")
             }
             functions[f.attributes["id"] ?? "?"] = FunctionDefinition(parameters: parameters, body: body)
@@ -58,9 +61,11 @@ extension Importer {
                 case false?:
                     let cycle = path.map(\.name)[path.lastIndex { $0.name == g }!...]
                     if cycle.count == 1 {
-                        throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself, which is not supported.")
+                        throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself, which is not "
+                            + "supported.")
                     }
-                    throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself through \(excerpt(cycle.dropFirst().first!)) "
+                    throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself through "
+                        + "\(excerpt(cycle.dropFirst().first!)) "
                         + "(a cycle of \(cycle.count) function definitions), which is not supported.")
                 case nil:
                     state[g] = false
@@ -79,7 +84,8 @@ extension Importer {
             let (terms, occurrences) = expansion(f.body, parameters: index, size: size, uses: uses)
             if terms > Double(ImportLimits.terms) {
                 let count = terms < 1e15 ? String(Int(terms)) : String(format: "%.3g", terms)
-                throw SBMLImportError("SBML functionDefinition \(excerpt(name)) expands to \(count) terms once the function "
+                throw SBMLImportError("SBML functionDefinition \(excerpt(name)) expands to \(count) terms once the "
+                    + "function "
                     + "definitions it calls are inlined (the limit is \(ImportLimits.terms)), which is not supported.")
             }
             size[name] = terms

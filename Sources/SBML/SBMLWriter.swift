@@ -90,7 +90,8 @@ public enum SBMLWriter {
             case .factorial: return apply("factorial", a)
             case .sin, .cos, .tan, .sinh, .cosh, .tanh: return apply(f.rawValue, a)
             case .asin, .acos, .atan, .asinh, .acosh, .atanh: return apply("arc" + f.rawValue.dropFirst(), a)
-            case .digamma: preconditionFailure("digamma appears only in derivatives, never in a model's own expressions")
+            case .digamma:
+                preconditionFailure("digamma appears only in derivatives, never in a model's own expressions")
             case .sign:
                 let x = mathML(a)
                 return "<piecewise><piece><cn> -1 </cn><apply><lt/>\(x)<cn> 0 </cn></apply></piece>"
@@ -180,6 +181,8 @@ private struct Writer {
         return id
     }
 
+    // One pass over the document in SBML's element order (compartments, species, parameters,
+    // rules, reactions, events): long, but each part reads the values in force set up at the top.
     mutating func write() -> String {
         let d = model
         // Values in force: the file's, then the scenarios' left to right (later values win).
@@ -195,7 +198,8 @@ private struct Writer {
         let eventTargets = Set(events.flatMap { $0.assignments.map(\.targetName) })
 
         // SBML has one namespace for all ids: reactions and events get ids that clash with nothing.
-        var used = Set(d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name) + d.observables.map(\.name))
+        var used = Set(d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name)
+            + d.observables.map(\.name))
         func unique(_ base: String) -> String {
             var id = base
             var k = 1
@@ -242,7 +246,8 @@ private struct Writer {
         for (i, s) in d.species.enumerated() where !s.isParameter {
             line(3, "<species" + attribute("id", s.name) + attribute("compartment", d.compartments[s.compartment].name)
                  + attribute("initialConcentration", number(initial[i])) + attribute("hasOnlySubstanceUnits", "false")
-                 + attribute("boundaryCondition", s.constant || s.rateRule != nil ? "true" : "false") + attribute("constant", "false") + "/>")
+                 + attribute("boundaryCondition", s.constant || s.rateRule != nil ? "true" : "false")
+                 + attribute("constant", "false") + "/>")
         }
         line(2, "</listOfSpecies>")
 
@@ -254,7 +259,8 @@ private struct Writer {
                      + attribute("constant", eventTargets.contains(p.name) ? "false" : "true") + "/>")
             }
             for i in stateParameters {
-                line(3, "<parameter" + attribute("id", d.species[i].name) + attribute("value", number(initial[i])) + attribute("constant", "false") + "/>")
+                line(3, "<parameter" + attribute("id", d.species[i].name) + attribute("value", number(initial[i]))
+                     + attribute("constant", "false") + "/>")
             }
             for o in d.observables {
                 line(3, "<parameter" + attribute("id", o.name) + attribute("constant", "false") + "/>")
@@ -284,7 +290,8 @@ private struct Writer {
                 line(3, "<reaction" + attribute("id", unique(r.id)) + attribute("name", r.equation)
                      + attribute("reversible", r.reversible ? "true" : "false") + ">")
                 notes(4, r.description)
-                for (tag, list) in [("listOfReactants", r.reactants), ("listOfProducts", r.products)] where !list.isEmpty {
+                let sides = [("listOfReactants", r.reactants), ("listOfProducts", r.products)]
+                for (tag, list) in sides where !list.isEmpty {
                     line(4, "<\(tag)>")
                     for (s, nu) in list {
                         line(5, "<speciesReference" + attribute("species", d.species[s].name)
@@ -300,12 +307,16 @@ private struct Writer {
                 case .rate(let e): lawNames = e.names
                 }
                 let modifiers = lawNames.compactMap { name -> Int? in
-                    guard let i = d.species.firstIndex(where: { $0.name == name }), !touched.contains(i) else { return nil }
+                    guard let i = d.species.firstIndex(where: { $0.name == name }), !touched.contains(i) else {
+                        return nil
+                    }
                     return i
                 }
                 if !modifiers.isEmpty {
                     line(4, "<listOfModifiers>")
-                    for i in modifiers { line(5, "<modifierSpeciesReference" + attribute("species", d.species[i].name) + "/>") }
+                    for i in modifiers {
+                        line(5, "<modifierSpeciesReference" + attribute("species", d.species[i].name) + "/>")
+                    }
                     line(4, "</listOfModifiers>")
                 }
                 line(4, "<kineticLaw>")
@@ -321,7 +332,8 @@ private struct Writer {
         if !grouped.isEmpty || !stateEvents.isEmpty {
             line(2, "<listOfEvents>")
             for (k, e) in grouped.enumerated() {
-                line(3, "<event" + attribute("id", unique("event_\(k + 1)")) + attribute("useValuesFromTriggerTime", "true") + ">")
+                line(3, "<event" + attribute("id", unique("event_\(k + 1)"))
+                     + attribute("useValuesFromTriggerTime", "true") + ">")
                 notes(4, e.description)
                 line(4, "<trigger" + attribute("initialValue", "false") + attribute("persistent", "true") + ">")
                 math(5, "<apply><geq/>" + SBMLWriter.mathML(.name("t")) + "<cn> \(number(e.time)) </cn></apply>")

@@ -4,6 +4,7 @@ import ReactionModel
 /// back to the same definition: numbers in their shortest exact form, expressions in infix with
 /// only the parentheses the grammar needs.
 public enum TOMLWriter {
+    // One section after another, in the model file's order: long, but flat.
     public static func document(for d: ModelDefinition) -> String {
         var out: [String] = []
         out.append("[model]")
@@ -19,7 +20,8 @@ public enum TOMLWriter {
             var fields = ["size = \(number(c.size))"]
             if let u = c.unit { fields.append("unit = \(string(u))") }
             if let s = c.description { fields.append("description = \(string(s))") }
-            out.append(fields.count == 1 ? "\(c.name) = \(number(c.size))" : "\(c.name) = { \(fields.joined(separator: ", ")) }")
+            let table = "\(c.name) = { \(fields.joined(separator: ", ")) }"
+            out.append(fields.count == 1 ? "\(c.name) = \(number(c.size))" : table)
         }
 
         let realSpecies = d.species.filter { !$0.isParameter }
@@ -28,7 +30,8 @@ public enum TOMLWriter {
             out.append("[species]")
         }
         for s in realSpecies {
-            var fields = ["initial = \(number(s.initial))", "compartment = \(string(d.compartments[s.compartment].name))"]
+            var fields = ["initial = \(number(s.initial))",
+                          "compartment = \(string(d.compartments[s.compartment].name))"]
             if s.constant { fields.append("constant = true") }
             if let u = s.unit { fields.append("unit = \(string(u))") }
             if let x = s.description { fields.append("description = \(string(x))") }
@@ -103,9 +106,11 @@ public enum TOMLWriter {
                 if !trigger.useValuesFromTriggerTime { out.append("use_values_from_trigger_time = false") }
                 if let priority = trigger.priority { out.append("priority = \(expressionValue(priority))") }
             } else {
-                out.append(e.times.count == 1 ? "at = \(number(e.times[0]))" : "at = [\(e.times.map(number).joined(separator: ", "))]")
+                let list = "at = [\(e.times.map(number).joined(separator: ", "))]"
+                out.append(e.times.count == 1 ? "at = \(number(e.times[0]))" : list)
             }
-            out.append("set = { \(e.assignments.map { "\($0.targetName) = \(expressionValue($0.expression))" }.joined(separator: ", ")) }")
+            let sets = e.assignments.map { "\($0.targetName) = \(expressionValue($0.expression))" }
+            out.append("set = { \(sets.joined(separator: ", ")) }")
             if let s = e.description { out.append("description = \(string(s))") }
         }
 
@@ -160,7 +165,8 @@ public enum TOMLWriter {
             case "\t": out += "\\t"
             default:
                 if c.value < 0x20 || c.value == 0x7F {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
+                    let hex = String(c.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     out.unicodeScalars.append(c)
                 }

@@ -60,7 +60,8 @@ final class XMLNode {
 
     static func parse(_ xml: String) throws -> XMLNode {
         if declaresDocumentType(xml) {
-            throw SBMLImportError("the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have and which is not supported.")
+            throw SBMLImportError("the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have "
+                + "and which is not supported.")
         }
         let builder = Builder()
         let parser = XMLParser(data: Data(xml.utf8))
@@ -69,7 +70,8 @@ final class XMLNode {
         let ok = parser.parse()
         if let deep = builder.tooDeep {
             let inside = deep.owner.map { " in \($0)" } ?? ""
-            throw SBMLImportError("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested more than "
+            throw SBMLImportError("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested more "
+                + "than "
                 + "\(ImportLimits.elementDepth) elements deep, which is not supported.")
         }
         guard ok, builder.error == nil, let root = builder.root else {
@@ -116,7 +118,8 @@ final class XMLNode {
             guard stack.count < ImportLimits.elementDepth else {
                 if tooDeep == nil {
                     // Named by the innermost enclosing element with an id.
-                    let owner = stack.last { $0.attributes["id"] != nil }.map { "\($0.name) \(excerpt($0.attributes["id"]!))" }
+                    let owner = stack.last { $0.attributes["id"] != nil }.map { "\($0.name) "
+                        + "\(excerpt($0.attributes["id"]!))" }
                     tooDeep = (elementName, owner, parser.lineNumber)
                     parser.abortParsing()
                 }
@@ -140,7 +143,8 @@ final class XMLNode {
             stack.append(node)
         }
 
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+            qualifiedName qName: String?) {
             if tooDeep == nil { stack.removeLast() }
         }
 
@@ -172,7 +176,8 @@ func excerpt(_ text: String, limit: Int = 40) -> String {
         case "\r": escaped = "\\r"
         case "\t": escaped = "\\t"
         default:
-            escaped = c.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
+            escaped = c.unicodeScalars.contains { $0.properties.generalCategory == .control
+                || $0.properties.generalCategory == .format }
                 ? c.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined() : String(c)
         }
         out += escaped

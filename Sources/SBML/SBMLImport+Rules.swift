@@ -1,0 +1,95 @@
+import Foundation
+import ReactionModel
+
+extension Importer {
+    /// Rules: assignment rules on parameters, species, compartments and speciesReferences become
+    /// observables (a species with a rule is no state: its observable gives its concentration),
+    /// rate rules become rate rules of states; algebraic rules and anything else are refused.
+    mutating func readRules() throws {
+        for rule in model.child("listOfRules")?.children ?? [] where rule.child("math") != nil {
+            guard let variable = rule.attributes["variable"] else { continue }
+            if rule.name == "rateRule" { rateRuleNodes[variable] = rule }
+            if rule.name == "assignmentRule" { assignmentRuleTargets.insert(variable) }
+        }
+
+        variableReferences = Set(model.list("listOfEvents", "event").flatMap {
+            $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
+        }.filter { speciesReferenceIDs.contains($0) })
+        if let rules = model.child("listOfRules") {
+            for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
+                let variable = rule.attributes["variable"] ?? ""
+                let kind = kindOf(variable)
+                // Level 3 Version 2: no math, no effect.
+                if rule.name != "algebraicRule" && rule.child("math") == nil { continue }
+                switch rule.name {
+                case "assignmentRule" where kind == "parameter":
+                    ruleExpressions[variable] = try math(of: rule,
+                        place: "assignmentRule for parameter \(excerpt(variable))")
+                    observableIDs.append(variable)
+                case "assignmentRule" where kind == "species":
+                    var e = try math(of: rule, place: "assignmentRule for species \(excerpt(variable))")
+                    if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
+                    ruleExpressions[variable] = e
+                    observableIDs.append(variable)
+                    ruledSpecies.insert(variable)
+                case "rateRule" where kind == "species":
+                    var e = try math(of: rule, place: "rateRule for species \(excerpt(variable))")
+                    if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
+                    rateRules[variable] = e
+                case "rateRule" where kind == "parameter":
+                    rateRules[variable] = try math(of: rule, place: "rateRule for parameter \(excerpt(variable))")
+                    rateRuledParameters.append(variable)
+                case "assignmentRule" where speciesReferenceIDs.contains(variable):
+                    // A stoichiometry that changes: an observable of the speciesReference's id.
+                    ruleExpressions[variable] = try math(of: rule,
+                        place: "assignmentRule for speciesReference \(excerpt(variable))")
+                    observableIDs.append(variable)
+                    variableReferences.insert(variable)
+                case "rateRule" where speciesReferenceIDs.contains(variable):
+                    // A state variable named by the speciesReference's id.
+                    rateRules[variable] = try math(of: rule,
+                        place: "rateRule for speciesReference \(excerpt(variable))")
+                    rateRuledParameters.append(variable)
+                    variableReferences.insert(variable)
+                case "rateRule" where kind == "compartment":
+                    // A state variable; its species are amounts (above).
+                    rateRules[variable] = try math(of: rule, place: "rateRule for compartment \(excerpt(variable))")
+                    rateRuledParameters.append(variable)
+                case "assignmentRule" where kind == "compartment":
+                    ruleExpressions[variable] = try math(of: rule,
+                        place: "assignmentRule for compartment \(excerpt(variable))")
+                    observableIDs.append(variable)
+                case "algebraicRule":
+                    throw SBMLImportError("SBML algebraicRule is not supported yet.")
+                default:
+                    throw SBMLImportError("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is not "
+                        + "supported yet.")
+                }
+            }
+        }
+        observableIDSet = Set(observableIDs)
+        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableIDSet.contains($0)
+            && rateRules[$0] == nil }
+        parameterIDKept = Set(parameterIDs)
+        speciesNodes = allSpeciesNodes.filter { !ruledSpecies.contains($0.attributes["id"]!) }
+        speciesIndex = Dictionary(speciesNodes.enumerated().map { ($1.attributes["id"]!, $0) }, uniquingKeysWith: { a,
+            _ in a })
+    }
+
+    /// The observables of the model file: the concentration of each species held as an amount,
+    /// then the assignment rules.
+    mutating func buildObservables() {
+        // The concentration of each species held as an amount, under the species' own name.
+        for node in speciesNodes {
+            let id = node.attributes["id"]!
+            guard let amount = amountName[id] else { continue }
+            let e = Expr.divide(.name(amount), .name(speciesCompartment[id]!))
+            observables.append(.init(name: id, expression: e, text: ExpressionText.text(e),
+                description: Importer.label(node)))
+        }
+        for id in observableIDs {
+            let e = ruleExpressions[id]!
+            observables.append(.init(name: id, expression: e, text: ExpressionText.text(e)))
+        }
+    }
+}

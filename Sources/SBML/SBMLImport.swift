@@ -1,0 +1,227 @@
+import Foundation
+import ReactionModel
+
+/// The import of one SBML model: what the phases share (the SBML elements by id, the mapping of
+/// ids onto the model file's names, the values at the start) and, filled phase by phase, the
+/// parts of the model definition. `run` calls the phases in order; each lives in the file named
+/// for it (`SBMLImport+Species.swift`, …), MathML in `SBMLImport+MathML.swift`.
+struct Importer {
+    let root: XMLNode
+    let model: XMLNode
+    let file: String
+    let level: Int
+
+    struct FunctionDefinition { var parameters: [String]; var body: XMLNode }
+    var functions: [String: FunctionDefinition] = [:]
+    var compartmentIDs: [String] = []
+    var speciesCompartment: [String: String] = [:]
+    var onlySubstance: Set<String> = []
+    var parameterIDs: [String] = []
+    var observableIDs: [String] = []
+    var reactionIDs: Set<String> = []
+    var speciesReferenceIDs: Set<String> = []
+    /// Reaction id → local parameter id → its global name.
+    var localNames: [String: [String: String]] = [:]
+    /// hasOnlySubstanceUnits species S → S * V.
+    var globalSubstitution: [String: Term] = [:]
+    /// What the import changed, for the user to read.
+    var warnings: [String] = []
+    /// Species id → the parameter that scales what reactions do to it (SBML conversion factors).
+    var conversionFactor: [String: String] = [:]
+    /// speciesReference id → its (constant) stoichiometry, once the initial values are known;
+    /// math that names a speciesReference reads it.
+    var stoichiometryValues: [String: Double] = [:]
+    /// Compartments whose size changes (by rules or events), and for each species in one that
+    /// reactions change, the name of the state that holds its amount: SBML's reactions change
+    /// amounts, and a concentration in a changing volume is amount / size.
+    var variableCompartments: Set<String> = []
+    var amountName: [String: String] = [:]
+    /// The unit-size compartment that amounts live in.
+    var unitCompartment = "unit_volume"
+    /// Rate rules (variable → rule) and assignment-rule targets, as written: `rateOf` reads them.
+    var rateRuleNodes: [String: XMLNode] = [:]
+    /// Guards against rates and kinetic laws that refer to themselves through others.
+    final class Depth { var value = 0 }
+    let rateOfDepth = Depth()
+    /// The depth and the elements read of the math being converted (`ImportLimits`).
+    let budget = MathBudget()
+    /// Elements by id, and the ids of sets that membership tests read often (large models stay linear).
+    var reactionNodes: [String: XMLNode] = [:]
+    var speciesNodeByID: [String: XMLNode] = [:]
+    var parameterIDSet: Set<String> = []
+    var compartmentIDSet: Set<String> = []
+    /// The global names given to local parameters.
+    var localGlobalNames: Set<String> = []
+    /// Parameters that stay parameters (no rule sets them), and what event assignments set.
+    var parameterIDKept: Set<String> = []
+    var eventTargets: Set<String> = []
+    var assignmentRuleTargets: Set<String> = []
+
+    /// SBML elements in file order; `speciesNodes` without the species that rules set (no states).
+    var compartmentNodes: [XMLNode] = []
+    var allSpeciesNodes: [XMLNode] = []
+    var speciesNodes: [XMLNode] = []
+    var speciesIndex: [String: Int] = [:]
+    var parameterNodes: [XMLNode] = []
+    var parameterNodeByID: [String: XMLNode] = [:]
+    /// speciesReferences that have an id.
+    var references: [XMLNode] = []
+    /// Observables (assignment-rule targets) as a set.
+    var observableIDSet: Set<String> = []
+    /// Local parameters, as the global parameters they become.
+    var localParameters: [ModelDefinition.Parameter] = []
+    /// Assignment rules (as observables) and rate rules (d(value)/dt of a species as a
+    /// concentration, or of a parameter, compartment or speciesReference as a state variable).
+    var ruleExpressions: [String: Expr] = [:]
+    var ruledSpecies: Set<String> = []
+    var rateRules: [String: Expr] = [:]
+    var rateRuledParameters: [String] = []
+    /// speciesReferences whose stoichiometry changes (rules or events): their ids stay names.
+    var variableReferences: Set<String> = []
+    var initialAssignments: [String: Expr] = [:]
+    /// Values at t = 0 in stat3sim's terms (species as concentrations).
+    var values: [String: Double] = ["t": 0]
+    /// What rules and events change: not a constant (for conversion factors).
+    var variableIDs: Set<String> = []
+    /// The model definition's parts, as the phases build them.
+    var compartments: [ModelDefinition.Compartment] = []
+    var compartmentIndexByName: [String: Int] = [:]
+    var species: [ModelDefinition.Species] = []
+    var parameters: [ModelDefinition.Parameter] = []
+    var observables: [ModelDefinition.Observable] = []
+    var reactions: [ModelDefinition.Reaction] = []
+    var reactionIDsTaken: Set<String> = []
+    var events: [ModelDefinition.Event] = []
+    var simulation = ModelDefinition.Simulation()
+
+    init(root: XMLNode, file: String) throws {
+        guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is "
+            + "<\(excerpt(root.name))>, not <sbml>).") }
+        guard let model = root.child("model") else { throw SBMLImportError("the SBML file has no <model>.") }
+        self.root = root
+        self.model = model
+        self.file = file
+        self.level = Int(root.attributes["level"] ?? "") ?? 0
+        guard level == 2 || level == 3 else {
+            throw SBMLImportError("SBML Level \(excerpt(root.attributes["level"] ?? "?")) is not supported (Level 2 "
+                + "and 3 are).")
+        }
+    }
+
+    /// The element's `<notes>` as a description, else its SBML name when that says more than
+    /// the id.
+    static func label(_ node: XMLNode) -> String? {
+        if let notes = node.child("notes")?.paragraphs, !notes.isEmpty { return notes }
+        guard let name = node.attributes["name"], !name.isEmpty, name != node.attributes["id"] else { return nil }
+        return name
+    }
+
+    static func describe(_ node: XMLNode) -> String {
+        node.attributes["id"].map { "\(node.name) \($0)" } ?? node.name
+    }
+
+    // MARK: The model
+
+    /// The phases in order (each may refuse the model with an `SBMLImportError`).
+    mutating func run() throws -> ModelDefinition {
+        try checkDocument()
+        try readFunctionDefinitions()
+        try readCompartments()
+        try readSpecies()
+        indexReactions()
+        readParameters()
+        try findChangingCompartments()
+        try readLocalParameters()
+        try readRules()
+        try checkModelElements()
+        try readInitialAssignments()
+        try computeInitialValues()
+        buildCompartments()
+        buildSpecies()
+        buildParameters()
+        buildObservables()
+        try buildReactions()
+        try buildEvents()
+        try checkSimultaneousEvents()
+        readSettings()
+        let name = model.attributes["name"] ?? model.attributes["id"]
+            ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        return ModelDefinition(file: file, name: name, description: model.child("notes")?.paragraphs.nilIfEmpty,
+                               compartments: compartments, species: species, parameters: parameters,
+                               observables: observables, reactions: reactions, events: events, simulation: simulation)
+    }
+
+    /// The document around the model: no required packages, nothing beside the model.
+    func checkDocument() throws {
+        if let required = root.attributes["required"], required == "true" {
+            throw SBMLImportError("SBML packages are not supported yet.")
+        }
+        for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
+            throw SBMLImportError("SBML element <\(excerpt(child.name))> is not supported yet.")
+        }
+    }
+
+    /// The model's own children: only the lists the import reads (or may ignore).
+    func checkModelElements() throws {
+        // (Constraints are checks only: they do not change a simulation.)
+        for child in model.children {
+            switch child.name {
+            case "notes", "annotation", "listOfFunctionDefinitions", "listOfUnitDefinitions",
+                 "listOfCompartmentTypes", "listOfSpeciesTypes", "listOfCompartments", "listOfSpecies",
+                 "listOfParameters", "listOfInitialAssignments", "listOfRules", "listOfConstraints",
+                 "listOfReactions", "listOfEvents":
+                break
+            default:
+                throw SBMLImportError("SBML element <\(excerpt(child.name))> is not supported yet.")
+            }
+        }
+    }
+
+    /// `law / V`, written without `V` when the law is `V * …` (the usual form of SBML kinetic laws).
+    func perVolume(_ law: Expr, _ volume: String) -> Expr {
+        func dropLeadingFactor(_ e: Expr) -> Expr? {
+            guard case .multiply(let a, let b) = e else { return nil }
+            if a == .name(volume) { return b }
+            return dropLeadingFactor(a).map { .multiply($0, b) }
+        }
+        return dropLeadingFactor(law) ?? .divide(law, .name(volume))
+    }
+
+    func kindOf(_ id: String) -> String {
+        if speciesCompartment[id] != nil { return "species" }
+        if compartmentIDSet.contains(id) { return "compartment" }
+        if parameterIDSet.contains(id) { return "parameter" }
+        if reactionIDs.contains(id) { return "reaction" }
+        return "symbol"
+    }
+
+    /// T of a trigger `time >= T`, `time > T`, `T <= time` or `T < time`, T constant.
+    func triggerTime(_ trigger: XMLNode, values: [String: Double]) throws -> (time: Double, strict: Bool)? {
+        guard let math = trigger.child("math"), let apply = math.children.first, apply.name == "apply",
+              let op = apply.children.first else { return nil }
+        let args = Array(apply.children.dropFirst())
+        guard args.count == 2 else { return nil }
+        func isTime(_ n: XMLNode) -> Bool { n.name == "csymbol"
+            && (n.attributes["definitionURL"] ?? "").hasSuffix("/time") }
+        let other: XMLNode
+        switch op.name {
+        case "geq", "gt":
+            guard isTime(args[0]) else { return nil }
+            other = args[1]
+        case "leq", "lt":
+            guard isTime(args[1]) else { return nil }
+            other = args[0]
+        default: return nil
+        }
+        guard let e = try? expression(other, place: "trigger",
+            scope: Scope(global: globalSubstitution)).expr else { return nil }
+        // Only constant names: parameters never changed by events, compartments, numbers.
+        for n in names(e) where !(parameterIDKept.contains(n) || compartmentIDSet.contains(n))
+            || eventTargets.contains(n) || variableCompartments.contains(n) { return nil }
+        return evaluate(e, values).map { ($0, op.name == "gt" || op.name == "lt") }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}
