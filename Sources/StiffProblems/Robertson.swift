@@ -48,4 +48,25 @@ public struct Robertson: ReferenceProblem {
         J[5] = 6e7 * y[1]
         J[8] = 0
     }
+
+    /// The rate constants p1 = 0.04, p2 = 1e4, p3 = 3e7 as parameters (CVODES's
+    /// `cvsRoberts_FSA_dns`), for forward sensitivities.
+    public var parameterCount: Int { 3 }
+
+    public func parameterDerivative(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
+        derivative: UnsafeMutablePointer<Double>
+    ) {
+        switch k {
+        case 0:
+            derivative[0] = -y[0]
+            derivative[1] = y[0]
+        case 1:
+            derivative[0] = y[1] * y[2]
+            derivative[1] = -y[1] * y[2]
+        default:
+            derivative[1] = -y[1] * y[1]
+            derivative[2] = y[1] * y[1]
+        }
+    }
 }

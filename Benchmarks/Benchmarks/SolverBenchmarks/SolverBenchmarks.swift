@@ -101,4 +101,51 @@ let benchmarks: @Sendable () -> Void = {
 
     register("ROBER t=1e5") { Robertson(endTime: 1e5) }
     register("POLLU t=60") { Pollution() }
+
+    // Forward sensitivities of ROBER to its three rate constants (staggered corrector with error
+    // control, p̄ = p): the sensitivity buffers are allocated in setup, so a solve allocates
+    // nothing either.
+    for (rtol, atol, label) in tolerances {
+        Benchmark("ROBER t=1e5 sensitivities p1-p3 \(label)") { benchmark, fixture in
+            for _ in benchmark.scaledIterations {
+                try fixture.solve()
+                blackHole(fixture.output)
+            }
+        } setup: {
+            try SensitivityFixture(rtol: rtol, atol: atol)
+        }
+    }
+}
+
+/// ROBER with its sensitivities to p1, p2, p3, allocated once.
+final class SensitivityFixture {
+    let solver: BDFSolver<Robertson>
+    let state: UnsafeMutablePointer<Double>
+    let sensitivities: UnsafeMutablePointer<Double>
+    let output: UnsafeMutablePointer<Double>
+
+    init(rtol: Double, atol: Double) throws {
+        let problem = Robertson(endTime: 1e5)
+        solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+        try solver.enableSensitivities(parameters: [0, 1, 2], parameterScales: [0.04, 1e4, 3e7], errorControl: true)
+        state = .allocate(capacity: 3)
+        state.initialize(from: problem.initialState, count: 3)
+        sensitivities = .allocate(capacity: 9)
+        sensitivities.initialize(repeating: 0, count: 9)
+        output = .allocate(capacity: 12)
+        output.initialize(repeating: 0, count: 12)
+    }
+
+    deinit {
+        state.deallocate()
+        sensitivities.deallocate()
+        output.deallocate()
+    }
+
+    @inline(__always)
+    func solve() throws {
+        solver.reset(time: 0, state: state, sensitivities: sensitivities)
+        try solver.advance(to: 1e5, stopTime: 1e5, into: output)
+        try solver.interpolateSensitivities(at: 1e5, into: output + 3)
+    }
 }
