@@ -35,7 +35,8 @@ extension Importer {
                 let ruled = ruledIDs.contains(id)
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
-                        throw SBMLImportError("SBML species \(excerpt(id)) in amounts, set by a rule in compartment "
+                        throw SBMLImportError.unsupported("SBML species \(excerpt(id)) in amounts, set by a rule in "
+                            + "compartment "
                             + "\(excerpt(c)) whose size changes, is not supported yet.")
                     }
                     continue

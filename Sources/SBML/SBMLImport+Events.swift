@@ -51,7 +51,8 @@ extension Importer {
         }
         let condition = try self.condition(triggerMath, place: "trigger of event \(excerpt(id))").condition
         if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
-            throw SBMLImportError("SBML trigger of event \(excerpt(id)) uses the id '\(excerpt(keyword))', a keyword "
+            throw SBMLImportError.unsupported("SBML trigger of event \(excerpt(id)) uses the id "
+                + "'\(excerpt(keyword))', a keyword "
                 + "of the "
                 + "model file's conditions, which is not supported yet (rename it in the SBML file).")
         }
@@ -92,7 +93,8 @@ extension Importer {
                     : .parameter(parameterIndex[variable]!)
                 assignments.append(.init(target: target, targetName: variable, expression: e))
             default:
-                throw SBMLImportError("SBML eventAssignment to \(kind) \(excerpt(variable)) in event \(excerpt(id)) "
+                throw SBMLImportError.unsupported("SBML eventAssignment to \(kind) \(excerpt(variable)) in event "
+                    + "\(excerpt(id)) "
                     + "is not supported yet.")
             }
         }
@@ -137,7 +139,8 @@ extension Importer {
                 let readsA = reads(a), readsB = reads(b)
                 if !setsA.isDisjoint(with: readsB) || !setsB.isDisjoint(with: readsA)
                     || !setsA.isDisjoint(with: setsB) {
-                    throw SBMLImportError("SBML events at the same time t = \(a.times[0]) that read or set each "
+                    throw SBMLImportError.unsupported("SBML events at the same time t = \(a.times[0]) that read or "
+                        + "set each "
                         + "other's "
                         + "variables are not supported yet.")
                 }

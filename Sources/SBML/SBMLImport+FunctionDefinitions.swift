@@ -7,10 +7,12 @@ extension Importer {
             let id = excerpt(f.attributes["id"] ?? "?")
             guard let math = f.child("math"),
                   var lambda = math.children.first(where: { $0.name != "annotation" }) else {
-                throw SBMLImportError("SBML functionDefinition \(id) without a lambda is not supported yet.")
+                throw SBMLImportError.unsupported("SBML functionDefinition \(id) without a lambda is not supported "
+                    + "yet.")
             }
             if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
-            guard lambda.name == "lambda" else { throw SBMLImportError("SBML functionDefinition \(id) without a "
+            guard lambda.name == "lambda" else { throw SBMLImportError.unsupported("SBML functionDefinition \(id) "
+                + "without a "
                 + "lambda is not supported yet.") }
             let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
             guard let body = lambda.children.last(where: { $0.name != "bvar"
@@ -84,7 +86,8 @@ extension Importer {
             let (terms, occurrences) = expansion(f.body, parameters: index, size: size, uses: uses)
             if terms > Double(ImportLimits.terms) {
                 let count = terms < 1e15 ? String(Int(terms)) : String(format: "%.3g", terms)
-                throw SBMLImportError("SBML functionDefinition \(excerpt(name)) expands to \(count) terms once the "
+                throw SBMLImportError.limit("SBML functionDefinition \(excerpt(name)) expands to \(count) terms once "
+                    + "the "
                     + "function "
                     + "definitions it calls are inlined (the limit is \(ImportLimits.terms)), which is not supported.")
             }

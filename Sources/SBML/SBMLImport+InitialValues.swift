@@ -17,7 +17,8 @@ extension Importer {
             guard ["species", "parameter",
                 "compartment"].contains(kind)
                     || speciesReferenceIDs.contains(symbol), !observableIDSet.contains(symbol) else {
-                throw SBMLImportError("SBML initialAssignment to \(kind) \(excerpt(symbol)) is not supported yet.")
+                throw SBMLImportError.unsupported("SBML initialAssignment to \(kind) \(excerpt(symbol)) is not "
+                    + "supported yet.")
             }
             initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(excerpt(symbol))")
         }
@@ -66,7 +67,8 @@ extension Importer {
         }
         if let first = done.firstIndex(of: false) {
             let (id, _) = try initialValue(pending[first])
-            throw SBMLImportError("SBML initial value of \(excerpt(id)) cannot be computed at import (it depends on a "
+            throw SBMLImportError.unsupported("SBML initial value of \(excerpt(id)) cannot be computed at import (it "
+                + "depends on a "
                 + "value that is not defined at the start), which is not supported yet.")
         }
         for node in references where !variableReferences.contains(node.attributes["id"]!) {

@@ -84,12 +84,12 @@ extension Importer {
     // MARK: Building within the limits
 
     func tooDeep(_ place: String) -> SBMLImportError {
-        SBMLImportError("SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels "
+        SBMLImportError.limit("SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels "
             + "(function definitions inlined), which is not supported.")
     }
 
     func tooLarge(_ place: String) -> SBMLImportError {
-        SBMLImportError("SBML \(place) has more than \(ImportLimits.terms) terms once function definitions "
+        SBMLImportError.limit("SBML \(place) has more than \(ImportLimits.terms) terms once function definitions "
             + "and reaction rates are inlined, which is not supported.")
     }
 
@@ -259,7 +259,7 @@ extension Importer {
     }
 
     func unsupported(_ what: String, _ place: String) -> SBMLImportError {
-        SBMLImportError("SBML \(place) uses the MathML \(what), which is not supported yet.")
+        SBMLImportError.unsupported("SBML \(place) uses the MathML \(what), which is not supported yet.")
     }
 
     // The conversion recurses once per MathML level, through `expression` and `apply` only (the

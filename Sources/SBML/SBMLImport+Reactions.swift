@@ -35,7 +35,8 @@ extension Importer {
 
     mutating func buildReaction(_ node: XMLNode) throws {
         let id = node.attributes["id"] ?? "?"
-        if node.attributes["fast"] == "true" { throw SBMLImportError("SBML reaction \(excerpt(id)) is fast, which is "
+        if node.attributes["fast"] == "true" { throw SBMLImportError.unsupported("SBML reaction \(excerpt(id)) is "
+            + "fast, which is "
             + "not supported yet.") }
         // A negative stoichiometry moves the species to the other side (the same ODE).
         let reactants = try side(of: node, id, "listOfReactants", "speciesReference", true)
@@ -82,7 +83,8 @@ extension Importer {
                 // A conversion factor scales what reactions do to the species; only a
                 // constant one can be folded into the stoichiometry.
                 guard let value = values[factor], !variableIDs.contains(factor), kindOf(factor) == "parameter" else {
-                    throw SBMLImportError("SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) is not a "
+                    throw SBMLImportError.unsupported("SBML conversionFactor \(excerpt(factor)) of species "
+                        + "\(excerpt(s)) is not a "
                         + "constant parameter, which is not supported yet.")
                 }
                 stoichiometry *= value
@@ -90,7 +92,8 @@ extension Importer {
             let nu = sign * stoichiometry
             if nu < 0 || (sign < 0 && nu == 0) { continue }
             guard nu.isFinite, nu >= 0 else {
-                throw SBMLImportError("SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for species "
+                throw SBMLImportError.unsupported("SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for "
+                    + "species "
                     + "\(excerpt(s)), which is not supported yet.")
             }
             if nu == 0 { continue }
@@ -122,7 +125,8 @@ extension Importer {
                         + "declared.")
                 }
                 if let factor = conversionFactor[s], variableIDs.contains(factor) {
-                    throw SBMLImportError("SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) is not a "
+                    throw SBMLImportError.unsupported("SBML conversionFactor \(excerpt(factor)) of species "
+                        + "\(excerpt(s)) is not a "
                         + "constant parameter, which is not supported yet.")
                 }
                 // (An amount lives in the unit compartment: ν · flux itself.)

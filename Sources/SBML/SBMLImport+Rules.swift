@@ -60,10 +60,10 @@ extension Importer {
                         place: "assignmentRule for compartment \(excerpt(variable))")
                     observableIDs.append(variable)
                 case "algebraicRule":
-                    throw SBMLImportError("SBML algebraicRule is not supported yet.")
+                    throw SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")
                 default:
-                    throw SBMLImportError("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is not "
-                        + "supported yet.")
+                    throw SBMLImportError.unsupported("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) "
+                        + "is not supported yet.")
                 }
             }
         }

@@ -154,10 +154,10 @@ struct Importer {
     /// The document around the model: no required packages, nothing beside the model.
     func checkDocument() throws {
         if let required = root.attributes["required"], required == "true" {
-            throw SBMLImportError("SBML packages are not supported yet.")
+            throw SBMLImportError.unsupported("SBML packages are not supported yet.")
         }
         for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
-            throw SBMLImportError("SBML element <\(excerpt(child.name))> is not supported yet.")
+            throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")
         }
     }
 
@@ -172,7 +172,7 @@ struct Importer {
                  "listOfReactions", "listOfEvents":
                 break
             default:
-                throw SBMLImportError("SBML element <\(excerpt(child.name))> is not supported yet.")
+                throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")
             }
         }
     }

@@ -70,7 +70,8 @@ final class XMLNode {
         let ok = parser.parse()
         if let deep = builder.tooDeep {
             let inside = deep.owner.map { " in \($0)" } ?? ""
-            throw SBMLImportError("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested more "
+            throw SBMLImportError.limit("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested "
+                + "more "
                 + "than "
                 + "\(ImportLimits.elementDepth) elements deep, which is not supported.")
         }
@@ -156,10 +157,28 @@ final class XMLNode {
     }
 }
 
-/// Why an SBML file cannot be imported: a sentence naming the element and id.
+/// Why an SBML file cannot be imported: a sentence naming the element and id, and its kind.
 public struct SBMLImportError: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// Not an SBML model the import can read (malformed XML, missing values, loops, …).
+        case invalid
+        /// SBML outside the subset the import covers ("… is not supported yet."): a refusal,
+        /// never a different model.
+        case unsupported
+        /// Past one of the bounds of `ImportLimits` (nesting, expression size).
+        case limit
+    }
+
+    public var kind: Kind
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, kind: Kind = .invalid) {
+        self.message = message
+        self.kind = kind
+    }
+
+    static func unsupported(_ message: String) -> SBMLImportError { SBMLImportError(message, kind: .unsupported) }
+    static func limit(_ message: String) -> SBMLImportError { SBMLImportError(message, kind: .limit) }
+
     public var description: String { message }
 }
 

@@ -383,3 +383,31 @@ struct SBMLHostileInputTests {
         #expect(excerpt("plain_id") == "plain_id")
     }
 }
+
+@Suite("SBML import errors")
+struct SBMLImportErrorKindTests {
+    @Test
+    func refusalsLimitsAndInvalidFilesAreToldApartByKind() throws {
+        func kind(_ xml: String) -> SBMLImportError.Kind? {
+            do {
+                _ = try SBMLReader.definition(fromXML: xml, file: "kind.xml")
+                return nil
+            } catch let error as SBMLImportError {
+                return error.kind
+            } catch {
+                return nil
+            }
+        }
+        let algebraic = document(oneSpecies + "<listOfRules><algebraicRule>\(mathML)<ci>A</ci></math></algebraicRule></listOfRules>")
+        #expect(kind(algebraic) == .unsupported)
+        #expect(kind(model(law: "<apply><csymbol definitionURL=\"http://www.sbml.org/sbml/symbols/delay\">d</csymbol>"
+            + "<ci>A</ci><cn>1</cn></apply>")) == .unsupported)
+        #expect(kind(document("<listOfSpecies><species id=\"A\" compartment=\"nowhere\"/></listOfSpecies>")) == .invalid)
+        #expect(kind("<sbml") == .invalid)
+        let deep = String(repeating: "<apply><minus/>", count: 600) + "<ci>A</ci>" + String(repeating: "</apply>", count: 600)
+        #expect(kind(model(law: deep)) == .limit)
+        // The message is the same sentence as before the kinds.
+        let message = try #require(refusal(algebraic))
+        #expect(message == "SBML algebraicRule is not supported yet.")
+    }
+}

@@ -123,7 +123,7 @@ struct SBMLReaderTests {
               <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci> S1 </ci><cn> 1 </cn></apply></math></algebraicRule>
             </listOfRules>
             """)
-        #expect(throws: SBMLImportError("SBML algebraicRule is not supported yet.")) {
+        #expect(throws: SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")) {
             try SBMLReader.definition(fromXML: xml, file: "algebraic.xml")
         }
     }
