@@ -14,7 +14,6 @@ extension Importer {
             }
             if let factor = s.attributes["conversionFactor"]
                 ?? model.attributes["conversionFactor"] { conversionFactor[id] = factor }
-            if s.attributes["charge"] != nil && level == 3 { }
             speciesCompartment[id] = c
             if speciesNodeByID[id] == nil { speciesNodeByID[id] = s }
             if s.attributes["hasOnlySubstanceUnits"] == "true" {

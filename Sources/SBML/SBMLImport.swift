@@ -22,7 +22,9 @@ struct Importer {
     var speciesReferenceIDs: Set<String> = []
     /// Reaction id → local parameter id → its global name.
     var localNames: [String: [String: String]] = [:]
-    /// hasOnlySubstanceUnits species S → S * V.
+    /// What a name in SBML math stands for in the model file: a species in amounts
+    /// (`hasOnlySubstanceUnits`) S → S * V; a species held as an amount because its compartment
+    /// changes size → its amount (divided by the size unless in amounts).
     var globalSubstitution: [String: Term] = [:]
     /// What the import changed, for the user to read.
     var warnings: [String] = []
