@@ -49,9 +49,10 @@ public indirect enum Condition: Equatable, Sendable, CustomStringConvertible {
     public var rootFunctions: [Expression] { comparisons.map { .subtract($0.left, $0.right) } }
 
     public var names: [String] {
-        var seen: [String] = []
-        for c in comparisons { for n in c.left.names + c.right.names where !seen.contains(n) { seen.append(n) } }
-        return seen
+        var seen = Set<String>()
+        var list: [String] = []
+        for c in comparisons { for n in c.left.names + c.right.names where seen.insert(n).inserted { list.append(n) } }
+        return list
     }
 
     /// The truth value, given whether each comparison holds (indexed in `comparisons` order).

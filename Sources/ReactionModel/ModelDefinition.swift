@@ -1,3 +1,21 @@
+import Foundation
+
+/// The name index of a `ModelDefinition`, built on first use. Shared by copies of an unchanged
+/// definition, which may be read from several threads, hence the lock.
+final class SymbolCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var built: [String: ModelDefinition.Symbol]?
+
+    func table(_ build: () -> [String: ModelDefinition.Symbol]) -> [String: ModelDefinition.Symbol] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let built { return built }
+        let table = build()
+        built = table
+        return table
+    }
+}
+
 /// A model as the file describes it, after validation: every name resolved, every number checked.
 /// Order is file order (species, reactions and observables keep the order the modeller wrote).
 public struct ModelDefinition: Sendable {
@@ -229,15 +247,24 @@ public struct ModelDefinition: Sendable {
     public var concentrationUnit: String?
     public var description: String?
     public var references: [String]
-    public var compartments: [Compartment]
-    public var species: [Species]
-    public var parameters: [Parameter]
-    public var observables: [Observable]
+    // Changing a list of names invalidates the name index (`symbols`).
+    public var compartments: [Compartment] { didSet { symbols = SymbolCache() } }
+    public var species: [Species] { didSet { symbols = SymbolCache() } }
+    public var parameters: [Parameter] { didSet { symbols = SymbolCache() } }
+    public var observables: [Observable] { didSet { symbols = SymbolCache() } }
     public var reactions: [Reaction]
     public var events: [Event]
     public var simulation: Simulation
     public var scenarios: [Scenario]
     public var sweep = Sweep()
+
+    /// The most state variables (species, and parameters with rate rules) a model may have: the
+    /// solver stores its Jacobian densely (n² numbers), 800 MB at this limit.
+    public static let maximumStateVariables = 10_000
+
+    /// The most nodes a rate law may have with the observables it uses written out (as the
+    /// Jacobian differentiates it): observables that use another one twice double at each step.
+    public static let maximumRateLawSize = 10_000_000
 
     /// What a name stands for in expressions.
     public enum Symbol: Sendable, Equatable {
@@ -246,12 +273,26 @@ public struct ModelDefinition: Sendable {
 
     public func symbol(named name: String) -> Symbol? {
         if name == "t" { return .time }
-        if let i = species.firstIndex(where: { $0.name == name }) { return .species(i) }
-        if let i = parameters.firstIndex(where: { $0.name == name }) { return .parameter(i) }
-        if let i = compartments.firstIndex(where: { $0.name == name }) { return .compartment(i) }
-        if let i = observables.firstIndex(where: { $0.name == name }) { return .observable(i) }
-        return nil
+        return symbolTable[name]
     }
+
+    /// Every name and what it stands for (the first declaration when a name is declared twice,
+    /// species before parameters, compartments and observables), built once per change of the
+    /// names: looking names up one by one in the lists made loading large models quadratic.
+    public var symbolTable: [String: Symbol] {
+        symbols.table {
+            var table: [String: Symbol] = ["t": .time]
+            table.reserveCapacity(species.count + parameters.count + compartments.count + observables.count + 1)
+            for (i, o) in observables.enumerated().reversed() { table[o.name] = .observable(i) }
+            for (i, c) in compartments.enumerated().reversed() { table[c.name] = .compartment(i) }
+            for (i, p) in parameters.enumerated().reversed() { table[p.name] = .parameter(i) }
+            for (i, s) in species.enumerated().reversed() { table[s.name] = .species(i) }
+            table["t"] = .time
+            return table
+        }
+    }
+
+    private var symbols = SymbolCache()
 
     public func scenario(named name: String) -> Scenario? { scenarios.first { $0.name == name } }
 }

@@ -124,8 +124,10 @@ private struct Loader {
         try checkUniqueNames(definition)
         try readObservables(root, into: &definition)
         try readRateRules(root, into: &definition)
+        try checkStateVariableCount(definition)
         try readReactions(root, into: &definition)
         try checkRateRuleSpecies(definition)
+        try checkRateLawExtent(definition)
         if definition.species.isEmpty && definition.parameters.isEmpty && definition.observables.isEmpty && root["compartments"] == nil {
             throw ModelError(file: file, line: nil, message: "the model declares nothing to simulate: add a [species] table, e.g. [species] A = 1.0.")
         }
@@ -259,21 +261,35 @@ private struct Loader {
 
     // MARK: Expressions
 
-    /// Parses `text` and checks that every name resolves (observables only among `observableNames`).
-    func expression(_ text: String, _ place: String, d: ModelDefinition, observableNames: [String]? = nil,
+    /// Parses `text` and checks that every name resolves (observables only among `observableNames`,
+    /// given while the observables themselves are read).
+    func expression(_ text: String, _ place: String, d: ModelDefinition, observableNames: (list: [String], set: Set<String>)? = nil,
                     table: String, index: Int? = nil, key: String?) throws -> Expression {
         let parsed: Expression
         do {
             parsed = try ExpressionParser.parse(text)
         } catch let e as ExpressionSyntaxError {
+            if e.tooDeep { throw tooDeep(place, e, table: table, index: index, key: key) }
             throw error("\(place) \"\(text)\" is not a valid expression: \(e.message) at character \(e.offset + 1).", table: table, index: index, key: key)
         }
-        let observables = observableNames ?? d.observables.map(\.name)
-        let known = d.species.map(\.name) + d.parameters.map(\.name) + d.compartments.map(\.name) + observables + ["t"]
-        for name in parsed.names where !known.contains(name) {
+        let symbols = d.symbolTable
+        func isKnown(_ name: String) -> Bool {
+            guard let observableNames else { return symbols[name] != nil }
+            if case .observable? = symbols[name] { return observableNames.set.contains(name) }
+            return symbols[name] != nil || observableNames.set.contains(name)
+        }
+        for name in parsed.names where !isKnown(name) {
+            let observables = observableNames?.list ?? d.observables.map(\.name)
+            let known = d.species.map(\.name) + d.parameters.map(\.name) + d.compartments.map(\.name) + observables + ["t"]
             throw error("\(place) \"\(text)\" uses '\(name)', which is not a species, parameter, compartment or observable\(didYouMean(name, among: known)).", table: table, index: index, key: key)
         }
         return parsed
+    }
+
+    /// An expression or condition nested past `Expression.maximumDepth`; the text itself, which
+    /// can be huge, is left out.
+    func tooDeep(_ place: String, _ e: ExpressionSyntaxError, table: String, index: Int?, key: String?) -> ModelError {
+        error("\(place) is nested more than \(Expression.maximumDepth) levels deep (at character \(e.offset + 1)); every parenthesis, function call, power, unary minus, 'not' and operator counts, and \(Expression.maximumDepth) is the limit. Long sums and products are fine: write a + b + c without parentheses around each term.", table: table, index: index, key: key)
     }
 
     func expressionValue(_ value: TOMLValueConvertible, _ place: String, d: ModelDefinition, table: String, index: Int? = nil, key: String) throws -> Expression {
@@ -294,28 +310,41 @@ private struct Loader {
                 throw error("'\(name)' is declared both as an observable and as a species, parameter or compartment; names must be unique.", table: "observables", key: name)
             }
         }
+        let observableNames = (list: names, set: Set(names))
+        // Appended all at once: the name index is rebuilt after every change of d.observables.
+        var observables: [ModelDefinition.Observable] = []
+        observables.reserveCapacity(names.count)
         for name in names {
             let place = "observable '\(name)'"
             let (text, unit, description) = try expressionEntry(t[name]!, place, table: "observables", key: name,
                                                                 hint: "\(place) needs an expression.", withUnit: true)
-            let parsed = try expression(text, place, d: d, observableNames: names, table: "observables", key: name)
-            d.observables.append(.init(name: name, expression: parsed, text: text, unit: unit, description: description))
+            let parsed = try expression(text, place, d: d, observableNames: observableNames, table: "observables", key: name)
+            observables.append(.init(name: name, expression: parsed, text: text, unit: unit, description: description))
         }
-        // No cycles: depth-first search over observable references.
-        var state = [Int](repeating: 0, count: d.observables.count)   // 0 new, 1 on path, 2 done
-        func visit(_ i: Int, _ path: [String]) throws {
-            if state[i] == 2 { return }
-            if state[i] == 1 {
-                let cycle = path.drop(while: { $0 != d.observables[i].name }) + [d.observables[i].name]
-                throw error("observables refer to each other in a cycle: \(cycle.joined(separator: " → ")).", table: "observables", key: d.observables[i].name)
+        d.observables = observables
+        // No cycles: depth-first search over observable references, with an explicit path (a
+        // chain of observables can be as long as the file).
+        let index = Dictionary(observables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let references = observables.map { $0.expression.names.compactMap { index[$0] } }
+        var state = [UInt8](repeating: 0, count: observables.count)   // 0 new, 1 on path, 2 done
+        for root in observables.indices where state[root] == 0 {
+            var path: [(observable: Int, next: Int)] = [(root, 0)]
+            state[root] = 1
+            while let (i, next) = path.last {
+                guard next < references[i].count else {
+                    state[i] = 2
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let j = references[i][next]
+                if state[j] == 1 {
+                    let cycle = path.map { observables[$0.observable].name }.drop(while: { $0 != observables[j].name }) + [observables[j].name]
+                    throw error("observables refer to each other in a cycle: \(cycle.joined(separator: " → ")).", table: "observables", key: observables[j].name)
+                }
+                if state[j] == 0 { state[j] = 1; path.append((j, 0)) }
             }
-            state[i] = 1
-            for name in d.observables[i].expression.names {
-                if let j = d.observables.firstIndex(where: { $0.name == name }) { try visit(j, path + [d.observables[i].name]) }
-            }
-            state[i] = 2
         }
-        for i in d.observables.indices { try visit(i, []) }
     }
 
     /// `name = "expression"`, a number, or `{ expression = "...", [unit = "...",] description = "..." }`:
@@ -365,17 +394,81 @@ private struct Loader {
             rules.append((name, text, description))
         }
         // Move the parameters first, so that every rule's expression resolves against the final names.
+        var moved = Set<String>()
+        let before = d.symbolTable   // d.species changes below, which rebuilds the index
         for rule in rules {
-            guard case .parameter(let i)? = d.symbol(named: rule.name) else { continue }
-            let p = d.parameters.remove(at: i)
+            guard case .parameter(let i)? = before[rule.name] else { continue }
+            let p = d.parameters[i]
+            moved.insert(p.name)
             d.species.append(.init(name: p.name, initial: p.value, compartment: 0, constant: false, unit: p.unit,
                                    description: p.description, rateRule: nil, isParameter: true))
         }
+        if !moved.isEmpty { d.parameters.removeAll { moved.contains($0.name) } }
+        var parsed: [(species: Int, rule: Expression, description: String?)] = []
+        let after = d.symbolTable
         for rule in rules {
-            guard case .species(let i)? = d.symbol(named: rule.name) else { continue }
-            d.species[i].rateRule = try expression(rule.text, "the rate rule of '\(rule.name)'", d: d, table: "rate_rules", key: rule.name)
-            if d.species[i].description == nil { d.species[i].description = rule.description }
+            guard case .species(let i)? = after[rule.name] else { continue }
+            let e = try expression(rule.text, "the rate rule of '\(rule.name)'", d: d, table: "rate_rules", key: rule.name)
+            parsed.append((i, e, rule.description))
         }
+        for (i, rule, description) in parsed {
+            d.species[i].rateRule = rule
+            if d.species[i].description == nil { d.species[i].description = description }
+        }
+    }
+
+    /// Refused before anything the size of n² is allocated (the solver's dense Jacobian).
+    func checkStateVariableCount(_ d: ModelDefinition) throws {
+        let n = d.species.count
+        guard n > ModelDefinition.maximumStateVariables else { return }
+        let bytes = Double(n) * Double(n) * 8
+        let size = bytes >= 1e9 ? "\(Int((bytes / 1e9).rounded())) GB" : "\(Int((bytes / 1e6).rounded())) MB"
+        throw error("the model has \(n) state variables (species, and parameters with rate rules), more than the \(ModelDefinition.maximumStateVariables) stat3sim accepts: the solver keeps a dense \(n) × \(n) Jacobian, which would take \(size).", table: "species")
+    }
+
+    /// The Jacobian differentiates every rate law with the observables it uses written out: that
+    /// form must stay within `Expression.maximumDepth` and `ModelDefinition.maximumRateLawSize`.
+    func checkRateLawExtent(_ d: ModelDefinition) throws {
+        // Observables in the order of their dependencies, each with its written-out extent.
+        let symbols = d.symbolTable
+        var extents = [(depth: Int, size: Int)?](repeating: nil, count: d.observables.count)
+        func extent(_ e: Expression) -> (depth: Int, size: Int) {
+            e.extent { name in
+                if case .observable(let i)? = symbols[name] { return extents[i]! }
+                return (1, 1)
+            }
+        }
+        for i in d.observables.indices where extents[i] == nil {
+            // Depth first without recursion (there are no cycles by now).
+            var pending = [i]
+            while let j = pending.last {
+                let missing = d.observables[j].expression.names.compactMap { name -> Int? in
+                    if case .observable(let k)? = symbols[name], extents[k] == nil { return k }
+                    return nil
+                }
+                if missing.isEmpty {
+                    pending.removeLast()
+                    if extents[j] == nil { extents[j] = extent(d.observables[j].expression) }
+                } else {
+                    pending.append(contentsOf: missing)
+                }
+            }
+        }
+        func check(_ e: Expression, _ place: String, table: String, index: Int? = nil, key: String) throws {
+            let (depth, size) = extent(e)
+            if depth > Expression.maximumDepth {
+                throw error("\(place), with the observables it uses written out (as the Jacobian differentiates it), is nested \(depth) levels deep; the limit is \(Expression.maximumDepth).", table: table, index: index, key: key)
+            }
+            if size > ModelDefinition.maximumRateLawSize {
+                throw error("\(place), with the observables it uses written out (as the Jacobian differentiates it), has more than \(ModelDefinition.maximumRateLawSize) operations; observables that use another observable more than once double in size at each step.", table: table, index: index, key: key)
+            }
+        }
+        for (r, reaction) in d.reactions.enumerated() {
+            let key: String
+            if case .rate = reaction.kinetics { key = "rate" } else { key = "forward" }
+            try check(ReactionNetwork.ratePerVolume(reaction, in: d), "the rate law of reaction '\(reaction.id)'", table: "reactions", index: r, key: key)
+        }
+        for s in d.species { if let rule = s.rateRule { try check(rule, "the rate rule of '\(s.name)'", table: "rate_rules", key: s.name) } }
     }
 
     /// SBML's rule: what a rate rule determines, reactions must not also change.
@@ -397,7 +490,7 @@ private struct Loader {
         guard let array = value.array else {
             throw error("reactions must be an array of tables: write each one as [[reactions]].", table: "reactions")
         }
-        var ids: [String] = []
+        var ids = Set<String>()
         for (index, element) in array.enumerated() {
             guard let t = element.table else { throw error("reaction #\(index + 1) must be a table ([[reactions]]).", table: "reactions", index: index) }
             try checkKeys(t, allowed: ["id", "equation", "forward", "reverse", "rate", "description"], place: "reaction #\(index + 1)", table: "reactions", index: index)
@@ -406,8 +499,7 @@ private struct Loader {
                 id = try string(v, "the id of reaction #\(index + 1)", table: "reactions", index: index, key: "id")
                 try checkName(id, "reaction", table: "reactions", index: index, key: "id")
             }
-            if ids.contains(id) { throw error("two reactions have the id '\(id)'; ids must be unique.", table: "reactions", index: index, key: t["id"] == nil ? nil : "id") }
-            ids.append(id)
+            if !ids.insert(id).inserted { throw error("two reactions have the id '\(id)'; ids must be unique.", table: "reactions", index: index, key: t["id"] == nil ? nil : "id") }
             let place = "reaction '\(id)'"
             guard let eq = t["equation"] else { throw error("\(place) has no equation (e.g. equation = \"A + B -> C\").", table: "reactions", index: index) }
             let equation = try string(eq, "the equation of \(place)", table: "reactions", index: index, key: "equation")
@@ -448,14 +540,17 @@ private struct Loader {
         case .number(let x) where x < 0:
             throw error("\(place) is negative (\(formatNumber(x))); rate constants must be ≥ 0 (write the reaction the other way round instead).", table: "reactions", index: index, key: key)
         case .name(let n):
-            if let p = d.parameters.first(where: { $0.name == n }), p.value < 0 {
+            let symbol = d.symbol(named: n)
+            var parameter: ModelDefinition.Parameter? = nil
+            if case .parameter(let i)? = symbol { parameter = d.parameters[i] }
+            if let p = parameter, p.value < 0 {
                 throw error("\(place) is the parameter '\(n)', whose value \(formatNumber(p.value)) is negative; rate constants must be ≥ 0.", table: "reactions", index: index, key: key)
             }
-            if let p = d.parameters.first(where: { $0.name == n }), !p.value.isFinite {
+            if let p = parameter, !p.value.isFinite {
                 throw error("\(place) is the parameter '\(n)', whose value \(p.value) is not a finite number; rate constants must be finite and ≥ 0.", table: "reactions", index: index, key: key)
             }
             // A parameter with a rate rule changes during the run; its start must still be valid.
-            if let p = d.species.first(where: { $0.name == n && $0.isParameter }), !(p.initial.isFinite && p.initial >= 0) {
+            if case .species(let i)? = symbol, case let p = d.species[i], p.isParameter, !(p.initial.isFinite && p.initial >= 0) {
                 throw error("\(place) is the parameter '\(n)' (with a rate rule), whose value \(formatNumber(p.initial)) at the start is not a finite number ≥ 0; rate constants must be finite and ≥ 0.", table: "reactions", index: index, key: key)
             }
         default: break
@@ -483,11 +578,12 @@ private struct Loader {
             throw fail("has no arrow; write \"A + B -> C\" (irreversible) or \"A <-> B\" (reversible).")
         }
         guard parts.count == 2 else { throw fail("has more than one arrow.") }
-        let speciesNames = d.species.map(\.name)
+        let symbols = d.symbolTable
         func side(_ text: String) throws -> [(species: Int, coefficient: Double)] {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { return [] }
             var terms: [(species: Int, coefficient: Double)] = []
+            var position: [Int: Int] = [:]   // species → its term
             for raw in trimmed.components(separatedBy: "+") {
                 let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
                 var coefficient = 1.0
@@ -509,10 +605,10 @@ private struct Loader {
                 default:
                     throw fail("has the term '\(raw.trimmingCharacters(in: .whitespaces))'; a term is a species optionally preceded by a number (\"2 A\").")
                 }
-                guard let s = speciesNames.firstIndex(of: name) else {
-                    throw fail("names '\(name)', which is not a declared species\(didYouMean(name, among: speciesNames)).")
+                guard case .species(let s)? = symbols[name] else {
+                    throw fail("names '\(name)', which is not a declared species\(didYouMean(name, among: d.species.map(\.name))).")
                 }
-                if let k = terms.firstIndex(where: { $0.species == s }) { terms[k].coefficient += coefficient } else { terms.append((s, coefficient)) }
+                if let k = position[s] { terms[k].coefficient += coefficient } else { position[s] = terms.count; terms.append((s, coefficient)) }
             }
             return terms
         }
@@ -574,10 +670,12 @@ private struct Loader {
         do {
             condition = try ExpressionParser.parseCondition(text)
         } catch let e as ExpressionSyntaxError {
+            if e.tooDeep { throw tooDeep("the condition 'when' of \(where_)", e, table: table, index: index, key: key ?? "when") }
             throw error("the condition 'when' of \(where_) \"\(text)\" is not a valid condition: \(e.message) at character \(e.offset + 1).", table: table, index: index, key: key ?? "when")
         }
-        let known = d.species.map(\.name) + d.parameters.map(\.name) + d.compartments.map(\.name) + d.observables.map(\.name) + ["t"]
-        for name in condition.names where !known.contains(name) {
+        let symbols = d.symbolTable
+        for name in condition.names where symbols[name] == nil {
+            let known = d.species.map(\.name) + d.parameters.map(\.name) + d.compartments.map(\.name) + d.observables.map(\.name) + ["t"]
             throw error("the condition 'when' of \(where_) \"\(text)\" uses '\(name)', which is not a species, parameter, compartment or observable\(didYouMean(name, among: known)).", table: table, index: index, key: key ?? "when")
         }
         if let equality = condition.comparisons.first(where: { $0.relation == .equal || $0.relation == .notEqual }) {
@@ -708,8 +806,9 @@ private struct Loader {
                 guard let v = t[key] else { return [] }
                 guard let table = v.table else { throw error("'\(key)' of \(place) must be a table (\(key) = { name = value }).", table: "scenarios", index: index, key: key) }
                 var result: [(index: Int, value: Double)] = []
+                let position = Dictionary(candidates.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
                 for k in table.keys {
-                    guard let i = candidates.firstIndex(of: k) else {
+                    guard let i = position[k] else {
                         throw error("\(place) sets \(kind) '\(k)', which is not declared\(didYouMean(k, among: candidates)).", table: "scenarios", index: index, key: key)
                     }
                     let x = try finiteNumber(table[k]!, "the value of '\(k)' in \(place)", table: "scenarios", index: index, key: key)

@@ -52,28 +52,31 @@ struct ProgramBuilder {
     /// The terms of `e` when it is a sum of (number ×) names and numbers with at least three
     /// name terms, else nil.
     static func linearTerms(_ e: Expression, slot: (String) -> Int) -> (terms: [(Int, Double)], constant: Double)? {
+        switch e {
+        case .add, .subtract: break
+        default: return nil
+        }
         var terms: [(Int, Double)] = []
         var constant = 0.0
-        func collect(_ e: Expression, _ sign: Double) -> Bool {
+        // Depth first, left operand first (the order of the terms in the text), without recursion.
+        var pending: [(Expression, Double)] = [(e, 1)]
+        while let (e, sign) = pending.popLast() {
             switch e {
-            case .number(let x): constant += sign * x; return true
-            case .name(let n): terms.append((slot(n), sign)); return true
+            case .number(let x): constant += sign * x
+            case .name(let n): terms.append((slot(n), sign))
             case .multiply(.number(let c), .name(let n)), .multiply(.name(let n), .number(let c)):
-                terms.append((slot(n), sign * c)); return true
-            case .negate(let a): return collect(a, -sign)
-            case .add(let a, let b): return collect(a, sign) && collect(b, sign)
-            case .subtract(let a, let b): return collect(a, sign) && collect(b, -sign)
-            default: return false
+                terms.append((slot(n), sign * c))
+            case .negate(let a): pending.append((a, -sign))
+            case .add(let a, let b): pending.append((b, sign)); pending.append((a, sign))
+            case .subtract(let a, let b): pending.append((b, -sign)); pending.append((a, sign))
+            default: return nil
             }
         }
-        guard case .add = e, collect(e, 1), terms.count >= 3 else {
-            if case .subtract = e, collect(e, 1), terms.count >= 3 { return (terms, constant) }
-            return nil
-        }
-        return (terms, constant)
+        return terms.count >= 3 ? (terms, constant) : nil
     }
 
     /// Compiles `expression`, mapping names to slots with `slot(name)` (names are already checked).
+    /// Post-order with an explicit stack: the Jacobian's expressions are deeper than the model's.
     mutating func compile(_ expression: Expression, slot: (String) -> Int) -> ProgramRange {
         let start = instructions.count
         var depth = 0
@@ -82,28 +85,44 @@ struct ProgramBuilder {
             depth += delta
             maxDepth = max(maxDepth, depth)
         }
-        func visit(_ e: Expression) {
-            if let (terms, constant) = ProgramBuilder.linearTerms(e, slot: slot) {
-                let start = linearSlots.count
-                for (s, c) in terms { linearSlots.append(Int32(s)); linearCoefficients.append(c) }
-                instructions.append(Instruction(code: .linear, index: Int32(start), value: constant, count: Int32(terms.count)))
-                depth += 1
-                maxDepth = max(maxDepth, depth)
-                return
+        // An operand still to compile, or the operator of a node whose operands are compiled.
+        var pending: [(node: Expression, operandsDone: Bool)] = [(expression, false)]
+        while let (e, operandsDone) = pending.popLast() {
+            if !operandsDone {
+                if let (terms, constant) = ProgramBuilder.linearTerms(e, slot: slot) {
+                    let start = linearSlots.count
+                    for (s, c) in terms { linearSlots.append(Int32(s)); linearCoefficients.append(c) }
+                    instructions.append(Instruction(code: .linear, index: Int32(start), value: constant, count: Int32(terms.count)))
+                    depth += 1
+                    maxDepth = max(maxDepth, depth)
+                    continue
+                }
+                switch e {
+                case .number(let x): emit(.constant, 0, x, delta: 1)
+                case .name(let n): emit(.slot, slot(n), delta: 1)
+                case .negate(let a), .function(_, let a): pending.append((e, true)); pending.append((a, false))
+                case .power(let a, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8:
+                    pending.append((e, true)); pending.append((a, false))
+                case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+                     .power(let a, let b):
+                    pending.append((e, true)); pending.append((b, false)); pending.append((a, false))
+                case .select(let l, let r, let x, let y):
+                    // Operands in the order ifLess, otherwise, left, right (see `.select`).
+                    pending.append((e, true))
+                    pending.append((r, false)); pending.append((l, false)); pending.append((y, false)); pending.append((x, false))
+                }
+                continue
             }
             switch e {
-            case .number(let x): emit(.constant, 0, x, delta: 1)
-            case .name(let n): emit(.slot, slot(n), delta: 1)
-            case .negate(let a): visit(a); emit(.negate, delta: 0)
-            case .add(let a, let b): visit(a); visit(b); emit(.add, delta: -1)
-            case .subtract(let a, let b): visit(a); visit(b); emit(.subtract, delta: -1)
-            case .multiply(let a, let b): visit(a); visit(b); emit(.multiply, delta: -1)
-            case .divide(let a, let b): visit(a); visit(b); emit(.divide, delta: -1)
-            case .power(let a, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8:
-                visit(a); emit(.powerInteger, Int(k), delta: 0)
-            case .power(let a, let b): visit(a); visit(b); emit(.power, delta: -1)
-            case .function(let f, let a):
-                visit(a)
+            case .number, .name: break
+            case .negate: emit(.negate, delta: 0)
+            case .add: emit(.add, delta: -1)
+            case .subtract: emit(.subtract, delta: -1)
+            case .multiply: emit(.multiply, delta: -1)
+            case .divide: emit(.divide, delta: -1)
+            case .power(_, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8: emit(.powerInteger, Int(k), delta: 0)
+            case .power: emit(.power, delta: -1)
+            case .function(let f, _):
                 switch f {
                 case .exp: emit(.exp, delta: 0)
                 case .log: emit(.log, delta: 0)
@@ -117,11 +136,9 @@ struct ProgramBuilder {
                 case .digamma: emit(.digamma, delta: 0)
                 default: emit(.function, Instruction.functions.firstIndex(of: f)!, delta: 0)
                 }
-            case .select(let l, let r, let x, let y):
-                visit(x); visit(y); visit(l); visit(r); emit(.select, delta: -3)
+            case .select: emit(.select, delta: -3)
             }
         }
-        visit(expression)
         var range = ProgramRange(start: Int32(start), end: Int32(instructions.count))
         if instructions.count - start == 1 {
             let only = instructions[start]

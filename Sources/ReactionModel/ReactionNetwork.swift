@@ -55,6 +55,8 @@ public final class ReactionNetwork: ODESystem {
     let derivativePrograms: UnsafeMutablePointer<ProgramRange>
     /// Numeric rate constants of the fast path (their slots follow t).
     let fastConstants: [Double]
+    /// What each name stands for (`definition.symbolTable`).
+    let symbols: [String: ModelDefinition.Symbol]
 
     /// Compiles `definition` with its default values (file values; apply scenarios afterwards).
     public init(_ definition: ModelDefinition) {
@@ -73,8 +75,10 @@ public final class ReactionNetwork: ODESystem {
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
 
-        let slotOf: (String) -> Int = { [definition, nS, nP, nC] name in
-            switch definition.symbol(named: name)! {
+        let symbols = definition.symbolTable
+        self.symbols = symbols
+        let slotOf: (String) -> Int = { [symbols, nS, nP, nC] name in
+            switch symbols[name]! {
             case .species(let i): return i
             case .parameter(let i): return nS + i
             case .compartment(let i): return nS + nP + i
@@ -82,20 +86,31 @@ public final class ReactionNetwork: ODESystem {
             case .time: return nS + nP + nC + nO
             }
         }
+        let observableNames = definition.observables.map { $0.expression.names }
+        func observableIndex(_ name: String) -> Int? {
+            if case .observable(let j)? = symbols[name] { return j }
+            return nil
+        }
 
         var builder = ProgramBuilder()
-        // Observables in dependency order.
+        // Observables in dependency order: depth first, without recursion (chains of observables
+        // naming the previous one can be as long as the model).
         var order: [Int] = []
-        var done = Set<Int>()
-        func place(_ i: Int) {
-            if done.contains(i) { return }
-            for name in definition.observables[i].expression.names {
-                if case .observable(let j)? = definition.symbol(named: name) { place(j) }
+        var done = [Bool](repeating: false, count: nO)
+        for root in 0..<nO where !done[root] {
+            var path: [(observable: Int, next: Int)] = [(root, 0)]
+            done[root] = true
+            while let (i, next) = path.last {
+                let names = observableNames[i]
+                if next < names.count {
+                    path[path.count - 1].next += 1
+                    if let j = observableIndex(names[next]), !done[j] { done[j] = true; path.append((j, 0)) }
+                } else {
+                    path.removeLast()
+                    order.append(i)
+                }
             }
-            done.insert(i)
-            order.append(i)
         }
-        for i in 0..<nO { place(i) }
         observableOrder = order
         var observablePrograms: [ProgramRange] = []
         for i in 0..<nO { observablePrograms.append(builder.compile(definition.observables[i].expression, slot: slotOf)) }
@@ -104,9 +119,13 @@ public final class ReactionNetwork: ODESystem {
         // Observables the rate laws need, with their dependencies, in dependency order.
         var needed = Set<Int>()
         func need(_ name: String) {
-            guard case .observable(let j)? = definition.symbol(named: name), !needed.contains(j) else { return }
-            needed.insert(j)
-            for inner in definition.observables[j].expression.names { need(inner) }
+            guard let first = observableIndex(name), needed.insert(first).inserted else { return }
+            var pending = [first]
+            while let j = pending.popLast() {
+                for inner in observableNames[j] {
+                    if let k = observableIndex(inner), needed.insert(k).inserted { pending.append(k) }
+                }
+            }
         }
         for reaction in definition.reactions {
             switch reaction.kinetics {
@@ -137,8 +156,8 @@ public final class ReactionNetwork: ODESystem {
             case nil: return -1
             case .number(let x)?: constantSlots.append(x); return nS + nP + nC + nO + constantSlots.count
             case .name(let n)?:
-                if case .parameter(let i)? = definition.symbol(named: n) { return nS + i }
-                if case .compartment(let i)? = definition.symbol(named: n) { return nS + nP + i }
+                if case .parameter(let i)? = symbols[n] { return nS + i }
+                if case .compartment(let i)? = symbols[n] { return nS + nP + i }
                 return nil
             default: return nil
             }
@@ -210,8 +229,10 @@ public final class ReactionNetwork: ODESystem {
         } + ruleSpecies.map { definition.species[$0].compartment }
 
         // Jacobian: observables substituted, then ∂/∂species for every species the rate mentions.
+        // Only the observables rate laws use are written out (the loader bounds how deep that
+        // makes a rate law).
         var inlined: [String: Expression] = [:]
-        for i in order {
+        for i in order where needed.contains(i) {
             let o = definition.observables[i]
             inlined[o.name] = o.expression.substituting { inlined[$0] }
         }
@@ -219,9 +240,9 @@ public final class ReactionNetwork: ODESystem {
         var dPrograms: [ProgramRange] = []
         for (r, e) in rateExpressions.enumerated() where starts[r + 1] > starts[r] {
             let full = e.substituting { inlined[$0] }
+            let derivatives = full.derivatives { if case .species? = symbols[$0] { return true } else { return false } }
             for name in full.names {
-                guard case .species(let j)? = definition.symbol(named: name) else { continue }
-                let derivative = full.derivative(with: name)
+                guard case .species(let j)? = symbols[name], let derivative = derivatives[name] else { continue }
                 if derivative == .number(0) { continue }
                 dReaction.append(r)
                 dSpecies.append(j)
@@ -350,7 +371,7 @@ public final class ReactionNetwork: ODESystem {
     }
 
     func slot(of name: String) -> Int {
-        switch definition.symbol(named: name)! {
+        switch symbols[name]! {
         case .species(let i): return i
         case .parameter(let i): return parameterBase + i
         case .compartment(let i): return compartmentBase + i
