@@ -35,8 +35,10 @@ public struct Continuation {
         let network = simulator.network
         let count = dimension.count ?? 2
         let (rows, overflow) = count.multipliedReportingOverflow(by: 2)
-        try OutputSize.check(rows: overflow ? Int.max : rows, fields: d.observables.count + 8, limit: settings.maxRows ?? Continuation.defaultMaxRows,
-                             what: "--follow (\(count) values up and down)", remedy: "follow fewer values")
+        try OutputSize.check(
+            rows: overflow ? Int.max : rows, fields: d.observables.count + 8,
+            limit: settings.maxRows ?? Continuation.defaultMaxRows,
+            what: "--follow (\(count) values up and down)", remedy: "follow fewer values")
         var configured = try simulator.configure(network, scenario: scenario, settings: settings)
         let solver = try SteadyStateSolver(network: network, options: simulator.solverOptions(settings))
         let values = (0..<count).map { dimension.gridValue($0) }
@@ -45,19 +47,28 @@ public struct Continuation {
         for (direction, sequence) in [("up", values), ("down", Array(values.reversed()))] {
             for value in sequence {
                 var scratch = state
-                try Simulator.override(dimension.name, value, definition: d, network: network, initial: &scratch, flag: "--follow")
+                try Simulator.override(
+                    dimension.name, value, definition: d, network: network, initial: &scratch, flag: "--follow")
                 // A varied initial concentration sets the start of the first point only.
-                if points.isEmpty { state = scratch; configured.initial = scratch }
+                if points.isEmpty {
+                    state = scratch
+                    configured.initial = scratch
+                }
                 do {
                     let steady = try solver.solve(from: state, t: configured.tStart)
                     state = steady.state
                     var observables = [Double](repeating: 0, count: d.observables.count)
                     steady.state.withUnsafeBufferPointer { y in
-                        observables.withUnsafeMutableBufferPointer { network.observables(t: configured.tStart, y: y.baseAddress!, into: $0.baseAddress!) }
+                        observables.withUnsafeMutableBufferPointer {
+                            network.observables(t: configured.tStart, y: y.baseAddress!, into: $0.baseAddress!)
+                        }
                     }
-                    points.append(Point(direction: direction, value: value, steady: steady, failure: nil, observables: observables))
+                    points.append(
+                        Point(
+                            direction: direction, value: value, steady: steady, failure: nil, observables: observables))
                 } catch let e as SimulationError {
-                    points.append(Point(direction: direction, value: value, steady: nil, failure: e.message, observables: []))
+                    points.append(
+                        Point(direction: direction, value: value, steady: nil, failure: e.message, observables: []))
                 }
             }
         }
@@ -66,7 +77,9 @@ public struct Continuation {
 
     /// Values where the up and down branches differ in `observable` by more than `tolerance`
     /// relative to its range: the bistable interval (nil if none).
-    public static func bistableInterval(_ points: [Point], observable: Int, tolerance: Double = 1e-3) -> (low: Double, high: Double)? {
+    public static func bistableInterval(_ points: [Point], observable: Int, tolerance: Double = 1e-3) -> (
+        low: Double, high: Double
+    )? {
         let up = points.filter { $0.direction == "up" && $0.steady != nil }
         let down = points.filter { $0.direction == "down" && $0.steady != nil }
         let all = (up + down).map { $0.observables[observable] }
@@ -81,7 +94,9 @@ public struct Continuation {
 
     /// The largest jump of `observable` between neighbouring points of a branch: the switching
     /// threshold lies between the two values.
-    public static func largestJump(_ points: [Point], direction: String, observable: Int) -> (from: Double, to: Double, size: Double)? {
+    public static func largestJump(_ points: [Point], direction: String, observable: Int) -> (
+        from: Double, to: Double, size: Double
+    )? {
         let branch = points.filter { $0.direction == direction && $0.steady != nil }
         var best: (Double, Double, Double)? = nil
         for (a, b) in zip(branch, branch.dropFirst()) {

@@ -11,7 +11,9 @@ public func excerpt(_ text: some StringProtocol, limit: Int = 40) -> String {
         case "\r": result += "\\r"
         case "\t": result += "\\t"
         default:
-            if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.properties.generalCategory == .format {
+            if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
+                || scalar.properties.generalCategory == .format
+            {
                 result += "\\u{" + String(scalar.value, radix: 16) + "}"
             } else {
                 result.unicodeScalars.append(scalar)

@@ -8,7 +8,9 @@ import ReactionModel
 protocol IntegrationObserver {
     mutating func start(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork)
     /// `eventAtEnd`: assignments happen at `t1`, so an output there waits for `afterEvent`.
-    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws
+    mutating func step(
+        from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork)
+        throws
     mutating func afterEvent(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork)
 }
 
@@ -38,9 +40,11 @@ struct ConfiguredRun {
 /// when a delayed event fired), the triggers are evaluated again, so that events may set off
 /// others at the same instant, and the solver restarts there.
 enum Integration {
-    static func run<Observer: IntegrationObserver>(_ configured: ConfiguredRun, network: ReactionNetwork,
-                                                  solver: BDFSolver<ReactionNetwork>, state: inout [Double],
-                                                  observer: inout Observer) throws {
+    static func run<Observer: IntegrationObserver>(
+        _ configured: ConfiguredRun, network: ReactionNetwork,
+        solver: BDFSolver<ReactionNetwork>, state: inout [Double],
+        observer: inout Observer
+    ) throws {
         var loop = EventLoop(configured, network: network, solver: solver)
         try loop.run(state: &state, observer: &observer)
     }
@@ -125,8 +129,9 @@ struct EventLoop {
         state.withUnsafeBufferPointer { observer.start(t: t, state: $0.baseAddress!, network: network) }
         stepped = false
         while true {
-            let stop = min(nextTimed < configured.schedule.count ? configured.schedule[nextTimed].time : configured.tEnd,
-                           pending.first?.time ?? .infinity, configured.tEnd)
+            let stop = min(
+                nextTimed < configured.schedule.count ? configured.schedule[nextTimed].time : configured.tEnd,
+                pending.first?.time ?? .infinity, configured.tEnd)
             if t < stop {
                 let reached = try solver.step(stopTime: stop)
                 // The last step ends within round-off of the stop: call it the stop.
@@ -141,7 +146,7 @@ struct EventLoop {
                 try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: stop, into: $0.baseAddress!) }
                 stepped = false
             }
-            if timed.isEmpty && due.isEmpty && carried.isEmpty { break }   // stop = t_end: `state` is the final state
+            if timed.isEmpty && due.isEmpty && carried.isEmpty { break }  // stop = t_end: `state` is the final state
             try execute(timed + due + carried, at: stop, state: &state)
             carried.removeAll()
             restart(at: stop, state: state, observer: &observer)
@@ -170,7 +175,9 @@ struct EventLoop {
     }
 
     /// Reports the solver's step to `t1` to the observer, cut at the first state event inside it.
-    mutating func advance<Observer: IntegrationObserver>(to t1: Double, state: inout [Double], observer: inout Observer) throws {
+    mutating func advance<Observer: IntegrationObserver>(to t1: Double, state: inout [Double], observer: inout Observer)
+        throws
+    {
         guard hasStateEvents else {
             try observer.step(from: t, to: t1, eventAtEnd: isDue(t1), solver: solver, network: network)
             t = t1
@@ -185,15 +192,18 @@ struct EventLoop {
             var earliest = t1
             var changed = false
             var a = t
-            for k in holds.indices { scratch.holds[k] = holds[k] }   // (an assignment would share, then copy)
+            for k in holds.indices { scratch.holds[k] = holds[k] }  // (an assignment would share, then copy)
             try rootValues(at: t, into: &scratch.rootsAtStart)
             fillSamplePoints(after: t, to: t1)
             for b in scratch.samples {
                 try rootValues(at: b, into: &scratch.rootsAtEnd)
                 for k in relations.indices where relations[k].holds(scratch.rootsAtEnd[k]) != scratch.holds[k] {
                     changed = true
-                    let before = scratch.holds[k], relation = relations[k]
-                    let crossing = try solver.locateCrossing(from: a, value: scratch.rootsAtStart[k], to: b, value: scratch.rootsAtEnd[k]) { time in
+                    let before = scratch.holds[k]
+                    let relation = relations[k]
+                    let crossing = try solver.locateCrossing(
+                        from: a, value: scratch.rootsAtStart[k], to: b, value: scratch.rootsAtEnd[k]
+                    ) { time in
                         try rootValues(at: time, into: &scratch.roots)
                         let g = scratch.roots[k]
                         return (g, relation.holds(g) != before)
@@ -228,7 +238,9 @@ struct EventLoop {
                 return
             }
             var executions: [Execution] = []
-            while let first = pending.first, first.time <= earliest { executions.append(pending.removeFirst().execution) }
+            while let first = pending.first, first.time <= earliest {
+                executions.append(pending.removeFirst().execution)
+            }
             executions += fired
             try observer.step(from: t, to: earliest, eventAtEnd: !executions.isEmpty, solver: solver, network: network)
             t = earliest
@@ -254,7 +266,8 @@ struct EventLoop {
         while true {
             let q = quarter < 4 ? t0 + (t1 - t0) * Double(quarter) / 4 : t1
             if lo < outputs.count && outputs[lo] < min(q, t1) {
-                scratch.samples.append(outputs[lo]); lo += 1
+                scratch.samples.append(outputs[lo])
+                lo += 1
             } else {
                 scratch.samples.append(q)
                 if quarter == 4 { return }
@@ -303,11 +316,15 @@ struct EventLoop {
             guard !triggerValue[e] && value else { continue }
             let delay = trigger.delay.map { evaluate($0, at: time, state: state) } ?? 0
             guard delay >= 0 else {
-                throw SimulationError("the delay of the event \(event.description.map { "'\($0)'" } ?? "when \(trigger.condition)") is negative (\(delay)) at t = \(time); a delay must be ≥ 0.")
+                throw SimulationError(
+                    "the delay of the event \(event.description.map { "'\($0)'" } ?? "when \(trigger.condition)") is "
+                        + "negative (\(delay)) at t = \(time); a delay must be ≥ 0."
+                )
             }
             // Even without a delay an event may run after others at the same instant (by
             // priority), so "values from the trigger time" is a real choice there too.
-            let values = trigger.useValuesFromTriggerTime
+            let values =
+                trigger.useValuesFromTriggerTime
                 ? event.assignments.map { evaluate($0.expression, at: time, state: state) }
                 : nil
             let execution = Execution(event: event, values: values, stateEvent: e)
@@ -328,12 +345,18 @@ struct EventLoop {
     /// after those with one, in queue order.
     mutating func nextByPriority(_ queue: ArraySlice<Execution>, at time: Double, state: [Double]) -> Int {
         guard queue.contains(where: { $0.event.trigger?.priority != nil }) else { return queue.startIndex }
-        var best: [Int] = [], bestValue = -Double.infinity
+        var best: [Int] = []
+        var bestValue = -Double.infinity
         for k in queue.indices {
             guard let e = queue[k].event.trigger?.priority else { continue }
             var value = evaluate(e, at: time, state: state)
-            if value.isNaN { value = -.infinity }   // NaN: lowest
-            if best.isEmpty || value > bestValue { best = [k]; bestValue = value } else if value == bestValue { best.append(k) }
+            if value.isNaN { value = -.infinity }  // NaN: lowest
+            if best.isEmpty || value > bestValue {
+                best = [k]
+                bestValue = value
+            } else if value == bestValue {
+                best.append(k)
+            }
         }
         return best.count == 1 ? best[0] : best[tieBreaker.integer(below: best.count)]
     }
@@ -356,7 +379,10 @@ struct EventLoop {
             let execution = queue.remove(at: nextByPriority(queue, at: time, state: state))
             executedCount += 1
             if executedCount > 1_000_000 {
-                throw SimulationError("more than 1 000 000 events in one run (the last at t = \(time)); the events' conditions keep being met (a Zeno model?).")
+                throw SimulationError(
+                    "more than 1 000 000 events in one run (the last at t = \(time)); the events' conditions keep "
+                        + "being met (a Zeno model?)."
+                )
             }
             let event = execution.event
             let values = execution.values ?? event.assignments.map { evaluate($0.expression, at: time, state: state) }
@@ -371,7 +397,10 @@ struct EventLoop {
             queue += fired
             rounds += 1
             if rounds > 10_000 {
-                throw SimulationError("events keep setting each other off at t = \(time) (more than 10000 in a row); check the conditions of the state events.")
+                throw SimulationError(
+                    "events keep setting each other off at t = \(time) (more than 10000 in a row); check the "
+                        + "conditions of the state events."
+                )
             }
         }
     }
@@ -399,13 +428,19 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
         let state: UnsafeMutablePointer<Double>
         let row: UnsafeMutablePointer<Double>
         init(states: Int, width: Int) {
-            state = .allocate(capacity: max(states, 1)); state.initialize(repeating: 0, count: max(states, 1))
-            row = .allocate(capacity: max(width, 1)); row.initialize(repeating: 0, count: max(width, 1))
+            state = .allocate(capacity: max(states, 1))
+            state.initialize(repeating: 0, count: max(states, 1))
+            row = .allocate(capacity: max(width, 1))
+            row.initialize(repeating: 0, count: max(width, 1))
         }
-        deinit { state.deallocate(); row.deallocate() }
+        deinit {
+            state.deallocate()
+            row.deallocate()
+        }
     }
 
-    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = [], sink: Sink) {
+    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = [], sink: Sink)
+    {
         times = configured.outputTimes
         self.speciesCount = speciesCount
         self.observableCount = observableCount
@@ -427,7 +462,8 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
         row += 1
     }
 
-    mutating func recordAll(through t: Double, inclusive: Bool, state: UnsafePointer<Double>, network: ReactionNetwork) {
+    mutating func recordAll(through t: Double, inclusive: Bool, state: UnsafePointer<Double>, network: ReactionNetwork)
+    {
         while row < times.count && (times[row] < t || (inclusive && times[row] == t)) {
             record(state, at: times[row], network: network)
         }
@@ -437,7 +473,9 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
         recordAll(through: t, inclusive: true, state: state, network: network)
     }
 
-    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+    mutating func step(
+        from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork
+    ) throws {
         if let failure { throw failure }
         if let stop, stop.isSet { throw Interrupted() }
         // Outputs in (t0, t1]; one at t1 waits for the event there, if any.

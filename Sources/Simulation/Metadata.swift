@@ -6,33 +6,68 @@ import ReactionModel
 /// one type, so the shared keys are spelled once. Keys are snake_case; a key a command does not
 /// use is absent; a key that is `null` in the file is a `Nullable`.
 public struct RunMetadata: Codable, Sendable {
-    public struct Model: Codable, Sendable { public var name: String; public var file: String; public var sha256: String }
-    public struct Units: Codable, Sendable { public var time: String; public var concentration: String }
-    public struct Solver: Codable, Sendable { public var method: String; public var rtol: Double; public var atol: Double }
+    public struct Model: Codable, Sendable {
+        public var name: String
+        public var file: String
+        public var sha256: String
+    }
+    public struct Units: Codable, Sendable {
+        public var time: String
+        public var concentration: String
+    }
+    public struct Solver: Codable, Sendable {
+        public var method: String
+        public var rtol: Double
+        public var atol: Double
+    }
     public struct Statistics: Codable, Sendable {
-        var steps, rhsEvaluations, jacobianEvaluations, luFactorizations, newtonIterations, errorTestFailures, convergenceFailures, lastOrder: Int
+        var steps, rhsEvaluations, jacobianEvaluations, luFactorizations, newtonIterations, errorTestFailures,
+            convergenceFailures, lastOrder: Int
         var lastStep: Double
         enum CodingKeys: String, CodingKey {
-            case steps, rhsEvaluations = "rhs_evaluations", jacobianEvaluations = "jacobian_evaluations", luFactorizations = "lu_factorizations"
-            case newtonIterations = "newton_iterations", errorTestFailures = "error_test_failures", convergenceFailures = "convergence_failures"
-            case lastOrder = "last_order", lastStep = "last_step"
+            case steps
+            case rhsEvaluations = "rhs_evaluations"
+            case jacobianEvaluations = "jacobian_evaluations"
+            case luFactorizations = "lu_factorizations"
+            case newtonIterations = "newton_iterations"
+            case errorTestFailures = "error_test_failures"
+            case convergenceFailures = "convergence_failures"
+            case lastOrder = "last_order"
+            case lastStep = "last_step"
         }
         init(_ s: SolverStatistics) {
-            steps = s.steps; rhsEvaluations = s.rhsEvaluations; jacobianEvaluations = s.jacobianEvaluations
-            luFactorizations = s.luFactorizations; newtonIterations = s.newtonIterations; errorTestFailures = s.errorTestFailures
-            convergenceFailures = s.convergenceFailures; lastOrder = s.lastOrder; lastStep = s.lastStep
+            steps = s.steps
+            rhsEvaluations = s.rhsEvaluations
+            jacobianEvaluations = s.jacobianEvaluations
+            luFactorizations = s.luFactorizations
+            newtonIterations = s.newtonIterations
+            errorTestFailures = s.errorTestFailures
+            convergenceFailures = s.convergenceFailures
+            lastOrder = s.lastOrder
+            lastStep = s.lastStep
         }
     }
     public struct Run: Codable, Sendable {
         var scenario: String
         var rows: Int
         var solverStatistics: Statistics
-        enum CodingKeys: String, CodingKey { case scenario, rows, solverStatistics = "solver_statistics" }
+        enum CodingKeys: String, CodingKey {
+            case scenario, rows
+            case solverStatistics = "solver_statistics"
+        }
     }
-    public struct Shard: Codable, Sendable { public var index: Int; public var count: Int }
+    public struct Shard: Codable, Sendable {
+        public var index: Int
+        public var count: Int
+    }
     public struct Totals: Codable, Sendable {
         public var points, ok, failed, unsettled: Int
-        public init(points: Int, ok: Int, failed: Int, unsettled: Int) { self.points = points; self.ok = ok; self.failed = failed; self.unsettled = unsettled }
+        public init(points: Int, ok: Int, failed: Int, unsettled: Int) {
+            self.points = points
+            self.ok = ok
+            self.failed = failed
+            self.unsettled = unsettled
+        }
     }
     public struct Follow: Codable, Sendable {
         var name: String
@@ -40,15 +75,26 @@ public struct RunMetadata: Codable, Sendable {
         var count: Int
         var log: Bool
         public init(name: String, low: Double, high: Double, count: Int, log: Bool) {
-            self.name = name; self.low = low; self.high = high; self.count = count; self.log = log
+            self.name = name
+            self.low = low
+            self.high = high
+            self.count = count
+            self.log = log
         }
     }
     public struct Bistable: Codable, Sendable {
         var low, high: Double
         var switchUpBetween, switchDownBetween: [Double]
-        enum CodingKeys: String, CodingKey { case low, high, switchUpBetween = "switch_up_between", switchDownBetween = "switch_down_between" }
+        enum CodingKeys: String, CodingKey {
+            case low, high
+            case switchUpBetween = "switch_up_between"
+            case switchDownBetween = "switch_down_between"
+        }
         public init(low: Double, high: Double, switchUpBetween: [Double], switchDownBetween: [Double]) {
-            self.low = low; self.high = high; self.switchUpBetween = switchUpBetween; self.switchDownBetween = switchDownBetween
+            self.low = low
+            self.high = high
+            self.switchUpBetween = switchUpBetween
+            self.switchDownBetween = switchDownBetween
         }
     }
 
@@ -78,8 +124,11 @@ public struct RunMetadata: Codable, Sendable {
 
     // Keys spelled out: a key strategy would also rewrite dictionary keys (observable names).
     enum CodingKeys: String, CodingKey {
-        case program, version, command, model, units, created, solver, columns, runs, overrides, sweep, shard, totals, complete, jobs
-        case wallSeconds = "wall_seconds", mergedFrom = "merged_from", follow, scenario, bistable
+        case program, version, command, model, units, created, solver, columns, runs, overrides, sweep, shard, totals,
+            complete, jobs
+        case wallSeconds = "wall_seconds"
+        case mergedFrom = "merged_from"
+        case follow, scenario, bistable
     }
 
     public init(version: String, command: [String], definition d: ModelDefinition, sha256: String, units: Bool = true) {
@@ -116,11 +165,17 @@ public struct SweepDescription: Codable, Sendable {
         var log: Bool?
         var count: Int?
     }
-    public struct MetricEntry: Codable, Sendable { var column: String; var definition: String }
+    public struct MetricEntry: Codable, Sendable {
+        var column: String
+        var definition: String
+    }
     public struct Settings: Codable, Sendable {
         var tEnd, rtol, atol: Nullable<Double>
         var overrides: [String]
-        enum CodingKeys: String, CodingKey { case tEnd = "t_end", rtol, atol, overrides }
+        enum CodingKeys: String, CodingKey {
+            case tEnd = "t_end"
+            case rtol, atol, overrides
+        }
     }
 
     var modelSha256: String
@@ -132,7 +187,10 @@ public struct SweepDescription: Codable, Sendable {
     var settings: Settings
     /// In the sidecar only (the hash of the rest).
     public var fingerprint: String?
-    enum CodingKeys: String, CodingKey { case modelSha256 = "model_sha256", method, dimensions, scenarios, metrics, points, settings, fingerprint }
+    enum CodingKeys: String, CodingKey {
+        case modelSha256 = "model_sha256"
+        case method, dimensions, scenarios, metrics, points, settings, fingerprint
+    }
 
     /// SHA-256 of the description without the fingerprint (sorted keys, compact).
     func hash() -> String {
@@ -160,7 +218,8 @@ public struct Nullable<Wrapped: Codable & Sendable>: Codable, Sendable {
 /// from JSONEncoder's, and sidecars and sweep fingerprints have always been laid out this way.
 func layOut<T: Encodable>(_ value: T, options: JSONSerialization.WritingOptions) -> String {
     guard let encoded = try? JSONEncoder().encode(value),
-          let object = try? JSONSerialization.jsonObject(with: encoded),
-          let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "" }
+        let object = try? JSONSerialization.jsonObject(with: encoded),
+        let data = try? JSONSerialization.data(withJSONObject: object, options: options)
+    else { return "" }
     return String(decoding: data, as: UTF8.self)
 }

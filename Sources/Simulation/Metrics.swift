@@ -2,9 +2,9 @@ import ODESolver
 import ReactionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A summary number of a time course, `KIND:TARGET` on the command line, column `TARGET__KIND`.
@@ -37,11 +37,25 @@ public struct Metric: Sendable, Equatable {
             case .final: return "value at the end time"
             case .min: return "smallest value over the run"
             case .mean: return "time average: AUC / (t_end - t_start)"
-            case .auc: return "area under the curve: trapezoid rule on the solver's dense output (4 points per internal step)"
-            case .halfLife: return "time from the peak until the value is first half-way back from the peak to the final value (linear interpolation between dense-output points); empty if it never gets there"
-            case .steadyState: return "the steady state's value when the run has settled: the steady-state solver's Newton iteration, started from the final state, converges within 0.1 % (or atol) of it, or at its final rate of change the value would move by less than 0.1 % over a span as long as the run; otherwise empty and the point's status is 'unsettled'"
+            case .auc:
+                return "area under the curve: trapezoid rule on the solver's dense output (4 points per internal step)"
+            case .halfLife:
+                return
+                    "time from the peak until the value is first half-way back from the peak to the final value "
+                    + "(linear interpolation between dense-output points); empty if it never gets there"
+            case .steadyState:
+                return
+                    "the steady state's value when the run has settled: the steady-state solver's Newton iteration, "
+                    + "started from the final state, converges within 0.1 % (or atol) of it, or at its final rate "
+                    + "of change the value would move by less than 0.1 % over a span as long as the run; "
+                    + "otherwise empty and the point's status is 'unsettled'"
             case .valueAt(let t): return "value at t = \(formatTime(t)) (after any event at that time)"
-            case .regime: return "0 if the value returns to baseline (final within 10 % of the peak's rise above the value at t_start), 1 if it stays up (sustained), 2 if it stays up and the steady state reached from the initial state with the final parameter values is different (bistable: the run's history decides)"
+            case .regime:
+                return
+                    "0 if the value returns to baseline (final within 10 % of the peak's rise above the value at "
+                    + "t_start), 1 if it stays up (sustained), 2 if it stays up and the steady state reached from "
+                    + "the initial state with the final parameter values is different (bistable: the run's "
+                    + "history decides)"
             }
         }
     }
@@ -59,9 +73,14 @@ public struct Metric: Sendable, Equatable {
     /// steady_state, value_at@T.
     public static func parse(_ text: String, definition: ModelDefinition) throws -> Metric {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let kinds = ["peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T", "regime"]
+        let kinds = [
+            "peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T", "regime",
+        ]
         guard parts.count == 2 else {
-            throw SimulationError("--metric \(excerpt(text, limit: 80)): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: \(kinds.joined(separator: ", "))).")
+            throw SimulationError(
+                "--metric \(excerpt(text, limit: 80)): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: "
+                    + "\(kinds.joined(separator: ", ")))."
+            )
         }
         let kind: Kind
         switch parts[0] {
@@ -76,25 +95,34 @@ public struct Metric: Sendable, Equatable {
         case "regime": kind = .regime
         case let k where k.hasPrefix("value_at@"):
             guard let t = Double(k.dropFirst("value_at@".count)), t.isFinite else {
-                throw SimulationError("--metric \(excerpt(text, limit: 80)): value_at needs a time, e.g. value_at@30:\(parts[1]).")
+                throw SimulationError(
+                    "--metric \(excerpt(text, limit: 80)): value_at needs a time, e.g. value_at@30:\(parts[1]).")
             }
             kind = .valueAt(t)
         default:
-            throw SimulationError("--metric \(excerpt(text, limit: 80)): unknown kind '\(excerpt(parts[0]))'\(didYouMean(parts[0], among: kinds)); kinds are \(kinds.joined(separator: ", ")).")
+            throw SimulationError(
+                "--metric \(excerpt(text, limit: 80)): unknown kind "
+                    + "'\(excerpt(parts[0]))'\(didYouMean(parts[0], among: kinds)); kinds are "
+                    + "\(kinds.joined(separator: ", "))."
+            )
         }
         let target = parts[1]
         switch definition.symbol(named: target) {
         case .species, .observable: break
         default:
             let names = definition.species.map(\.name) + definition.observables.map(\.name)
-            throw SimulationError("--metric \(excerpt(text, limit: 80)): '\(excerpt(target))' is not a species or observable of the model\(didYouMean(target, among: names)).")
+            throw SimulationError(
+                "--metric \(excerpt(text, limit: 80)): '\(excerpt(target))' is not a species or observable of the "
+                    + "model\(didYouMean(target, among: names))."
+            )
         }
         return Metric(kind: kind, target: target)
     }
 
     /// Peak, time to peak, AUC and final value of every observable (or every species if none).
     public static func defaults(for definition: ModelDefinition) -> [Metric] {
-        let targets = definition.observables.isEmpty ? definition.species.map(\.name) : definition.observables.map(\.name)
+        let targets =
+            definition.observables.isEmpty ? definition.species.map(\.name) : definition.observables.map(\.name)
         return targets.flatMap { t in [Kind.peak, .timeToPeak, .auc, .final].map { Metric(kind: $0, target: t) } }
     }
 }
@@ -145,8 +173,14 @@ struct MetricsObserver: IntegrationObserver {
         speciesCount = definition.species.count
         configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: OutputGrid(explicit: []), schedule: [])
         let n = names.count
-        peak = .init(repeating: 0, count: n); peakTime = peak; minimum = peak; area = peak; last = peak; baseline = peak
-        curveTimes = .init(repeating: [], count: n); curveValues = curveTimes
+        peak = .init(repeating: 0, count: n)
+        peakTime = peak
+        minimum = peak
+        area = peak
+        last = peak
+        baseline = peak
+        curveTimes = .init(repeating: [], count: n)
+        curveValues = curveTimes
         valueAt = .init(repeating: nil, count: list.count)
         state = .init(repeating: 0, count: definition.species.count)
         observables = .init(repeating: 0, count: definition.observables.count)
@@ -155,8 +189,11 @@ struct MetricsObserver: IntegrationObserver {
     mutating func reset(for run: ConfiguredRun) {
         configured = run
         for k in peak.indices {
-            peak[k] = -.infinity; minimum[k] = .infinity; area[k] = 0
-            curveTimes[k].removeAll(keepingCapacity: true); curveValues[k].removeAll(keepingCapacity: true)
+            peak[k] = -.infinity
+            minimum[k] = .infinity
+            area[k] = 0
+            curveTimes[k].removeAll(keepingCapacity: true)
+            curveValues[k].removeAll(keepingCapacity: true)
         }
         for k in valueAt.indices { valueAt[k] = nil }
     }
@@ -168,11 +205,17 @@ struct MetricsObserver: IntegrationObserver {
         }
         for (k, target) in targets.enumerated() {
             let v = target.species ? y[target.index] : observables[target.index]
-            if v > peak[k] { peak[k] = v; peakTime[k] = t }
+            if v > peak[k] {
+                peak[k] = v
+                peakTime[k] = t
+            }
             if v < minimum[k] { minimum[k] = v }
             if !first { area[k] += 0.5 * (t - lastTime) * (v + last[k]) }
             last[k] = v
-            if needsCurve[k] { curveTimes[k].append(t); curveValues[k].append(v) }
+            if needsCurve[k] {
+                curveTimes[k].append(t)
+                curveValues[k].append(v)
+            }
         }
         lastTime = t
         for (m, metric) in metrics.enumerated() {
@@ -185,10 +228,14 @@ struct MetricsObserver: IntegrationObserver {
         for k in baseline.indices { baseline[k] = last[k] }
     }
 
-    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+    mutating func step(
+        from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork
+    ) throws {
         // value_at times inside the step (at t1 only when no event happens there).
         for metric in metrics {
-            guard case .valueAt(let time) = metric.kind, time > t0, time < t1 || (time == t1 && !eventAtEnd) else { continue }
+            guard case .valueAt(let time) = metric.kind, time > t0, time < t1 || (time == t1 && !eventAtEnd) else {
+                continue
+            }
             try sampleAt(time, solver: solver, network: network)
         }
         for j in 1...4 {
@@ -230,7 +277,8 @@ struct MetricsObserver: IntegrationObserver {
             case .halfLife:
                 let halfway = last[k] + 0.5 * (peak[k] - last[k])
                 var result = Double.nan
-                let times = curveTimes[k], curve = curveValues[k]
+                let times = curveTimes[k]
+                let curve = curveValues[k]
                 if peak[k] > last[k], let start = times.firstIndex(of: peakTime[k]) {
                     for i in (start + 1)..<times.count where curve[i] <= halfway {
                         let (ta, va, tb, vb) = (times[i - 1], curve[i - 1], times[i], curve[i])

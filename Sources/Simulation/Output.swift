@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import ODESolver
 import ReactionModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writers for the formats of DESIGN.md: wide CSV with shortest round-trip numbers, and the
 /// `.meta.json` sidecar. Files are written to a temporary name and renamed when complete, so an
@@ -39,7 +40,8 @@ public enum OutputWriter {
 
     /// The header line of a time-course CSV: [scenario,] time, the columns.
     public static func csvHeader(columns: [String], scenarioColumn: Bool) -> String {
-        (([scenarioColumn ? "scenario" : nil, "time"].compactMap { $0 } + columns.map(csvField)).joined(separator: ",")) + "\n"
+        (([scenarioColumn ? "scenario" : nil, "time"].compactMap { $0 } + columns.map(csvField)).joined(separator: ","))
+            + "\n"
     }
 
     /// Splits one CSV line into fields, honouring double-quoted fields with "" escapes.
@@ -52,9 +54,23 @@ public enum OutputWriter {
             if quoted {
                 if c == "\"" {
                     if let d = iterator.next() {
-                        if d == "\"" { field.append("\"") } else { quoted = false; if d == "," { fields.append(field); field = "" } else { field.append(d) } }
-                    } else { quoted = false }
-                } else { field.append(c) }
+                        if d == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            if d == "," {
+                                fields.append(field)
+                                field = ""
+                            } else {
+                                field.append(d)
+                            }
+                        }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(c)
+                }
             } else if c == "\"" {
                 quoted = true
             } else if c == "," {
@@ -69,7 +85,8 @@ public enum OutputWriter {
     }
 
     public static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"").replacingOccurrences(of: "\n", with: " ") + "\"" : s
+        s.contains(",") || s.contains("\"") || s.contains("\n")
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"").replacingOccurrences(of: "\n", with: " ") + "\"" : s
     }
 
     /// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
@@ -77,7 +94,8 @@ public enum OutputWriter {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = directory.appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try Data(contents.utf8).write(to: temporary)
             // rename(2) replaces an existing file atomically.
@@ -91,20 +109,29 @@ public enum OutputWriter {
     }
 
     /// The sidecar: model identity, run settings, solver statistics, program version, units.
-    public static func metadata(definition: ModelDefinition, source: String, courses: [TimeCourse],
-                                settings: RunSettings, programVersion: String, command: [String]) -> String {
-        metadata(definition: definition, source: source, runs: courses.map(\.summary), settings: settings,
-                 programVersion: programVersion, command: command)
+    public static func metadata(
+        definition: ModelDefinition, source: String, courses: [TimeCourse],
+        settings: RunSettings, programVersion: String, command: [String]
+    ) -> String {
+        metadata(
+            definition: definition, source: source, runs: courses.map(\.summary), settings: settings,
+            programVersion: programVersion, command: command)
     }
 
     /// The sidecar of streamed runs.
-    public static func metadata(definition: ModelDefinition, source: String, runs: [RunSummary],
-                                settings: RunSettings, programVersion: String, command: [String]) -> String {
-        var meta = RunMetadata(version: programVersion, command: command, definition: definition, sha256: SHA256.hex(Data(source.utf8)))
-        meta.solver = .init(method: "BDF (variable order 1-5, Nordsieck, CVODE rules)",
-                            rtol: settings.rtol ?? definition.simulation.rtol, atol: settings.atol ?? definition.simulation.atol)
+    public static func metadata(
+        definition: ModelDefinition, source: String, runs: [RunSummary],
+        settings: RunSettings, programVersion: String, command: [String]
+    ) -> String {
+        var meta = RunMetadata(
+            version: programVersion, command: command, definition: definition, sha256: SHA256.hex(Data(source.utf8)))
+        meta.solver = .init(
+            method: "BDF (variable order 1-5, Nordsieck, CVODE rules)",
+            rtol: settings.rtol ?? definition.simulation.rtol, atol: settings.atol ?? definition.simulation.atol)
         meta.columns = ["time"] + (runs.first?.columns ?? [])
-        meta.runs = runs.map { .init(scenario: $0.scenario ?? "default", rows: $0.rows, solverStatistics: .init($0.statistics)) }
+        meta.runs = runs.map {
+            .init(scenario: $0.scenario ?? "default", rows: $0.rows, solverStatistics: .init($0.statistics))
+        }
         meta.created = RunMetadata.now()
         if !settings.overrides.isEmpty {
             var overrides: [String: Double] = [:]
@@ -119,18 +146,20 @@ public enum OutputWriter {
 /// and a 60-line implementation beats a cryptography dependency for one hash per run.
 enum SHA256 {
     static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
+        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
+        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
+        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
+        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
+        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
+        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
     static func hex(_ data: Data) -> String {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        var h: [UInt32] = [
+            0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+        ]
         var message = [UInt8](data)
         let bitLength = UInt64(message.count) * 8
         message.append(0x80)
@@ -205,7 +234,9 @@ public final class OutputFile {
             }
             made.append(path)
         }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
+        let temporary = folder.appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        ).path
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
@@ -228,7 +259,10 @@ public final class OutputFile {
 
     /// Removes the temporary file and the folders made for it.
     public func discard() {
-        if open { close(descriptor); open = false }
+        if open {
+            close(descriptor)
+            open = false
+        }
         unlink(temporary)
         for path in createdFolders.reversed() { rmdir(path) }
     }
@@ -237,7 +271,9 @@ public final class OutputFile {
     /// nearest existing ancestor when the folder does not exist yet); nil when unknown.
     public static func freeBytes(for destination: String) -> Double? {
         var folder = URL(fileURLWithPath: destination).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: folder.path) && folder.path != "/" { folder = folder.deletingLastPathComponent() }
+        while !FileManager.default.fileExists(atPath: folder.path) && folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+        }
         var info = statvfs()
         guard statvfs(folder.path, &info) == 0 else { return nil }
         return Double(info.f_bavail) * Double(info.f_frsize)

@@ -34,11 +34,20 @@ public struct OutputGrid: RandomAccessCollection, Sendable {
         func time(_ k: Int) -> Double { start + Double(k) * interval }
         let estimate = (threshold - start) / interval
         guard estimate.isFinite, estimate < Double(OutputGrid.countable) / 2 else {
-            throw SimulationError("the output grid would have \(estimate.isFinite ? "about " : "")\(OutputGrid.describe(rows: Swift.max(estimate, 0) + 1)) rows (t = \(formatTime(start))…\(formatTime(end)) every \(formatTime(interval))), more than any file can hold; give a larger --output-interval.")
+            throw SimulationError(
+                "the output grid would have "
+                    + "\(estimate.isFinite ? "about " : "")\(OutputGrid.describe(rows: Swift.max(estimate, 0) + 1)) "
+                    + "rows (t = \(formatTime(start))…\(formatTime(end)) every \(formatTime(interval))), more than "
+                    + "any file can hold; give a larger --output-interval."
+            )
         }
-        var low = 0, high = Swift.min(OutputGrid.countable, Swift.max(2, 2 * Int(Swift.max(estimate, 0).rounded(.up)) + 2))
+        var low = 0
+        var high = Swift.min(OutputGrid.countable, Swift.max(2, 2 * Int(Swift.max(estimate, 0).rounded(.up)) + 2))
         guard time(high) >= threshold else {
-            throw SimulationError("the output grid would have more than \(high) rows (t = \(formatTime(start))…\(formatTime(end)) every \(formatTime(interval))), more than any file can hold; give a larger --output-interval.")
+            throw SimulationError(
+                "the output grid would have more than \(high) rows (t = \(formatTime(start))…\(formatTime(end)) "
+                    + "every \(formatTime(interval))), more than any file can hold; give a larger --output-interval."
+            )
         }
         while low < high {
             let mid = low + (high - low) / 2
@@ -56,8 +65,12 @@ public struct OutputGrid: RandomAccessCollection, Sendable {
 
     /// The index of the first time greater than `t`.
     func firstIndex(after t: Double) -> Int {
-        var lo = 0, hi = endIndex
-        while lo < hi { let mid = (lo + hi) / 2; if self[mid] <= t { lo = mid + 1 } else { hi = mid } }
+        var lo = 0
+        var hi = endIndex
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid] <= t { lo = mid + 1 } else { hi = mid }
+        }
         return lo
     }
 
@@ -81,8 +94,12 @@ public enum OutputSize {
     /// "1.2 GB", "340 kB": decimal units, two or three significant digits.
     public static func describe(bytes: Double) -> String {
         let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
-        var value = bytes, unit = 0
-        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        var value = bytes
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
         if unit == 0 { return "\(Int(value)) bytes" }
         return String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
     }
@@ -92,7 +109,10 @@ public enum OutputSize {
     public static func check(rows: Int, fields: Int, limit: Int?, what: String, remedy: String) throws {
         let limit = limit ?? defaultMaxRows
         guard rows > limit else { return }
-        throw SimulationError("\(what) would write \(rows) rows (about \(describe(bytes: bytes(rows: rows, fields: fields))) of CSV), more than the limit of \(limit); \(remedy), or give --max-rows \(rows) to write them anyway.")
+        throw SimulationError(
+            "\(what) would write \(rows) rows (about \(describe(bytes: bytes(rows: rows, fields: fields))) of CSV), "
+                + "more than the limit of \(limit); \(remedy), or give --max-rows \(rows) to write them anyway."
+        )
     }
 }
 
@@ -101,6 +121,10 @@ extension OutputSize {
     public static func checkFits(rows: Int, fields: Int, free: Double, folder: String, what: String) throws {
         let size = bytes(rows: rows, fields: fields)
         guard size > free else { return }
-        throw SimulationError("\(what) would write \(rows) rows (about \(describe(bytes: size)) of CSV), more than the \(describe(bytes: free)) free in \(folder); give a larger --output-interval (or a shorter --t-end), or an --out on a disk with more space.")
+        throw SimulationError(
+            "\(what) would write \(rows) rows (about \(describe(bytes: size)) of CSV), more than the "
+                + "\(describe(bytes: free)) free in \(folder); give a larger --output-interval (or a shorter --t-end), "
+                + "or an --out on a disk with more space."
+        )
     }
 }

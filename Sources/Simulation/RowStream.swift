@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ODESolver
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// CSV text to a file descriptor through one fixed buffer, flushed when full: the memory of a
 /// streamed run does not grow with its rows.
@@ -50,7 +51,10 @@ public final class CSVStream {
             var target = Target(stream: self)
             x.write(to: &target)
         } else {
-            for byte in (x.isNaN ? "nan" : x > 0 ? "inf" : "-inf").utf8 { buffer[used] = byte; used += 1 }
+            for byte in (x.isNaN ? "nan" : x > 0 ? "inf" : "-inf").utf8 {
+                buffer[used] = byte
+                used += 1
+            }
         }
     }
 
@@ -75,7 +79,10 @@ public final class CSVStream {
     struct Target: TextOutputStream {
         let stream: CSVStream
         mutating func write(_ string: String) {
-            for byte in string.utf8 { stream.buffer[stream.used] = byte; stream.used += 1 }
+            for byte in string.utf8 {
+                stream.buffer[stream.used] = byte
+                stream.used += 1
+            }
         }
         mutating func _writeASCII(_ bytes: UnsafeBufferPointer<UInt8>) {
             (stream.buffer + stream.used).update(from: bytes.baseAddress!, count: bytes.count)
@@ -137,7 +144,10 @@ struct StreamedRows: RowSink {
         // As TimeCourse.peak: the first row, then any strictly larger value.
         for c in 0..<count {
             let v = values[c]
-            if rows == 0 || v > peak[c] { peak[c] = v; peakTime[c] = t }
+            if rows == 0 || v > peak[c] {
+                peak[c] = v
+                peakTime[c] = t
+            }
             final[c] = v
         }
         rows += 1
@@ -170,13 +180,18 @@ public struct RunSummary: Sendable {
 extension TimeCourse {
     /// The same account of a stored time course.
     public var summary: RunSummary {
-        var peaks: [Double] = [], times: [Double] = [], finals: [Double] = []
+        var peaks: [Double] = []
+        var times: [Double] = []
+        var finals: [Double] = []
         for name in columns {
             let p = peak(of: name)
-            peaks.append(p?.value ?? .nan); times.append(p?.time ?? .nan); finals.append(column(named: name)?.last ?? .nan)
+            peaks.append(p?.value ?? .nan)
+            times.append(p?.time ?? .nan)
+            finals.append(column(named: name)?.last ?? .nan)
         }
-        return RunSummary(scenario: scenario, columns: columns, rows: self.times.count, firstTime: self.times.first ?? .nan,
-                          lastTime: self.times.last ?? .nan, statistics: statistics, peaks: peaks, peakTimes: times, finals: finals)
+        return RunSummary(
+            scenario: scenario, columns: columns, rows: self.times.count, firstTime: self.times.first ?? .nan,
+            lastTime: self.times.last ?? .nan, statistics: statistics, peaks: peaks, peakTimes: times, finals: finals)
     }
 }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// xoshiro256** seeded by SplitMix64: fast, and the same stream on every platform for a seed,
@@ -25,7 +25,10 @@ public struct RandomGenerator: Sendable {
         func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
         let result = rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17
-        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
         s.2 ^= t
         s.3 = rotl(s.3, 45)
         return result
@@ -92,7 +95,10 @@ public struct SobolSequence {
         // The index of the lowest zero bit of `index` picks the direction to xor in.
         var c = 0
         var i = index
-        while i & 1 == 1 { i >>= 1; c += 1 }
+        while i & 1 == 1 {
+            i >>= 1
+            c += 1
+        }
         index += 1
         for d in 0..<dimensions { state[d] ^= directions[d][c] }
         return state.map { Double($0) * 0x1.0p-32 }

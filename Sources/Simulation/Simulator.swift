@@ -21,8 +21,12 @@ public final class Simulator {
     public func outputGrid(_ settings: RunSettings) throws -> OutputGrid {
         var sim = definition.simulation
         if let tEnd = settings.tEnd {
-            guard !tEnd.isInfinite else { throw SimulationError("--t-end \(tEnd): the end time must be a finite number.") }
-            guard tEnd > sim.tStart else { throw SimulationError("--t-end \(tEnd) must be later than the start time \(sim.tStart).") }
+            guard !tEnd.isInfinite else {
+                throw SimulationError("--t-end \(tEnd): the end time must be a finite number.")
+            }
+            guard tEnd > sim.tStart else {
+                throw SimulationError("--t-end \(tEnd) must be later than the start time \(sim.tStart).")
+            }
             sim.tEnd = tEnd
             if let explicit = sim.explicitOutputTimes {
                 sim.explicitOutputTimes = explicit.filter { $0 <= tEnd }
@@ -30,16 +34,20 @@ public final class Simulator {
             }
         }
         if let interval = settings.outputInterval {
-            guard interval > 0, interval.isFinite else { throw SimulationError("--output-interval must be a positive number, not \(interval).") }
+            guard interval > 0, interval.isFinite else {
+                throw SimulationError("--output-interval must be a positive number, not \(interval).")
+            }
             sim.outputInterval = interval
             sim.explicitOutputTimes = nil
         }
         if let explicit = sim.explicitOutputTimes { return OutputGrid(explicit: explicit) }
         // (The loader refuses non-finite or non-positive values in the file.)
         guard sim.tStart.isFinite, sim.tEnd.isFinite, sim.tEnd > sim.tStart else {
-            throw SimulationError("the run [\(sim.tStart), \(sim.tEnd)] must be finite and later at its end than at its start.")
+            throw SimulationError(
+                "the run [\(sim.tStart), \(sim.tEnd)] must be finite and later at its end than at its start.")
         }
-        return try OutputGrid(start: sim.tStart, end: sim.tEnd, interval: sim.outputInterval ?? (sim.tEnd - sim.tStart) / 100)
+        return try OutputGrid(
+            start: sim.tStart, end: sim.tEnd, interval: sim.outputInterval ?? (sim.tEnd - sim.tStart) / 100)
     }
 
     /// The output grid as an array (for small grids: tests, plots).
@@ -49,8 +57,9 @@ public final class Simulator {
 
     /// Solver options of a run: the model's tolerances unless `settings` overrides them.
     public func solverOptions(_ settings: RunSettings) -> BDFOptions {
-        var options = BDFOptions(relativeTolerance: settings.rtol ?? definition.simulation.rtol,
-                                 absoluteTolerance: settings.atol ?? definition.simulation.atol)
+        var options = BDFOptions(
+            relativeTolerance: settings.rtol ?? definition.simulation.rtol,
+            absoluteTolerance: settings.atol ?? definition.simulation.atol)
         options.maxSteps = 500_000
         return options
     }
@@ -78,11 +87,13 @@ public final class Simulator {
         var schedule: [(time: Double, order: Int, event: ModelDefinition.Event)] = []
         for (k, e) in events.enumerated() { for time in e.times where time <= tEnd { schedule.append((time, k, e)) } }
         schedule.sort { ($0.time, $0.order) < ($1.time, $1.order) }
-        var configured = ConfiguredRun(initial: initial, tStart: d.simulation.tStart, tEnd: tEnd, outputTimes: times,
-                                       schedule: schedule.map { ($0.time, $0.event) })
+        var configured = ConfiguredRun(
+            initial: initial, tStart: d.simulation.tStart, tEnd: tEnd, outputTimes: times,
+            schedule: schedule.map { ($0.time, $0.event) })
         configured.stateEvents = events.filter { $0.trigger != nil }
         if !configured.stateEvents.isEmpty {
-            configured.rootFunctions = network.compile(configured.stateEvents.flatMap { $0.trigger!.condition.rootFunctions })
+            configured.rootFunctions = network.compile(
+                configured.stateEvents.flatMap { $0.trigger!.condition.rootFunctions })
         }
         return configured
     }
@@ -95,9 +106,12 @@ public final class Simulator {
             let single = String(part).trimmingCharacters(in: .whitespaces)
             guard let s = d.scenario(named: single) else {
                 let names = d.scenarios.map(\.name)
-                throw SimulationError(names.isEmpty
-                    ? "the model defines no scenarios, so there is no scenario '\(single)'."
-                    : "the model has no scenario '\(single)'\(didYouMean(single, among: names)); its scenarios are \(names.joined(separator: ", ")).")
+                throw SimulationError(
+                    names.isEmpty
+                        ? "the model defines no scenarios, so there is no scenario '\(single)'."
+                        : "the model has no scenario '\(single)'\(didYouMean(single, among: names)); its scenarios are "
+                            + "\(names.joined(separator: ", "))."
+                )
             }
             return s
         }
@@ -109,22 +123,34 @@ public final class Simulator {
     }
 
     /// Sets a parameter, an initial concentration or a compartment size by name.
-    public static func override(_ name: String, _ value: Double, definition d: ModelDefinition, network: ReactionNetwork,
-                         initial: inout [Double], flag: String) throws {
-        guard value.isFinite else { throw SimulationError("\(flag) \(excerpt(name))=\(value): the value must be finite.") }
+    public static func override(
+        _ name: String, _ value: Double, definition d: ModelDefinition, network: ReactionNetwork,
+        initial: inout [Double], flag: String
+    ) throws {
+        guard value.isFinite else {
+            throw SimulationError("\(flag) \(excerpt(name))=\(value): the value must be finite.")
+        }
         switch d.symbol(named: name) {
         case .parameter(let i): network.setParameter(i, value)
         case .species(let i):
-            guard value >= 0 || d.species[i].isParameter else { throw SimulationError("\(flag) \(name)=\(value): an initial concentration must be ≥ 0.") }
+            guard value >= 0 || d.species[i].isParameter else {
+                throw SimulationError("\(flag) \(name)=\(value): an initial concentration must be ≥ 0.")
+            }
             initial[i] = value
         case .compartment(let i):
             guard value > 0 else { throw SimulationError("\(flag) \(name)=\(value): a compartment size must be > 0.") }
             network.setCompartmentSize(i, value)
         case .observable, .time:
-            throw SimulationError("\(flag) \(excerpt(name))=…: '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); only parameters, species (initial concentrations) and compartment sizes can be set.")
+            throw SimulationError(
+                "\(flag) \(excerpt(name))=…: '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); only "
+                    + "parameters, species (initial concentrations) and compartment sizes can be set."
+            )
         case nil:
             let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
-            throw SimulationError("\(flag) \(excerpt(name))=…: the model has no parameter, species or compartment '\(excerpt(name))'\(didYouMean(name, among: names)).")
+            throw SimulationError(
+                "\(flag) \(excerpt(name))=…: the model has no parameter, species or compartment "
+                    + "'\(excerpt(name))'\(didYouMean(name, among: names))."
+            )
         }
     }
 
@@ -150,10 +176,15 @@ public final class Simulator {
             case .parameter(let i)?: return i
             case .species?, .observable?: return nil
             default:
-                throw SimulationError("--output-parameters \(excerpt(name)): the model has no parameter '\(excerpt(name))'\(didYouMean(name, among: definition.parameters.map(\.name))).")
+                throw SimulationError(
+                    "--output-parameters \(excerpt(name)): the model has no parameter "
+                        + "'\(excerpt(name))'\(didYouMean(name, among: definition.parameters.map(\.name)))."
+                )
             }
         }
-        let columns = definition.species.map(\.name) + definition.observables.map(\.name) + parameterColumns.map { definition.parameters[$0].name }
+        let columns =
+            definition.species.map(\.name) + definition.observables.map(\.name)
+            + parameterColumns.map { definition.parameters[$0].name }
         return Prepared(configured: configured, solver: solver, parameterColumns: parameterColumns, columns: columns)
     }
 
@@ -163,13 +194,17 @@ public final class Simulator {
         return (prepared.configured.outputTimes.count, prepared.columns)
     }
 
-    func integrate<Sink: RowSink>(_ prepared: Prepared, scenario name: String?, sink: Sink, stop: StopFlag?) throws -> GridRecorder<Sink> {
-        var recorder = GridRecorder(prepared.configured, speciesCount: definition.species.count, observableCount: definition.observables.count,
-                                    parameterColumns: prepared.parameterColumns, sink: sink)
+    func integrate<Sink: RowSink>(_ prepared: Prepared, scenario name: String?, sink: Sink, stop: StopFlag?) throws
+        -> GridRecorder<Sink>
+    {
+        var recorder = GridRecorder(
+            prepared.configured, speciesCount: definition.species.count, observableCount: definition.observables.count,
+            parameterColumns: prepared.parameterColumns, sink: sink)
         recorder.stop = stop
         var state = prepared.configured.initial
         do {
-            try Integration.run(prepared.configured, network: network, solver: prepared.solver, state: &state, observer: &recorder)
+            try Integration.run(
+                prepared.configured, network: network, solver: prepared.solver, state: &state, observer: &recorder)
         } catch let e as ODESolverError {
             let which = name.map { " (scenario '\($0)')" } ?? ""
             throw SimulationError("the simulation of \(definition.file)\(which) failed: \(e)", solverError: e)
@@ -183,25 +218,32 @@ public final class Simulator {
     public func run(scenario name: String? = nil, settings: RunSettings = RunSettings()) throws -> TimeCourse {
         let prepared = try prepare(scenario: name, settings: settings)
         let times = prepared.configured.outputTimes
-        try OutputSize.check(rows: times.count, fields: prepared.columns.count + 1, limit: settings.maxRows,
-                             what: "the run", remedy: "give a larger --output-interval (or a shorter --t-end)")
-        let recorder = try integrate(prepared, scenario: name, sink: StoredRows(capacity: times.count * prepared.columns.count), stop: nil)
-        return TimeCourse(scenario: name, columns: prepared.columns, times: Array(times), values: recorder.sink.values,
-                          statistics: prepared.solver.statistics)
+        try OutputSize.check(
+            rows: times.count, fields: prepared.columns.count + 1, limit: settings.maxRows,
+            what: "the run", remedy: "give a larger --output-interval (or a shorter --t-end)")
+        let recorder = try integrate(
+            prepared, scenario: name, sink: StoredRows(capacity: times.count * prepared.columns.count), stop: nil)
+        return TimeCourse(
+            scenario: name, columns: prepared.columns, times: Array(times), values: recorder.sink.values,
+            statistics: prepared.solver.statistics)
     }
 
     /// Runs the model's default, or `scenario`, writing each row to `stream` as the integration
     /// passes its output time (prefixed by `scenarioLabel` when given); memory does not grow
     /// with the rows. The row count is not checked here: the caller checks the whole output.
     /// A set `stop` ends the run with `Interrupted`.
-    public func stream(scenario name: String? = nil, settings: RunSettings = RunSettings(), to stream: CSVStream,
-                       scenarioLabel: String?, stop: StopFlag? = nil) throws -> RunSummary {
+    public func stream(
+        scenario name: String? = nil, settings: RunSettings = RunSettings(), to stream: CSVStream,
+        scenarioLabel: String?, stop: StopFlag? = nil
+    ) throws -> RunSummary {
         let prepared = try prepare(scenario: name, settings: settings)
         let sink = StreamedRows(stream: stream, label: scenarioLabel, width: prepared.columns.count)
         let recorder = try integrate(prepared, scenario: name, sink: sink, stop: stop)
         let times = prepared.configured.outputTimes
-        return RunSummary(scenario: name, columns: prepared.columns, rows: recorder.sink.rows, firstTime: times.first!, lastTime: times.last!,
-                          statistics: prepared.solver.statistics, peaks: recorder.sink.peak, peakTimes: recorder.sink.peakTime,
-                          finals: recorder.sink.final)
+        return RunSummary(
+            scenario: name, columns: prepared.columns, rows: recorder.sink.rows, firstTime: times.first!,
+            lastTime: times.last!,
+            statistics: prepared.solver.statistics, peaks: recorder.sink.peak, peakTimes: recorder.sink.peakTime,
+            finals: recorder.sink.final)
     }
 }

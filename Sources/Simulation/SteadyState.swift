@@ -47,13 +47,18 @@ public final class SteadyStateSolver {
         let d = definition
         let variable = d.species.indices.filter { !d.species[$0].constant }
         guard let laws = d.conservationLaws() else {
-            throw SimulationError("steady states need the conservation laws, which could not be computed (a non-rational stoichiometric coefficient).")
+            throw SimulationError(
+                "steady states need the conservation laws, which could not be computed (a non-rational stoichiometric "
+                    + "coefficient)."
+            )
         }
         // Law matrix over the variable species, in amounts (coefficient × compartment size).
         var matrix = laws.map { law -> [Double] in
             var row = [Double](repeating: 0, count: variable.count)
             for (s, c) in law.terms {
-                if let k = variable.firstIndex(of: s) { row[k] = Double(c) * network.compartmentSize(d.species[s].compartment) }
+                if let k = variable.firstIndex(of: s) {
+                    row[k] = Double(c) * network.compartmentSize(d.species[s].compartment)
+                }
             }
             return row
         }
@@ -63,7 +68,10 @@ public final class SteadyStateSolver {
         for r in 0..<rows.count {
             var best = -1
             var bestValue = 0.0
-            for c in 0..<variable.count where !pivots.contains(c) && abs(rows[r][c]) > bestValue { best = c; bestValue = abs(rows[r][c]) }
+            for c in 0..<variable.count where !pivots.contains(c) && abs(rows[r][c]) > bestValue {
+                best = c
+                bestValue = abs(rows[r][c])
+            }
             guard best >= 0 else { continue }
             pivots.append(best)
             for other in 0..<rows.count where other != r && rows[other][best] != 0 {
@@ -84,16 +92,24 @@ public final class SteadyStateSolver {
             var inverse = (0..<m).map { i in (0..<m).map { $0 == i ? 1.0 : 0.0 } }
             for c in 0..<m {
                 let p = (c..<m).max { abs(a[$0][c]) < abs(a[$1][c]) }!
-                a.swapAt(c, p); inverse.swapAt(c, p)
+                a.swapAt(c, p)
+                inverse.swapAt(c, p)
                 let pivot = a[c][c]
-                for j in 0..<m { a[c][j] /= pivot; inverse[c][j] /= pivot }
+                for j in 0..<m {
+                    a[c][j] /= pivot
+                    inverse[c][j] /= pivot
+                }
                 for r in 0..<m where r != c && a[r][c] != 0 {
                     let f = a[r][c]
-                    for j in 0..<m { a[r][j] -= f * a[c][j]; inverse[r][j] -= f * inverse[c][j] }
+                    for j in 0..<m {
+                        a[r][j] -= f * a[c][j]
+                        inverse[r][j] -= f * inverse[c][j]
+                    }
                 }
             }
             inverseA = inverse
-            let b = lawIndependent, count = independent.count
+            let b = lawIndependent
+            let count = independent.count
             sensitivity = (0..<m).map { d in
                 (0..<count).map { i in -(0..<m).reduce(0.0) { $0 + inverse[d][$1] * b[$1][i] } }
             }
@@ -128,18 +144,23 @@ public final class SteadyStateSolver {
 
     func rates(_ c: [Double], t: Double) -> [Double] {
         var f = [Double](repeating: 0, count: c.count)
-        c.withUnsafeBufferPointer { y in f.withUnsafeMutableBufferPointer { network.rhs(t: t, y: y.baseAddress!, dydt: $0.baseAddress!) } }
+        c.withUnsafeBufferPointer { y in
+            f.withUnsafeMutableBufferPointer { network.rhs(t: t, y: y.baseAddress!, dydt: $0.baseAddress!) }
+        }
         return f
     }
 
     /// The reduced Jacobian J_ii + J_id·D (column-major, r × r).
     func reducedJacobian(_ c: [Double], t: Double) -> [Double] {
-        let n = c.count, r = independent.count
+        let n = c.count
+        let r = independent.count
         var jacobian = [Double](repeating: 0, count: n * n)
         let f = rates(c, t: t)
         c.withUnsafeBufferPointer { y in
             f.withUnsafeBufferPointer { fp in
-                jacobian.withUnsafeMutableBufferPointer { network.jacobian(t: t, y: y.baseAddress!, dydt: fp.baseAddress!, jacobian: $0.baseAddress!) }
+                jacobian.withUnsafeMutableBufferPointer {
+                    network.jacobian(t: t, y: y.baseAddress!, dydt: fp.baseAddress!, jacobian: $0.baseAddress!)
+                }
             }
         }
         var reduced = [Double](repeating: 0, count: r * r)
@@ -155,7 +176,10 @@ public final class SteadyStateSolver {
 
     func weightedNorm(_ v: [Double], _ c: [Double]) -> Double {
         let atol: Double
-        switch options.absoluteTolerance { case .scalar(let a): atol = a; case .perComponent(let a): atol = a.min() ?? 1e-12 }
+        switch options.absoluteTolerance {
+        case .scalar(let a): atol = a
+        case .perComponent(let a): atol = a.min() ?? 1e-12
+        }
         var sum = 0.0
         for (k, s) in independent.enumerated() {
             let w = v[k] / (1e-6 * abs(c[s]) + atol)
@@ -191,9 +215,15 @@ public final class SteadyStateSolver {
             while lambda >= 1.0 / 1024 {
                 let trial = zip(x, step).map { $0 + lambda * $1 }
                 let (tf, tc) = residual(trial)
-                let negative = tc.enumerated().contains { !definition.species[$0.offset].constant && $0.element < -1e-9 * (1 + abs(c[$0.offset])) }
-                if !negative && tf.allSatisfy({ $0.isFinite }) && (weightedNorm(tf, tc) < currentNorm || lambda == 1 && weightedNorm(step, c) < 1) {
-                    x = trial; f = tf; c = tc
+                let negative = tc.enumerated().contains {
+                    !definition.species[$0.offset].constant && $0.element < -1e-9 * (1 + abs(c[$0.offset]))
+                }
+                if !negative && tf.allSatisfy({ $0.isFinite })
+                    && (weightedNorm(tf, tc) < currentNorm || lambda == 1 && weightedNorm(step, c) < 1)
+                {
+                    x = trial
+                    f = tf
+                    c = tc
                     accepted = true
                     break
                 }
@@ -222,9 +252,12 @@ public final class SteadyStateSolver {
                 let horizon = t + pow(10, Double(power))
                 solver.reset(time: time, state: state)
                 do {
-                    try state.withUnsafeMutableBufferPointer { _ = try solver.advance(to: horizon, stopTime: horizon, into: $0.baseAddress!) }
+                    try state.withUnsafeMutableBufferPointer {
+                        _ = try solver.advance(to: horizon, stopTime: horizon, into: $0.baseAddress!)
+                    }
                 } catch let e as ODESolverError {
-                    throw SimulationError("no steady state: Newton did not converge and the integration failed: \(e)", solverError: e)
+                    throw SimulationError(
+                        "no steady state: Newton did not converge and the integration failed: \(e)", solverError: e)
                 }
                 time = horizon
                 if let polished = newton(from: state, t: t) {
@@ -237,10 +270,14 @@ public final class SteadyStateSolver {
                 // rates no species would change by 0.1 % over a span as long as the integration.
                 let f = rates(state, t: t)
                 let atol = 1e-12
-                if power >= 3, independent.allSatisfy({ abs(f[$0]) * (horizon - t) <= 1e-3 * (abs(state[$0]) + atol) })
-                    && dependent.allSatisfy({ abs(f[$0]) * (horizon - t) <= 1e-3 * (abs(state[$0]) + atol) }) {
+                if power >= 3,
+                    independent.allSatisfy({ abs(f[$0]) * (horizon - t) <= 1e-3 * (abs(state[$0]) + atol) })
+                        && dependent.allSatisfy({ abs(f[$0]) * (horizon - t) <= 1e-3 * (abs(state[$0]) + atol) })
+                {
                     result = (state, 0)
-                    method = "integration to t = \(formatTime(horizon - t)) (Newton cannot converge: the steady state is not isolated)"
+                    method =
+                        "integration to t = \(formatTime(horizon - t)) (Newton cannot converge: the steady state is "
+                        + "not isolated)"
                     break
                 }
             }
@@ -255,7 +292,8 @@ public final class SteadyStateSolver {
         let scale = eigenvalues.map { ($0.real * $0.real + $0.imaginary * $0.imaginary).squareRoot() }.max() ?? 0
         let stable = eigenvalues.allSatisfy { $0.real < -1e-10 * scale }
         let marginal = !stable && eigenvalues.allSatisfy { $0.real <= 1e-10 * scale }
-        return SteadyState(state: state, residual: residual, eigenvalues: eigenvalues, stable: stable, marginal: marginal,
-                           method: method, newtonIterations: iterations)
+        return SteadyState(
+            state: state, residual: residual, eigenvalues: eigenvalues, stable: stable, marginal: marginal,
+            method: method, newtonIterations: iterations)
     }
 }

@@ -28,9 +28,13 @@ public struct SweepSpecification: Sendable {
         var method = SweepDescription.Method(name: plan.method.name)
         switch plan.method {
         case .grid: break
-        case .random(let n, let seed), .latinHypercube(let n, let seed): method.samples = n; method.seed = String(seed)
+        case .random(let n, let seed), .latinHypercube(let n, let seed):
+            method.samples = n
+            method.seed = String(seed)
         case .sobol(let n): method.samples = n
-        case .points(let file, let sha): method.file = file; method.sha256 = sha
+        case .points(let file, let sha):
+            method.file = file
+            method.sha256 = sha
         }
         let s = settings
         return SweepDescription(
@@ -42,8 +46,9 @@ public struct SweepSpecification: Sendable {
             scenarios: plan.scenarios.map { $0 ?? "default" },
             metrics: metrics.map { .init(column: $0.column, definition: $0.kind.definition) },
             points: plan.pointCount,
-            settings: .init(tEnd: Nullable(s.tEnd), rtol: Nullable(s.rtol), atol: Nullable(s.atol),
-                            overrides: s.overrides.map { "\($0.name)=\(OutputWriter.format($0.value))" }))
+            settings: .init(
+                tEnd: Nullable(s.tEnd), rtol: Nullable(s.rtol), atol: Nullable(s.atol),
+                overrides: s.overrides.map { "\($0.name)=\(OutputWriter.format($0.value))" }))
     }
 
     func fingerprint(modelHash: String) -> String { description(modelHash: modelHash).hash() }
@@ -79,8 +84,16 @@ public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     public init() {}
-    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-    public func set() { lock.lock(); stopped = true; lock.unlock() }
+    public var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+    public func set() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
 }
 
 /// Runs a sweep on `jobs` threads, one solver workspace per thread reused across its points,
@@ -93,7 +106,9 @@ public final class SweepRunner {
     let execution: SweepExecution
     let simulator: Simulator
 
-    public init(definition: ModelDefinition, source: String, specification: SweepSpecification, execution: SweepExecution) {
+    public init(
+        definition: ModelDefinition, source: String, specification: SweepSpecification, execution: SweepExecution
+    ) {
         self.definition = definition
         self.source = source
         self.modelHash = SHA256.hex(Data(source.utf8))
@@ -125,24 +140,35 @@ public final class SweepRunner {
     func preflight(_ workspace: Workspace, points: Int) throws {
         var gridRows = 0
         for scenario in specification.plan.scenarios {
-            let configured = try simulator.configure(workspace.network, scenario: scenario, settings: specification.settings)
+            let configured = try simulator.configure(
+                workspace.network, scenario: scenario, settings: specification.settings)
             gridRows = configured.outputTimes.count
         }
         // State events are looked for at the output times inside each step, so with them the
         // grid costs memory even without --trajectories.
-        if !definition.events.allSatisfy({ $0.trigger == nil }) || specification.plan.scenarios.contains(where: { name in
-            ((try? Simulator.scenarios(named: name, in: definition)) ?? []).contains { $0.events.contains { $0.trigger != nil } }
-        }) {
+        if !definition.events.allSatisfy({ $0.trigger == nil })
+            || specification.plan.scenarios.contains(where: { name in
+                ((try? Simulator.scenarios(named: name, in: definition)) ?? []).contains {
+                    $0.events.contains { $0.trigger != nil }
+                }
+            })
+        {
             let limit = specification.settings.maxRows ?? OutputSize.defaultMaxRows
             if gridRows > limit {
-                throw SimulationError("each point's output grid would have \(gridRows) times, at which the model's state events are looked for, more than the limit of \(limit); give a larger --output-interval, or --max-rows \(gridRows) to allow it.")
+                throw SimulationError(
+                    "each point's output grid would have \(gridRows) times, at which the model's state events are "
+                        + "looked for, more than the limit of \(limit); give a larger --output-interval, or --max-rows "
+                        + "\(gridRows) to allow it."
+                )
             }
         }
         if execution.trajectories != nil {
             let (rows, overflow) = gridRows.multipliedReportingOverflow(by: points)
-            try OutputSize.check(rows: overflow ? Int.max : rows, fields: definition.species.count + definition.observables.count + 2,
-                                 limit: specification.settings.maxRows, what: "--trajectories (\(points) points × \(gridRows) output times)",
-                                 remedy: "give a larger --output-interval or fewer points")
+            try OutputSize.check(
+                rows: overflow ? Int.max : rows, fields: definition.species.count + definition.observables.count + 2,
+                limit: specification.settings.maxRows,
+                what: "--trajectories (\(points) points × \(gridRows) output times)",
+                remedy: "give a larger --output-interval or fewer points")
         }
     }
 
@@ -151,14 +177,18 @@ public final class SweepRunner {
         let partial = execution.output + ".partial"
         let trajectoriesPartial = execution.trajectories.map { $0 + ".partial" }
         let header = specification.header.map(OutputWriter.csvField).joined(separator: ",") + "\n"
-        let trajectoryHeader = (["point"] + (specification.hasScenarioColumn ? ["scenario"] : []) + ["time"]
+        let trajectoryHeader =
+            (["point"] + (specification.hasScenarioColumn ? ["scenario"] : []) + ["time"]
             + definition.species.map(\.name) + definition.observables.map(\.name)).joined(separator: ",") + "\n"
         let (pointCount, pointNumber) = pointsOfThisRun
 
         // One workspace per job, built (and the settings checked) before any file exists.
         let jobs = max(1, min(execution.jobs, max(pointCount, 1)))
-        let workspaces = try (0..<jobs).map { _ in try Workspace(simulator: simulator, specification: specification,
-                                                                  trajectories: execution.trajectories != nil) }
+        let workspaces = try (0..<jobs).map { _ in
+            try Workspace(
+                simulator: simulator, specification: specification,
+                trajectories: execution.trajectories != nil)
+        }
         try preflight(workspaces[0], points: pointCount)
 
         // Resume: keep the complete rows of an interrupted run of the same sweep.
@@ -169,9 +199,10 @@ public final class SweepRunner {
         let created = [partial] + (trajectoriesPartial.map { [$0] } ?? [])
         let writer: OrderedWriter
         do {
-            writer = try OrderedWriter(path: partial, header: header, append: done > 0,
-                                       trajectoriesPath: trajectoriesPartial, trajectoryHeader: trajectoryHeader,
-                                       appendTrajectories: done > 0)
+            writer = try OrderedWriter(
+                path: partial, header: header, append: done > 0,
+                trajectoriesPath: trajectoriesPartial, trajectoryHeader: trajectoryHeader,
+                appendTrajectories: done > 0)
         } catch {
             if done == 0 { for path in created { try? FileManager.default.removeItem(atPath: path) } }
             throw error
@@ -190,10 +221,13 @@ public final class SweepRunner {
                 let number = pointNumber(done + position)
                 do {
                     let result = try workspace.compute(point: number)
-                    writer.deliver(position: position, row: result.row, trajectory: result.trajectory, status: result.status)
+                    writer.deliver(
+                        position: position, row: result.row, trajectory: result.trajectory, status: result.status)
                     progress.advance()
                 } catch {
-                    errorLock.lock(); if firstError == nil { firstError = error }; errorLock.unlock()
+                    errorLock.lock()
+                    if firstError == nil { firstError = error }
+                    errorLock.unlock()
                     stop.set()
                 }
                 queue.finished(position, writtenThrough: writer.written)
@@ -210,9 +244,10 @@ public final class SweepRunner {
 
         let complete = writer.written == todoCount
         let totals = try countStatuses(path: partial)
-        let summary = SweepSummary(points: pointCount, ok: totals.ok, failed: totals.failed, unsettled: totals.unsettled,
-                                   skipped: done, interrupted: !complete, seconds: Date().timeIntervalSince(started),
-                                   output: complete ? execution.output : partial)
+        let summary = SweepSummary(
+            points: pointCount, ok: totals.ok, failed: totals.failed, unsettled: totals.unsettled,
+            skipped: done, interrupted: !complete, seconds: Date().timeIntervalSince(started),
+            output: complete ? execution.output : partial)
         let meta = metadata(summary: summary, complete: complete)
         if complete {
             try FileManager.default.moveItemReplacing(at: partial, to: execution.output)
@@ -241,20 +276,29 @@ public final class SweepRunner {
         }
         let meta = SweepRunner.metadataPath(partial)
         if let fingerprint = RunMetadata.read(meta)?.sweep?.fingerprint,
-           fingerprint != specification.fingerprint(modelHash: modelHash) {
-            throw SimulationError("--resume: \(partial) comes from a different sweep or model (fingerprint differs); remove it or run without --resume.")
+            fingerprint != specification.fingerprint(modelHash: modelHash)
+        {
+            throw SimulationError(
+                "--resume: \(partial) comes from a different sweep or model (fingerprint differs); remove it or run "
+                    + "without --resume."
+            )
         }
         let text = try String(contentsOfFile: partial, encoding: .utf8)
         guard text.hasPrefix(header) else {
-            throw SimulationError("--resume: \(partial) has different columns than this sweep; remove it or run without --resume.")
+            throw SimulationError(
+                "--resume: \(partial) has different columns than this sweep; remove it or run without --resume.")
         }
         // Keep whole lines only; a line cut by the interruption is dropped.
         var body = text.dropFirst(header.count)
         if let lastNewline = body.lastIndex(of: "\n") { body = body[...lastNewline] } else { body = "" }
         let rows = body.split(separator: "\n", omittingEmptySubsequences: true)
         let expected = points(prefix: rows.count)
-        for (row, number) in zip(rows, expected) where row.split(separator: ",", maxSplits: 1).first.map(String.init) != String(number) {
-            throw SimulationError("--resume: \(partial) does not hold this sweep's points in order (found '\(excerpt(row.prefix(20), limit: 20))…' where point \(number) belongs).")
+        for (row, number) in zip(rows, expected)
+        where row.split(separator: ",", maxSplits: 1).first.map(String.init) != String(number) {
+            throw SimulationError(
+                "--resume: \(partial) does not hold this sweep's points in order (found "
+                    + "'\(excerpt(row.prefix(20), limit: 20))…' where point \(number) belongs)."
+            )
         }
         // Rewrite the file with whole rows only, so appending continues cleanly.
         try (header + body).write(toFile: partial, atomically: true, encoding: .utf8)
@@ -268,7 +312,10 @@ public final class SweepRunner {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
         var kept: [Substring] = []
         for (k, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            if k == 0 { kept.append(line); continue }
+            if k == 0 {
+                kept.append(line)
+                continue
+            }
             guard let point = Int(line.prefix { $0 != "," }), point <= last else { continue }
             kept.append(line)
         }
@@ -293,12 +340,14 @@ public final class SweepRunner {
     }
 
     func metadata(summary: SweepSummary, complete: Bool) -> String {
-        var meta = RunMetadata(version: execution.programVersion, command: execution.command, definition: definition, sha256: modelHash)
+        var meta = RunMetadata(
+            version: execution.programVersion, command: execution.command, definition: definition, sha256: modelHash)
         meta.sweep = specification.description(modelHash: modelHash)
         meta.sweep!.fingerprint = specification.fingerprint(modelHash: modelHash)
         meta.shard = Nullable(execution.shard.map { RunMetadata.Shard(index: $0.index, count: $0.count) })
         meta.columns = specification.header
-        meta.totals = .init(points: summary.points, ok: summary.ok, failed: summary.failed, unsettled: summary.unsettled)
+        meta.totals = .init(
+            points: summary.points, ok: summary.ok, failed: summary.failed, unsettled: summary.unsettled)
         meta.complete = complete
         meta.jobs = execution.jobs
         meta.wallSeconds = summary.seconds
@@ -357,9 +406,14 @@ final class OrderedWriter: @unchecked Sendable {
 
     enum Status { case ok, failed, unsettled }
 
-    init(path: String, header: String, append: Bool, trajectoriesPath: String?, trajectoryHeader: String, appendTrajectories: Bool) throws {
+    init(
+        path: String, header: String, append: Bool, trajectoriesPath: String?, trajectoryHeader: String,
+        appendTrajectories: Bool
+    ) throws {
         handle = try OrderedWriter.open(path, header: header, append: append)
-        trajectoryHandle = try trajectoriesPath.map { try OrderedWriter.open($0, header: trajectoryHeader, append: appendTrajectories) }
+        trajectoryHandle = try trajectoriesPath.map {
+            try OrderedWriter.open($0, header: trajectoryHeader, append: appendTrajectories)
+        }
     }
 
     static func open(_ path: String, header: String, append: Bool) throws -> FileHandle {
@@ -379,7 +433,8 @@ final class OrderedWriter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         pending[position] = (row, trajectory, status)
-        var block = "", trajectoryBlock = ""
+        var block = ""
+        var trajectoryBlock = ""
         while let (row, trajectory, status) = pending.removeValue(forKey: written) {
             block += row
             if let trajectory { trajectoryBlock += trajectory }
@@ -432,7 +487,8 @@ final class Progress: @unchecked Sendable {
         let elapsed = now.timeIntervalSince(start)
         let rate = Double(done - startDone) / max(elapsed, 1e-9)
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        FileHandle.standardError.write(Data(String(format: "\r  %d/%d points  %.1f/s  ETA %.0f s   ", done, total, rate, eta).utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "\r  %d/%d points  %.1f/s  ETA %.0f s   ", done, total, rate, eta).utf8))
     }
 
     func finish() {

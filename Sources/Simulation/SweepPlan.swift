@@ -2,9 +2,9 @@ import Foundation
 import ReactionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One varied quantity: `NAME=LO:HI:N[:log]` for grids, `NAME=LO:HI[:log]` for samples.
@@ -31,21 +31,40 @@ public struct SweepDimension: Sendable, Equatable {
     public static func parse(_ text: String, grid: Bool, definition: ModelDefinition) throws -> SweepDimension {
         let usage = grid ? "NAME=LO:HI:N or NAME=LO:HI:N:log" : "NAME=LO:HI or NAME=LO:HI:log"
         let sides = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard sides.count == 2, !sides[0].isEmpty else { throw SimulationError("--vary \(excerpt(text, limit: 80)): write \(usage).") }
+        guard sides.count == 2, !sides[0].isEmpty else {
+            throw SimulationError("--vary \(excerpt(text, limit: 80)): write \(usage).")
+        }
         let name = sides[0].trimmingCharacters(in: .whitespaces)
-        var fields = sides[1].split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var fields = sides[1].split(separator: ":", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         var logarithmic = false
-        if fields.last == "log" { logarithmic = true; fields.removeLast() }
-        guard fields.count == (grid ? 3 : 2), let low = Double(fields[0]), let high = Double(fields[1]), low.isFinite, high.isFinite else {
-            throw SimulationError("--vary \(excerpt(text, limit: 80)): write \(usage)\(grid ? "" : " (with --samples the number of points comes from --samples)").")
+        if fields.last == "log" {
+            logarithmic = true
+            fields.removeLast()
+        }
+        guard fields.count == (grid ? 3 : 2), let low = Double(fields[0]), let high = Double(fields[1]), low.isFinite,
+            high.isFinite
+        else {
+            throw SimulationError(
+                "--vary \(excerpt(text, limit: 80)): write "
+                    + "\(usage)\(grid ? "" : " (with --samples the number of points comes from --samples)")."
+            )
         }
         var count: Int? = nil
         if grid {
-            guard let n = Int(fields[2]), n >= 1 else { throw SimulationError("--vary \(excerpt(text, limit: 80)): the number of grid points must be a whole number ≥ 1.") }
+            guard let n = Int(fields[2]), n >= 1 else {
+                throw SimulationError(
+                    "--vary \(excerpt(text, limit: 80)): the number of grid points must be a whole number ≥ 1.")
+            }
             count = n
         }
-        guard high >= low else { throw SimulationError("--vary \(excerpt(text, limit: 80)): the range must be ascending (LO ≤ HI).") }
-        if logarithmic && low <= 0 { throw SimulationError("--vary \(excerpt(text, limit: 80)): a log range needs LO > 0.") }
+        guard high >= low else {
+            throw SimulationError("--vary \(excerpt(text, limit: 80)): the range must be ascending (LO ≤ HI).")
+        }
+        if logarithmic && low <= 0 {
+            throw SimulationError("--vary \(excerpt(text, limit: 80)): a log range needs LO > 0.")
+        }
         try checkSettable(name, flag: "--vary \(excerpt(text, limit: 80))", definition: definition)
         return SweepDimension(name: name, low: low, high: high, count: count, logarithmic: logarithmic)
     }
@@ -54,10 +73,16 @@ public struct SweepDimension: Sendable, Equatable {
         switch d.symbol(named: name) {
         case .parameter, .species, .compartment: return
         case .observable, .time:
-            throw SimulationError("\(flag): '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, initial concentrations and compartment sizes.")
+            throw SimulationError(
+                "\(flag): '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, "
+                    + "initial concentrations and compartment sizes."
+            )
         case nil:
             let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
-            throw SimulationError("\(flag): the model has no parameter, species or compartment '\(excerpt(name))'\(didYouMean(name, among: names)).")
+            throw SimulationError(
+                "\(flag): the model has no parameter, species or compartment "
+                    + "'\(excerpt(name))'\(didYouMean(name, among: names))."
+            )
         }
     }
 }
@@ -121,8 +146,13 @@ public struct SweepPlan: Sendable {
                 let (product, overflow) = sets.multipliedReportingOverflow(by: d.count ?? 1)
                 if overflow {
                     let factors = dimensions.map { String($0.count ?? 1) }.joined(separator: " × ")
-                    let size = dimensions.reduce(1.0) { $0 * Double($1.count ?? 1) } * Double(Swift.max(scenarios.count, 1))
-                    throw SimulationError("the sweep would have \(factors)\(scenarios.count > 1 ? " × \(scenarios.count) scenarios" : "") = \(String(format: "%.2e", size)) points, more than can be counted; vary fewer values.")
+                    let size =
+                        dimensions.reduce(1.0) { $0 * Double($1.count ?? 1) } * Double(Swift.max(scenarios.count, 1))
+                    throw SimulationError(
+                        "the sweep would have "
+                            + "\(factors)\(scenarios.count > 1 ? " × \(scenarios.count) scenarios" : "") = "
+                            + "\(String(format: "%.2e", size)) points, more than can be counted; vary fewer values."
+                    )
                 }
                 sets = product
             }
@@ -132,12 +162,21 @@ public struct SweepPlan: Sendable {
         }
         let (points, overflow) = sets.multipliedReportingOverflow(by: Swift.max(scenarios.count, 1))
         if overflow {
-            throw SimulationError("the sweep would have \(sets) × \(scenarios.count) = \(String(format: "%.2e", Double(sets) * Double(scenarios.count))) points, more than can be counted; vary fewer values.")
+            throw SimulationError(
+                "the sweep would have \(sets) × \(scenarios.count) = "
+                    + "\(String(format: "%.2e", Double(sets) * Double(scenarios.count))) points, more than can be "
+                    + "counted; vary fewer values."
+            )
         }
-        try OutputSize.check(rows: points, fields: dimensions.count + 3 + (scenarios.count > 1 ? 1 : 0), limit: maxPoints, what: "the sweep",
-                             remedy: "vary fewer values (--shard I/N splits a large sweep over machines)")
+        try OutputSize.check(
+            rows: points, fields: dimensions.count + 3 + (scenarios.count > 1 ? 1 : 0), limit: maxPoints,
+            what: "the sweep",
+            remedy: "vary fewer values (--shard I/N splits a large sweep over machines)")
         if case .latinHypercube(let n, _) = method, n > Int(Int32.max) {
-            throw SimulationError("--samples \(n): Latin hypercube sampling takes at most \(Int32.max) samples; use --method sobol or random for more.")
+            throw SimulationError(
+                "--samples \(n): Latin hypercube sampling takes at most \(Int32.max) samples; use --method sobol or "
+                    + "random for more."
+            )
         }
         if case .latinHypercube(let n, let seed) = method {
             var rng = RandomGenerator(seed: seed)
@@ -148,30 +187,49 @@ public struct SweepPlan: Sendable {
             }
         }
         if case .sobol = method, dimensions.count > SobolSequence.maxDimensions {
-            throw SimulationError("--method sobol supports up to \(SobolSequence.maxDimensions) varied names, not \(dimensions.count); use lhs or random.")
+            throw SimulationError(
+                "--method sobol supports up to \(SobolSequence.maxDimensions) varied names, not \(dimensions.count); "
+                    + "use lhs or random."
+            )
         }
     }
 
     /// A plan over the rows of a CSV file with one column per name.
-    public static func fromPointsFile(_ path: String, definition: ModelDefinition, scenarios: [String?]) throws -> SweepPlan {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SimulationError("--points \(path): cannot read the file.") }
-        var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        guard !lines.isEmpty else { throw SimulationError("--points \(path): the file is empty; it needs a header row of names.") }
+    public static func fromPointsFile(_ path: String, definition: ModelDefinition, scenarios: [String?]) throws
+        -> SweepPlan
+    {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SimulationError("--points \(path): cannot read the file.")
+        }
+        var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init).filter {
+            !$0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
+        guard !lines.isEmpty else {
+            throw SimulationError("--points \(path): the file is empty; it needs a header row of names.")
+        }
         let names = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for name in names { try SweepDimension.checkSettable(name, flag: "--points \(path)", definition: definition) }
         var sets: [[Double]] = []
         for (k, line) in lines.enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == names.count else {
-                throw SimulationError("--points \(path): row \(k + 2) has \(fields.count) values for \(names.count) columns.")
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
             }
-            sets.append(try fields.map { field in
-                guard let x = Double(field), x.isFinite else { throw SimulationError("--points \(path): row \(k + 2) has '\(excerpt(field))', which is not a finite number.") }
-                return x
-            })
+            guard fields.count == names.count else {
+                throw SimulationError(
+                    "--points \(path): row \(k + 2) has \(fields.count) values for \(names.count) columns.")
+            }
+            sets.append(
+                try fields.map { field in
+                    guard let x = Double(field), x.isFinite else {
+                        throw SimulationError(
+                            "--points \(path): row \(k + 2) has '\(excerpt(field))', which is not a finite number.")
+                    }
+                    return x
+                })
         }
-        var plan = try SweepPlan(dimensions: names.map { SweepDimension(name: $0, low: 0, high: 0, count: nil, logarithmic: false) },
-                                 method: .points(file: path, sha256: SHA256.hex(Data(text.utf8))), scenarios: scenarios)
+        var plan = try SweepPlan(
+            dimensions: names.map { SweepDimension(name: $0, low: 0, high: 0, count: nil, logarithmic: false) },
+            method: .points(file: path, sha256: SHA256.hex(Data(text.utf8))), scenarios: scenarios)
         plan.explicitSets = sets
         return plan
     }

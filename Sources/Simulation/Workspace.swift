@@ -51,7 +51,9 @@ final class Workspace {
         var configured = try simulator.configure(network, scenario: scenario, settings: specification.settings)
         do {
             for (name, value) in zip(plan.names, values) {
-                try Simulator.override(name, value, definition: d, network: network, initial: &configured.initial, flag: "point \(number):")
+                try Simulator.override(
+                    name, value, definition: d, network: network, initial: &configured.initial, flag: "point \(number):"
+                )
             }
         } catch let e as SimulationError {
             return (prefix + ",failed," + OutputWriter.csvField(e.message) + emptyMetrics + "\n", nil, .failed)
@@ -62,7 +64,10 @@ final class Workspace {
         do {
             if recordTrajectories {
                 let rows = StoredRows(capacity: configured.outputTimes.count * (d.species.count + d.observables.count))
-                var observer = Both(first: metrics, second: GridRecorder(configured, speciesCount: d.species.count, observableCount: d.observables.count, sink: rows))
+                var observer = Both(
+                    first: metrics,
+                    second: GridRecorder(
+                        configured, speciesCount: d.species.count, observableCount: d.observables.count, sink: rows))
                 try Integration.run(configured, network: network, solver: solver, state: &state, observer: &observer)
                 metrics = observer.first
                 if let failure = observer.second.failure { throw failure }
@@ -71,13 +76,17 @@ final class Workspace {
                 try Integration.run(configured, network: network, solver: solver, state: &state, observer: &metrics)
             }
         } catch let e as ODESolverError {
-            return (prefix + ",failed," + OutputWriter.csvField(e.description) + emptyMetrics + "\n", trajectory, .failed)
+            return (
+                prefix + ",failed," + OutputWriter.csvField(e.description) + emptyMetrics + "\n", trajectory, .failed
+            )
         }
 
         var (results, unsettled) = metrics.results(rate: { self.rate(ofTarget: $0, at: configured.tEnd) })
         // steady_state: polish the final state with the steady-state solver's Newton; when it
         // converges next to where the run ended, that is the steady state (settled or nearly).
-        if specification.metrics.contains(where: { $0.kind == .steadyState }), let steady = polishedSteadyState(at: configured) {
+        if specification.metrics.contains(where: { $0.kind == .steadyState }),
+            let steady = polishedSteadyState(at: configured)
+        {
             for (m, metric) in specification.metrics.enumerated() where metric.kind == .steadyState {
                 results[m] = targetValue(metric.target, in: steady, t: configured.tEnd)
             }
@@ -86,11 +95,18 @@ final class Workspace {
         // A sustained response is bistable when the unstimulated start settles elsewhere under the
         // same final parameters: the run's history decided.
         for (m, metric) in specification.metrics.enumerated() where metric.kind == .regime && results[m] == 1 {
-            if steadySolver == nil { steadySolver = try? SteadyStateSolver(network: network, options: simulator.solverOptions(specification.settings)) }
-            guard let solver = steadySolver, let fromRest = try? solver.solve(from: configured.initial, t: configured.tEnd) else { continue }
+            if steadySolver == nil {
+                steadySolver = try? SteadyStateSolver(
+                    network: network, options: simulator.solverOptions(specification.settings))
+            }
+            guard let solver = steadySolver,
+                let fromRest = try? solver.solve(from: configured.initial, t: configured.tEnd)
+            else { continue }
             let k = metrics.metrics[m].target
             let rise = metrics.peak[k] - metrics.baseline[k]
-            if abs(targetValue(metric.target, in: fromRest.state, t: configured.tEnd) - metrics.last[k]) > 0.1 * rise { results[m] = 2 }
+            if abs(targetValue(metric.target, in: fromRest.state, t: configured.tEnd) - metrics.last[k]) > 0.1 * rise {
+                results[m] = 2
+            }
         }
         var status = OrderedWriter.Status.ok
         var message = ""
@@ -107,8 +123,13 @@ final class Workspace {
     /// The steady state next to the final state (every species within 0.1 % of it, or of the
     /// absolute tolerance), or nil.
     func polishedSteadyState(at configured: ConfiguredRun) -> [Double]? {
-        if steadySolver == nil { steadySolver = try? SteadyStateSolver(network: network, options: simulator.solverOptions(specification.settings)) }
-        guard let solver = steadySolver, let (steady, _) = solver.newton(from: state, t: configured.tEnd) else { return nil }
+        if steadySolver == nil {
+            steadySolver = try? SteadyStateSolver(
+                network: network, options: simulator.solverOptions(specification.settings))
+        }
+        guard let solver = steadySolver, let (steady, _) = solver.newton(from: state, t: configured.tEnd) else {
+            return nil
+        }
         let atol = specification.settings.atol ?? simulator.definition.simulation.atol
         for (a, b) in zip(steady, state) where abs(a - b) > 1e-3 * abs(b) + atol { return nil }
         return steady
@@ -119,7 +140,9 @@ final class Workspace {
         case .species(let i): return y[i]
         case .observable(let i):
             y.withUnsafeBufferPointer { yp in
-                observableScratch.withUnsafeMutableBufferPointer { network.observables(t: t, y: yp.baseAddress!, into: $0.baseAddress!) }
+                observableScratch.withUnsafeMutableBufferPointer {
+                    network.observables(t: t, y: yp.baseAddress!, into: $0.baseAddress!)
+                }
             }
             return observableScratch[i]
         default: return .nan
@@ -148,7 +171,9 @@ final class Workspace {
         let label = specification.hasScenarioColumn ? "," + OutputWriter.csvField(scenario ?? "default") : ""
         for (row, t) in recorder.times.enumerated() {
             text += "\(number)\(label),\(OutputWriter.format(t))"
-            for c in 0..<recorder.width { text += "," + OutputWriter.format(recorder.sink.values[row * recorder.width + c]) }
+            for c in 0..<recorder.width {
+                text += "," + OutputWriter.format(recorder.sink.values[row * recorder.width + c])
+            }
             text += "\n"
         }
         return text
@@ -165,7 +190,9 @@ struct Both<A: IntegrationObserver, B: IntegrationObserver>: IntegrationObserver
         second.start(t: t, state: state, network: network)
     }
 
-    mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+    mutating func step(
+        from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork
+    ) throws {
         try first.step(from: t0, to: t1, eventAtEnd: eventAtEnd, solver: solver, network: network)
         try second.step(from: t0, to: t1, eventAtEnd: eventAtEnd, solver: solver, network: network)
     }

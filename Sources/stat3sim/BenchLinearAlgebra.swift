@@ -31,11 +31,15 @@ struct BenchLinearAlgebra: ParsableCommand {
         for n in ns {
             var state: UInt64 = 42
             func random() -> Double {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 return Double(state >> 11) / Double(1 << 53)
             }
             var a = [Double](repeating: 0, count: n * n)
-            for j in 0..<n { for i in 0..<n where i == j || random() < density { a[i + j * n] = i == j ? 1 + Double(n) * random() : random() - 0.5 } }
+            for j in 0..<n {
+                for i in 0..<n where i == j || random() < density {
+                    a[i + j * n] = i == j ? 1 + Double(n) * random() : random() - 0.5
+                }
+            }
             var timings: [Double] = []
             for backend in [DenseLU.Backend.lapack, .native] {
                 let lu = DenseLU(dimension: n, backend: backend)
@@ -52,7 +56,10 @@ struct BenchLinearAlgebra: ParsableCommand {
                 }
                 timings.append(samples.sorted()[2])
             }
-            print("\(n),\(density),\(String(format: "%.3f", timings[0])),\(String(format: "%.3f", timings[1])),\(String(format: "%.2f", timings[1] / timings[0]))")
+            print(
+                "\(n),\(density),\(String(format: "%.3f", timings[0])),\(String(format: "%.3f", timings[1])),"
+                    + "\(String(format: "%.2f", timings[1] / timings[0]))"
+            )
         }
     }
 }

@@ -34,7 +34,8 @@ struct BenchSolver: ParsableCommand {
 
     func run() throws {
         guard let chosen = ProblemCatalog.named(problem) else {
-            throw ValidationError("Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
+            throw ValidationError(
+                "Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
         }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive.") }
         let report = try chosen.solveOnce(rtol, atol, linearSolver.option)

@@ -27,7 +27,11 @@ struct Check: ParsableCommand {
         let network = ReactionNetwork(d)
         let compileTime = Date().timeIntervalSince(started)
         var out: [String] = []
-        out.append("\(d.name) (\(d.file)): valid. \(d.species.count) species, \(count(d.reactions.count, "reaction")), \(count(d.parameters.count, "parameter")), \(count(d.observables.count, "observable")); loaded and compiled in \(String(format: "%.1f", compileTime * 1000)) ms.")
+        out.append(
+            "\(d.name) (\(d.file)): valid. \(d.species.count) species, \(count(d.reactions.count, "reaction")), "
+                + "\(count(d.parameters.count, "parameter")), \(count(d.observables.count, "observable")); loaded and "
+                + "compiled in \(String(format: "%.1f", compileTime * 1000)) ms."
+        )
         if let description = d.description { out.append(description) }
         for r in d.references { out.append("  reference: \(r)") }
         out.append("\nCompartments:")
@@ -35,14 +39,21 @@ struct Check: ParsableCommand {
         out.append("\nSpecies (initial \(d.concentrationUnit ?? "concentration")):")
         for s in d.species where !s.isParameter {
             let rule = s.rateRule.map { " (rate rule: d\(s.name)/dt = \(ExpressionText.text($0)))" } ?? ""
-            out.append("  \(s.name) = \(fmt(s.initial)) in \(d.compartments[s.compartment].name)\(s.constant ? " (constant)" : "")\(rule)\(s.description.map { " — \($0)" } ?? "")")
+            out.append(
+                "  \(s.name) = \(fmt(s.initial)) in "
+                    + "\(d.compartments[s.compartment].name)\(s.constant ? " (constant)" : "")\(rule)"
+                    + "\(s.description.map { " — \($0)" } ?? "")"
+            )
         }
         let stateParameters = d.species.filter(\.isParameter)
         if !d.parameters.isEmpty || !stateParameters.isEmpty {
             out.append("\nParameters:")
             for p in d.parameters { out.append("  \(p.name) = \(fmt(p.value))\(p.unit.map { " \($0)" } ?? "")") }
             for p in stateParameters {
-                out.append("  \(p.name) = \(fmt(p.initial)) at the start (rate rule: d\(p.name)/dt = \(ExpressionText.text(p.rateRule!)); a state variable)\(p.unit.map { " \($0)" } ?? "")")
+                out.append(
+                    "  \(p.name) = \(fmt(p.initial)) at the start (rate rule: d\(p.name)/dt = "
+                        + "\(ExpressionText.text(p.rateRule!)); a state variable)\(p.unit.map { " \($0)" } ?? "")"
+                )
             }
         }
         if !d.observables.isEmpty {
@@ -53,7 +64,8 @@ struct Check: ParsableCommand {
         for r in d.reactions {
             let kinetics: String
             switch r.kinetics {
-            case .massAction(let f, let rev): kinetics = "mass action, forward \(f)" + (rev.map { ", reverse \($0)" } ?? "")
+            case .massAction(let f, let rev):
+                kinetics = "mass action, forward \(f)" + (rev.map { ", reverse \($0)" } ?? "")
             case .rate(let law): kinetics = "rate \(law)"
             }
             var compartment = ""
@@ -73,7 +85,8 @@ struct Check: ParsableCommand {
                     if !trigger.initialValue { when += ", can fire at the start" }
                     if !trigger.persistent { when += ", not persistent" }
                 }
-                out.append("  \(when): " + e.assignments.map { "\($0.targetName) = \($0.expression)" }.joined(separator: ", "))
+                out.append(
+                    "  \(when): " + e.assignments.map { "\($0.targetName) = \($0.expression)" }.joined(separator: ", "))
             }
         }
         if !d.scenarios.isEmpty {
@@ -89,12 +102,13 @@ struct Check: ParsableCommand {
         }
 
         var warnings: [String] = []
-        var used = Set(d.reactions.flatMap { r -> [String] in
-            switch r.kinetics {
-            case .massAction(let f, let rev): return f.names + (rev?.names ?? [])
-            case .rate(let law): return law.names
-            }
-        })
+        var used = Set(
+            d.reactions.flatMap { r -> [String] in
+                switch r.kinetics {
+                case .massAction(let f, let rev): return f.names + (rev?.names ?? [])
+                case .rate(let law): return law.names
+                }
+            })
         used.formUnion(d.observables.flatMap(\.expression.names))
         used.formUnion(d.species.flatMap { $0.rateRule?.names ?? [] })
         for e in d.events + d.scenarios.flatMap(\.events) {
@@ -103,7 +117,9 @@ struct Check: ParsableCommand {
                 used.formUnion(trigger.condition.names + (trigger.delay?.names ?? []) + (trigger.priority?.names ?? []))
             }
         }
-        for p in d.parameters where !used.contains(p.name) { warnings.append("parameter '\(p.name)' is not used by any reaction, rate rule, observable or event.") }
+        for p in d.parameters where !used.contains(p.name) {
+            warnings.append("parameter '\(p.name)' is not used by any reaction, rate rule, observable or event.")
+        }
         let changed = Set(d.reactions.flatMap { $0.reactants.map(\.species) + $0.products.map(\.species) })
         for (i, s) in d.species.enumerated() where !changed.contains(i) && !s.constant && s.rateRule == nil {
             warnings.append("species '\(s.name)' takes part in no reaction; it stays at its initial value.")
@@ -111,9 +127,15 @@ struct Check: ParsableCommand {
         let y0 = d.species.map(\.initial)
         let check = JacobianCheck(system: network, t: d.simulation.tStart, y: y0)
         if !check.passed, let worst = check.mismatches.first {
-            warnings.append("the analytic Jacobian differs from finite differences at the initial state: ∂f(\(d.species[worst.row].name))/∂\(d.species[worst.column].name) = \(worst.analytic) vs \(worst.finiteDifference) (report this as a bug).")
+            warnings.append(
+                "the analytic Jacobian differs from finite differences at the initial state: "
+                    + "∂f(\(d.species[worst.row].name))/∂\(d.species[worst.column].name) = \(worst.analytic) vs "
+                    + "\(worst.finiteDifference) (report this as a bug)."
+            )
         }
-        out.append(warnings.isEmpty ? "\nNo warnings." : "\nWarnings:\n" + warnings.map { "  - \($0)" }.joined(separator: "\n"))
+        out.append(
+            warnings.isEmpty ? "\nNo warnings." : "\nWarnings:\n" + warnings.map { "  - \($0)" }.joined(separator: "\n")
+        )
         print(out.joined(separator: "\n"))
     }
 }

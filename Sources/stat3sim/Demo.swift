@@ -31,7 +31,8 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         guard let chosen = ProblemCatalog.named(problem) else {
-            throw ValidationError("Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
+            throw ValidationError(
+                "Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
         }
         let report = try chosen.solveOnce(rtol, atol, linearSolver.option)
         print(report.text)
@@ -44,7 +45,8 @@ enum ProblemCatalog {
 
     struct Entry {
         let solveOnce: (_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver) throws -> Report
-        let timeSolves: (_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver, _ repeats: Int) throws -> [Double]
+        let timeSolves:
+            (_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver, _ repeats: Int) throws -> [Double]
     }
 
     struct Report {
@@ -77,17 +79,21 @@ enum ProblemCatalog {
         Entry(
             solveOnce: { rtol, atol, linearSolver in
                 let solver = try BDFSolver(system: problem, options: options(rtol, atol, linearSolver))
-                let y = try solver.solve(from: problem.startTime, initialState: problem.initialState,
-                                         outputTimes: [problem.endTime]).finalState
+                let y = try solver.solve(
+                    from: problem.startTime, initialState: problem.initialState,
+                    outputTimes: [problem.endTime]
+                ).finalState
                 let (absolute, relative) = errors(of: y, against: problem.referenceSolution)
                 var lines = ["\(problem.name): t = \(problem.endTime), rtol = \(rtol), atol = \(atol)"]
                 for i in 0..<problem.dimension {
-                    lines.append(String(format: "  y[%d] = %- .16e   reference % .16e", i, y[i], problem.referenceSolution[i]))
+                    lines.append(
+                        String(format: "  y[%d] = %- .16e   reference % .16e", i, y[i], problem.referenceSolution[i]))
                 }
                 lines.append(String(format: "  max abs error %.2e, max rel error %.2e", absolute, relative))
                 lines.append("  " + solver.statistics.description)
-                return Report(text: lines.joined(separator: "\n"), statistics: solver.statistics,
-                              maxAbsoluteError: absolute, maxRelativeError: relative)
+                return Report(
+                    text: lines.joined(separator: "\n"), statistics: solver.statistics,
+                    maxAbsoluteError: absolute, maxRelativeError: relative)
             },
             timeSolves: { rtol, atol, linearSolver, repeats in
                 let solver = try BDFSolver(system: problem, options: options(rtol, atol, linearSolver))

@@ -42,7 +42,9 @@ struct Import: ParsableCommand {
         } catch let error as SimulationError {
             throw CLIError(error.message)
         }
-        let counts = "\(definition.species.count) species, \(definition.reactions.count) reactions, \(definition.events.count) events"
+        let counts =
+            "\(definition.species.count) species, \(definition.reactions.count) reactions, \(definition.events.count) "
+            + "events"
         FileHandle.standardError.write(Data("wrote \(destination) (\(counts))\n".utf8))
     }
 }

@@ -36,7 +36,12 @@ struct Run: ParsableCommand {
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
-    @Option(help: "A scenario of the model (several combine with '+'), a comma-separated list of them ('default' is the model's own run), or 'all' for the default run and every scenario; several runs go into one file with a scenario column.")
+    @Option(
+        help: ArgumentHelp(
+            "A scenario of the model (several combine with '+'), a comma-separated list of them ('default' is the "
+                + "model's own run), or 'all' for the default run and every scenario; several runs go into one file "
+                + "with a scenario column.")
+    )
     var scenario: String?
 
     @Option(help: "Output CSV file; '-' writes CSV to standard output. Default: MODEL-NAME.csv here.")
@@ -44,7 +49,11 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: ArgumentHelp("Also write these parameters as columns after the observables, with the values events give them (comma-separated).", valueName: "names"))
+    @Option(
+        help: ArgumentHelp(
+            "Also write these parameters as columns after the observables, with the values events give them "
+                + "(comma-separated).",
+            valueName: "names"))
     var outputParameters: String?
 
     @Flag(help: "Print all solver counters in the summary.")
@@ -54,7 +63,9 @@ struct Run: ParsableCommand {
         let started = Date()
         let (definition, source) = try loadModel(model)
         var settings = try options.settings()
-        settings.outputParameters = (outputParameters ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        settings.outputParameters = (outputParameters ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
 
         let simulator = Simulator(definition)
         let names: [String?]
@@ -62,7 +73,9 @@ struct Run: ParsableCommand {
             names = [nil] + definition.scenarios.map(\.name)
         } else if let list = scenario, list.contains(",") {
             // Several runs into one file ("default" names the model's own run).
-            names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.map { $0 == "default" ? nil : $0 }
+            names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.map {
+                $0 == "default" ? nil : $0
+            }
         } else {
             names = [scenario]
         }
@@ -71,7 +84,8 @@ struct Run: ParsableCommand {
 
         // Everything that can be refused is refused before a file exists: each run's settings,
         // then the size of the whole output against the row limit and the free disk.
-        var rows = 0, columns: [String] = []
+        var rows = 0
+        var columns: [String] = []
         do {
             for name in names {
                 let run = try simulator.validate(scenario: name, settings: settings)
@@ -80,9 +94,12 @@ struct Run: ParsableCommand {
             }
             let fields = columns.count + 1 + (scenarioColumn ? 1 : 0)
             let what = names.count > 1 ? "the \(names.count) runs" : "the run"
-            try OutputSize.check(rows: rows, fields: fields, limit: settings.maxRows, what: what,
-                                 remedy: "give a larger --output-interval (or a shorter --t-end)")
-            if destination != "-" { try OutputFile.checkSpace(rows: rows, fields: fields, destination: destination, what: what) }
+            try OutputSize.check(
+                rows: rows, fields: fields, limit: settings.maxRows, what: what,
+                remedy: "give a larger --output-interval (or a shorter --t-end)")
+            if destination != "-" {
+                try OutputFile.checkSpace(rows: rows, fields: fields, destination: destination, what: what)
+            }
         } catch let error as SimulationError {
             throw CLIError("\(model): \(error.message)")
         }
@@ -98,8 +115,10 @@ struct Run: ParsableCommand {
         do {
             try stream.write(OutputWriter.csvHeader(columns: columns, scenarioColumn: scenarioColumn))
             for name in names {
-                summaries.append(try simulator.stream(scenario: name, settings: settings, to: stream,
-                                                      scenarioLabel: scenarioColumn ? (name ?? "default") : nil, stop: stop))
+                summaries.append(
+                    try simulator.stream(
+                        scenario: name, settings: settings, to: stream,
+                        scenarioLabel: scenarioColumn ? (name ?? "default") : nil, stop: stop))
             }
             try stream.flush()
             try file?.commit()
@@ -107,7 +126,8 @@ struct Run: ParsableCommand {
             file?.discard()
             switch error {
             case is Interrupted:
-                FileHandle.standardError.write(Data("interrupted: \(destination == "-" ? "the CSV on standard output is incomplete" : "nothing was written")\n".utf8))
+                let lost = destination == "-" ? "the CSV on standard output is incomplete" : "nothing was written"
+                FileHandle.standardError.write(Data("interrupted: \(lost)\n".utf8))
                 throw ExitCode(130)
             case let error as SimulationError: throw CLIError("\(model): \(error.message)")
             default: throw error
@@ -115,8 +135,9 @@ struct Run: ParsableCommand {
         }
         if destination != "-" {
             do {
-                let meta = OutputWriter.metadata(definition: definition, source: source, runs: summaries, settings: settings,
-                                                 programVersion: Stat3Sim.version, command: CommandLine.arguments)
+                let meta = OutputWriter.metadata(
+                    definition: definition, source: source, runs: summaries, settings: settings,
+                    programVersion: Stat3Sim.version, command: CommandLine.arguments)
                 try OutputWriter.writeAtomically(meta, to: metadataPath(for: destination))
             } catch let error as SimulationError {
                 throw CLIError(error.message)
@@ -134,25 +155,36 @@ struct Run: ParsableCommand {
         var lines: [String] = []
         let unit = d.timeUnit.map { " \($0)" } ?? ""
         for course in courses {
-            lines.append("\(d.name)\(course.scenario.map { " — scenario \($0)" } ?? ""): \(course.rows) rows, t = \(fmt(course.firstTime))…\(fmt(course.lastTime))\(unit)")
+            lines.append(
+                "\(d.name)\(course.scenario.map { " — scenario \($0)" } ?? ""): \(course.rows) rows, t = "
+                    + "\(fmt(course.firstTime))…\(fmt(course.lastTime))\(unit)"
+            )
             if !d.observables.isEmpty {
                 let width = max(10, d.observables.map(\.name.count).max()!)
-                lines.append("  " + "observable".padding(toLength: width, withPad: " ", startingAt: 0) + "        peak   at time       final")
+                lines.append(
+                    "  " + "observable".padding(toLength: width, withPad: " ", startingAt: 0)
+                        + "        peak   at time       final")
                 for o in d.observables {
                     guard let peak = course.peak(of: o.name), let final = course.final(of: o.name) else { continue }
-                    lines.append("  " + o.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                        + " " + pad(fmt(peak.value), 11) + " " + pad(fmt(peak.time), 9) + " " + pad(fmt(final), 11))
+                    lines.append(
+                        "  " + o.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                            + " " + pad(fmt(peak.value), 11) + " " + pad(fmt(peak.time), 9) + " " + pad(fmt(final), 11))
                 }
             }
             let s = course.statistics
             if stats {
                 lines.append("  solver: \(s)")
             } else {
-                lines.append("  solver: \(s.steps) steps, \(s.rhsEvaluations) f, \(s.jacobianEvaluations) J, \(s.luFactorizations) LU")
+                lines.append(
+                    "  solver: \(s.steps) steps, \(s.rhsEvaluations) f, \(s.jacobianEvaluations) J, "
+                        + "\(s.luFactorizations) LU"
+                )
             }
         }
-        lines.append(destination == "-" ? "CSV written to standard output (\(String(format: "%.3f", seconds)) s)"
-                                         : "wrote \(destination) and \(metadataPath(for: destination)) (\(String(format: "%.3f", seconds)) s)")
+        lines.append(
+            destination == "-"
+                ? "CSV written to standard output (\(String(format: "%.3f", seconds)) s)"
+                : "wrote \(destination) and \(metadataPath(for: destination)) (\(String(format: "%.3f", seconds)) s)")
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }
@@ -167,8 +199,12 @@ func fmt(_ x: Double) -> String {
 /// `name=value` from `--set`.
 func parseAssignment(_ text: String) throws -> (name: String, value: Double) {
     let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-    guard parts.count == 2, !parts[0].isEmpty else { throw CLIError("--set \(excerpt(text, limit: 80)): write name=value, e.g. --set IL6=0.5.") }
-    guard let value = Double(parts[1]) else { throw CLIError("--set \(excerpt(text, limit: 80)): '\(excerpt(parts[1]))' is not a number.") }
+    guard parts.count == 2, !parts[0].isEmpty else {
+        throw CLIError("--set \(excerpt(text, limit: 80)): write name=value, e.g. --set IL6=0.5.")
+    }
+    guard let value = Double(parts[1]) else {
+        throw CLIError("--set \(excerpt(text, limit: 80)): '\(excerpt(parts[1]))' is not a number.")
+    }
     return (parts[0], value)
 }
 

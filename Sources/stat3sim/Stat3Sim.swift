@@ -12,7 +12,10 @@ struct Stat3Sim: ParsableCommand {
         commandName: "stat3sim",
         abstract: "Simulate IL-6/JAK/STAT3 signalling with a stiff BDF solver.",
         version: version,
-        subcommands: [Run.self, Check.self, Steady.self, Sweep.self, Merge.self, Export.self, Import.self, Demo.self, BenchSolver.self, BenchLinearAlgebra.self])
+        subcommands: [
+            Run.self, Check.self, Steady.self, Sweep.self, Merge.self, Export.self, Import.self, Demo.self,
+            BenchSolver.self, BenchLinearAlgebra.self,
+        ])
 
     static func main() {
         // OpenBLAS single-threaded: our matrices are small; parallelism belongs to sweeps.

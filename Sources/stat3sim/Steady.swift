@@ -43,16 +43,27 @@ struct Steady: ParsableCommand {
             let solver = try SteadyStateSolver(network: simulator.network, options: simulator.solverOptions(settings))
             result = try solver.solve(from: start, t: d.simulation.tStart)
             result.state.withUnsafeBufferPointer { y in
-                observables.withUnsafeMutableBufferPointer { simulator.network.observables(t: d.simulation.tStart, y: y.baseAddress!, into: $0.baseAddress!) }
+                observables.withUnsafeMutableBufferPointer {
+                    simulator.network.observables(t: d.simulation.tStart, y: y.baseAddress!, into: $0.baseAddress!)
+                }
             }
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
         }
         var lines: [String] = []
-        lines.append("\(d.name)\(scenario.map { " — scenario \($0)" } ?? ""): steady state found by \(result.method) (\(result.newtonIterations) Newton iterations)")
-        lines.append("  residual max|dc/dt| = \(fmt(result.residual)) \(d.concentrationUnit ?? "")/\(d.timeUnit ?? "time")")
-        let top = result.eigenvalues.prefix(4).map { $0.imaginary == 0 ? fmt($0.real) : "\(fmt($0.real))±\(fmt(abs($0.imaginary)))i" }
-        let stability = result.stable ? "stable" : result.marginal ? "neutrally stable (a zero eigenvalue: steady states form a continuum)" : "UNSTABLE"
+        lines.append(
+            "\(d.name)\(scenario.map { " — scenario \($0)" } ?? ""): steady state found by \(result.method) "
+                + "(\(result.newtonIterations) Newton iterations)"
+        )
+        lines.append(
+            "  residual max|dc/dt| = \(fmt(result.residual)) \(d.concentrationUnit ?? "")/\(d.timeUnit ?? "time")")
+        let top = result.eigenvalues.prefix(4).map {
+            $0.imaginary == 0 ? fmt($0.real) : "\(fmt($0.real))±\(fmt(abs($0.imaginary)))i"
+        }
+        let stability =
+            result.stable
+            ? "stable"
+            : result.marginal ? "neutrally stable (a zero eigenvalue: steady states form a continuum)" : "UNSTABLE"
         lines.append("  \(stability): largest real parts of the eigenvalues \(top.joined(separator: ", "))")
         if !d.observables.isEmpty {
             lines.append("  observables:")
@@ -65,8 +76,13 @@ struct Steady: ParsableCommand {
             var csv = "name,value\n"
             for (s, v) in zip(d.species, result.state) { csv += "\(s.name),\(OutputWriter.format(v))\n" }
             for (o, v) in zip(d.observables, observables) { csv += "\(o.name),\(OutputWriter.format(v))\n" }
-            csv += "residual,\(OutputWriter.format(result.residual))\nstable,\(result.stable ? 1 : 0)\nlargest_real_eigenvalue,\(OutputWriter.format(result.largestRealPart))\n"
-            do { try OutputWriter.writeAtomically(csv, to: out) } catch let e as SimulationError { throw CLIError(e.message) }
+            csv +=
+                "residual,\(OutputWriter.format(result.residual))\nstable,"
+                + "\(result.stable ? 1 : 0)\nlargest_real_eigenvalue,"
+                + "\(OutputWriter.format(result.largestRealPart))\n"
+            do { try OutputWriter.writeAtomically(csv, to: out) } catch let e as SimulationError {
+                throw CLIError(e.message)
+            }
         }
     }
 }

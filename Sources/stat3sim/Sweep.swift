@@ -32,7 +32,11 @@ struct Sweep: ParsableCommand {
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")
     var model: String
 
-    @Option(name: .customLong("vary"), help: ArgumentHelp("A range to vary: NAME=LO:HI:N[:log] on a grid, NAME=LO:HI[:log] with --samples (repeatable).", valueName: "range"))
+    @Option(
+        name: .customLong("vary"),
+        help: ArgumentHelp(
+            "A range to vary: NAME=LO:HI:N[:log] on a grid, NAME=LO:HI[:log] with --samples (repeatable).",
+            valueName: "range"))
     var ranges: [String] = []
 
     @Option(help: "Number of sampled points (with --method).")
@@ -50,7 +54,12 @@ struct Sweep: ParsableCommand {
     @Option(help: "A scenario of the model, or 'all' for the default and every scenario as one more dimension.")
     var scenario: String?
 
-    @Option(name: .customLong("metric"), help: ArgumentHelp("KIND:TARGET with KIND peak, time_to_peak, final, min, mean, auc, half_life, steady_state or value_at@T (repeatable; default: peak, time_to_peak, auc and final of every observable).", valueName: "metric"))
+    @Option(
+        name: .customLong("metric"),
+        help: ArgumentHelp(
+            "KIND:TARGET with KIND peak, time_to_peak, final, min, mean, auc, half_life, steady_state or value_at@T "
+                + "(repeatable; default: peak, time_to_peak, auc and final of every observable).",
+            valueName: "metric"))
     var metricTexts: [String] = []
 
     @Option(help: "Output CSV file.")
@@ -62,13 +71,21 @@ struct Sweep: ParsableCommand {
     @Option(help: "Parallel jobs (default: all cores).")
     var jobs: Int?
 
-    @Option(help: "I/N (1-based): compute the points p with p ≡ I (mod N); 'auto' reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX).")
+    @Option(
+        help: ArgumentHelp(
+            "I/N (1-based): compute the points p with p ≡ I (mod N); 'auto' reads SLURM_ARRAY_TASK_ID and "
+                + "SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX).")
+    )
     var shard: String?
 
     @Flag(help: "Continue an interrupted sweep from OUT.partial without recomputing its points.")
     var resume = false
 
-    @Option(help: ArgumentHelp("Continuation: walk NAME up from LO to HI and back down (N values each way), each steady state starting from the previous one; writes both branches and reports where they differ (bistability).", valueName: "NAME=LO:HI:N[:log]"))
+    @Option(
+        help: ArgumentHelp(
+            "Continuation: walk NAME up from LO to HI and back down (N values each way), each steady state starting "
+                + "from the previous one; writes both branches and reports where they differ (bistability).",
+            valueName: "NAME=LO:HI:N[:log]"))
     var follow: String?
 
     @OptionGroup var options: RunOptions
@@ -82,18 +99,23 @@ struct Sweep: ParsableCommand {
         defer { _ = signals }
         let summary: SweepSummary
         do {
-            summary = try SweepRunner(definition: definition, source: source, specification: specification, execution: execution).run(stop: stop)
+            summary = try SweepRunner(
+                definition: definition, source: source, specification: specification, execution: execution
+            ).run(stop: stop)
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
         }
-        var line = "\(summary.points) points (\(summary.ok) ok, \(summary.unsettled) unsettled, \(summary.failed) failed"
+        var line =
+            "\(summary.points) points (\(summary.ok) ok, \(summary.unsettled) unsettled, \(summary.failed) failed"
         if summary.skipped > 0 { line += ", \(summary.skipped) kept from the interrupted run" }
         line += String(format: ") in %.2f s", summary.seconds)
         if summary.interrupted {
-            FileHandle.standardError.write(Data("interrupted: \(line); finished points are in \(summary.output); continue with --resume\n".utf8))
+            FileHandle.standardError.write(
+                Data("interrupted: \(line); finished points are in \(summary.output); continue with --resume\n".utf8))
             throw ExitCode(130)
         }
-        FileHandle.standardError.write(Data("\(line); wrote \(summary.output) and \(SweepRunner.metadataPath(summary.output))\n".utf8))
+        FileHandle.standardError.write(
+            Data("\(line); wrote \(summary.output) and \(SweepRunner.metadataPath(summary.output))\n".utf8))
         if summary.failed > 0 { throw ExitCode(3) }
     }
 
@@ -115,24 +137,38 @@ struct Sweep: ParsableCommand {
         let metricTexts = self.metricTexts.isEmpty ? table.metrics : self.metricTexts
 
         let scenarios: [String?]
-        if scenarioChoice == "all" { scenarios = [nil] + d.scenarios.map(\.name) }
-        else if let name = scenarioChoice {
-            do { _ = try Simulator.scenarios(named: name, in: d) } catch let e as SimulationError { throw CLIError("\(model): \(e.message)") }
+        if scenarioChoice == "all" {
+            scenarios = [nil] + d.scenarios.map(\.name)
+        } else if let name = scenarioChoice {
+            do { _ = try Simulator.scenarios(named: name, in: d) } catch let e as SimulationError {
+                throw CLIError("\(model): \(e.message)")
+            }
             scenarios = [name]
-        } else { scenarios = [nil] }
+        } else {
+            scenarios = [nil]
+        }
 
         let plan: SweepPlan
         do {
             if let pointsFile {
-                guard ranges.isEmpty, samples == nil else { throw CLIError("--points replaces --vary and --samples; give one or the other.") }
+                guard ranges.isEmpty, samples == nil else {
+                    throw CLIError("--points replaces --vary and --samples; give one or the other.")
+                }
                 plan = try SweepPlan.fromPointsFile(pointsFile, definition: d, scenarios: scenarios)
             } else {
-                guard !ranges.isEmpty else { throw CLIError("give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the model.") }
+                guard !ranges.isEmpty else {
+                    throw CLIError(
+                        "give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the "
+                            + "model."
+                    )
+                }
                 let grid = samples == nil
                 if grid, methodName != nil { throw CLIError("--method needs --samples N.") }
                 let dimensions = try ranges.map { try SweepDimension.parse($0, grid: grid, definition: d) }
                 let names = dimensions.map(\.name)
-                if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) { throw CLIError("'\(duplicate)' is varied twice.") }
+                if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+                    throw CLIError("'\(duplicate)' is varied twice.")
+                }
                 let method: SweepPlan.Method
                 if let samples {
                     guard samples >= 1 else { throw CLIError("--samples must be at least 1.") }
@@ -140,19 +176,26 @@ struct Sweep: ParsableCommand {
                     case "lhs": method = .latinHypercube(samples: samples, seed: seed)
                     case "sobol": method = .sobol(samples: samples)
                     case "random": method = .random(samples: samples, seed: seed)
-                    case let other: throw CLIError("--method \(other): choose lhs, sobol or random\(didYouMean(other, among: ["lhs", "sobol", "random"])).")
+                    case let other:
+                        throw CLIError(
+                            "--method \(other): choose lhs, sobol or "
+                                + "random\(didYouMean(other, among: ["lhs", "sobol", "random"]))."
+                        )
                     }
                 } else {
                     method = .grid
                 }
-                plan = try SweepPlan(dimensions: dimensions, method: method, scenarios: scenarios, maxPoints: settings.maxRows)
+                plan = try SweepPlan(
+                    dimensions: dimensions, method: method, scenarios: scenarios, maxPoints: settings.maxRows)
             }
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
         }
         let metrics: [Metric]
         do {
-            metrics = metricTexts.isEmpty ? Metric.defaults(for: d) : try metricTexts.map { try Metric.parse($0, definition: d) }
+            metrics =
+                metricTexts.isEmpty
+                ? Metric.defaults(for: d) : try metricTexts.map { try Metric.parse($0, definition: d) }
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
         }
@@ -161,10 +204,15 @@ struct Sweep: ParsableCommand {
         execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
         execution.shard = try shard.map(parseShard)
-        execution.output = try out ?? table.out.map { try modelRelativePath($0, key: "out", flag: "--out") } ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
+        execution.output =
+            try out ?? table.out.map { try modelRelativePath($0, key: "out", flag: "--out") }
+            ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
         if execution.output == "-" {
             // Rows are written to OUT.partial and renamed when complete (and resumable): a file.
-            throw CLIError("sweep writes a file (rows go to OUT.partial, renamed when the sweep is complete, so that --resume can continue it); give --out FILE.csv instead of '-'.")
+            throw CLIError(
+                "sweep writes a file (rows go to OUT.partial, renamed when the sweep is complete, so that --resume can "
+                    + "continue it); give --out FILE.csv instead of '-'."
+            )
         }
         execution.trajectories = trajectories
         execution.resume = resume
@@ -176,7 +224,9 @@ struct Sweep: ParsableCommand {
 
     /// `--follow`: steady states along a parameter, up then down.
     func runContinuation(_ d: ModelDefinition, source: String, follow: String) throws {
-        guard ranges.isEmpty, samples == nil, points == nil else { throw CLIError("--follow replaces --vary, --samples and --points.") }
+        guard ranges.isEmpty, samples == nil, points == nil else {
+            throw CLIError("--follow replaces --vary, --samples and --points.")
+        }
         if scenario == "all" { throw CLIError("--follow takes one scenario (or several joined by '+'), not 'all'.") }
         let settings = try options.settings()
         let started = Date()
@@ -184,26 +234,40 @@ struct Sweep: ParsableCommand {
         let dimension: SweepDimension
         do {
             dimension = try SweepDimension.parse(follow, grid: true, definition: d)
-            points = try Continuation(simulator: Simulator(d), dimension: dimension, scenario: scenario, settings: settings).run()
+            points = try Continuation(
+                simulator: Simulator(d), dimension: dimension, scenario: scenario, settings: settings
+            ).run()
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
         }
-        let header = ["point", "direction", dimension.name, "status", "message", "stable", "largest_real_eigenvalue", "residual"] + d.observables.map(\.name)
+        let header =
+            [
+                "point", "direction", dimension.name, "status", "message", "stable", "largest_real_eigenvalue",
+                "residual",
+            ] + d.observables.map(\.name)
         var csv = header.joined(separator: ",") + "\n"
         for (k, p) in points.enumerated() {
             var row = "\(k + 1),\(p.direction),\(OutputWriter.format(p.value))"
             if let steady = p.steady {
-                row += ",ok,," + (steady.stable ? "1" : "0") + "," + OutputWriter.format(steady.largestRealPart) + "," + OutputWriter.format(steady.residual)
+                row +=
+                    ",ok,," + (steady.stable ? "1" : "0") + "," + OutputWriter.format(steady.largestRealPart) + ","
+                    + OutputWriter.format(steady.residual)
                 for v in p.observables { row += "," + OutputWriter.format(v) }
             } else {
-                row += ",failed," + OutputWriter.csvField(p.failure ?? "") + ",,," + String(repeating: ",", count: d.observables.count)
+                row +=
+                    ",failed," + OutputWriter.csvField(p.failure ?? "") + ",,,"
+                    + String(repeating: ",", count: d.observables.count)
             }
             csv += row + "\n"
         }
         let destination = out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_follow.csv")
         var summary: [String] = []
-        var meta = RunMetadata(version: Stat3Sim.version, command: CommandLine.arguments, definition: d, sha256: SHA256Hex.of(source), units: false)
-        meta.follow = .init(name: dimension.name, low: dimension.low, high: dimension.high, count: dimension.count ?? 0, log: dimension.logarithmic)
+        var meta = RunMetadata(
+            version: Stat3Sim.version, command: CommandLine.arguments, definition: d, sha256: SHA256Hex.of(source),
+            units: false)
+        meta.follow = .init(
+            name: dimension.name, low: dimension.low, high: dimension.high, count: dimension.count ?? 0,
+            log: dimension.logarithmic)
         meta.scenario = scenario ?? "default"
         meta.wallSeconds = Date().timeIntervalSince(started)
         var intervals: [String: RunMetadata.Bistable] = [:]
@@ -211,15 +275,21 @@ struct Sweep: ParsableCommand {
             guard let interval = Continuation.bistableInterval(points, observable: o) else { continue }
             // A switch lies at a branch's largest jump, unless the branches still differ at the
             // end of the range: then that branch does not switch within it.
-            let lowest = dimension.gridValue(0), highest = dimension.gridValue((dimension.count ?? 1) - 1)
+            let lowest = dimension.gridValue(0)
+            let highest = dimension.gridValue((dimension.count ?? 1) - 1)
             let up = interval.high < highest ? Continuation.largestJump(points, direction: "up", observable: o) : nil
             let down = interval.low > lowest ? Continuation.largestJump(points, direction: "down", observable: o) : nil
-            intervals[observable.name] = .init(low: interval.low, high: interval.high,
-                                               switchUpBetween: up.map { [$0.from, $0.to] } ?? [],
-                                               switchDownBetween: down.map { [$0.to, $0.from] } ?? [])
-            summary.append("  \(observable.name): the branches differ for \(dimension.name) in [\(fmt(interval.low)), \(fmt(interval.high))]"
-                + (up.map { "; the up branch switches between \(fmt($0.from)) and \(fmt($0.to))" } ?? "; the up branch does not switch in range")
-                + (down.map { ", the down branch between \(fmt($0.to)) and \(fmt($0.from))" } ?? ", the down branch does not switch back in range"))
+            intervals[observable.name] = .init(
+                low: interval.low, high: interval.high,
+                switchUpBetween: up.map { [$0.from, $0.to] } ?? [],
+                switchDownBetween: down.map { [$0.to, $0.from] } ?? [])
+            summary.append(
+                "  \(observable.name): the branches differ for \(dimension.name) in [\(fmt(interval.low)), "
+                    + "\(fmt(interval.high))]"
+                    + (up.map { "; the up branch switches between \(fmt($0.from)) and \(fmt($0.to))" }
+                        ?? "; the up branch does not switch in range")
+                    + (down.map { ", the down branch between \(fmt($0.to)) and \(fmt($0.from))" }
+                        ?? ", the down branch does not switch back in range"))
         }
         meta.bistable = intervals
         let failed = points.filter { $0.steady == nil }.count
@@ -227,8 +297,13 @@ struct Sweep: ParsableCommand {
             try OutputWriter.writeAtomically(csv, to: destination)
             try OutputWriter.writeAtomically(meta.json(), to: SweepRunner.metadataPath(destination))
         } catch let e as SimulationError { throw CLIError(e.message) }
-        var text = "\(points.count) steady states (\(failed) failed) along \(dimension.name), up and down; wrote \(destination)\n"
-        text += summary.isEmpty ? "  the up and down branches agree: no bistability found in this range\n" : "bistable:\n" + summary.joined(separator: "\n") + "\n"
+        var text =
+            "\(points.count) steady states (\(failed) failed) along \(dimension.name), up and down; wrote "
+            + "\(destination)\n"
+        text +=
+            summary.isEmpty
+            ? "  the up and down branches agree: no bistability found in this range\n"
+            : "bistable:\n" + summary.joined(separator: "\n") + "\n"
         FileHandle.standardError.write(Data(text.utf8))
         if failed > 0 { throw ExitCode(3) }
     }
@@ -239,7 +314,10 @@ struct Sweep: ParsableCommand {
     func modelRelativePath(_ path: String, key: String, flag: String) throws -> String {
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("~"), !components.contains("..") else {
-            throw CLIError("\(model): [sweep] \(key) = \(quoted(path)): a model file may name files only inside its own folder (a relative path without '..'); give \(flag) on the command line for any other path.")
+            throw CLIError(
+                "\(model): [sweep] \(key) = \(quoted(path)): a model file may name files only inside its own folder (a "
+                    + "relative path without '..'); give \(flag) on the command line for any other path."
+            )
         }
         let folder = (model as NSString).deletingLastPathComponent
         return folder.isEmpty ? path : folder + "/" + path
@@ -250,16 +328,25 @@ struct Sweep: ParsableCommand {
             // A SLURM job array: task IDs MIN…MAX, one shard each.
             let env = ProcessInfo.processInfo.environment
             guard let id = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) else {
-                throw CLIError("--shard auto: SLURM_ARRAY_TASK_ID is not set (run it inside a SLURM job array, or give --shard I/N).")
+                throw CLIError(
+                    "--shard auto: SLURM_ARRAY_TASK_ID is not set (run it inside a SLURM job array, or give --shard "
+                        + "I/N)."
+                )
             }
             let minimum = env["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 1
-            guard let count = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
-                    ?? env["SLURM_ARRAY_TASK_MAX"].flatMap(Int.init).map({ $0 - minimum + 1 }) else {
-                throw CLIError("--shard auto: set SLURM_ARRAY_TASK_COUNT, or SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_MAX.")
+            guard
+                let count = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
+                    ?? env["SLURM_ARRAY_TASK_MAX"].flatMap(Int.init).map({ $0 - minimum + 1 })
+            else {
+                throw CLIError(
+                    "--shard auto: set SLURM_ARRAY_TASK_COUNT, or SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_MAX.")
             }
             let index = id - minimum + 1
             guard index >= 1, index <= count else {
-                throw CLIError("--shard auto: task \(id) is not one of \(count) consecutive tasks from \(minimum) (use an array without a step, e.g. --array=1-\(count)).")
+                throw CLIError(
+                    "--shard auto: task \(id) is not one of \(count) consecutive tasks from \(minimum) (use an array "
+                        + "without a step, e.g. --array=1-\(count))."
+                )
             }
             return (index, count)
         }

@@ -24,16 +24,18 @@ enum CLI {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      standardOutput: String(decoding: outData, as: UTF8.self),
-                      standardError: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outData, as: UTF8.self),
+            standardError: String(decoding: errData, as: UTF8.self))
     }
 }
 
@@ -121,7 +123,10 @@ struct RunCommandTests {
         let lines = csv.split(separator: "\n")
         #expect(lines.first == "time,L,R,LR,bound")
         #expect(lines.count == 12)
-        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.appendingPathComponent("out/binding.meta.json").path))) as? [String: Any]
+        let meta =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: dir.appendingPathComponent("out/binding.meta.json").path)))
+            as? [String: Any]
         #expect((meta?["model"] as? [String: Any])?["name"] as? String == "binding")
         #expect((meta?["units"] as? [String: Any])?["time"] as? String == "min")
         #expect(result.standardError.contains("bound"))
@@ -156,7 +161,10 @@ struct RunCommandTests {
         #expect(xml.contains("level=\"3\" version=\"2\""))
         #expect(xml.contains("<parameter id=\"koff\" value=\"0.01\" constant=\"true\"/>"))
         #expect(xml.contains("<assignmentRule variable=\"bound\">"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("sbml").path) == ["binding.xml"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("sbml").path) == [
+                "binding.xml"
+            ])
         let toStdout = try CLI.run(["export", modelPath, "--out", "-"])
         #expect(toStdout.status == 0 && toStdout.standardOutput.contains("<parameter id=\"koff\" value=\"0.1\""))
         let unknown = try CLI.run(["export", modelPath, "--out", "-", "--scenario", "tite"])
@@ -168,11 +176,16 @@ struct RunCommandTests {
     @Test func malformedModelPrintsOneParagraphAndWritesNothing() throws {
         let dir = try temporaryDirectory()
         let modelPath = dir.appendingPathComponent("bad.toml").path
-        try Self.model.replacingOccurrences(of: "forward = \"kon\"", with: "forward = \"kom\"").write(toFile: modelPath, atomically: true, encoding: .utf8)
+        try Self.model.replacingOccurrences(of: "forward = \"kon\"", with: "forward = \"kom\"").write(
+            toFile: modelPath, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("bad.csv").path
         let result = try CLI.run(["run", modelPath, "--out", out])
         #expect(result.status == 1)
-        #expect(result.standardError == "\(modelPath):16: the forward rate constant of reaction 'R1' \"kom\" uses 'kom', which is not a species, parameter, compartment or observable (did you mean 'kon'?).\n")
+        #expect(
+            result.standardError
+                == "\(modelPath):16: the forward rate constant of reaction 'R1' \"kom\" uses 'kom', which is not a "
+                + "species, parameter, compartment or observable (did you mean 'kon'?).\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
@@ -182,7 +195,10 @@ struct RunCommandTests {
         try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
         let result = try CLI.run(["run", modelPath, "--scenario", "tigth", "--out", "-"])
         #expect(result.status == 1)
-        #expect(result.standardError == "\(modelPath): the model has no scenario 'tigth' (did you mean 'tight'?); its scenarios are tight.\n")
+        #expect(
+            result.standardError
+                == "\(modelPath): the model has no scenario 'tigth' (did you mean 'tight'?); its scenarios are tight.\n"
+        )
     }
 
     @Test func checkDescribesTheModel() throws {
@@ -238,24 +254,32 @@ struct SweepCommandTests {
     @Test func outputIsIdenticalForOneAndTwoJobs() throws {
         let (dir, model) = try setUp()
         let common = [model, "--vary", "k1=0.1:2:12:log", "--vary", "k2=0.05:0.5:5", "--scenario", "all"]
-        let one = try CLI.run(["sweep"] + common + ["--jobs", "1", "--out", dir.appendingPathComponent("one.csv").path])
-        let two = try CLI.run(["sweep"] + common + ["--jobs", "2", "--out", dir.appendingPathComponent("two.csv").path])
+        let one = try CLI.run(
+            ["sweep"] + common + ["--jobs", "1", "--out", dir.appendingPathComponent("one.csv").path])
+        let two = try CLI.run(
+            ["sweep"] + common + ["--jobs", "2", "--out", dir.appendingPathComponent("two.csv").path])
         #expect(one.status == 0 && two.status == 0, "\(one.standardError) \(two.standardError)")
-        let a = try read(dir.appendingPathComponent("one.csv")), b = try read(dir.appendingPathComponent("two.csv"))
+        let a = try read(dir.appendingPathComponent("one.csv"))
+        let b = try read(dir.appendingPathComponent("two.csv"))
         #expect(a == b)
         let lines = a.split(separator: "\n")
         #expect(lines.count == 1 + 12 * 5 * 2)
         #expect(lines[0] == "point,scenario,k1,k2,status,message,B2__peak,B2__time_to_peak,B2__auc,B2__final")
         #expect(lines[1].hasPrefix("1,default,0.1,0.05,ok,,"))
         #expect(lines[2].hasPrefix("2,fast,0.1,0.05,ok,,"))
-        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("one.meta.json"))) as? [String: Any]
+        let meta =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("one.meta.json")))
+            as? [String: Any]
         #expect((meta?["totals"] as? [String: Int])?["points"] == 120)
         #expect(meta?["complete"] as? Bool == true)
     }
 
     @Test func shardsMergeIntoTheUnshardedFile() throws {
         let (dir, model) = try setUp()
-        let sampled = [model, "--vary", "k1=0.1:2", "--vary", "k2=0.01:1:log", "--samples", "13", "--method", "lhs", "--seed", "42", "--jobs", "1"]
+        let sampled = [
+            model, "--vary", "k1=0.1:2", "--vary", "k2=0.01:1:log", "--samples", "13", "--method", "lhs", "--seed",
+            "42", "--jobs", "1",
+        ]
         let whole = try CLI.run(["sweep"] + sampled + ["--out", dir.appendingPathComponent("whole.csv").path])
         #expect(whole.status == 0, "\(whole.standardError)")
         var shards: [String] = []
@@ -275,7 +299,9 @@ struct SweepCommandTests {
         #expect(incomplete.standardError.contains("points are missing"))
         let other = dir.appendingPathComponent("other.csv").path
         _ = try CLI.run(["sweep"] + sampled.map { $0 == "42" ? "43" : $0 } + ["--shard", "3/3", "--out", other])
-        let mixed = try CLI.run(["merge", shards[0], shards[1], other, "--out", dir.appendingPathComponent("y.csv").path])
+        let mixed = try CLI.run([
+            "merge", shards[0], shards[1], other, "--out", dir.appendingPathComponent("y.csv").path,
+        ])
         #expect(mixed.standardError.contains("different sweep"))
     }
 
@@ -289,17 +315,25 @@ struct SweepCommandTests {
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let points = try read(URL(fileURLWithPath: out)).split(separator: "\n").dropFirst().map { $0.prefix { $0 != "," } }
+        let points = try read(URL(fileURLWithPath: out)).split(separator: "\n").dropFirst().map {
+            $0.prefix { $0 != "," }
+        }
         #expect(points == ["3", "7"])
     }
 
     @Test func interruptedSweepResumesToTheSameFile() throws {
         let (dir, model) = try setUp()
-        let args = [model, "--vary", "k1=0.1:2:60:log", "--vary", "k2=0.05:0.5:40", "--jobs", "2",
-                    "--metric", "peak:B", "--metric", "half_life:B", "--trajectories"]
-        let reference = try CLI.run(["sweep"] + args + [dir.appendingPathComponent("ref_traj.csv").path, "--out", dir.appendingPathComponent("ref.csv").path])
+        let args = [
+            model, "--vary", "k1=0.1:2:60:log", "--vary", "k2=0.05:0.5:40", "--jobs", "2",
+            "--metric", "peak:B", "--metric", "half_life:B", "--trajectories",
+        ]
+        let reference = try CLI.run(
+            ["sweep"] + args + [
+                dir.appendingPathComponent("ref_traj.csv").path, "--out", dir.appendingPathComponent("ref.csv").path,
+            ])
         #expect(reference.status == 0)
-        let out = dir.appendingPathComponent("run.csv").path, trajectories = dir.appendingPathComponent("run_traj.csv").path
+        let out = dir.appendingPathComponent("run.csv").path
+        let trajectories = dir.appendingPathComponent("run_traj.csv").path
         let process = Process()
         process.executableURL = CLI.executable
         process.arguments = ["sweep"] + args + [trajectories, "--out", out]
@@ -309,7 +343,10 @@ struct SweepCommandTests {
         let partial = out + ".partial"
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: partial, encoding: .utf8), text.split(separator: "\n").count > 20 { break }
+            if let text = try? String(contentsOfFile: partial, encoding: .utf8), text.split(separator: "\n").count > 20
+            {
+                break
+            }
             usleep(2000)
         }
         kill(process.processIdentifier, SIGINT)
@@ -347,19 +384,22 @@ struct SweepTableTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let model = dir.appendingPathComponent("m.toml").path
         // A model file names files inside its own folder: table.csv lands beside m.toml.
-        try (SweepCommandTests.model + """
+        try
+            (SweepCommandTests.model + """
 
-            [sweep]
-            vary = ["k1=0.1:1:3"]
-            metrics = ["peak:B"]
-            out = "table.csv"
-            """).write(toFile: model, atomically: true, encoding: .utf8)
+                [sweep]
+                vary = ["k1=0.1:1:3"]
+                metrics = ["peak:B"]
+                out = "table.csv"
+                """).write(toFile: model, atomically: true, encoding: .utf8)
         let fromTable = try CLI.run(["sweep", model])
         #expect(fromTable.status == 0, "\(fromTable.standardError)")
         let text = try String(contentsOfFile: dir.appendingPathComponent("table.csv").path, encoding: .utf8)
         #expect(text.hasPrefix("point,k1,status,message,B__peak\n1,0.1,ok,,"))
         #expect(text.split(separator: "\n").count == 4)
-        let overridden = try CLI.run(["sweep", model, "--vary", "k2=0.1:0.2:2", "--out", dir.appendingPathComponent("flags.csv").path])
+        let overridden = try CLI.run([
+            "sweep", model, "--vary", "k2=0.1:0.2:2", "--out", dir.appendingPathComponent("flags.csv").path,
+        ])
         #expect(overridden.status == 0)
         let flags = try String(contentsOfFile: dir.appendingPathComponent("flags.csv").path, encoding: .utf8)
         #expect(flags.hasPrefix("point,k2,status,message,B__peak\n"))
@@ -406,11 +446,18 @@ struct SteadyCommandTests {
         #expect(csv.contains("\nstable,1\n"))
         let unstable = try CLI.run(["steady", model, "--set", "X=2.05"])
         #expect(unstable.standardOutput.contains("UNSTABLE"))
-        let follow = try CLI.run(["sweep", model, "--follow", "k3=5:7:21", "--out", dir.appendingPathComponent("f.csv").path])
+        let follow = try CLI.run([
+            "sweep", model, "--follow", "k3=5:7:21", "--out", dir.appendingPathComponent("f.csv").path,
+        ])
         #expect(follow.status == 0, "\(follow.standardError)")
         #expect(follow.standardError.contains("bistable:"))
-        #expect(follow.standardError.contains("level: the branches differ for k3 in [5.7, 6.3]; the up branch switches between 6.3 and 6.4, the down branch between 5.6 and 5.7"))
-        let rows = try String(contentsOfFile: dir.appendingPathComponent("f.csv").path, encoding: .utf8).split(separator: "\n")
+        #expect(
+            follow.standardError.contains(
+                "level: the branches differ for k3 in [5.7, 6.3]; the up branch switches between 6.3 and 6.4, the down "
+                    + "branch between 5.6 and 5.7"
+            ))
+        let rows = try String(contentsOfFile: dir.appendingPathComponent("f.csv").path, encoding: .utf8).split(
+            separator: "\n")
         #expect(rows[0] == "point,direction,k3,status,message,stable,largest_real_eigenvalue,residual,level")
         #expect(rows.count == 43)
     }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import ReactionModel
+import Testing
+
 @testable import Simulation
 
 /// Issue 5's claims on Models/cancer.toml: the qualitative facts the literature states and the
@@ -24,7 +25,8 @@ struct CancerModelTests {
     /// Sustained: the final value keeps more than 10 % of the peak's rise (the `regime` rule).
     static func sustained(_ course: TimeCourse) -> Bool {
         let values = course.column(named: "pSTAT3_fraction")!
-        let baseline = values.first!, peak = values.max()!
+        let baseline = values.first!
+        let peak = values.max()!
         return values.last! - baseline > 0.1 * (peak - baseline)
     }
 
@@ -58,7 +60,10 @@ struct CancerModelTests {
         let levels: [Double] = [0, 30, 100, 200, 300, 500, 1000, 3000]
         var peaks: [Double] = []
         for rux in levels {
-            let course = try Self.run(nil) { $0.overrides = [("Rux", rux), ("k_rux_deg", 0)]; $0.tEnd = 240 }
+            let course = try Self.run(nil) {
+                $0.overrides = [("Rux", rux), ("k_rux_deg", 0)]
+                $0.tEnd = 240
+            }
             peaks.append(try #require(course.peak(of: "pSTAT3_fraction")).value)
         }
         let half = peaks[0] / 2
@@ -84,14 +89,22 @@ struct CancerModelTests {
         pulsed.overrides = [("IL6_background", 0.0003)]
         let afterPulse = try Simulator(Self.model).run(scenario: "autocrine_pulse", settings: pulsed)
         #expect(Self.sustained(afterPulse))
-        let final = Array(afterPulse.values[(afterPulse.times.count - 1) * afterPulse.columns.count..<((afterPulse.times.count - 1) * afterPulse.columns.count + Self.model.species.count)])
+        let final = Array(
+            afterPulse.values[
+                (afterPulse.times.count - 1)
+                    * afterPulse.columns.count..<((afterPulse.times.count - 1) * afterPulse.columns.count
+                    + Self.model.species.count)])
         _ = try simulator.initialState(scenario: "autocrine_loop+unstimulated", settings: settings)
         let on = try solver.solve(from: final)
         #expect(off.stable && on.stable)
         let index = Self.model.observables.firstIndex { $0.name == "pSTAT3_fraction" }!
         func fraction(_ s: SteadyState) -> Double {
             var o = [Double](repeating: 0, count: Self.model.observables.count)
-            s.state.withUnsafeBufferPointer { y in o.withUnsafeMutableBufferPointer { simulator.network.observables(t: 0, y: y.baseAddress!, into: $0.baseAddress!) } }
+            s.state.withUnsafeBufferPointer { y in
+                o.withUnsafeMutableBufferPointer {
+                    simulator.network.observables(t: 0, y: y.baseAddress!, into: $0.baseAddress!)
+                }
+            }
             return o[index]
         }
         print("autocrine loop at 0.3 pM: off \(fraction(off)), on \(fraction(on))")
@@ -103,12 +116,17 @@ struct CancerModelTests {
 
     @Test func continuationInIL6DoseFindsTheSwitch() throws {
         let dimension = try SweepDimension.parse("IL6_dose=0.00005:0.005:21:log", grid: true, definition: Self.model)
-        let points = try Continuation(simulator: Simulator(Self.model), dimension: dimension, scenario: "autocrine_loop+unstimulated",
-                                      settings: RunSettings()).run()
+        let points = try Continuation(
+            simulator: Simulator(Self.model), dimension: dimension, scenario: "autocrine_loop+unstimulated",
+            settings: RunSettings()
+        ).run()
         let index = Self.model.observables.firstIndex { $0.name == "pSTAT3_fraction" }!
         let interval = try #require(Continuation.bistableInterval(points, observable: index))
         let on = try #require(Continuation.largestJump(points, direction: "up", observable: index))
-        print("autocrine: branches differ on [\(interval.low), \(interval.high)] nM; switches on between \(on.from) and \(on.to) nM")
+        print(
+            "autocrine: branches differ on [\(interval.low), \(interval.high)] nM; switches on between \(on.from) and "
+                + "\(on.to) nM"
+        )
         // The model's fold is at 0.453 pM = 4.53e-4 nM; the down branch stays on to the lowest dose.
         #expect(on.from < 4.53e-4 && on.to > 4.53e-4)
         #expect(interval.low == 0.00005)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import ReactionModel
+import Testing
+
 @testable import Simulation
 
 /// The published models in Models/ against the validation targets of
@@ -12,7 +13,9 @@ struct PublishedModelTests {
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models")
 
-    static func run(_ file: String, scenario: String? = nil, _ configure: (inout RunSettings) -> Void = { _ in }) throws -> TimeCourse {
+    static func run(_ file: String, scenario: String? = nil, _ configure: (inout RunSettings) -> Void = { _ in }) throws
+        -> TimeCourse
+    {
         let model = try ModelLoader.load(path: models.appendingPathComponent(file).path)
         var settings = RunSettings()
         settings.outputInterval = 0.1
@@ -54,7 +57,10 @@ struct PublishedModelTests {
     @Test func sobottaPeakTimeFallsWithDose() throws {
         let expected: [(dose: Double, time: Double)] = [(1, 39), (100, 13), (300, 10)]
         for (dose, time) in expected {
-            let course = try Self.run("sobotta2017.toml") { $0.tEnd = 120; $0.overrides = [("IL6", dose)] }
+            let course = try Self.run("sobotta2017.toml") {
+                $0.tEnd = 120
+                $0.overrides = [("IL6", dose)]
+            }
             let peak = try #require(course.peak(of: "pSTAT3_fraction"))
             #expect(abs(peak.time - time) <= 1.5, "IL-6 \(dose) ng/mL: peak at \(peak.time) min, sheet \(time)")
         }
@@ -63,7 +69,8 @@ struct PublishedModelTests {
     /// §4A: the published ruxolitinib schedule lowers the pSTAT3 peak (scenario of the model).
     @Test func sobottaRuxolitinibLowersThePeak() throws {
         let untreated = try #require(try Self.run("sobotta2017.toml") { $0.tEnd = 240 }.peak(of: "pSTAT3_fraction"))
-        let treated = try #require(try Self.run("sobotta2017.toml", scenario: "ruxolitinib") { $0.tEnd = 240 }.peak(of: "pSTAT3_fraction"))
+        let treated = try #require(
+            try Self.run("sobotta2017.toml", scenario: "ruxolitinib") { $0.tEnd = 240 }.peak(of: "pSTAT3_fraction"))
         #expect(treated.value < 0.5 * untreated.value)
     }
 
@@ -71,7 +78,8 @@ struct PublishedModelTests {
     @Test func classicSinghWithoutRaf() throws {
         let course = try Self.run("classic.toml")
         let cytoplasmicDimer = try #require(course.peak(of: "pSTAT3c_dimer"))
-        #expect(abs(cytoplasmicDimer.time - 9.3) <= 0.3, "cytoplasmic pSTAT3 dimer peak at \(cytoplasmicDimer.time) min")
+        #expect(
+            abs(cytoplasmicDimer.time - 9.3) <= 0.3, "cytoplasmic pSTAT3 dimer peak at \(cytoplasmicDimer.time) min")
         let receptor = try #require(course.peak(of: "R_active"))
         #expect(abs(receptor.time - 4.7) <= 0.2, "free R* peak at \(receptor.time) min")
         // §2B: without Raf the nuclear dimer peaks at 84.9 nM at 50 min.
@@ -82,7 +90,10 @@ struct PublishedModelTests {
 
     /// §4B knock-out: SHP2 = 0 raises the nuclear dimer peak to 384 nM, 84 nM at 5.5 h.
     @Test func classicWithoutSHP2() throws {
-        let course = try Self.run("classic.toml") { $0.overrides = [("SHP2", 0)]; $0.outputInterval = 1 }
+        let course = try Self.run("classic.toml") {
+            $0.overrides = [("SHP2", 0)]
+            $0.outputInterval = 1
+        }
         let peak = try #require(course.peak(of: "pSTAT3n_dimer"))
         #expect(abs(peak.value - 384) <= 2, "peak \(peak.value)")
         #expect(abs(Self.value(course, "pSTAT3n_dimer", at: 330) - 84) <= 1.5)

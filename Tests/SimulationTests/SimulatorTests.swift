@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import ReactionModel
+import Testing
+
 @testable import Simulation
 
 @Suite("Time courses against closed-form solutions")
@@ -40,7 +41,8 @@ struct SimulatorTests {
     /// A(t) = A0 e^{−kt} until 5, then (A(5⁻) + 1) e^{−2k(t−5)}; B from amount conservation
     /// (V_c A + V_n B constant apart from the event's +1·V_c).
     static func exact(_ t: Double, a0: Double = 1, k: Double = 0.3) -> (a: Double, b: Double) {
-        let vc = 2.0, vn = 0.5
+        let vc = 2.0
+        let vn = 0.5
         if t < 5 { return (a0 * exp(-k * t), vc * a0 * (1 - exp(-k * t)) / vn) }
         let a5 = a0 * exp(-5 * k) + 1
         let a = a5 * exp(-2 * k * (t - 5))
@@ -94,11 +96,17 @@ struct SimulatorTests {
         var settings = RunSettings()
         settings.overrides = [("kk", 1)]
         do { _ = try simulator.run(settings: settings) } catch let e as SimulationError {
-            #expect(e.message == "--set kk=…: the model has no parameter, species or compartment 'kk' (did you mean 'k'?).")
+            #expect(
+                e.message
+                    == "--set kk=…: the model has no parameter, species or compartment 'kk' (did you mean 'k'?).")
         }
         settings.overrides = [("total_amount", 1)]
         do { _ = try simulator.run(settings: settings) } catch let e as SimulationError {
-            #expect(e.message == "--set total_amount=…: 'total_amount' is an observable; only parameters, species (initial concentrations) and compartment sizes can be set.")
+            #expect(
+                e.message
+                    == "--set total_amount=…: 'total_amount' is an observable; only parameters, species (initial "
+                    + "concentrations) and compartment sizes can be set."
+            )
         }
     }
 
@@ -127,17 +135,18 @@ struct SimulatorTests {
 @Suite("Errors keep their type up to the command line")
 struct TypedErrorTests {
     @Test func aSolverFailureCarriesTheSolversError() throws {
-        let model = try ModelLoader.load(source: """
-            [species]
-            A = 1
-            [parameters]
-            k = 10
-            [[reactions]]
-            equation = "-> A"
-            rate = "k * A * A"
-            [simulation]
-            t_end = 1
-            """, file: "blow.toml")
+        let model = try ModelLoader.load(
+            source: """
+                [species]
+                A = 1
+                [parameters]
+                k = 10
+                [[reactions]]
+                equation = "-> A"
+                rate = "k * A * A"
+                [simulation]
+                t_end = 1
+                """, file: "blow.toml")
         do {
             _ = try Simulator(model).run()
             Issue.record("a blow-up at t = 0.1 must fail")
@@ -165,17 +174,20 @@ struct MetadataTests {
         var settings = RunSettings()
         settings.overrides = [("k", 0.25), ("B", 1), ("A", 2)]
         let course = try Simulator(model).run(settings: settings)
-        let text = OutputWriter.metadata(definition: model, source: SimulatorTests.decay, courses: [course], settings: settings,
-                                         programVersion: "9", command: ["stat3sim", "run"])
+        let text = OutputWriter.metadata(
+            definition: model, source: SimulatorTests.decay, courses: [course], settings: settings,
+            programVersion: "9", command: ["stat3sim", "run"])
         // JSONSerialization's layout: sorted keys, case-insensitively ("A", "B", "k").
         #expect(text.contains("\"overrides\" : {\n    \"A\" : 2,\n    \"B\" : 1,\n    \"k\" : 0.25\n  },"))
         #expect(text.contains("\"solver_statistics\" : {\n        \"convergence_failures\" : "))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-meta-\(UUID().uuidString).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stat3sim-meta-\(UUID().uuidString).json"
+        ).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let meta = try #require(RunMetadata.read(path))
         #expect(meta.runs?.first?.rows == course.times.count)
         #expect(meta.model.sha256 == SHA256Hex.of(SimulatorTests.decay))
         #expect(meta.overrides == ["A": 2, "B": 1, "k": 0.25])
-        #expect(meta.json() == text)   // decoding and encoding again changes nothing
+        #expect(meta.json() == text)  // decoding and encoding again changes nothing
     }
 }

@@ -1,15 +1,18 @@
 import Foundation
-import Testing
 import ODESolver
 import ReactionModel
+import Testing
+
 @testable import Simulation
 
 /// State events (`when`), their delays and SBML attributes, and rate rules, each against a
 /// closed-form solution (docs/model-format.md, "[[events]]", "State events").
 @Suite("State events against closed-form solutions")
 struct StateEventTests {
-    static func run(_ source: String, scenario: String? = nil, tEnd: Double, interval: Double,
-                    rtol: Double = 1e-10, atol: Double = 1e-14) throws -> TimeCourse {
+    static func run(
+        _ source: String, scenario: String? = nil, tEnd: Double, interval: Double,
+        rtol: Double = 1e-10, atol: Double = 1e-14
+    ) throws -> TimeCourse {
         let model = try ModelLoader.load(source: source, file: "state_events.toml")
         var settings = RunSettings()
         settings.tEnd = tEnd
@@ -46,7 +49,8 @@ struct StateEventTests {
     @Test func sawtoothResetsAtEachCrossing() throws {
         let course = try Self.run(Self.sawtooth, tEnd: 10, interval: 0.05)
         #expect(course.columns == ["A", "count"])
-        let a = try Self.column(course, "A"), count = try Self.column(course, "count")
+        let a = try Self.column(course, "A")
+        let count = try Self.column(course, "count")
         let period = log(10.0)
         var worst = 0.0
         for (row, t) in course.times.enumerated() {
@@ -86,21 +90,28 @@ struct StateEventTests {
 
     /// The closed form: the first impact at t₁ = √(2h₀/g) with speed v₁ = g t₁; after bounce k the
     /// ball leaves the floor at speed u_k = 0.9^k v₁ and is in the air for 2u_k/g.
-    static func ball(at t: Double, h0: Double = 10, g: Double = 9.81) -> (h: Double, v: Double, bounces: Int, impacts: [Double]) {
-        let t1 = (2 * h0 / g).squareRoot(), v1 = g * t1
+    static func ball(at t: Double, h0: Double = 10, g: Double = 9.81) -> (
+        h: Double, v: Double, bounces: Int, impacts: [Double]
+    ) {
+        let t1 = (2 * h0 / g).squareRoot()
+        let v1 = g * t1
         var impacts = [t1]
         while impacts.count < 50 { impacts.append(impacts.last! + 2 * pow(0.9, Double(impacts.count)) * v1 / g) }
         if t < t1 { return (h0 - g * t * t / 2, -g * t, 0, impacts) }
-        let k = impacts.lastIndex { $0 <= t }! + 1   // bounces so far
-        let s = t - impacts[k - 1], u = pow(0.9, Double(k)) * v1
+        let k = impacts.lastIndex { $0 <= t }! + 1  // bounces so far
+        let s = t - impacts[k - 1]
+        let u = pow(0.9, Double(k)) * v1
         return (u * s - g * s * s / 2, u - g * s, k, impacts)
     }
 
     @Test func bouncingBallWithRateRulesOnParameters() throws {
         let course = try Self.run(Self.ballSource, tEnd: 10, interval: 0.05, rtol: 1e-10, atol: 1e-12)
         #expect(course.columns == ["h", "v", "bounces"])
-        let h = try Self.column(course, "h"), v = try Self.column(course, "v"), bounces = try Self.column(course, "bounces")
-        var worstH = 0.0, worstV = 0.0
+        let h = try Self.column(course, "h")
+        let v = try Self.column(course, "v")
+        let bounces = try Self.column(course, "bounces")
+        var worstH = 0.0
+        var worstV = 0.0
         for (row, t) in course.times.enumerated() {
             let exact = Self.ball(at: t)
             #expect(!exact.impacts.contains { abs($0 - t) < 1e-6 })
@@ -143,7 +154,8 @@ struct StateEventTests {
 
     @Test func delayedAssignmentsUseValuesFromTheTriggerTime() throws {
         let course = try Self.run(Self.delayed(""), tEnd: 3, interval: 0.05)
-        let b = try Self.column(course, "B"), tt = try Self.column(course, "T")
+        let b = try Self.column(course, "B")
+        let tt = try Self.column(course, "T")
         let due = log(2.0) + 1
         for (row, t) in course.times.enumerated() {
             // B = A(ln 2) = 0.5 and T = ln 2 (values from the firing), made at ln 2 + 1.
@@ -159,7 +171,8 @@ struct StateEventTests {
 
     @Test func delayedAssignmentsCanUseValuesFromTheirOwnTime() throws {
         let course = try Self.run(Self.delayed("use_values_from_trigger_time = false"), tEnd: 3, interval: 0.05)
-        let b = try Self.column(course, "B"), tt = try Self.column(course, "T")
+        let b = try Self.column(course, "B")
+        let tt = try Self.column(course, "T")
         let due = log(2.0) + 1
         for (row, t) in course.times.enumerated() {
             // B = A(ln 2 + 1) = 0.5 e^{−1}, T = ln 2 + 1.
@@ -177,7 +190,10 @@ struct StateEventTests {
         var steps: [(t0: Double, t1: Double, eventAtEnd: Bool)] = []
         var events: [Double] = []
         mutating func start(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork) {}
-        mutating func step(from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork) throws {
+        mutating func step(
+            from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>,
+            network: ReactionNetwork
+        ) throws {
             steps.append((t0, t1, eventAtEnd))
         }
         mutating func afterEvent(t: Double, state: UnsafePointer<Double>, network: ReactionNetwork) { events.append(t) }
@@ -189,7 +205,9 @@ struct StateEventTests {
         let d = 1e-3
         let source = Self.delayed("use_values_from_trigger_time = false", delay: "\(d)")
         let course = try Self.run(source, tEnd: 2, interval: 0.05, rtol: 1e-8, atol: 1e-12)
-        let b = try Self.column(course, "B"), tt = try Self.column(course, "T"), a = try Self.column(course, "A")
+        let b = try Self.column(course, "B")
+        let tt = try Self.column(course, "T")
+        let a = try Self.column(course, "A")
         let due = log(2.0) + d
         for (row, t) in course.times.enumerated() {
             let (eb, et) = t < due ? (0.0, 0.0) : (0.5 * exp(-d), due)
@@ -219,7 +237,9 @@ struct StateEventTests {
         let restart = try #require(log.events.first)
         let k = try #require(log.steps.firstIndex { $0.t1 == restart })
         #expect(log.steps[k].eventAtEnd)
-        #expect(abs(log.steps[k].t1 - log.steps[k].t0 - d) <= 1e-15, "step \(log.steps[k]) (the firing then lay before a step boundary)")
+        #expect(
+            abs(log.steps[k].t1 - log.steps[k].t0 - d) <= 1e-15,
+            "step \(log.steps[k]) (the firing then lay before a step boundary)")
         #expect(k > 0 && !log.steps[k - 1].eventAtEnd && log.steps[k - 1].t1 == log.steps[k].t0)
         #expect(abs(restart - due) <= 1e-6)
     }
@@ -235,8 +255,11 @@ struct StateEventTests {
         var source = Self.delayed(persistent ? "" : "persistent = false", timedReset: true)
         source = source.replacingOccurrences(of: "set = { A = 1 }", with: "set = { A = \(reset) }")
         let course = try Self.run(source, tEnd: 3, interval: 0.05)
-        let b = try Self.column(course, "B"), tt = try Self.column(course, "T"), a = try Self.column(course, "A")
-        let ln2 = log(2.0), t2 = 1 + log(2 * reset)
+        let b = try Self.column(course, "B")
+        let tt = try Self.column(course, "T")
+        let a = try Self.column(course, "A")
+        let ln2 = log(2.0)
+        let t2 = 1 + log(2 * reset)
         for (row, t) in course.times.enumerated() {
             let (eb, et): (Double, Double)
             if t >= t2 + 1 {
@@ -304,7 +327,8 @@ struct StateEventTests {
             \(reversed ? first : second)
             """
         let course = try Self.run(source, tEnd: 2, interval: 0.5)
-        let x = try Self.column(course, "X"), y = try Self.column(course, "Y")
+        let x = try Self.column(course, "X")
+        let y = try Self.column(course, "Y")
         #expect(course.times == [0, 0.5, 1, 1.5, 2])
         // Before: nothing (t > 1 is false at t = 1). At 1.5: X = 1 and Y = X + t at the firing,
         // 1 + the crossing of t − 1, found within 100 ε (|t| + |h|) ≤ 100 ε · 4 = 8.9e-14 after
@@ -334,7 +358,8 @@ struct StateEventTests {
             """
         // Values from the firing (the default): A = A(t_f) + 1 = e^{−0.5} + 1 at t = 1.
         let course = try Self.run(source, tEnd: 2, interval: 0.25)
-        let a = try Self.column(course, "A"), b = try Self.column(course, "B")
+        let a = try Self.column(course, "A")
+        let b = try Self.column(course, "B")
         let at1 = try #require(course.times.firstIndex(of: 1))
         #expect(b[at1] == 5)
         let after = exp(-0.5) + 1
@@ -372,7 +397,8 @@ struct StateEventTests {
             set = { Y = "X + 1" }
             """
         let course = try Self.run(source, tEnd: 20, interval: 5)
-        let x = try Self.column(course, "X"), y = try Self.column(course, "Y")
+        let x = try Self.column(course, "X")
+        let y = try Self.column(course, "Y")
         let at10 = try #require(course.times.firstIndex(of: 10))
         #expect(x[at10] == 5)
         // Both run at t = 10, in one queue. The state event's value was computed when it fired,

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import ReactionModel
+import Testing
+
 @testable import Simulation
 
 /// Schlögl's model: 2X + A → 3X, 3X → 2X + A, B → X, X → B with A, B clamped. With these
@@ -38,7 +39,10 @@ struct SteadyStateTests {
     func solver(_ source: String) throws -> (Simulator, SteadyStateSolver) {
         let simulator = Simulator(try ModelLoader.load(source: source, file: "model.toml"))
         _ = try simulator.initialState(scenario: nil, settings: RunSettings())
-        return (simulator, try SteadyStateSolver(network: simulator.network, options: simulator.solverOptions(RunSettings())))
+        return (
+            simulator,
+            try SteadyStateSolver(network: simulator.network, options: simulator.solverOptions(RunSettings()))
+        )
     }
 
     @Test func stableAndUnstableStatesOfSchloegl() throws {
@@ -58,7 +62,8 @@ struct SteadyStateTests {
 
     /// A ⇌ B with A + B conserved: B/A = kf/kr, one eigenvalue −(kf + kr) on the reduced system.
     @Test func conservationLawsReduceTheSystem() throws {
-        let (_, solver) = try solver("""
+        let (_, solver) = try solver(
+            """
             [compartments]
             c = 2
             n = 0.5
@@ -82,7 +87,9 @@ struct SteadyStateTests {
     @Test func continuationFindsTheBistableInterval() throws {
         let model = try ModelLoader.load(source: Self.schloegl, file: "model.toml")
         let dimension = try SweepDimension.parse("k3=5:7:41", grid: true, definition: model)
-        let points = try Continuation(simulator: Simulator(model), dimension: dimension, scenario: nil, settings: RunSettings()).run()
+        let points = try Continuation(
+            simulator: Simulator(model), dimension: dimension, scenario: nil, settings: RunSettings()
+        ).run()
         #expect(points.count == 82)
         #expect(points.allSatisfy { $0.steady?.stable == true })
         let interval = try #require(Continuation.bistableInterval(points, observable: 0))
@@ -99,22 +106,27 @@ struct SteadyStateTests {
 struct RegimeMetricTests {
     /// Schlögl at rest in its low state X = 1; at t = 5 X is kicked to `kick` and k3 set to
     /// `k3_after`.
-    static let model = SteadyStateTests.schloegl.replacingOccurrences(of: "X = 0.5", with: "X = 1")
+    static let model =
+        SteadyStateTests.schloegl.replacingOccurrences(of: "X = 0.5", with: "X = 1")
         .replacingOccurrences(of: "k4 = 11", with: "k4 = 11\nkick = 1\nk3_after = 6") + """
 
-        [[events]]
-        at = 5
-        set = { X = "kick", k3 = "k3_after" }
-        [simulation]
-        t_end = 60
-        """
+            [[events]]
+            at = 5
+            set = { X = "kick", k3 = "k3_after" }
+            [simulation]
+            t_end = 60
+            """
 
     func regime(kick: Double, k3After: Double) throws -> String {
         let model = try ModelLoader.load(source: Self.model, file: "regime.toml")
-        let plan = try SweepPlan(dimensions: [try SweepDimension.parse("kick=\(kick):\(kick):1", grid: true, definition: model),
-                                              try SweepDimension.parse("k3_after=\(k3After):\(k3After):1", grid: true, definition: model)],
-                                 method: .grid, scenarios: [nil])
-        let specification = SweepSpecification(plan: plan, metrics: [try Metric.parse("regime:X", definition: model)], settings: RunSettings())
+        let plan = try SweepPlan(
+            dimensions: [
+                try SweepDimension.parse("kick=\(kick):\(kick):1", grid: true, definition: model),
+                try SweepDimension.parse("k3_after=\(k3After):\(k3After):1", grid: true, definition: model),
+            ],
+            method: .grid, scenarios: [nil])
+        let specification = SweepSpecification(
+            plan: plan, metrics: [try Metric.parse("regime:X", definition: model)], settings: RunSettings())
         let workspace = try Workspace(simulator: Simulator(model), specification: specification, trajectories: false)
         let row = try workspace.compute(point: 1).row.trimmingCharacters(in: .newlines)
         return OutputWriter.splitCSV(row).last!
@@ -122,5 +134,7 @@ struct RegimeMetricTests {
 
     @Test func aSmallKickReturnsToBaseline() throws { #expect(try regime(kick: 1.5, k3After: 6) == "0.0") }
     @Test func aLargeKickLocksTheBistableSystemOn() throws { #expect(try regime(kick: 3.5, k3After: 6) == "2.0") }
-    @Test func aLastingStimulusInAMonostableSystemIsSustained() throws { #expect(try regime(kick: 1, k3After: 7) == "1.0") }
+    @Test func aLastingStimulusInAMonostableSystemIsSustained() throws {
+        #expect(try regime(kick: 1, k3After: 7) == "1.0")
+    }
 }
