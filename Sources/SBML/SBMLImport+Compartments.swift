@@ -36,8 +36,7 @@ extension Importer {
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
                         throw SBMLImportError.unsupported("SBML species \(excerpt(id)) in amounts, set by a rule in "
-                            + "compartment "
-                            + "\(excerpt(c)) whose size changes, is not supported yet.")
+                            + "compartment \(excerpt(c)) whose size changes, is not supported yet.")
                     }
                     continue
                 }

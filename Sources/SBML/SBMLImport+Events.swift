@@ -52,9 +52,8 @@ extension Importer {
         let condition = try self.condition(triggerMath, place: "trigger of event \(excerpt(id))").condition
         if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
             throw SBMLImportError.unsupported("SBML trigger of event \(excerpt(id)) uses the id "
-                + "'\(excerpt(keyword))', a keyword "
-                + "of the "
-                + "model file's conditions, which is not supported yet (rename it in the SBML file).")
+                + "'\(excerpt(keyword))', a keyword of the model file's conditions, which is not supported yet "
+                    + "(rename it in the SBML file).")
         }
         events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
                             trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
@@ -94,8 +93,7 @@ extension Importer {
                 assignments.append(.init(target: target, targetName: variable, expression: e))
             default:
                 throw SBMLImportError.unsupported("SBML eventAssignment to \(kind) \(excerpt(variable)) in event "
-                    + "\(excerpt(id)) "
-                    + "is not supported yet.")
+                    + "\(excerpt(id)) is not supported yet.")
             }
         }
         return assignments
@@ -140,9 +138,7 @@ extension Importer {
                 if !setsA.isDisjoint(with: readsB) || !setsB.isDisjoint(with: readsA)
                     || !setsA.isDisjoint(with: setsB) {
                     throw SBMLImportError.unsupported("SBML events at the same time t = \(a.times[0]) that read or "
-                        + "set each "
-                        + "other's "
-                        + "variables are not supported yet.")
+                        + "set each other's variables are not supported yet.")
                 }
             }
         }

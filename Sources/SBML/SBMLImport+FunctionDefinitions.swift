@@ -12,8 +12,7 @@ extension Importer {
             }
             if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
             guard lambda.name == "lambda" else { throw SBMLImportError.unsupported("SBML functionDefinition \(id) "
-                + "without a "
-                + "lambda is not supported yet.") }
+                + "without a lambda is not supported yet.") }
             let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
             guard let body = lambda.children.last(where: { $0.name != "bvar"
                 && $0.name != "domainofapplication" }) else {
@@ -67,8 +66,8 @@ extension Importer {
                             + "supported.")
                     }
                     throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself through "
-                        + "\(excerpt(cycle.dropFirst().first!)) "
-                        + "(a cycle of \(cycle.count) function definitions), which is not supported.")
+                        + "\(excerpt(cycle.dropFirst().first!)) (a cycle of \(cycle.count) function definitions), "
+                            + "which is not supported.")
                 case nil:
                     state[g] = false
                     path.append((g, 0))
@@ -87,9 +86,8 @@ extension Importer {
             if terms > Double(ImportLimits.terms) {
                 let count = terms < 1e15 ? String(Int(terms)) : String(format: "%.3g", terms)
                 throw SBMLImportError.limit("SBML functionDefinition \(excerpt(name)) expands to \(count) terms once "
-                    + "the "
-                    + "function "
-                    + "definitions it calls are inlined (the limit is \(ImportLimits.terms)), which is not supported.")
+                    + "the function definitions it calls are inlined (the limit is \(ImportLimits.terms)), which is "
+                        + "not supported.")
             }
             size[name] = terms
             uses[name] = occurrences

@@ -68,8 +68,7 @@ extension Importer {
         if let first = done.firstIndex(of: false) {
             let (id, _) = try initialValue(pending[first])
             throw SBMLImportError.unsupported("SBML initial value of \(excerpt(id)) cannot be computed at import (it "
-                + "depends on a "
-                + "value that is not defined at the start), which is not supported yet.")
+                + "depends on a value that is not defined at the start), which is not supported yet.")
         }
         for node in references where !variableReferences.contains(node.attributes["id"]!) {
             stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!]

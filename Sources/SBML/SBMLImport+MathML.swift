@@ -84,13 +84,13 @@ extension Importer {
     // MARK: Building within the limits
 
     func tooDeep(_ place: String) -> SBMLImportError {
-        SBMLImportError.limit("SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels "
-            + "(function definitions inlined), which is not supported.")
+        SBMLImportError.limit("SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels (function "
+            + "definitions inlined), which is not supported.")
     }
 
     func tooLarge(_ place: String) -> SBMLImportError {
-        SBMLImportError.limit("SBML \(place) has more than \(ImportLimits.terms) terms once function definitions "
-            + "and reaction rates are inlined, which is not supported.")
+        SBMLImportError.limit("SBML \(place) has more than \(ImportLimits.terms) terms once function definitions and "
+            + "reaction rates are inlined, which is not supported.")
     }
 
     /// `e`, built from `parts`, if its depth and size stay within the limits.
@@ -170,8 +170,7 @@ extension Importer {
         defer { rateOfDepth.value -= 1 }
         if rateOfDepth.value > 20 {
             throw SBMLImportError("SBML kineticLaw of reaction \(excerpt(id)) depends on itself through other "
-                + "reactions' rates "
-                + "(an algebraic loop), which is not supported.")
+                + "reactions' rates (an algebraic loop), which is not supported.")
         }
         var local: [String: Term] = [:]
         for (pid, name) in localNames[id] ?? [:] { local[pid] = Term(.name(name)) }

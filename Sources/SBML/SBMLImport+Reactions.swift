@@ -36,8 +36,7 @@ extension Importer {
     mutating func buildReaction(_ node: XMLNode) throws {
         let id = node.attributes["id"] ?? "?"
         if node.attributes["fast"] == "true" { throw SBMLImportError.unsupported("SBML reaction \(excerpt(id)) is "
-            + "fast, which is "
-            + "not supported yet.") }
+            + "fast, which is not supported yet.") }
         // A negative stoichiometry moves the species to the other side (the same ODE).
         let reactants = try side(of: node, id, "listOfReactants", "speciesReference", true)
         let products = try side(of: node, id, "listOfProducts", "speciesReference", false)
@@ -84,8 +83,7 @@ extension Importer {
                 // constant one can be folded into the stoichiometry.
                 guard let value = values[factor], !variableIDs.contains(factor), kindOf(factor) == "parameter" else {
                     throw SBMLImportError.unsupported("SBML conversionFactor \(excerpt(factor)) of species "
-                        + "\(excerpt(s)) is not a "
-                        + "constant parameter, which is not supported yet.")
+                        + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
                 }
                 stoichiometry *= value
             }
@@ -93,8 +91,7 @@ extension Importer {
             if nu < 0 || (sign < 0 && nu == 0) { continue }
             guard nu.isFinite, nu >= 0 else {
                 throw SBMLImportError.unsupported("SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for "
-                    + "species "
-                    + "\(excerpt(s)), which is not supported yet.")
+                    + "species \(excerpt(s)), which is not supported yet.")
             }
             if nu == 0 { continue }
             if let k = position[index] {
@@ -126,8 +123,7 @@ extension Importer {
                 }
                 if let factor = conversionFactor[s], variableIDs.contains(factor) {
                     throw SBMLImportError.unsupported("SBML conversionFactor \(excerpt(factor)) of species "
-                        + "\(excerpt(s)) is not a "
-                        + "constant parameter, which is not supported yet.")
+                        + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
                 }
                 // (An amount lives in the unit compartment: ν · flux itself.)
                 let home = compartments[species[index].compartment].name

@@ -62,8 +62,8 @@ extension Importer {
                 case "algebraicRule":
                     throw SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")
                 default:
-                    throw SBMLImportError.unsupported("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) "
-                        + "is not supported yet.")
+                    throw SBMLImportError.unsupported("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is "
+                        + "not supported yet.")
                 }
             }
         }

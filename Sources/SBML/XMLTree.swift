@@ -71,9 +71,7 @@ final class XMLNode {
         if let deep = builder.tooDeep {
             let inside = deep.owner.map { " in \($0)" } ?? ""
             throw SBMLImportError.limit("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested "
-                + "more "
-                + "than "
-                + "\(ImportLimits.elementDepth) elements deep, which is not supported.")
+                + "more than \(ImportLimits.elementDepth) elements deep, which is not supported.")
         }
         guard ok, builder.error == nil, let root = builder.root else {
             let reason = (builder.error ?? parser.parserError).map { "\($0.localizedDescription)" } ?? "no root element"
