@@ -15,48 +15,46 @@ public struct Metric: Sendable, Equatable {
         /// 0 returns to baseline, 1 sustained, 2 bistable (see `definition`).
         case regime
 
-        var name: String {
+        /// The kind in the sweep vocabulary (value_at without its time).
+        public var vocabulary: MetricKind {
             switch self {
-            case .peak: return "peak"
-            case .timeToPeak: return "time_to_peak"
-            case .final: return "final"
-            case .min: return "min"
-            case .mean: return "mean"
-            case .auc: return "auc"
-            case .halfLife: return "half_life"
-            case .steadyState: return "steady_state"
-            case .regime: return "regime"
-            case .valueAt(let t): return "value_at@\(formatTime(t))"
+            case .peak: return .peak
+            case .timeToPeak: return .timeToPeak
+            case .final: return .final
+            case .min: return .min
+            case .mean: return .mean
+            case .auc: return .auc
+            case .halfLife: return .halfLife
+            case .steadyState: return .steadyState
+            case .valueAt: return .valueAt
+            case .regime: return .regime
             }
         }
 
-        var definition: String {
-            switch self {
-            case .peak: return "largest value over the run"
-            case .timeToPeak: return "time of the largest value (first, if repeated)"
-            case .final: return "value at the end time"
-            case .min: return "smallest value over the run"
-            case .mean: return "time average: AUC / (t_end - t_start)"
-            case .auc:
-                return "area under the curve: trapezoid rule on the solver's dense output (4 points per internal step)"
-            case .halfLife:
-                return
-                    "time from the peak until the value is first half-way back from the peak to the final value "
-                    + "(linear interpolation between dense-output points); empty if it never gets there"
-            case .steadyState:
-                return
-                    "the steady state's value when the run has settled: the steady-state solver's Newton iteration, "
-                    + "started from the final state, converges within 0.1 % (or atol) of it, or at its final rate "
-                    + "of change the value would move by less than 0.1 % over a span as long as the run; "
-                    + "otherwise empty and the point's status is 'unsettled'"
-            case .valueAt(let t): return "value at t = \(formatTime(t)) (after any event at that time)"
-            case .regime:
-                return
-                    "0 if the value returns to baseline (final within 10 % of the peak's rise above the value at "
-                    + "t_start), 1 if it stays up (sustained), 2 if it stays up and the steady state reached from "
-                    + "the initial state with the final parameter values is different (bistable: the run's "
-                    + "history decides)"
+        /// The kind of a metric as written: its name, and value_at's time.
+        public init(_ kind: MetricKind, time: Double?) {
+            switch kind {
+            case .peak: self = .peak
+            case .timeToPeak: self = .timeToPeak
+            case .final: self = .final
+            case .min: self = .min
+            case .mean: self = .mean
+            case .auc: self = .auc
+            case .halfLife: self = .halfLife
+            case .steadyState: self = .steadyState
+            case .valueAt: self = .valueAt(time ?? 0)
+            case .regime: self = .regime
             }
+        }
+
+        var name: String {
+            if case .valueAt(let t) = self { return "value_at@\(formatTime(t))" }
+            return vocabulary.rawValue
+        }
+
+        var definition: String {
+            if case .valueAt(let t) = self { return "value at t = \(formatTime(t)) (after any event at that time)" }
+            return vocabulary.definition
         }
     }
 
@@ -69,54 +67,32 @@ public struct Metric: Sendable, Equatable {
         self.target = target
     }
 
-    /// Parses `KIND:TARGET`; kinds: peak, time_to_peak, final, min, mean, auc, half_life,
-    /// steady_state, value_at@T.
-    public static func parse(_ text: String, definition: ModelDefinition) throws -> Metric {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let kinds = [
-            "peak", "time_to_peak", "final", "min", "mean", "auc", "half_life", "steady_state", "value_at@T", "regime",
-        ]
-        guard parts.count == 2 else {
-            throw SimulationError(
-                "--metric \(excerpt(text, limit: 80)): write KIND:TARGET, e.g. peak:pSTAT3_fraction (kinds: "
-                    + "\(kinds.joined(separator: ", ")))."
-            )
-        }
-        let kind: Kind
-        switch parts[0] {
-        case "peak": kind = .peak
-        case "time_to_peak": kind = .timeToPeak
-        case "final": kind = .final
-        case "min": kind = .min
-        case "mean": kind = .mean
-        case "auc": kind = .auc
-        case "half_life": kind = .halfLife
-        case "steady_state": kind = .steadyState
-        case "regime": kind = .regime
-        case let k where k.hasPrefix("value_at@"):
-            guard let t = Double(k.dropFirst("value_at@".count)), t.isFinite else {
-                throw SimulationError(
-                    "--metric \(excerpt(text, limit: 80)): value_at needs a time, e.g. value_at@30:\(parts[1]).")
-            }
-            kind = .valueAt(t)
-        default:
-            throw SimulationError(
-                "--metric \(excerpt(text, limit: 80)): unknown kind "
-                    + "'\(excerpt(parts[0]))'\(didYouMean(parts[0], among: kinds)); kinds are "
-                    + "\(kinds.joined(separator: ", "))."
-            )
-        }
-        let target = parts[1]
-        switch definition.symbol(named: target) {
+    /// The metric `spec` asks for, its target checked against the model. The message says what
+    /// is wrong without naming where the metric came from: the caller adds that.
+    public init(_ spec: MetricSpec, definition: ModelDefinition) throws {
+        switch definition.symbol(named: spec.target) {
         case .species, .observable: break
         default:
             let names = definition.species.map(\.name) + definition.observables.map(\.name)
             throw SimulationError(
-                "--metric \(excerpt(text, limit: 80)): '\(excerpt(target))' is not a species or observable of the "
-                    + "model\(didYouMean(target, among: names))."
+                "'\(excerpt(spec.target))' is not a species or observable of the "
+                    + "model\(didYouMean(spec.target, among: names))."
             )
         }
-        return Metric(kind: kind, target: target)
+        self.init(kind: Kind(spec.kind, time: spec.time), target: spec.target)
+    }
+
+    /// A metric in the command line's text, with messages starting `--metric TEXT:`; for callers
+    /// that hold that text (the tests). Others parse a `MetricSpec` and use `init(_:definition:)`.
+    public static func parse(_ text: String, definition: ModelDefinition) throws -> Metric {
+        let origin = "--metric \(excerpt(text, limit: 80))"
+        do {
+            return try Metric(MetricSpec(parsing: text), definition: definition)
+        } catch let error as SweepSyntaxError {
+            throw SimulationError("\(origin): \(error.message)")
+        } catch let error as SimulationError {
+            throw SimulationError("\(origin): \(error.message)")
+        }
     }
 
     /// Peak, time to peak, AUC and final value of every observable (or every species if none).

@@ -28,59 +28,56 @@ public struct SweepDimension: Sendable, Equatable {
         return value(at: Double(k) / Double(count - 1))
     }
 
-    public static func parse(_ text: String, grid: Bool, definition: ModelDefinition) throws -> SweepDimension {
-        let usage = grid ? "NAME=LO:HI:N or NAME=LO:HI:N:log" : "NAME=LO:HI or NAME=LO:HI:log"
-        let sides = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard sides.count == 2, !sides[0].isEmpty else {
-            throw SimulationError("--vary \(excerpt(text, limit: 80)): write \(usage).")
-        }
-        let name = sides[0].trimmingCharacters(in: .whitespaces)
-        var fields = sides[1].split(separator: ":", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        var logarithmic = false
-        if fields.last == "log" {
-            logarithmic = true
-            fields.removeLast()
-        }
-        guard fields.count == (grid ? 3 : 2), let low = Double(fields[0]), let high = Double(fields[1]), low.isFinite,
-            high.isFinite
-        else {
-            throw SimulationError(
-                "--vary \(excerpt(text, limit: 80)): write "
-                    + "\(usage)\(grid ? "" : " (with --samples the number of points comes from --samples)")."
-            )
-        }
-        var count: Int? = nil
-        if grid {
-            guard let n = Int(fields[2]), n >= 1 else {
-                throw SimulationError(
-                    "--vary \(excerpt(text, limit: 80)): the number of grid points must be a whole number ≥ 1.")
-            }
-            count = n
-        }
-        guard high >= low else {
-            throw SimulationError("--vary \(excerpt(text, limit: 80)): the range must be ascending (LO ≤ HI).")
-        }
-        if logarithmic && low <= 0 {
-            throw SimulationError("--vary \(excerpt(text, limit: 80)): a log range needs LO > 0.")
-        }
-        try checkSettable(name, flag: "--vary \(excerpt(text, limit: 80))", definition: definition)
-        return SweepDimension(name: name, low: low, high: high, count: count, logarithmic: logarithmic)
+    init(name: String, low: Double, high: Double, count: Int?, logarithmic: Bool) {
+        self.name = name
+        self.low = low
+        self.high = high
+        self.count = count
+        self.logarithmic = logarithmic
     }
 
-    static func checkSettable(_ name: String, flag: String, definition d: ModelDefinition) throws {
+    /// The dimension a range of the model's `definition` asks for; `grid` says whether the sweep is
+    /// a grid (the range gives its number of points) or sampled (it does not). Messages say what is
+    /// wrong without naming where the range came from: the caller adds that.
+    public init(_ range: SweepRange, grid: Bool, definition: ModelDefinition) throws {
+        if grid && range.count == nil { throw SimulationError("write \(SweepRange.gridSyntax).") }
+        if !grid && range.count != nil {
+            throw SimulationError(
+                "write \(SweepRange.sampleSyntax) (the number of sampled points is not part of the range).")
+        }
+        try Self.checkSettable(range.name, flag: nil, definition: definition)
+        self.init(
+            name: range.name, low: range.low, high: range.high, count: range.count, logarithmic: range.logarithmic)
+    }
+
+    /// A range in the command line's text, with messages starting `--vary TEXT:`; for callers that
+    /// hold that text (the tests). Others parse a `SweepRange` and use `init(_:grid:definition:)`.
+    public static func parse(_ text: String, grid: Bool, definition: ModelDefinition) throws -> SweepDimension {
+        let origin = "--vary \(excerpt(text, limit: 80))"
+        do {
+            let range = try SweepRange(parsing: text, pointCount: grid ? .required : .forbidden)
+            return try SweepDimension(range, grid: grid, definition: definition)
+        } catch let error as SweepSyntaxError {
+            throw SimulationError("\(origin): \(error.message)")
+        } catch let error as SimulationError {
+            throw SimulationError("\(origin): \(error.message)")
+        }
+    }
+
+    /// `flag` (nil: none) starts the message: where the name came from.
+    static func checkSettable(_ name: String, flag: String?, definition d: ModelDefinition) throws {
+        let origin = flag.map { "\($0): " } ?? ""
         switch d.symbol(named: name) {
         case .parameter, .species, .compartment: return
         case .observable, .time:
             throw SimulationError(
-                "\(flag): '\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, "
+                "\(origin)'\(excerpt(name))' is \(name == "t" ? "time" : "an observable"); sweeps vary parameters, "
                     + "initial concentrations and compartment sizes."
             )
         case nil:
             let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
             throw SimulationError(
-                "\(flag): the model has no parameter, species or compartment "
+                "\(origin)the model has no parameter, species or compartment "
                     + "'\(excerpt(name))'\(didYouMean(name, among: names))."
             )
         }

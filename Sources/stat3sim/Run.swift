@@ -42,7 +42,7 @@ struct Run: ParsableCommand {
                 + "model's own run), or 'all' for the default run and every scenario; several runs go into one file "
                 + "with a scenario column.")
     )
-    var scenario: String?
+    var scenario: ScenarioSelection?
 
     @Option(help: "Output CSV file; '-' writes CSV to standard output. Default: MODEL-NAME.csv here.")
     var out: String?
@@ -68,18 +68,8 @@ struct Run: ParsableCommand {
         }.filter { !$0.isEmpty }
 
         let simulator = Simulator(definition)
-        let names: [String?]
-        if scenario == "all" {
-            names = [nil] + definition.scenarios.map(\.name)
-        } else if let list = scenario, list.contains(",") {
-            // Several runs into one file ("default" names the model's own run).
-            names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.map {
-                $0 == "default" ? nil : $0
-            }
-        } else {
-            names = [scenario]
-        }
-        let scenarioColumn = names.count > 1 || scenario == "all"
+        let names = (scenario ?? .default).runs(scenarios: definition.scenarios.map(\.name))
+        let scenarioColumn = names.count > 1 || scenario == .all
         let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".csv"
 
         // Everything that can be refused is refused before a file exists: each run's settings,

@@ -28,6 +28,12 @@ struct Stat3Sim: ParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             Foundation.exit(1)
         } catch {
+            // A sweep word ArgumentParser could not read: the parser's sentence, as other
+            // refusals are printed (one line, exit status 1).
+            if let message = syntaxError(in: error) {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                Foundation.exit(1)
+            }
             exit(withError: error)
         }
     }

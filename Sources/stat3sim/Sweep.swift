@@ -37,13 +37,14 @@ struct Sweep: ParsableCommand {
         help: ArgumentHelp(
             "A range to vary: NAME=LO:HI:N[:log] on a grid, NAME=LO:HI[:log] with --samples (repeatable).",
             valueName: "range"))
-    var ranges: [String] = []
+    var ranges: [SweepRange] = []
 
     @Option(help: "Number of sampled points (with --method).")
     var samples: Int?
 
-    @Option(help: "Sampling method: lhs, sobol or random.")
-    var method: String?
+    // ArgumentParser lists the methods (SamplingMethod.allCases) after the text.
+    @Option(help: "Sampling method: a Latin hypercube (the default), a Sobol' sequence or uniform random.")
+    var method: SamplingMethod?
 
     @Option(help: "Seed of the random and lhs methods.")
     var seed: UInt64?
@@ -52,15 +53,16 @@ struct Sweep: ParsableCommand {
     var points: String?
 
     @Option(help: "A scenario of the model, or 'all' for the default and every scenario as one more dimension.")
-    var scenario: String?
+    var scenario: ScenarioSelection?
 
     @Option(
         name: .customLong("metric"),
         help: ArgumentHelp(
-            "KIND:TARGET with KIND peak, time_to_peak, final, min, mean, auc, half_life, steady_state or value_at@T "
-                + "(repeatable; default: peak, time_to_peak, auc and final of every observable).",
+            "KIND:TARGET with KIND \(MetricKind.allCases.dropLast().map(\.syntax).joined(separator: ", ")) or "
+                + "\(MetricKind.allCases.last!.syntax) (repeatable; default: peak, time_to_peak, auc and final of "
+                + "every observable).",
             valueName: "metric"))
-    var metricTexts: [String] = []
+    var metrics: [MetricSpec] = []
 
     @Option(help: "Output CSV file.")
     var out: String?
@@ -86,7 +88,7 @@ struct Sweep: ParsableCommand {
             "Continuation: walk NAME up from LO to HI and back down (N values each way), each steady state starting "
                 + "from the previous one; writes both branches and reports where they differ (bistability).",
             valueName: "NAME=LO:HI:N[:log]"))
-    var follow: String?
+    var follow: SweepRange?
 
     @OptionGroup var options: RunOptions
 
@@ -121,85 +123,119 @@ struct Sweep: ParsableCommand {
 
     /// The sweep from the model's [sweep] table, with command-line flags taking precedence.
     func makeSweep(_ d: ModelDefinition) throws -> (SweepSpecification, SweepExecution) {
-        let table = d.sweep
-        let ranges = self.ranges.isEmpty ? table.vary : self.ranges
-        let samples = self.samples ?? table.samples
-        let methodName = method ?? table.method
-        if self.seed == nil, let seed = table.seed, seed < 0 {
+        let table = SweepTable(table: d.sweep, model: model)
+        let samples = self.samples ?? d.sweep.samples
+        if self.seed == nil, let seed = d.sweep.seed, seed < 0 {
             throw CLIError("\(model): [sweep] seed = \(seed): a seed must be a whole number ≥ 0.")
         }
-        let seed = self.seed ?? table.seed.map(UInt64.init) ?? 1
+        let seed = self.seed ?? d.sweep.seed.map(UInt64.init) ?? 1
         // A model file names files only inside its own folder; the command line names any.
-        let pointsFile = try points ?? table.points.map { try modelRelativePath($0, key: "points", flag: "--points") }
+        let pointsFile =
+            try points ?? d.sweep.points.map { try modelRelativePath($0, key: "points", flag: "--points") }
         var settings = try options.settings()
-        settings.tEnd = options.tEnd ?? table.tEnd
-        let scenarioChoice = scenario ?? table.scenario
-        let metricTexts = self.metricTexts.isEmpty ? table.metrics : self.metricTexts
+        settings.tEnd = options.tEnd ?? d.sweep.tEnd
+        let scenarios = try sweepScenarios(d, scenario ?? table.scenario)
+        let plan: SweepPlan
+        if let pointsFile {
+            guard ranges.isEmpty, d.sweep.vary.isEmpty, samples == nil else {
+                throw CLIError("--points replaces --vary and --samples; give one or the other.")
+            }
+            do {
+                plan = try SweepPlan.fromPointsFile(pointsFile, definition: d, scenarios: scenarios)
+            } catch let e as SimulationError {
+                throw CLIError("\(model): \(e.message)")
+            }
+        } else {
+            plan = try rangePlan(
+                d, table: table, samples: samples, seed: seed, scenarios: scenarios, settings: settings)
+        }
+        let given =
+            metrics.isEmpty
+            ? try table.metrics()
+            : metrics.map { SweepSetting(value: $0, origin: "--metric \(excerpt($0.description, limit: 80))") }
+        let metrics: [Metric] =
+            given.isEmpty
+            ? Metric.defaults(for: d)
+            : try given.map { metric in
+                do { return try Metric(metric.value, definition: d) } catch let e as SimulationError {
+                    throw CLIError("\(model): \(metric.origin): \(e.message)")
+                }
+            }
+        let execution = try makeExecution(d.sweep)
+        return (SweepSpecification(plan: plan, metrics: metrics, settings: settings), execution)
+    }
 
-        let scenarios: [String?]
-        if scenarioChoice == "all" {
-            scenarios = [nil] + d.scenarios.map(\.name)
-        } else if let name = scenarioChoice {
+    /// The runs of each parameter set: the default run, one scenario, or all of them.
+    func sweepScenarios(_ d: ModelDefinition, _ selection: ScenarioSelection?) throws -> [String?] {
+        switch selection ?? .default {
+        case .default: return [nil]
+        case .all: return [nil] + d.scenarios.map(\.name)
+        case .one(let name):
             do { _ = try Simulator.scenarios(named: name, in: d) } catch let e as SimulationError {
                 throw CLIError("\(model): \(e.message)")
             }
-            scenarios = [name]
-        } else {
-            scenarios = [nil]
+            return [name]
+        case .list(let runs):
+            let text = excerpt(ScenarioSelection.list(runs).description, limit: 80)
+            throw CLIError(
+                "--scenario \(text): sweep takes one scenario (or several joined by '+') or 'all'; a comma-separated "
+                    + "list is for run.")
         }
+    }
 
-        let plan: SweepPlan
-        do {
-            if let pointsFile {
-                guard ranges.isEmpty, samples == nil else {
-                    throw CLIError("--points replaces --vary and --samples; give one or the other.")
-                }
-                plan = try SweepPlan.fromPointsFile(pointsFile, definition: d, scenarios: scenarios)
-            } else {
-                guard !ranges.isEmpty else {
-                    throw CLIError(
-                        "give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the "
-                            + "model."
-                    )
-                }
-                let grid = samples == nil
-                if grid, methodName != nil { throw CLIError("--method needs --samples N.") }
-                let dimensions = try ranges.map { try SweepDimension.parse($0, grid: grid, definition: d) }
-                let names = dimensions.map(\.name)
-                if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
-                    throw CLIError("'\(duplicate)' is varied twice.")
-                }
-                let method: SweepPlan.Method
-                if let samples {
-                    guard samples >= 1 else { throw CLIError("--samples must be at least 1.") }
-                    switch methodName ?? "lhs" {
-                    case "lhs": method = .latinHypercube(samples: samples, seed: seed)
-                    case "sobol": method = .sobol(samples: samples)
-                    case "random": method = .random(samples: samples, seed: seed)
-                    case let other:
-                        throw CLIError(
-                            "--method \(other): choose lhs, sobol or "
-                                + "random\(didYouMean(other, among: ["lhs", "sobol", "random"]))."
-                        )
-                    }
-                } else {
-                    method = .grid
-                }
-                plan = try SweepPlan(
-                    dimensions: dimensions, method: method, scenarios: scenarios, maxPoints: settings.maxRows)
+    /// A grid or a sample over the --vary ranges (or the [sweep] table's).
+    func rangePlan(
+        _ d: ModelDefinition, table: SweepTable, samples: Int?, seed: UInt64, scenarios: [String?],
+        settings: RunSettings
+    ) throws -> SweepPlan {
+        let grid = samples == nil
+        let ranges =
+            self.ranges.isEmpty
+            ? try table.ranges(sampled: !grid)
+            : self.ranges.map { SweepSetting(value: $0, origin: "--vary \(excerpt($0.description, limit: 80))") }
+        guard !ranges.isEmpty else {
+            throw CLIError(
+                "give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the "
+                    + "model."
+            )
+        }
+        if grid, method != nil || d.sweep.method != nil { throw CLIError("--method needs --samples N.") }
+        let dimensions = try ranges.map { range in
+            if !grid, range.value.count != nil {
+                let samples = range.origin.hasPrefix("--") ? "--samples" : "samples"
+                throw CLIError(
+                    "\(model): \(range.origin): write \(SweepRange.sampleSyntax) (with \(samples) the number of "
+                        + "points comes from \(samples)).")
             }
-        } catch let e as SimulationError {
-            throw CLIError("\(model): \(e.message)")
+            do { return try SweepDimension(range.value, grid: grid, definition: d) } catch let e as SimulationError {
+                throw CLIError("\(model): \(range.origin): \(e.message)")
+            }
         }
-        let metrics: [Metric]
+        let names = dimensions.map(\.name)
+        if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+            throw CLIError("'\(duplicate)' is varied twice.")
+        }
+        let method: SweepPlan.Method
+        if let samples {
+            guard samples >= 1 else { throw CLIError("--samples must be at least 1.") }
+            switch try self.method ?? table.method() ?? .lhs {
+            case .lhs: method = .latinHypercube(samples: samples, seed: seed)
+            case .sobol: method = .sobol(samples: samples)
+            case .random: method = .random(samples: samples, seed: seed)
+            }
+        } else {
+            method = .grid
+        }
         do {
-            metrics =
-                metricTexts.isEmpty
-                ? Metric.defaults(for: d) : try metricTexts.map { try Metric.parse($0, definition: d) }
+            return try SweepPlan(
+                dimensions: dimensions, method: method, scenarios: scenarios, maxPoints: settings.maxRows)
         } catch let e as SimulationError {
             throw CLIError("\(model): \(e.message)")
         }
+    }
 
+    /// Jobs, shard, output files and progress.
+    func makeExecution(_ table: ModelDefinition.Sweep) throws -> SweepExecution {
         var execution = SweepExecution()
         execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
@@ -219,21 +255,29 @@ struct Sweep: ParsableCommand {
         execution.progress = isatty(STDERR_FILENO) == 1
         execution.command = CommandLine.arguments
         execution.programVersion = Stat3Sim.version
-        return (SweepSpecification(plan: plan, metrics: metrics, settings: settings), execution)
+        return execution
     }
 
     /// `--follow`: steady states along a parameter, up then down.
-    func runContinuation(_ d: ModelDefinition, source: String, follow: String) throws {
+    func runContinuation(_ d: ModelDefinition, source: String, follow: SweepRange) throws {
         guard ranges.isEmpty, samples == nil, points == nil else {
             throw CLIError("--follow replaces --vary, --samples and --points.")
         }
-        if scenario == "all" { throw CLIError("--follow takes one scenario (or several joined by '+'), not 'all'.") }
+        let scenario: String?
+        switch self.scenario ?? .default {
+        case .default: scenario = nil
+        case .one(let name): scenario = name
+        case .all: throw CLIError("--follow takes one scenario (or several joined by '+'), not 'all'.")
+        case .list: throw CLIError("--follow takes one scenario (or several joined by '+'), not a list.")
+        }
         let settings = try options.settings()
         let started = Date()
         let points: [Continuation.Point]
         let dimension: SweepDimension
         do {
-            dimension = try SweepDimension.parse(follow, grid: true, definition: d)
+            do { dimension = try SweepDimension(follow, grid: true, definition: d) } catch let e as SimulationError {
+                throw SimulationError("--follow \(excerpt(follow.description, limit: 80)): \(e.message)")
+            }
             points = try Continuation(
                 simulator: Simulator(d), dimension: dimension, scenario: scenario, settings: settings
             ).run()
