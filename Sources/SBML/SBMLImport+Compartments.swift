@@ -13,38 +13,54 @@ extension Importer {
     /// (states NAME_amount in a unit-size compartment), and every mention of such a species
     /// reads amount / size (the amount itself when hasOnlySubstanceUnits).
     mutating func findChangingCompartments() throws {
-        let changedIDs = Set((model.child("listOfRules")?.children ?? []).compactMap { $0.attributes["variable"] }
-            + model.list("listOfEvents", "event").flatMap { $0.list("listOfEventAssignments",
-                "eventAssignment").compactMap { $0.attributes["variable"] } })
+        let changedIDs = Set(
+            (model.child("listOfRules")?.children ?? []).compactMap { $0.attributes["variable"] }
+                + model.list("listOfEvents", "event").flatMap {
+                    $0.list(
+                        "listOfEventAssignments",
+                        "eventAssignment"
+                    ).compactMap { $0.attributes["variable"] }
+                })
         variableCompartments = Set(compartmentIDs.filter(changedIDs.contains))
         if !variableCompartments.isEmpty {
             var allIDs = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterIDSet)
                 .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys)
             func unused(_ base: String) -> String {
-                var name = base, k = 1
-                while allIDs.contains(name) { k += 1; name = "\(base)_\(k)" }
+                var name = base
+                var k = 1
+                while allIDs.contains(name) {
+                    k += 1
+                    name = "\(base)_\(k)"
+                }
                 allIDs.insert(name)
                 return name
             }
             unitCompartment = unused("unit_volume")
-            let ruledIDs = Set((model.child("listOfRules")?.children
-                ?? []).filter { $0.child("math") != nil }.compactMap { $0.attributes["variable"] })
+            let ruledIDs = Set(
+                (model.child("listOfRules")?.children
+                    ?? []).filter { $0.child("math") != nil }.compactMap { $0.attributes["variable"] })
             for node in allSpeciesNodes {
-                let id = node.attributes["id"]!, c = speciesCompartment[id]!
+                let id = node.attributes["id"]!
+                let c = speciesCompartment[id]!
                 // (Rules without math have no effect: Level 3 Version 2.)
                 let ruled = ruledIDs.contains(id)
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
-                        throw SBMLImportError.unsupported("SBML species \(excerpt(id)) in amounts, set by a rule in "
-                            + "compartment \(excerpt(c)) whose size changes, is not supported yet.")
+                        throw SBMLImportError.unsupported(
+                            "SBML species \(excerpt(id)) in amounts, set by a rule in "
+                                + "compartment \(excerpt(c)) whose size changes, is not supported yet.")
                     }
                     continue
                 }
                 // (Boundary and constant species too: what SBML holds is the amount.)
                 let name = unused("\(id)_amount")
                 amountName[id] = name
-                globalSubstitution[id] = Term(measuring: onlySubstance.contains(id) ? .name(name) : .divide(.name(name),
-                    .name(c)))
+                globalSubstitution[id] = Term(
+                    measuring: onlySubstance.contains(id)
+                        ? .name(name)
+                        : .divide(
+                            .name(name),
+                            .name(c)))
             }
         }
     }
@@ -56,12 +72,18 @@ extension Importer {
             compartments.append(.init(name: id, size: values[id]!, description: Importer.label(node)))
         }
         if !variableCompartments.isEmpty {
-            compartments.append(.init(name: unitCompartment, size: 1,
-                                      description: "unit volume: species of compartments that change size are "
-                                          + "integrated here as amounts"))
+            compartments.append(
+                .init(
+                    name: unitCompartment, size: 1,
+                    description: "unit volume: species of compartments that change size are "
+                        + "integrated here as amounts"))
         }
-        compartmentIndexByName = Dictionary(compartments.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a,
-            _ in a })
+        compartmentIndexByName = Dictionary(
+            compartments.enumerated().map { ($1.name, $0) },
+            uniquingKeysWith: {
+                a,
+                _ in a
+            })
     }
 
     /// The compartment a species sits in, in the imported model.

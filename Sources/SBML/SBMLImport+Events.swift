@@ -51,24 +51,30 @@ extension Importer {
         }
         let condition = try self.condition(triggerMath, place: "trigger of event \(excerpt(id))").condition
         if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
-            throw SBMLImportError.unsupported("SBML trigger of event \(excerpt(id)) uses the id "
-                + "'\(excerpt(keyword))', a keyword of the model file's conditions, which is not supported yet "
+            throw SBMLImportError.unsupported(
+                "SBML trigger of event \(excerpt(id)) uses the id "
+                    + "'\(excerpt(keyword))', a keyword of the model file's conditions, which is not supported yet "
                     + "(rename it in the SBML file).")
         }
-        events.append(.init(times: [], assignments: assignments, description: Importer.label(node),
-                            trigger: .init(condition: condition, initialValue: initialValue, persistent: persistent,
-                                           delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime,
-                                           priority: priority)))
+        events.append(
+            .init(
+                times: [], assignments: assignments, description: Importer.label(node),
+                trigger: .init(
+                    condition: condition, initialValue: initialValue, persistent: persistent,
+                    delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime,
+                    priority: priority)))
     }
 
     /// What event `node` (`id`) sets, as assignments of the model file.
-    func eventAssignments(_ node: XMLNode, _ id: String, stateIndex: [String: Int],
-                          parameterIndex: [String: Int]) throws -> [ModelDefinition.Assignment] {
+    func eventAssignments(
+        _ node: XMLNode, _ id: String, stateIndex: [String: Int],
+        parameterIndex: [String: Int]
+    ) throws -> [ModelDefinition.Assignment] {
         var assignments: [ModelDefinition.Assignment] = []
         for a in node.list("listOfEventAssignments", "eventAssignment") {
             let variable = a.attributes["variable"] ?? ""
             let kind = kindOf(variable)
-            if a.child("math") == nil { continue }   // Level 3 Version 2: no math, no assignment
+            if a.child("math") == nil { continue }  // Level 3 Version 2: no math, no assignment
             var e = try math(of: a, place: "eventAssignment to \(excerpt(variable)) in event \(excerpt(id))")
             switch kind {
             case "species" where amountName[variable] != nil:
@@ -76,24 +82,30 @@ extension Importer {
                 // (The size before the event, also when the event sets it: SBML evaluates
                 // all assignments first; case 01779 of the test suite.)
                 if !onlySubstance.contains(variable) { e = .multiply(e, .name(speciesCompartment[variable]!)) }
-                assignments.append(.init(target: .species(speciesIndex[variable]!), targetName: amountName[variable]!,
-                    expression: e))
+                assignments.append(
+                    .init(
+                        target: .species(speciesIndex[variable]!), targetName: amountName[variable]!,
+                        expression: e))
             case "species" where !ruledSpecies.contains(variable):
                 if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
-                assignments.append(.init(target: .species(speciesIndex[variable]!), targetName: variable,
-                    expression: e))
+                assignments.append(
+                    .init(
+                        target: .species(speciesIndex[variable]!), targetName: variable,
+                        expression: e))
             case "compartment" where variableCompartments.contains(variable) && !observableIDSet.contains(variable),
-                 "symbol" where variableReferences.contains(variable) && !observableIDSet.contains(variable),
-                 "parameter" where !observableIDSet.contains(variable):
+                "symbol" where variableReferences.contains(variable) && !observableIDSet.contains(variable),
+                "parameter" where !observableIDSet.contains(variable):
                 // A size that changes (amounts stay; concentrations follow), a stoichiometry,
                 // or a parameter: a state variable when it has a rate rule, else a parameter.
-                let target: ModelDefinition.Assignment.Target = rateRules[variable] != nil
+                let target: ModelDefinition.Assignment.Target =
+                    rateRules[variable] != nil
                     ? .species(stateIndex[variable]!)
                     : .parameter(parameterIndex[variable]!)
                 assignments.append(.init(target: target, targetName: variable, expression: e))
             default:
-                throw SBMLImportError.unsupported("SBML eventAssignment to \(kind) \(excerpt(variable)) in event "
-                    + "\(excerpt(id)) is not supported yet.")
+                throw SBMLImportError.unsupported(
+                    "SBML eventAssignment to \(kind) \(excerpt(variable)) in event "
+                        + "\(excerpt(id)) is not supported yet.")
             }
         }
         return assignments
@@ -108,7 +120,8 @@ extension Importer {
             for (index, node) in speciesNodes.enumerated() {
                 let sid = node.attributes["id"]!
                 guard speciesCompartment[sid] == sized.targetName, amountName[sid] == nil,
-                      !species[index].constant else { continue }
+                    !species[index].constant
+                else { continue }
                 let scale = { (e: Expr) in Expr.divide(.multiply(e, .name(sized.targetName)), sized.expression) }
                 if let k = assignments.firstIndex(where: { $0.targetName == sid }) {
                     assignments[k].expression = scale(assignments[k].expression)
@@ -125,7 +138,8 @@ extension Importer {
         let observableByName = Dictionary(observables.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         // What an event reads, through observables too (an assignment rule reads what it names).
         func reads(_ e: ModelDefinition.Event) -> Set<String> {
-            var seen = Set<String>(), queue = e.assignments.flatMap { $0.expression.names }
+            var seen = Set<String>()
+            var queue = e.assignments.flatMap { $0.expression.names }
             while let n = queue.popLast() {
                 if seen.insert(n).inserted, let o = observableByName[n] { queue += o.expression.names }
             }
@@ -133,12 +147,16 @@ extension Importer {
         }
         for (i, a) in events.enumerated() where !a.times.isEmpty {
             for b in events[(i + 1)...] where b.times == a.times {
-                let setsA = Set(a.assignments.map(\.targetName)), setsB = Set(b.assignments.map(\.targetName))
-                let readsA = reads(a), readsB = reads(b)
+                let setsA = Set(a.assignments.map(\.targetName))
+                let setsB = Set(b.assignments.map(\.targetName))
+                let readsA = reads(a)
+                let readsB = reads(b)
                 if !setsA.isDisjoint(with: readsB) || !setsB.isDisjoint(with: readsA)
-                    || !setsA.isDisjoint(with: setsB) {
-                    throw SBMLImportError.unsupported("SBML events at the same time t = \(a.times[0]) that read or "
-                        + "set each other's variables are not supported yet.")
+                    || !setsA.isDisjoint(with: setsB)
+                {
+                    throw SBMLImportError.unsupported(
+                        "SBML events at the same time t = \(a.times[0]) that read or "
+                            + "set each other's variables are not supported yet.")
                 }
             }
         }

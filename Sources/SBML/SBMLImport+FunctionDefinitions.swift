@@ -6,16 +6,25 @@ extension Importer {
         for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
             let id = excerpt(f.attributes["id"] ?? "?")
             guard let math = f.child("math"),
-                  var lambda = math.children.first(where: { $0.name != "annotation" }) else {
-                throw SBMLImportError.unsupported("SBML functionDefinition \(id) without a lambda is not supported "
-                    + "yet.")
+                var lambda = math.children.first(where: { $0.name != "annotation" })
+            else {
+                throw SBMLImportError.unsupported(
+                    "SBML functionDefinition \(id) without a lambda is not supported "
+                        + "yet.")
             }
             if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
-            guard lambda.name == "lambda" else { throw SBMLImportError.unsupported("SBML functionDefinition \(id) "
-                + "without a lambda is not supported yet.") }
+            guard lambda.name == "lambda" else {
+                throw SBMLImportError.unsupported(
+                    "SBML functionDefinition \(id) "
+                        + "without a lambda is not supported yet.")
+            }
             let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
-            guard let body = lambda.children.last(where: { $0.name != "bvar"
-                && $0.name != "domainofapplication" }) else {
+            guard
+                let body = lambda.children.last(where: {
+                    $0.name != "bvar"
+                        && $0.name != "domainofapplication"
+                })
+            else {
                 throw SBMLImportError("SBML functionDefinition \(id) has no body.")
             }
             functions[f.attributes["id"] ?? "?"] = FunctionDefinition(parameters: parameters, body: body)
@@ -27,7 +36,8 @@ extension Importer {
     /// through others: inlining would never end) and one whose inlined body passes
     /// `ImportLimits.terms` (a body that calls another twice doubles at each level).
     func checkFunctionDefinitions() throws {
-        var names: [String] = [], listed = Set<String>()
+        var names: [String] = []
+        var listed = Set<String>()
         for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
             let id = f.attributes["id"] ?? "?"
             if functions[id] != nil, listed.insert(id).inserted { names.append(id) }
@@ -43,7 +53,7 @@ extension Importer {
             calls[name] = callees
         }
         // Depth-first, without recursion: a call back to a definition on the path is a cycle.
-        var state: [String: Bool] = [:]   // false while on the path, true when done
+        var state: [String: Bool] = [:]  // false while on the path, true when done
         var calleesFirst: [String] = []
         for root in names where state[root] == nil {
             var path: [(name: String, next: Int)] = [(root, 0)]
@@ -62,11 +72,13 @@ extension Importer {
                 case false?:
                     let cycle = path.map(\.name)[path.lastIndex { $0.name == g }!...]
                     if cycle.count == 1 {
-                        throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself, which is not "
-                            + "supported.")
+                        throw SBMLImportError(
+                            "SBML functionDefinition \(excerpt(g)) calls itself, which is not "
+                                + "supported.")
                     }
-                    throw SBMLImportError("SBML functionDefinition \(excerpt(g)) calls itself through "
-                        + "\(excerpt(cycle.dropFirst().first!)) (a cycle of \(cycle.count) function definitions), "
+                    throw SBMLImportError(
+                        "SBML functionDefinition \(excerpt(g)) calls itself through "
+                            + "\(excerpt(cycle.dropFirst().first!)) (a cycle of \(cycle.count) function definitions), "
                             + "which is not supported.")
                 case nil:
                     state[g] = false
@@ -77,7 +89,8 @@ extension Importer {
             }
         }
         // The size of each body with its calls inlined, and how often each argument then occurs.
-        var size: [String: Double] = [:], uses: [String: [Int: Double]] = [:]
+        var size: [String: Double] = [:]
+        var uses: [String: [Int: Double]] = [:]
         for name in calleesFirst {
             let f = functions[name]!
             var index: [String: Int] = [:]
@@ -85,9 +98,10 @@ extension Importer {
             let (terms, occurrences) = expansion(f.body, parameters: index, size: size, uses: uses)
             if terms > Double(ImportLimits.terms) {
                 let count = terms < 1e15 ? String(Int(terms)) : String(format: "%.3g", terms)
-                throw SBMLImportError.limit("SBML functionDefinition \(excerpt(name)) expands to \(count) terms once "
-                    + "the function definitions it calls are inlined (the limit is \(ImportLimits.terms)), which is "
-                        + "not supported.")
+                throw SBMLImportError.limit(
+                    "SBML functionDefinition \(excerpt(name)) expands to \(count) terms once "
+                        + "the function definitions it calls are inlined (the limit is \(ImportLimits.terms)), "
+                        + "which is not supported.")
             }
             size[name] = terms
             uses[name] = occurrences
@@ -97,8 +111,10 @@ extension Importer {
     /// Terms of `node` with calls of function definitions inlined (those in `size`), and the
     /// occurrences of each parameter (by its position) in it. The recursion follows the element
     /// nesting, which `ImportLimits.elementDepth` bounds.
-    func expansion(_ node: XMLNode, parameters: [String: Int], size: [String: Double],
-                   uses: [String: [Int: Double]]) -> (Double, [Int: Double]) {
+    func expansion(
+        _ node: XMLNode, parameters: [String: Int], size: [String: Double],
+        uses: [String: [Int: Double]]
+    ) -> (Double, [Int: Double]) {
         switch node.name {
         case "annotation", "annotation-xml":
             return (0, [:])
@@ -126,7 +142,8 @@ extension Importer {
             return (terms, occurrences)
         default:
             if node.children.isEmpty { return (1, [:]) }
-            var terms = 0.0, occurrences: [Int: Double] = [:]
+            var terms = 0.0
+            var occurrences: [Int: Double] = [:]
             for child in node.children {
                 let (t, o) = expansion(child, parameters: parameters, size: size, uses: uses)
                 terms += t

@@ -4,8 +4,12 @@ import ReactionModel
 extension Importer {
     /// What has a value at the start, in the order the values are computed first.
     enum InitialItem {
-        case compartment(XMLNode), parameter(XMLNode), observable(String), species(XMLNode)
-        case stoichiometry(XMLNode), amount(String)
+        case compartment(XMLNode)
+        case parameter(XMLNode)
+        case observable(String)
+        case species(XMLNode)
+        case stoichiometry(XMLNode)
+        case amount(String)
     }
 
     /// Initial assignments, converted (evaluated with the other values at the start).
@@ -13,12 +17,17 @@ extension Importer {
         for ia in model.list("listOfInitialAssignments", "initialAssignment") {
             let symbol = ia.attributes["symbol"] ?? ""
             let kind = kindOf(symbol)
-            if ia.child("math") == nil { continue }   // Level 3 Version 2: no math, no effect
-            guard ["species", "parameter",
-                "compartment"].contains(kind)
-                    || speciesReferenceIDs.contains(symbol), !observableIDSet.contains(symbol) else {
-                throw SBMLImportError.unsupported("SBML initialAssignment to \(kind) \(excerpt(symbol)) is not "
-                    + "supported yet.")
+            if ia.child("math") == nil { continue }  // Level 3 Version 2: no math, no effect
+            guard
+                [
+                    "species", "parameter",
+                    "compartment",
+                ].contains(kind)
+                    || speciesReferenceIDs.contains(symbol), !observableIDSet.contains(symbol)
+            else {
+                throw SBMLImportError.unsupported(
+                    "SBML initialAssignment to \(kind) \(excerpt(symbol)) is not "
+                        + "supported yet.")
             }
             initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(excerpt(symbol))")
         }
@@ -27,10 +36,14 @@ extension Importer {
     /// Values at t = 0, in stat3sim's terms (species as concentrations): the initial values
     /// themselves are numbers in the model file.
     mutating func computeInitialValues() throws {
-        references = model.list("listOfReactions", "reaction").flatMap { $0.list("listOfReactants",
-            "speciesReference") + $0.list("listOfProducts", "speciesReference") }
-            .filter { $0.attributes["id"] != nil }
-        let pending: [InitialItem] = compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
+        references = model.list("listOfReactions", "reaction").flatMap {
+            $0.list(
+                "listOfReactants",
+                "speciesReference") + $0.list("listOfProducts", "speciesReference")
+        }
+        .filter { $0.attributes["id"] != nil }
+        let pending: [InitialItem] =
+            compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
             + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) }
             + references.map { .stoichiometry($0) }
             + amountName.keys.sorted().map { .amount($0) }
@@ -38,10 +51,13 @@ extension Importer {
         // is computed from and is tried again when one of them gets its value (passes over all
         // pending items would be quadratic in a chain of rules listed backwards).
         var waiting: [String: [Int]] = [:]
-        var done = [Bool](repeating: false, count: pending.count), queued = [Bool](repeating: true,
+        var done = [Bool](repeating: false, count: pending.count)
+        var queued = [Bool](
+            repeating: true,
             count: pending.count)
         var waits = [Bool](repeating: false, count: pending.count)
-        var queue = Array(pending.indices), head = 0
+        var queue = Array(pending.indices)
+        var head = 0
         while head < queue.count {
             let i = queue[head]
             head += 1
@@ -67,8 +83,9 @@ extension Importer {
         }
         if let first = done.firstIndex(of: false) {
             let (id, _) = try initialValue(pending[first])
-            throw SBMLImportError.unsupported("SBML initial value of \(excerpt(id)) cannot be computed at import (it "
-                + "depends on a value that is not defined at the start), which is not supported yet.")
+            throw SBMLImportError.unsupported(
+                "SBML initial value of \(excerpt(id)) cannot be computed at import (it "
+                    + "depends on a value that is not defined at the start), which is not supported yet.")
         }
         for node in references where !variableReferences.contains(node.attributes["id"]!) {
             stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!]
@@ -86,12 +103,12 @@ extension Importer {
         switch item {
         case .compartment(let node):
             let id = node.attributes["id"]!
-            if observableIDSet.contains(id) { return (id, 0) }   // replaced by its observable item
+            if observableIDSet.contains(id) { return (id, 0) }  // replaced by its observable item
             if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
             return (id, node.attributes["size"].flatMap(Double.init) ?? 1)
         case .parameter(let node):
             let id = node.attributes["id"]!
-            if observableIDSet.contains(id) { return (id, 0) }   // replaced by its observable item
+            if observableIDSet.contains(id) { return (id, 0) }  // replaced by its observable item
             if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
             guard let v = node.attributes["value"].flatMap(Double.init) else {
                 throw SBMLImportError("SBML parameter \(excerpt(id)) has no value and no initial assignment.")
@@ -121,7 +138,7 @@ extension Importer {
             return (amountName[id]!, c * size)
         case .stoichiometry(let node):
             let id = node.attributes["id"]!
-            if observableIDSet.contains(id) { return (id, 0) }   // replaced by its observable item
+            if observableIDSet.contains(id) { return (id, 0) }  // replaced by its observable item
             if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
             return (id, node.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
         }

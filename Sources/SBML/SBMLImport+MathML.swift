@@ -41,7 +41,8 @@ struct Term {
             case .number, .name: return (1, 1)
             case .negate(let a), .function(_, let a): parts = [a]
             case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-                 .power(let a, let b): parts = [a, b]
+                .power(let a, let b):
+                parts = [a, b]
             case .select(let a, let b, let c, let d): parts = [a, b, c, d]
             }
             let measured = parts.map(measure)
@@ -84,18 +85,21 @@ extension Importer {
     // MARK: Building within the limits
 
     func tooDeep(_ place: String) -> SBMLImportError {
-        SBMLImportError.limit("SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels (function "
-            + "definitions inlined), which is not supported.")
+        SBMLImportError.limit(
+            "SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels (function "
+                + "definitions inlined), which is not supported.")
     }
 
     func tooLarge(_ place: String) -> SBMLImportError {
-        SBMLImportError.limit("SBML \(place) has more than \(ImportLimits.terms) terms once function definitions and "
-            + "reaction rates are inlined, which is not supported.")
+        SBMLImportError.limit(
+            "SBML \(place) has more than \(ImportLimits.terms) terms once function definitions and "
+                + "reaction rates are inlined, which is not supported.")
     }
 
     /// `e`, built from `parts`, if its depth and size stay within the limits.
     func node(_ e: Expr, _ parts: Term..., place: String) throws -> Term {
-        var depth = 0, size = 1
+        var depth = 0
+        var size = 1
         for p in parts {
             depth = max(depth, p.depth)
             size += p.size
@@ -106,7 +110,8 @@ extension Importer {
     }
 
     func clause(_ c: Condition, _ parts: [(depth: Int, size: Int)], place: String) throws -> Clause {
-        var depth = 0, size = 1
+        var depth = 0
+        var size = 1
         for p in parts {
             depth = max(depth, p.depth)
             size += p.size
@@ -125,8 +130,11 @@ extension Importer {
             return result
         }
         let middle = parts.startIndex + parts.count / 2
-        return try combine(try fold(parts[..<middle], place: place, combine), try fold(parts[middle...], place: place,
-            combine))
+        return try combine(
+            try fold(parts[..<middle], place: place, combine),
+            try fold(
+                parts[middle...], place: place,
+                combine))
     }
 
     /// Counts one level and one element of the conversion; the outermost call starts the count
@@ -135,8 +143,14 @@ extension Importer {
         if budget.depth == 0 { budget.steps = 0 }
         budget.depth += 1
         budget.steps += 1
-        guard budget.depth <= ImportLimits.mathDepth else { budget.depth -= 1; throw tooDeep(place) }
-        guard budget.steps <= ImportLimits.steps else { budget.depth -= 1; throw tooLarge(place) }
+        guard budget.depth <= ImportLimits.mathDepth else {
+            budget.depth -= 1
+            throw tooDeep(place)
+        }
+        guard budget.steps <= ImportLimits.steps else {
+            budget.depth -= 1
+            throw tooLarge(place)
+        }
     }
 
     func leave() { budget.depth -= 1 }
@@ -161,16 +175,22 @@ extension Importer {
         guard let r = reactionNodes[id], let law = r.child("kineticLaw") else {
             throw SBMLImportError("SBML \(place) uses the rate of reaction \(excerpt(id)), which has no kineticLaw.")
         }
-        if localNames[id]?[id] == nil, let m = law.child("math"), m.contains(where: { $0.name == "ci"
-            && $0.trimmedText == id }) {
-            throw SBMLImportError("SBML kineticLaw of reaction \(excerpt(id)) uses its own rate, which is not "
-                + "supported.")
+        if localNames[id]?[id] == nil, let m = law.child("math"),
+            m.contains(where: {
+                $0.name == "ci"
+                    && $0.trimmedText == id
+            })
+        {
+            throw SBMLImportError(
+                "SBML kineticLaw of reaction \(excerpt(id)) uses its own rate, which is not "
+                    + "supported.")
         }
         rateOfDepth.value += 1
         defer { rateOfDepth.value -= 1 }
         if rateOfDepth.value > 20 {
-            throw SBMLImportError("SBML kineticLaw of reaction \(excerpt(id)) depends on itself through other "
-                + "reactions' rates (an algebraic loop), which is not supported.")
+            throw SBMLImportError(
+                "SBML kineticLaw of reaction \(excerpt(id)) depends on itself through other "
+                    + "reactions' rates (an algebraic loop), which is not supported.")
         }
         var local: [String: Term] = [:]
         for (pid, name) in localNames[id] ?? [:] { local[pid] = Term(.name(name)) }
@@ -185,7 +205,7 @@ extension Importer {
         if let e = scope.names[id] ?? scope.global[id] {
             // A local parameter is constant; a function's argument stands for what was passed.
             guard case .name(let n) = e.expr else {
-                if globalSubstitution[id] != nil {   // a species in amounts or a changing compartment
+                if globalSubstitution[id] != nil {  // a species in amounts or a changing compartment
                     return try rateOf(id, place: place, scope: Scope())
                 }
                 throw unsupported("rateOf of an expression passed to a function", place)
@@ -196,8 +216,9 @@ extension Importer {
         rateOfDepth.value += 1
         defer { rateOfDepth.value -= 1 }
         if rateOfDepth.value > 20 {
-            throw SBMLImportError("SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not "
-                + "supported.")
+            throw SBMLImportError(
+                "SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not "
+                    + "supported.")
         }
         if let rule = rateRuleNodes[id] {
             if rule.contains(where: { ($0.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") }) {
@@ -205,32 +226,43 @@ extension Importer {
             }
             return try mathTerm(of: rule, place: "rateRule for \(excerpt(id))")
         }
-        if assignmentRuleTargets.contains(id) { throw unsupported("rateOf of \(excerpt(id)), which an assignment rule "
-            + "sets,", place) }
+        if assignmentRuleTargets.contains(id) {
+            throw unsupported(
+                "rateOf of \(excerpt(id)), which an assignment rule "
+                    + "sets,", place)
+        }
         if let c = speciesCompartment[id], variableCompartments.contains(c) {
             throw unsupported("rateOf of \(excerpt(id)), whose compartment changes size,", place)
         }
         guard let compartment = speciesCompartment[id] else {
             // Parameters and compartments without rate rules change only by events: rate 0.
-            guard kindOf(id) == "parameter" || kindOf(id) == "compartment" else { throw unsupported("rateOf of "
-                + "\(excerpt(id))", place) }
+            guard kindOf(id) == "parameter" || kindOf(id) == "compartment" else {
+                throw unsupported(
+                    "rateOf of "
+                        + "\(excerpt(id))", place)
+            }
             return Term(.number(0))
         }
         let speciesNode = speciesNodeByID[id]!
         if speciesNode.attributes["boundaryCondition"] == "true"
-            || speciesNode.attributes["constant"] == "true" { return Term(.number(0)) }
+            || speciesNode.attributes["constant"] == "true"
+        {
+            return Term(.number(0))
+        }
         var terms: [Term] = []
         for reaction in model.list("listOfReactions", "reaction") {
             let rid = reaction.attributes["id"] ?? "?"
             for (list, sign) in [("listOfReactants", -1.0), ("listOfProducts", 1.0)] {
                 for ref in reaction.list(list, "speciesReference") where ref.attributes["species"] == id {
                     if ref.child("stoichiometryMath") != nil {
-                        throw unsupported("rateOf of \(excerpt(id)), whose stoichiometry in reaction \(excerpt(rid)) "
-                            + "is stoichiometryMath,", place)
+                        throw unsupported(
+                            "rateOf of \(excerpt(id)), whose stoichiometry in reaction \(excerpt(rid)) "
+                                + "is stoichiometryMath,", place)
                     }
                     // A speciesReference with an id is a name until the values are known (`run`
                     // substitutes it in rules), then its value.
-                    let nu: Expr = ref.attributes["id"].map { r in stoichiometryValues[r].map(Expr.number) ?? .name(r) }
+                    let nu: Expr =
+                        ref.attributes["id"].map { r in stoichiometryValues[r].map(Expr.number) ?? .name(r) }
                         ?? .number(ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
                     let scaled = try node(.multiply(.number(sign), nu), Term(.number(sign)), Term(nu), place: place)
                     let flux = try reactionFlux(rid, place: place)
@@ -240,8 +272,11 @@ extension Importer {
         }
         guard !terms.isEmpty else { return Term(.number(0)) }
         var rate = try fold(terms[...], place: place) { try node(.add($0.expr, $1.expr), $0, $1, place: place) }
-        if let factor = conversionFactor[id] { rate = try node(.multiply(rate.expr, .name(factor)), rate,
-            Term(.name(factor)), place: place) }
+        if let factor = conversionFactor[id] {
+            rate = try node(
+                .multiply(rate.expr, .name(factor)), rate,
+                Term(.name(factor)), place: place)
+        }
         return onlySubstance.contains(id)
             ? rate : try node(.divide(rate.expr, .name(compartment)), rate, Term(.name(compartment)), place: place)
     }
@@ -251,8 +286,9 @@ extension Importer {
     func bind(_ name: String, _ args: [Term], place: String) throws -> Scope {
         let f = functions[name]!
         guard f.parameters.count == args.count else {
-            throw SBMLImportError("SBML \(place) calls function \(excerpt(name)) with \(args.count) arguments; it "
-                + "takes \(f.parameters.count).")
+            throw SBMLImportError(
+                "SBML \(place) calls function \(excerpt(name)) with \(args.count) arguments; it "
+                    + "takes \(f.parameters.count).")
         }
         return Scope(names: Dictionary(zip(f.parameters, args), uniquingKeysWith: { a, _ in a }))
     }
@@ -278,8 +314,11 @@ extension Importer {
             if reactionIDs.contains(name) { return try reactionFlux(name, place: place) }
             // A speciesReference stands for its stoichiometry: a number once the initial values
             // are known, a name until then (replaced by `run`).
-            if speciesReferenceIDs.contains(name) { return Term(stoichiometryValues[name].map(Expr.number)
-                ?? .name(name)) }
+            if speciesReferenceIDs.contains(name) {
+                return Term(
+                    stoichiometryValues[name].map(Expr.number)
+                        ?? .name(name))
+            }
             return Term(.name(name))
         case "csymbol":
             let url = node.attributes["definitionURL"] ?? ""
@@ -294,13 +333,19 @@ extension Importer {
         case "true": return Term(.number(1))
         case "false": return Term(.number(0))
         case "piecewise":
-            guard let otherwise = node.child("otherwise") else { throw unsupported("<piecewise> without <otherwise>",
-                place) }
+            guard let otherwise = node.child("otherwise") else {
+                throw unsupported(
+                    "<piecewise> without <otherwise>",
+                    place)
+            }
             guard let value = otherwise.children.first else { throw unsupported("empty <otherwise>", place) }
             var result = try expression(value, place: place, scope: scope)
             for piece in node.children("piece").reversed() {
-                guard piece.children.count == 2 else { throw unsupported("<piece> without a value and a condition",
-                    place) }
+                guard piece.children.count == 2 else {
+                    throw unsupported(
+                        "<piece> without a value and a condition",
+                        place)
+                }
                 let value = try expression(piece.children[0], place: place, scope: scope)
                 result = try conditional(piece.children[1], then: value, else: result, place: place, scope: scope)
             }
@@ -318,8 +363,11 @@ extension Importer {
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         switch type {
         case "real", "integer":
-            guard parts.count == 1, let x = Double(parts[0]) else { throw unsupported("number "
-                + "'\(excerpt(node.trimmedText))'", place) }
+            guard parts.count == 1, let x = Double(parts[0]) else {
+                throw unsupported(
+                    "number "
+                        + "'\(excerpt(node.trimmedText))'", place)
+            }
             return x
         case "e-notation":
             guard parts.count == 2, let m = Double(parts[0]), let e = Double(parts[1]) else {
@@ -340,8 +388,11 @@ extension Importer {
         guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
         switch op.name {
         case "csymbol" where (op.attributes["definitionURL"] ?? "").hasSuffix("/rateOf"):
-            guard node.children.count == 2, node.children[1].name == "ci" else { throw unsupported("rateOf of an "
-                + "expression", place) }
+            guard node.children.count == 2, node.children[1].name == "ci" else {
+                throw unsupported(
+                    "rateOf of an "
+                        + "expression", place)
+            }
             return try rateOf(node.children[1].trimmedText, place: place, scope: scope)
         case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor", "implies":
             // A condition in a numeric context: 1 when true, 0 when false.
@@ -354,16 +405,25 @@ extension Importer {
         }
         if op.name == "ci" {
             let name = op.trimmedText
-            guard let f = functions[name] else { throw unsupported("call of '\(excerpt(name))', which is not a "
-                + "function definition", place) }
+            guard let f = functions[name] else {
+                throw unsupported(
+                    "call of '\(excerpt(name))', which is not a "
+                        + "function definition", place)
+            }
             return try expression(f.body, place: place, scope: try bind(name, args, place: place))
         }
         // The base of a logarithm and the degree of a root.
         var qualifier: Term?
-        if op.name == "log", let base = node.child("logbase")?.children.first { qualifier = try expression(base,
-            place: place, scope: scope) }
-        if op.name == "root", let degree = node.child("degree")?.children.first { qualifier = try expression(degree,
-            place: place, scope: scope) }
+        if op.name == "log", let base = node.child("logbase")?.children.first {
+            qualifier = try expression(
+                base,
+                place: place, scope: scope)
+        }
+        if op.name == "root", let degree = node.child("degree")?.children.first {
+            qualifier = try expression(
+                degree,
+                place: place, scope: scope)
+        }
         return try operation(op.name, args, qualifier: qualifier, place: place)
     }
 
@@ -399,8 +459,10 @@ extension Importer {
             return try binary(args[0], args[1], Expr.power)
         case "exp", "ln", "abs", "floor", "ceiling", "factorial":
             try arity(1)
-            let f: [String: Expr.Function] = ["exp": .exp, "ln": .log, "abs": .abs, "floor": .floor, "ceiling": .ceil,
-                "factorial": .factorial]
+            let f: [String: Expr.Function] = [
+                "exp": .exp, "ln": .log, "abs": .abs, "floor": .floor, "ceiling": .ceil,
+                "factorial": .factorial,
+            ]
             return try function(f[name]!, args[0])
         case "sin", "cos", "tan", "sinh", "cosh", "tanh":
             try arity(1)
@@ -416,21 +478,31 @@ extension Importer {
         case "arcsec", "arccsc", "arccot", "arcsech", "arccsch", "arccoth":
             // Inverses of the reciprocals: arcsec x = arccos(1/x), and so on.
             try arity(1)
-            let base = ["arcsec": "acos", "arccsc": "asin", "arccot": "atan", "arcsech": "acosh", "arccsch": "asinh",
-                "arccoth": "atanh"][name]!
+            let base = [
+                "arcsec": "acos", "arccsc": "asin", "arccot": "atan", "arcsech": "acosh", "arccsch": "asinh",
+                "arccoth": "atanh",
+            ][name]!
             return try function(Expr.Function(rawValue: base)!, try binary(one, args[0], Expr.divide))
         case "quotient", "rem":
             // Integer division truncated toward zero, and the remainder with the dividend's sign.
             try arity(2)
             let ratio = try binary(args[0], args[1], Expr.divide)
             let truncated = try select(ratio, Term(.number(0)), try function(.ceil, ratio), try function(.floor, ratio))
-            return name == "quotient" ? truncated : try binary(args[0], try binary(args[1], truncated, Expr.multiply),
-                Expr.subtract)
+            return name == "quotient"
+                ? truncated
+                : try binary(
+                    args[0], try binary(args[1], truncated, Expr.multiply),
+                    Expr.subtract)
         case "min", "max":
             // n-ary (MathML 3): nested selects.
             guard !args.isEmpty else { throw unsupported("<\(name)> without arguments", place) }
-            return try fold(args[...], place: place) { a, b in name == "min" ? try select(a, b, a, b) : try select(a, b,
-                b, a) }
+            return try fold(args[...], place: place) { a, b in
+                name == "min"
+                    ? try select(a, b, a, b)
+                    : try select(
+                        a, b,
+                        b, a)
+            }
         case "log":
             try arity(1)
             if let b = qualifier {
@@ -467,11 +539,21 @@ extension Importer {
             let operands = Array(node.children.dropFirst())
             func fold(_ combine: (Condition, Condition) -> Condition) throws -> Clause {
                 let parts = try operands.map { try condition($0, place: place, scope: scope) }
-                guard var result = parts.first else { throw unsupported("<\(excerpt(op.name))> without arguments",
-                    place) }
+                guard var result = parts.first else {
+                    throw unsupported(
+                        "<\(excerpt(op.name))> without arguments",
+                        place)
+                }
                 for p in parts.dropFirst() {
-                    result = try clause(combine(result.condition, p.condition), [(result.depth, result.size), (p.depth,
-                        p.size)], place: place)
+                    result = try clause(
+                        combine(result.condition, p.condition),
+                        [
+                            (result.depth, result.size),
+                            (
+                                p.depth,
+                                p.size
+                            ),
+                        ], place: place)
                 }
                 return result
             }
@@ -484,38 +566,55 @@ extension Importer {
                 let a = try condition(operands[0], place: place, scope: scope)
                 return try clause(.not(a.condition), [(a.depth, a.size)], place: place)
             case "implies":
-                guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments",
-                    place) }
+                guard operands.count == 2 else {
+                    throw unsupported(
+                        "<implies> with \(operands.count) arguments",
+                        place)
+                }
                 let a = try condition(operands[0], place: place, scope: scope)
                 let b = try condition(operands[1], place: place, scope: scope)
-                return try clause(.or(.not(a.condition), b.condition), [(a.depth + 1, a.size + 1), (b.depth, b.size)],
+                return try clause(
+                    .or(.not(a.condition), b.condition), [(a.depth + 1, a.size + 1), (b.depth, b.size)],
                     place: place)
             case "eq", "neq":
                 // Root finding locates changes of sign; an equality of continuous quantities holds
                 // only at an instant between samples, so it would fire by chance.
                 throw unsupported("<\(op.name)> as a trigger (an equality, which root finding cannot locate)", place)
             case "lt", "gt", "leq", "geq":
-                let relation: Condition.Relation = ["lt": .less, "gt": .greater, "leq": .lessEqual,
-                    "geq": .greaterEqual][op.name]!
+                let relation: Condition.Relation = [
+                    "lt": .less, "gt": .greater, "leq": .lessEqual,
+                    "geq": .greaterEqual,
+                ][op.name]!
                 let args = try operands.map { try expression($0, place: place, scope: scope) }
                 guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
                 var result: Clause?
                 for k in 0..<(args.count - 1) {
-                    let pair = try clause(.comparison(args[k].expr, relation, args[k + 1].expr),
-                                          [(args[k].depth, args[k].size), (args[k + 1].depth,
-                                              args[k + 1].size)], place: place)
-                    result = try result.map {
-                        try clause(.and($0.condition, pair.condition), [($0.depth, $0.size), (pair.depth, pair.size)],
-                            place: place)
-                    } ?? pair
+                    let pair = try clause(
+                        .comparison(args[k].expr, relation, args[k + 1].expr),
+                        [
+                            (args[k].depth, args[k].size),
+                            (
+                                args[k + 1].depth,
+                                args[k + 1].size
+                            ),
+                        ], place: place)
+                    result =
+                        try result.map {
+                            try clause(
+                                .and($0.condition, pair.condition), [($0.depth, $0.size), (pair.depth, pair.size)],
+                                place: place)
+                        } ?? pair
                 }
                 return result!
             case "ci" where functions[op.trimmedText] != nil:
                 // A function definition returning a condition: its body, arguments substituted
                 // (the body sees only its arguments and time).
                 let args = try operands.map { try expression($0, place: place, scope: scope) }
-                return try condition(functions[op.trimmedText]!.body, place: place, scope: try bind(op.trimmedText,
-                    args, place: place))
+                return try condition(
+                    functions[op.trimmedText]!.body, place: place,
+                    scope: try bind(
+                        op.trimmedText,
+                        args, place: place))
             default:
                 throw unsupported("<\(excerpt(op.name))> as a trigger", place)
             }
@@ -525,8 +624,10 @@ extension Importer {
     }
 
     /// `condition ? then : else` as a select, for conditions comparing two values (or constants).
-    func conditional(_ condition: XMLNode, then value: Term, else rest: Term, place: String,
-        scope: Scope) throws -> Term {
+    func conditional(
+        _ condition: XMLNode, then value: Term, else rest: Term, place: String,
+        scope: Scope
+    ) throws -> Term {
         try enter(place)
         defer { leave() }
         switch condition.name {
@@ -561,16 +662,22 @@ extension Importer {
                 return try sub(operands[0], rest, value)
             case "implies":
                 // a ⇒ b: false only when a holds and b does not.
-                guard operands.count == 2 else { throw unsupported("<implies> with \(operands.count) arguments",
-                    place) }
+                guard operands.count == 2 else {
+                    throw unsupported(
+                        "<implies> with \(operands.count) arguments",
+                        place)
+                }
                 return try sub(operands[0], try sub(operands[1], value, rest), value)
             default: break
             }
             if op.name == "ci", let f = functions[op.trimmedText] {
                 // A function definition returning a condition: its body, arguments substituted.
                 let args = try operands.map { try expression($0, place: place, scope: scope) }
-                return try conditional(f.body, then: value, else: rest, place: place, scope: try bind(op.trimmedText,
-                    args, place: place))
+                return try conditional(
+                    f.body, then: value, else: rest, place: place,
+                    scope: try bind(
+                        op.trimmedText,
+                        args, place: place))
             }
             let args = try operands.map { try expression($0, place: place, scope: scope) }
             if args.count > 2, ["lt", "gt", "leq", "geq", "eq", "neq"].contains(op.name) {
@@ -584,12 +691,14 @@ extension Importer {
                 return result
             }
             func select(_ l: Term, _ r: Term, _ x: Term, _ y: Term) throws -> Term {
-                try node(.select(left: l.expr, right: r.expr, ifLess: x.expr, otherwise: y.expr), l, r, x, y,
+                try node(
+                    .select(left: l.expr, right: r.expr, ifLess: x.expr, otherwise: y.expr), l, r, x, y,
                     place: place)
             }
             if args.count == 2, op.name == "eq" || op.name == "neq" {
                 let (a, b) = (args[0], args[1])
-                let equal = op.name == "eq" ? value : rest, different = op.name == "eq" ? rest : value
+                let equal = op.name == "eq" ? value : rest
+                let different = op.name == "eq" ? rest : value
                 return try select(a, b, different, try select(b, a, different, equal))
             }
             guard args.count == 2, ["lt", "gt", "leq", "geq"].contains(op.name) else {
@@ -600,7 +709,7 @@ extension Importer {
             case "lt": return try select(a, b, value, rest)
             case "gt": return try select(b, a, value, rest)
             case "geq": return try select(a, b, rest, value)
-            default: return try select(b, a, rest, value)   // leq
+            default: return try select(b, a, rest, value)  // leq
             }
         default:
             throw unsupported("condition <\(excerpt(condition.name))> in <piecewise>", place)

@@ -6,9 +6,10 @@ extension Importer {
     mutating func readParameters() {
         parameterNodes = model.list("listOfParameters", "parameter")
         parameterIDSet = Set(parameterNodes.compactMap { $0.attributes["id"] })
-        eventTargets = Set(model.list("listOfEvents", "event").flatMap {
-            $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
-        })
+        eventTargets = Set(
+            model.list("listOfEvents", "event").flatMap {
+                $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
+            })
         for node in parameterNodes {
             if let id = node.attributes["id"], parameterNodeByID[id] == nil { parameterNodeByID[id] = node }
         }
@@ -25,17 +26,23 @@ extension Importer {
             for p in law.list("listOfParameters", "parameter") + law.list("listOfLocalParameters", "localParameter") {
                 let pid = p.attributes["id"] ?? "?"
                 guard let v = p.attributes["value"].flatMap(Double.init) else {
-                    throw SBMLImportError("SBML local parameter \(excerpt(pid)) of reaction \(excerpt(id)) has no "
-                        + "value.")
+                    throw SBMLImportError(
+                        "SBML local parameter \(excerpt(pid)) of reaction \(excerpt(id)) has no "
+                            + "value.")
                 }
                 var name = "\(id)_\(pid)"
                 var k = 1
-                while taken.contains(name) { k += 1; name = "\(id)_\(pid)_\(k)" }
+                while taken.contains(name) {
+                    k += 1
+                    name = "\(id)_\(pid)_\(k)"
+                }
                 taken.insert(name)
                 localNames[id, default: [:]][pid] = name
                 localGlobalNames.insert(name)
-                localParameters.append(.init(name: name, value: v,
-                    description: "local parameter \(pid) of reaction \(id)"))
+                localParameters.append(
+                    .init(
+                        name: name, value: v,
+                        description: "local parameter \(pid) of reaction \(id)"))
             }
         }
     }
@@ -50,14 +57,20 @@ extension Importer {
         }
         // Stoichiometries that only events change: parameters named by the speciesReference.
         for id in variableReferences.sorted() where rateRules[id] == nil && !observableIDSet.contains(id) {
-            parameters.append(.init(name: id, value: values[id]!,
-                description: "stoichiometry of speciesReference \(id)"))
+            parameters.append(
+                .init(
+                    name: id, value: values[id]!,
+                    description: "stoichiometry of speciesReference \(id)"))
         }
         // Sizes that only events change: parameters.
-        for id in compartmentIDs where variableCompartments.contains(id) && rateRules[id] == nil
-            && !observableIDSet.contains(id) {
-            parameters.append(.init(name: id, value: values[id]!,
-                description: "size of compartment \(id), which events change"))
+        for id in compartmentIDs
+        where variableCompartments.contains(id) && rateRules[id] == nil
+            && !observableIDSet.contains(id)
+        {
+            parameters.append(
+                .init(
+                    name: id, value: values[id]!,
+                    description: "size of compartment \(id), which events change"))
         }
     }
 }

@@ -10,8 +10,10 @@ extension Importer {
         }
         for r in model.list("listOfReactions", "reaction") {
             for list in ["listOfReactants", "listOfProducts"] {
-                for ref in r.list(list,
-                    "speciesReference") { if let id = ref.attributes["id"] { speciesReferenceIDs.insert(id) } }
+                for ref in r.list(
+                    list,
+                    "speciesReference")
+                { if let id = ref.attributes["id"] { speciesReferenceIDs.insert(id) } }
             }
         }
     }
@@ -27,42 +29,56 @@ extension Importer {
 
     /// A reaction id not taken yet: `base`, else `base_2`, `base_3`, …
     mutating func unusedReactionID(_ base: String) -> String {
-        var name = base, k = 1
-        while reactionIDsTaken.contains(name) { k += 1; name = "\(base)_\(k)" }
+        var name = base
+        var k = 1
+        while reactionIDsTaken.contains(name) {
+            k += 1
+            name = "\(base)_\(k)"
+        }
         reactionIDsTaken.insert(name)
         return name
     }
 
     mutating func buildReaction(_ node: XMLNode) throws {
         let id = node.attributes["id"] ?? "?"
-        if node.attributes["fast"] == "true" { throw SBMLImportError.unsupported("SBML reaction \(excerpt(id)) is "
-            + "fast, which is not supported yet.") }
+        if node.attributes["fast"] == "true" {
+            throw SBMLImportError.unsupported(
+                "SBML reaction \(excerpt(id)) is "
+                    + "fast, which is not supported yet.")
+        }
         // A negative stoichiometry moves the species to the other side (the same ODE).
         let reactants = try side(of: node, id, "listOfReactants", "speciesReference", true)
         let products = try side(of: node, id, "listOfProducts", "speciesReference", false)
-        guard node.child("kineticLaw") != nil else { throw SBMLImportError("SBML reaction \(excerpt(id)) has no "
-            + "kineticLaw.") }
+        guard node.child("kineticLaw") != nil else {
+            throw SBMLImportError(
+                "SBML reaction \(excerpt(id)) has no "
+                    + "kineticLaw.")
+        }
         let flux = try reactionFlux(id, place: "kineticLaw of reaction \(excerpt(id))").expr
         try buildVariableStoichiometries(node, id, flux)
-        guard let first = reactants.first ?? products.first else { return }   // no species change: no effect
+        guard let first = reactants.first ?? products.first else { return }  // no species change: no effect
         let volume = compartments[species[first.species].compartment].name
         // Amounts sit in the unit compartment: the rate is the flux itself.
         let rate = volume == unitCompartment ? flux : perVolume(flux, volume)
-        var reaction = ModelDefinition.Reaction(id: id, equation: "", reactants: reactants, products: products,
-                                                reversible: false, kinetics: .rate(rate),
-                                                description: Importer.label(node))
-        let context = ModelDefinition(file: file, name: "", compartments: compartments, species: species,
-                                      parameters: [], observables: [], reactions: [], events: [])
+        var reaction = ModelDefinition.Reaction(
+            id: id, equation: "", reactants: reactants, products: products,
+            reversible: false, kinetics: .rate(rate),
+            description: Importer.label(node))
+        let context = ModelDefinition(
+            file: file, name: "", compartments: compartments, species: species,
+            parameters: [], observables: [], reactions: [], events: [])
         reaction.equation = TOMLWriter.equation(reaction, context)
         reactions.append(reaction)
     }
 
     /// One side of reaction `node` (`id`): its own species and, with the sign turned, those of
     /// the other side whose stoichiometry is negative (the same ODE).
-    func side(of node: XMLNode, _ id: String, _ list: String, _ item: String,
-              _ reactantSide: Bool) throws -> [(species: Int, coefficient: Double)] {
+    func side(
+        of node: XMLNode, _ id: String, _ list: String, _ item: String,
+        _ reactantSide: Bool
+    ) throws -> [(species: Int, coefficient: Double)] {
         var terms: [(species: Int, coefficient: Double)] = []
-        var position: [Int: Int] = [:]   // species index → its term (a long side stays linear)
+        var position: [Int: Int] = [:]  // species index → its term (a long side stays linear)
         let mine = node.list(list, item).map { ($0, 1.0) }
         let theirs = node.list(reactantSide ? "listOfProducts" : "listOfReactants", item).map { ($0, -1.0) }
         for (ref, sign) in mine + theirs {
@@ -70,28 +86,35 @@ extension Importer {
             // A species set by a rule is a boundary species: reactions do not change it.
             if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
             guard let index = speciesIndex[s] else {
-                throw SBMLImportError("SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not "
-                    + "declared.")
+                throw SBMLImportError(
+                    "SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not "
+                        + "declared.")
             }
             // A stoichiometry that changes is its own reaction (below).
             if ref.child("stoichiometryMath") != nil
-                || ref.attributes["id"].map(variableReferences.contains) == true { continue }
-            var stoichiometry = ref.attributes["id"].flatMap { stoichiometryValues[$0] }
+                || ref.attributes["id"].map(variableReferences.contains) == true
+            {
+                continue
+            }
+            var stoichiometry =
+                ref.attributes["id"].flatMap { stoichiometryValues[$0] }
                 ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1
             if let factor = conversionFactor[s] {
                 // A conversion factor scales what reactions do to the species; only a
                 // constant one can be folded into the stoichiometry.
                 guard let value = values[factor], !variableIDs.contains(factor), kindOf(factor) == "parameter" else {
-                    throw SBMLImportError.unsupported("SBML conversionFactor \(excerpt(factor)) of species "
-                        + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
+                    throw SBMLImportError.unsupported(
+                        "SBML conversionFactor \(excerpt(factor)) of species "
+                            + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
                 }
                 stoichiometry *= value
             }
             let nu = sign * stoichiometry
             if nu < 0 || (sign < 0 && nu == 0) { continue }
             guard nu.isFinite, nu >= 0 else {
-                throw SBMLImportError.unsupported("SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for "
-                    + "species \(excerpt(s)), which is not supported yet.")
+                throw SBMLImportError.unsupported(
+                    "SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for "
+                        + "species \(excerpt(s)), which is not supported yet.")
             }
             if nu == 0 { continue }
             if let k = position[index] {
@@ -116,33 +139,43 @@ extension Importer {
                     nu = try math(of: m, place: "stoichiometryMath of species \(excerpt(s)) in reaction \(excerpt(id))")
                 } else if let r = ref.attributes["id"], variableReferences.contains(r) {
                     nu = .name(r)
-                } else { continue }
+                } else {
+                    continue
+                }
                 guard let index = speciesIndex[s] else {
-                    throw SBMLImportError("SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not "
-                        + "declared.")
+                    throw SBMLImportError(
+                        "SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not "
+                            + "declared.")
                 }
                 if let factor = conversionFactor[s], variableIDs.contains(factor) {
-                    throw SBMLImportError.unsupported("SBML conversionFactor \(excerpt(factor)) of species "
-                        + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
+                    throw SBMLImportError.unsupported(
+                        "SBML conversionFactor \(excerpt(factor)) of species "
+                            + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
                 }
                 // (An amount lives in the unit compartment: ν · flux itself.)
                 let home = compartments[species[index].compartment].name
-                var rate = home == unitCompartment && amountName[s] != nil ? Expr.multiply(nu,
-                    flux) : .divide(.multiply(nu, flux), .name(home))
+                var rate =
+                    home == unitCompartment && amountName[s] != nil
+                    ? Expr.multiply(
+                        nu,
+                        flux) : .divide(.multiply(nu, flux), .name(home))
                 if let factor = conversionFactor[s] {
                     guard let value = values[factor] else {
-                        throw SBMLImportError("SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) "
-                            + "names no parameter.")
+                        throw SBMLImportError(
+                            "SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) "
+                                + "names no parameter.")
                     }
                     rate = .multiply(rate, .number(value))
                 }
                 let term = [(species: index, coefficient: 1.0)]
-                var extra = ModelDefinition.Reaction(id: unusedReactionID("\(id)_\(s)"), equation: "",
+                var extra = ModelDefinition.Reaction(
+                    id: unusedReactionID("\(id)_\(s)"), equation: "",
                     reactants: reactant ? term : [],
-                                                     products: reactant ? []
-                                                         : term, reversible: false, kinetics: .rate(rate),
-                                                     description: "the part of reaction \(id) that changes \(s), "
-                                                         + "whose stoichiometry varies")
+                    products: reactant
+                        ? []
+                        : term, reversible: false, kinetics: .rate(rate),
+                    description: "the part of reaction \(id) that changes \(s), "
+                        + "whose stoichiometry varies")
                 extra.equation = reactant ? "\(species[index].name) ->" : "-> \(species[index].name)"
                 reactions.append(extra)
             }

@@ -12,9 +12,10 @@ extension Importer {
             if rule.name == "assignmentRule" { assignmentRuleTargets.insert(variable) }
         }
 
-        variableReferences = Set(model.list("listOfEvents", "event").flatMap {
-            $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
-        }.filter { speciesReferenceIDs.contains($0) })
+        variableReferences = Set(
+            model.list("listOfEvents", "event").flatMap {
+                $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
+            }.filter { speciesReferenceIDs.contains($0) })
         if let rules = model.child("listOfRules") {
             for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
                 let variable = rule.attributes["variable"] ?? ""
@@ -23,7 +24,8 @@ extension Importer {
                 if rule.name != "algebraicRule" && rule.child("math") == nil { continue }
                 switch rule.name {
                 case "assignmentRule" where kind == "parameter":
-                    ruleExpressions[variable] = try math(of: rule,
+                    ruleExpressions[variable] = try math(
+                        of: rule,
                         place: "assignmentRule for parameter \(excerpt(variable))")
                     observableIDs.append(variable)
                 case "assignmentRule" where kind == "species":
@@ -41,13 +43,15 @@ extension Importer {
                     rateRuledParameters.append(variable)
                 case "assignmentRule" where speciesReferenceIDs.contains(variable):
                     // A stoichiometry that changes: an observable of the speciesReference's id.
-                    ruleExpressions[variable] = try math(of: rule,
+                    ruleExpressions[variable] = try math(
+                        of: rule,
                         place: "assignmentRule for speciesReference \(excerpt(variable))")
                     observableIDs.append(variable)
                     variableReferences.insert(variable)
                 case "rateRule" where speciesReferenceIDs.contains(variable):
                     // A state variable named by the speciesReference's id.
-                    rateRules[variable] = try math(of: rule,
+                    rateRules[variable] = try math(
+                        of: rule,
                         place: "rateRule for speciesReference \(excerpt(variable))")
                     rateRuledParameters.append(variable)
                     variableReferences.insert(variable)
@@ -56,24 +60,32 @@ extension Importer {
                     rateRules[variable] = try math(of: rule, place: "rateRule for compartment \(excerpt(variable))")
                     rateRuledParameters.append(variable)
                 case "assignmentRule" where kind == "compartment":
-                    ruleExpressions[variable] = try math(of: rule,
+                    ruleExpressions[variable] = try math(
+                        of: rule,
                         place: "assignmentRule for compartment \(excerpt(variable))")
                     observableIDs.append(variable)
                 case "algebraicRule":
                     throw SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")
                 default:
-                    throw SBMLImportError.unsupported("SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is "
-                        + "not supported yet.")
+                    throw SBMLImportError.unsupported(
+                        "SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is "
+                            + "not supported yet.")
                 }
             }
         }
         observableIDSet = Set(observableIDs)
-        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter { !observableIDSet.contains($0)
-            && rateRules[$0] == nil }
+        parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter {
+            !observableIDSet.contains($0)
+                && rateRules[$0] == nil
+        }
         parameterIDKept = Set(parameterIDs)
         speciesNodes = allSpeciesNodes.filter { !ruledSpecies.contains($0.attributes["id"]!) }
-        speciesIndex = Dictionary(speciesNodes.enumerated().map { ($1.attributes["id"]!, $0) }, uniquingKeysWith: { a,
-            _ in a })
+        speciesIndex = Dictionary(
+            speciesNodes.enumerated().map { ($1.attributes["id"]!, $0) },
+            uniquingKeysWith: {
+                a,
+                _ in a
+            })
     }
 
     /// The observables of the model file: the concentration of each species held as an amount,
@@ -84,8 +96,10 @@ extension Importer {
             let id = node.attributes["id"]!
             guard let amount = amountName[id] else { continue }
             let e = Expr.divide(.name(amount), .name(speciesCompartment[id]!))
-            observables.append(.init(name: id, expression: e, text: ExpressionText.text(e),
-                description: Importer.label(node)))
+            observables.append(
+                .init(
+                    name: id, expression: e, text: ExpressionText.text(e),
+                    description: Importer.label(node)))
         }
         for id in observableIDs {
             let e = ruleExpressions[id]!

@@ -7,8 +7,10 @@ extension Importer {
     mutating func readSettings() {
         simulation.tEnd = max(100, events.flatMap(\.times).max() ?? 0)
         // A model that stat3sim exported carries its run settings in an annotation.
-        if let settings = model.child("annotation")?.children.first(where: { $0.name == "simulation"
-            && $0.namespace == SBMLWriter.annotationNamespace }) {
+        if let settings = model.child("annotation")?.children.first(where: {
+            $0.name == "simulation"
+                && $0.namespace == SBMLWriter.annotationNamespace
+        }) {
             func value(_ key: String) -> Double? { settings.attributes[key].flatMap(Double.init) }
             if let x = value("tStart") { simulation.tStart = x }
             if let x = value("tEnd") { simulation.tEnd = x }

@@ -9,11 +9,15 @@ extension Importer {
         for s in allSpeciesNodes {
             guard let id = s.attributes["id"] else { throw SBMLImportError("SBML species without an id.") }
             guard let c = s.attributes["compartment"], compartmentIDSet.contains(c) else {
-                throw SBMLImportError("SBML species \(excerpt(id)) is in compartment "
-                    + "'\(excerpt(s.attributes["compartment"] ?? ""))', which is not declared.")
+                throw SBMLImportError(
+                    "SBML species \(excerpt(id)) is in compartment "
+                        + "'\(excerpt(s.attributes["compartment"] ?? ""))', which is not declared.")
             }
             if let factor = s.attributes["conversionFactor"]
-                ?? model.attributes["conversionFactor"] { conversionFactor[id] = factor }
+                ?? model.attributes["conversionFactor"]
+            {
+                conversionFactor[id] = factor
+            }
             speciesCompartment[id] = c
             if speciesNodeByID[id] == nil { speciesNodeByID[id] = s }
             if s.attributes["hasOnlySubstanceUnits"] == "true" {
@@ -31,8 +35,9 @@ extension Importer {
         for node in speciesNodes {
             let id = node.attributes["id"]!
             if let x = values[id], x < 0, rateRules[id] == nil, -x <= 1e-12 * scale {
-                warnings.append("SBML species \(id) has the initial concentration \(x), round-off below zero; "
-                    + "imported as 0.")
+                warnings.append(
+                    "SBML species \(id) has the initial concentration \(x), round-off below zero; "
+                        + "imported as 0.")
                 values[id] = 0
             }
         }
@@ -45,26 +50,35 @@ extension Importer {
             let id = node.attributes["id"]!
             // A species with a rate rule changes by that rule alone (SBML requires it to be a
             // boundary species if a reaction names it).
-            let constant = rateRules[id] == nil
+            let constant =
+                rateRules[id] == nil
                 && (node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true")
             if let amount = amountName[id] {
                 let held = node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true"
-                species.append(.init(name: amount, initial: values[amount]!, compartment: compartmentIndex(id),
-                    constant: held,
-                                     description: "amount of \(id) (compartment \(speciesCompartment[id]!) changes "
-                                         + "size)"))
+                species.append(
+                    .init(
+                        name: amount, initial: values[amount]!, compartment: compartmentIndex(id),
+                        constant: held,
+                        description: "amount of \(id) (compartment \(speciesCompartment[id]!) changes "
+                            + "size)"))
                 continue
             }
-            species.append(.init(name: id, initial: values[id]!, compartment: compartmentIndex(id),
-                                 constant: constant, description: Importer.label(node), rateRule: rateRules[id]))
+            species.append(
+                .init(
+                    name: id, initial: values[id]!, compartment: compartmentIndex(id),
+                    constant: constant, description: Importer.label(node), rateRule: rateRules[id]))
         }
         for id in rateRuledParameters {
             let node = parameterNodeByID[id]
-            let label = node.flatMap(Importer.label)
-                ?? (speciesReferenceIDs.contains(id) ? "stoichiometry of speciesReference \(id)"
+            let label =
+                node.flatMap(Importer.label)
+                ?? (speciesReferenceIDs.contains(id)
+                    ? "stoichiometry of speciesReference \(id)"
                     : compartmentIDSet.contains(id) ? "size of compartment \(id), which changes" : nil)
-            species.append(.init(name: id, initial: values[id]!, compartment: 0, constant: false,
-                                 description: label, rateRule: rateRules[id], isParameter: true))
+            species.append(
+                .init(
+                    name: id, initial: values[id]!, compartment: 0, constant: false,
+                    description: label, rateRule: rateRules[id], isParameter: true))
         }
     }
 }

@@ -11,7 +11,10 @@ struct Importer {
     let file: String
     let level: Int
 
-    struct FunctionDefinition { var parameters: [String]; var body: XMLNode }
+    struct FunctionDefinition {
+        var parameters: [String]
+        var body: XMLNode
+    }
     var functions: [String: FunctionDefinition] = [:]
     var compartmentIDs: [String] = []
     var speciesCompartment: [String: String] = [:]
@@ -97,16 +100,20 @@ struct Importer {
     var simulation = ModelDefinition.Simulation()
 
     init(root: XMLNode, file: String) throws {
-        guard root.name == "sbml" else { throw SBMLImportError("the file is not SBML (its root element is "
-            + "<\(excerpt(root.name))>, not <sbml>).") }
+        guard root.name == "sbml" else {
+            throw SBMLImportError(
+                "the file is not SBML (its root element is "
+                    + "<\(excerpt(root.name))>, not <sbml>).")
+        }
         guard let model = root.child("model") else { throw SBMLImportError("the SBML file has no <model>.") }
         self.root = root
         self.model = model
         self.file = file
         self.level = Int(root.attributes["level"] ?? "") ?? 0
         guard level == 2 || level == 3 else {
-            throw SBMLImportError("SBML Level \(excerpt(root.attributes["level"] ?? "?")) is not supported (Level 2 "
-                + "and 3 are).")
+            throw SBMLImportError(
+                "SBML Level \(excerpt(root.attributes["level"] ?? "?")) is not supported (Level 2 "
+                    + "and 3 are).")
         }
     }
 
@@ -146,11 +153,13 @@ struct Importer {
         try buildEvents()
         try checkSimultaneousEvents()
         readSettings()
-        let name = model.attributes["name"] ?? model.attributes["id"]
+        let name =
+            model.attributes["name"] ?? model.attributes["id"]
             ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        return ModelDefinition(file: file, name: name, description: model.child("notes")?.paragraphs.nilIfEmpty,
-                               compartments: compartments, species: species, parameters: parameters,
-                               observables: observables, reactions: reactions, events: events, simulation: simulation)
+        return ModelDefinition(
+            file: file, name: name, description: model.child("notes")?.paragraphs.nilIfEmpty,
+            compartments: compartments, species: species, parameters: parameters,
+            observables: observables, reactions: reactions, events: events, simulation: simulation)
     }
 
     /// The document around the model: no required packages, nothing beside the model.
@@ -169,9 +178,9 @@ struct Importer {
         for child in model.children {
             switch child.name {
             case "notes", "annotation", "listOfFunctionDefinitions", "listOfUnitDefinitions",
-                 "listOfCompartmentTypes", "listOfSpeciesTypes", "listOfCompartments", "listOfSpecies",
-                 "listOfParameters", "listOfInitialAssignments", "listOfRules", "listOfConstraints",
-                 "listOfReactions", "listOfEvents":
+                "listOfCompartmentTypes", "listOfSpeciesTypes", "listOfCompartments", "listOfSpecies",
+                "listOfParameters", "listOfInitialAssignments", "listOfRules", "listOfConstraints",
+                "listOfReactions", "listOfEvents":
                 break
             default:
                 throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")
@@ -200,11 +209,14 @@ struct Importer {
     /// T of a trigger `time >= T`, `time > T`, `T <= time` or `T < time`, T constant.
     func triggerTime(_ trigger: XMLNode, values: [String: Double]) throws -> (time: Double, strict: Bool)? {
         guard let math = trigger.child("math"), let apply = math.children.first, apply.name == "apply",
-              let op = apply.children.first else { return nil }
+            let op = apply.children.first
+        else { return nil }
         let args = Array(apply.children.dropFirst())
         guard args.count == 2 else { return nil }
-        func isTime(_ n: XMLNode) -> Bool { n.name == "csymbol"
-            && (n.attributes["definitionURL"] ?? "").hasSuffix("/time") }
+        func isTime(_ n: XMLNode) -> Bool {
+            n.name == "csymbol"
+                && (n.attributes["definitionURL"] ?? "").hasSuffix("/time")
+        }
         let other: XMLNode
         switch op.name {
         case "geq", "gt":
@@ -215,11 +227,17 @@ struct Importer {
             other = args[0]
         default: return nil
         }
-        guard let e = try? expression(other, place: "trigger",
-            scope: Scope(global: globalSubstitution)).expr else { return nil }
+        guard
+            let e = try? expression(
+                other, place: "trigger",
+                scope: Scope(global: globalSubstitution)
+            ).expr
+        else { return nil }
         // Only constant names: parameters never changed by events, compartments, numbers.
-        for n in names(e) where !(parameterIDKept.contains(n) || compartmentIDSet.contains(n))
-            || eventTargets.contains(n) || variableCompartments.contains(n) { return nil }
+        for n in names(e)
+        where !(parameterIDKept.contains(n) || compartmentIDSet.contains(n))
+            || eventTargets.contains(n) || variableCompartments.contains(n)
+        { return nil }
         return evaluate(e, values).map { ($0, op.name == "gt" || op.name == "lt") }
     }
 }

@@ -31,8 +31,10 @@ public enum SBMLReader {
 
     /// The model and what the import changed on the way (each a sentence naming the SBML id),
     /// for the command line to print.
-    public static func imported(fromXML xml: String, file: String) throws -> (definition: ModelDefinition,
-        warnings: [String]) {
+    public static func imported(fromXML xml: String, file: String) throws -> (
+        definition: ModelDefinition,
+        warnings: [String]
+    ) {
         let root = try XMLNode.parse(xml)
         var importer = try Importer(root: root, file: file)
         let d = try importer.run()
@@ -62,14 +64,17 @@ public enum SBMLReader {
 
 /// The names an expression reads (each once; shared parts are walked each time).
 func names(_ e: Expr) -> Set<String> {
-    var found = Set<String>(), stack = [e]
+    var found = Set<String>()
+    var stack = [e]
     while let e = stack.popLast() {
         switch e {
         case .number: break
         case .name(let n): found.insert(n)
         case .negate(let a), .function(_, let a): stack.append(a)
-        case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b), .power(let a,
-            let b):
+        case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+            .power(
+                let a,
+                let b):
             stack.append(a)
             stack.append(b)
         case .select(let a, let b, let c, let d): stack += [a, b, c, d]
@@ -85,11 +90,21 @@ func evaluate(_ e: Expr, _ values: [String: Double]) -> Double? {
         case .number(let x): return x
         case .name(let n): return values[n]
         case .negate(let a): return ev(a).map { -$0 }
-        case .add(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x + y
-        case .subtract(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x - y
-        case .multiply(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x * y
-        case .divide(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return x / y
-        case .power(let a, let b): guard let x = ev(a), let y = ev(b) else { return nil }; return pow(x, y)
+        case .add(let a, let b):
+            guard let x = ev(a), let y = ev(b) else { return nil }
+            return x + y
+        case .subtract(let a, let b):
+            guard let x = ev(a), let y = ev(b) else { return nil }
+            return x - y
+        case .multiply(let a, let b):
+            guard let x = ev(a), let y = ev(b) else { return nil }
+            return x * y
+        case .divide(let a, let b):
+            guard let x = ev(a), let y = ev(b) else { return nil }
+            return x / y
+        case .power(let a, let b):
+            guard let x = ev(a), let y = ev(b) else { return nil }
+            return pow(x, y)
         case .function(let f, let a):
             guard let x = ev(a) else { return nil }
             return Expr.apply(f, x)
@@ -100,4 +115,3 @@ func evaluate(_ e: Expr, _ values: [String: Double]) -> Double? {
     }
     return ev(e)
 }
-

@@ -57,7 +57,7 @@ public enum SBMLWriter {
     public static let annotationNamespace = "urn:stat3sim:simulation:1"
 
     public static func number(_ x: Double) -> String {
-        if x.isNaN { return "NaN" }   // XML Schema's spellings
+        if x.isNaN { return "NaN" }  // XML Schema's spellings
         if x.isInfinite { return x > 0 ? "INF" : "-INF" }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
         return "\(x)"
@@ -118,8 +118,10 @@ public enum SBMLWriter {
     static func mathML(_ c: Condition) -> String {
         switch c {
         case .comparison(let a, let relation, let b):
-            let op = [Condition.Relation.less: "lt", .lessEqual: "leq", .greater: "gt", .greaterEqual: "geq",
-                      .equal: "eq", .notEqual: "neq"][relation]!
+            let op = [
+                Condition.Relation.less: "lt", .lessEqual: "leq", .greater: "gt", .greaterEqual: "geq",
+                .equal: "eq", .notEqual: "neq",
+            ][relation]!
             return apply(op, a, b)
         case .and(let a, let b): return "<apply><and/>\(mathML(a))\(mathML(b))</apply>"
         case .or(let a, let b): return "<apply><or/>\(mathML(a))\(mathML(b))</apply>"
@@ -172,10 +174,11 @@ private struct Writer {
 
     /// An SBML SId from arbitrary text.
     static func identifier(_ text: String) -> String {
-        var id = String(text.unicodeScalars.map { c -> Character in
-            (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "_")
-                ? Character(c) : "_"
-        })
+        var id = String(
+            text.unicodeScalars.map { c -> Character in
+                (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "_")
+                    ? Character(c) : "_"
+            })
         if id.isEmpty { id = "model" }
         if let first = id.unicodeScalars.first, ("0"..."9").contains(first) { id = "_" + id }
         return id
@@ -198,12 +201,16 @@ private struct Writer {
         let eventTargets = Set(events.flatMap { $0.assignments.map(\.targetName) })
 
         // SBML has one namespace for all ids: reactions and events get ids that clash with nothing.
-        var used = Set(d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name)
-            + d.observables.map(\.name))
+        var used = Set(
+            d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name)
+                + d.observables.map(\.name))
         func unique(_ base: String) -> String {
             var id = base
             var k = 1
-            while used.contains(id) { k += 1; id = "\(base)_\(k)" }
+            while used.contains(id) {
+                k += 1
+                id = "\(base)_\(k)"
+            }
             used.insert(id)
             return id
         }
@@ -211,7 +218,8 @@ private struct Writer {
         let modelID = Writer.identifier(URLlessBaseName(d.file))
         line(0, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         line(0, "<sbml xmlns=\"http://www.sbml.org/sbml/level3/version2/core\" level=\"3\" version=\"2\">")
-        let title = scenarios.isEmpty ? d.name : d.name + " — scenario " + scenarios.map(\.name).joined(separator: "+")
+        let title =
+            scenarios.isEmpty ? d.name : d.name + " — scenario " + scenarios.map(\.name).joined(separator: "+")
         line(1, "<model" + attribute("id", modelID) + attribute("name", title) + ">")
         var description = d.description ?? ""
         for s in scenarios {
@@ -222,7 +230,8 @@ private struct Writer {
         // The run settings, which SBML has no place for, in stat3sim's own annotation: import
         // reads them back (other tools ignore it).
         let sim = d.simulation
-        var settings = attribute("tStart", number(sim.tStart)) + attribute("tEnd", number(sim.tEnd))
+        var settings =
+            attribute("tStart", number(sim.tStart)) + attribute("tEnd", number(sim.tEnd))
             + attribute("rtol", number(sim.rtol)) + attribute("atol", number(sim.atol))
         if let times = sim.explicitOutputTimes {
             settings += attribute("outputTimes", times.map(number).joined(separator: " "))
@@ -235,8 +244,10 @@ private struct Writer {
 
         line(2, "<listOfCompartments>")
         for (i, c) in d.compartments.enumerated() {
-            line(3, "<compartment" + attribute("id", c.name) + attribute("spatialDimensions", "3")
-                 + attribute("size", number(sizes[i])) + attribute("constant", "true") + "/>")
+            line(
+                3,
+                "<compartment" + attribute("id", c.name) + attribute("spatialDimensions", "3")
+                    + attribute("size", number(sizes[i])) + attribute("constant", "true") + "/>")
         }
         line(2, "</listOfCompartments>")
 
@@ -244,10 +255,13 @@ private struct Writer {
         // A species with a rate rule is a boundary species in SBML: reactions do not change it,
         // exactly as in the model file. Parameters with rate rules are parameters again.
         for (i, s) in d.species.enumerated() where !s.isParameter {
-            line(3, "<species" + attribute("id", s.name) + attribute("compartment", d.compartments[s.compartment].name)
-                 + attribute("initialConcentration", number(initial[i])) + attribute("hasOnlySubstanceUnits", "false")
-                 + attribute("boundaryCondition", s.constant || s.rateRule != nil ? "true" : "false")
-                 + attribute("constant", "false") + "/>")
+            line(
+                3,
+                "<species" + attribute("id", s.name) + attribute("compartment", d.compartments[s.compartment].name)
+                    + attribute("initialConcentration", number(initial[i]))
+                    + attribute("hasOnlySubstanceUnits", "false")
+                    + attribute("boundaryCondition", s.constant || s.rateRule != nil ? "true" : "false")
+                    + attribute("constant", "false") + "/>")
         }
         line(2, "</listOfSpecies>")
 
@@ -255,12 +269,16 @@ private struct Writer {
         if !d.parameters.isEmpty || !d.observables.isEmpty || !stateParameters.isEmpty {
             line(2, "<listOfParameters>")
             for (i, p) in d.parameters.enumerated() {
-                line(3, "<parameter" + attribute("id", p.name) + attribute("value", number(parameterValues[i]))
-                     + attribute("constant", eventTargets.contains(p.name) ? "false" : "true") + "/>")
+                line(
+                    3,
+                    "<parameter" + attribute("id", p.name) + attribute("value", number(parameterValues[i]))
+                        + attribute("constant", eventTargets.contains(p.name) ? "false" : "true") + "/>")
             }
             for i in stateParameters {
-                line(3, "<parameter" + attribute("id", d.species[i].name) + attribute("value", number(initial[i]))
-                     + attribute("constant", "false") + "/>")
+                line(
+                    3,
+                    "<parameter" + attribute("id", d.species[i].name) + attribute("value", number(initial[i]))
+                        + attribute("constant", "false") + "/>")
             }
             for o in d.observables {
                 line(3, "<parameter" + attribute("id", o.name) + attribute("constant", "false") + "/>")
@@ -287,15 +305,19 @@ private struct Writer {
         if !d.reactions.isEmpty {
             line(2, "<listOfReactions>")
             for r in d.reactions {
-                line(3, "<reaction" + attribute("id", unique(r.id)) + attribute("name", r.equation)
-                     + attribute("reversible", r.reversible ? "true" : "false") + ">")
+                line(
+                    3,
+                    "<reaction" + attribute("id", unique(r.id)) + attribute("name", r.equation)
+                        + attribute("reversible", r.reversible ? "true" : "false") + ">")
                 notes(4, r.description)
                 let sides = [("listOfReactants", r.reactants), ("listOfProducts", r.products)]
                 for (tag, list) in sides where !list.isEmpty {
                     line(4, "<\(tag)>")
                     for (s, nu) in list {
-                        line(5, "<speciesReference" + attribute("species", d.species[s].name)
-                             + attribute("stoichiometry", number(nu)) + attribute("constant", "true") + "/>")
+                        line(
+                            5,
+                            "<speciesReference" + attribute("species", d.species[s].name)
+                                + attribute("stoichiometry", number(nu)) + attribute("constant", "true") + "/>")
                     }
                     line(4, "</\(tag)>")
                 }
@@ -332,8 +354,10 @@ private struct Writer {
         if !grouped.isEmpty || !stateEvents.isEmpty {
             line(2, "<listOfEvents>")
             for (k, e) in grouped.enumerated() {
-                line(3, "<event" + attribute("id", unique("event_\(k + 1)"))
-                     + attribute("useValuesFromTriggerTime", "true") + ">")
+                line(
+                    3,
+                    "<event" + attribute("id", unique("event_\(k + 1)"))
+                        + attribute("useValuesFromTriggerTime", "true") + ">")
                 notes(4, e.description)
                 line(4, "<trigger" + attribute("initialValue", "false") + attribute("persistent", "true") + ">")
                 math(5, "<apply><geq/>" + SBMLWriter.mathML(.name("t")) + "<cn> \(number(e.time)) </cn></apply>")
@@ -351,11 +375,16 @@ private struct Writer {
             for e in stateEvents {
                 let trigger = e.trigger!
                 stateEventNumber += 1
-                line(3, "<event" + attribute("id", unique("event_\(grouped.count + stateEventNumber)"))
-                     + attribute("useValuesFromTriggerTime", trigger.useValuesFromTriggerTime ? "true" : "false") + ">")
+                line(
+                    3,
+                    "<event" + attribute("id", unique("event_\(grouped.count + stateEventNumber)"))
+                        + attribute("useValuesFromTriggerTime", trigger.useValuesFromTriggerTime ? "true" : "false")
+                        + ">")
                 notes(4, e.description)
-                line(4, "<trigger" + attribute("initialValue", trigger.initialValue ? "true" : "false")
-                     + attribute("persistent", trigger.persistent ? "true" : "false") + ">")
+                line(
+                    4,
+                    "<trigger" + attribute("initialValue", trigger.initialValue ? "true" : "false")
+                        + attribute("persistent", trigger.persistent ? "true" : "false") + ">")
                 math(5, SBMLWriter.mathML(trigger.condition))
                 line(4, "</trigger>")
                 if let delay = trigger.delay {
@@ -441,8 +470,9 @@ private struct Writer {
                 }
             }
             let descriptions = here.compactMap(\.description)
-            return ComposedEvent(time: time, assignments: order.map { ($0, composed[$0]!) },
-                                 description: descriptions.isEmpty ? nil : descriptions.joined(separator: "\n\n"))
+            return ComposedEvent(
+                time: time, assignments: order.map { ($0, composed[$0]!) },
+                description: descriptions.isEmpty ? nil : descriptions.joined(separator: "\n\n"))
         }
     }
 }

@@ -30,8 +30,10 @@ public enum TOMLWriter {
             out.append("[species]")
         }
         for s in realSpecies {
-            var fields = ["initial = \(number(s.initial))",
-                          "compartment = \(string(d.compartments[s.compartment].name))"]
+            var fields = [
+                "initial = \(number(s.initial))",
+                "compartment = \(string(d.compartments[s.compartment].name))",
+            ]
             if s.constant { fields.append("constant = true") }
             if let u = s.unit { fields.append("unit = \(string(u))") }
             if let x = s.description { fields.append("description = \(string(x))") }
@@ -39,9 +41,11 @@ public enum TOMLWriter {
         }
 
         // Parameters with rate rules are state variables in the definition, parameters in the file.
-        let parameters = d.parameters + d.species.filter(\.isParameter).map {
-            ModelDefinition.Parameter(name: $0.name, value: $0.initial, unit: $0.unit, description: $0.description)
-        }
+        let parameters =
+            d.parameters
+            + d.species.filter(\.isParameter).map {
+                ModelDefinition.Parameter(name: $0.name, value: $0.initial, unit: $0.unit, description: $0.description)
+            }
         if !parameters.isEmpty {
             out.append("")
             out.append("[parameters]")
@@ -135,7 +139,8 @@ public enum TOMLWriter {
             list.map { ($0.coefficient == 1 ? "" : number($0.coefficient) + " ") + d.species[$0.species].name }
                 .joined(separator: " + ")
         }
-        let l = side(r.reactants), rhs = side(r.products)
+        let l = side(r.reactants)
+        let rhs = side(r.products)
         let arrow = r.reversible ? "<->" : "->"
         return [l, arrow, rhs].filter { !$0.isEmpty }.joined(separator: " ")
     }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// A minimal element tree read with Foundation's XMLParser (namespaces processed: names are local).
@@ -60,8 +61,9 @@ final class XMLNode {
 
     static func parse(_ xml: String) throws -> XMLNode {
         if declaresDocumentType(xml) {
-            throw SBMLImportError("the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have "
-                + "and which is not supported.")
+            throw SBMLImportError(
+                "the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have "
+                    + "and which is not supported.")
         }
         let builder = Builder()
         let parser = XMLParser(data: Data(xml.utf8))
@@ -70,8 +72,9 @@ final class XMLNode {
         let ok = parser.parse()
         if let deep = builder.tooDeep {
             let inside = deep.owner.map { " in \($0)" } ?? ""
-            throw SBMLImportError.limit("SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested "
-                + "more than \(ImportLimits.elementDepth) elements deep, which is not supported.")
+            throw SBMLImportError.limit(
+                "SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested "
+                    + "more than \(ImportLimits.elementDepth) elements deep, which is not supported.")
         }
         guard ok, builder.error == nil, let root = builder.root else {
             let reason = (builder.error ?? parser.parserError).map { "\($0.localizedDescription)" } ?? "no root element"
@@ -96,9 +99,18 @@ final class XMLNode {
         }
         var i = 0
         while i < bytes.count {
-            guard bytes[i] == UInt8(ascii: "<") else { i += 1; continue }
-            if at(i, "<!--") { i = skip(past: "-->", from: i + 4); continue }
-            if at(i, "<?") { i = skip(past: "?>", from: i + 2); continue }
+            guard bytes[i] == UInt8(ascii: "<") else {
+                i += 1
+                continue
+            }
+            if at(i, "<!--") {
+                i = skip(past: "-->", from: i + 4)
+                continue
+            }
+            if at(i, "<?") {
+                i = skip(past: "?>", from: i + 2)
+                continue
+            }
             return at(i, "<!DOCTYPE")
         }
         return false
@@ -112,13 +124,17 @@ final class XMLNode {
         /// of the tree (and freeing it) then stays within that depth.
         var tooDeep: (name: String, owner: String?, line: Int)?
 
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+            qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+        ) {
             guard stack.count < ImportLimits.elementDepth else {
                 if tooDeep == nil {
                     // Named by the innermost enclosing element with an id.
-                    let owner = stack.last { $0.attributes["id"] != nil }.map { "\($0.name) "
-                        + "\(excerpt($0.attributes["id"]!))" }
+                    let owner = stack.last { $0.attributes["id"] != nil }.map {
+                        "\($0.name) "
+                            + "\(excerpt($0.attributes["id"]!))"
+                    }
                     tooDeep = (elementName, owner, parser.lineNumber)
                     parser.abortParsing()
                 }
@@ -142,8 +158,10 @@ final class XMLNode {
             stack.append(node)
         }
 
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-            qualifiedName qName: String?) {
+        func parser(
+            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+            qualifiedName qName: String?
+        ) {
             if tooDeep == nil { stack.removeLast() }
         }
 
@@ -184,7 +202,8 @@ public struct SBMLImportError: Error, CustomStringConvertible, Equatable, Sendab
 /// characters (then "…"), so that a huge id or a whole line of the file never fills a message.
 /// Short plain text is returned unchanged.
 func excerpt(_ text: String, limit: Int = 40) -> String {
-    var out = "", count = 0
+    var out = ""
+    var count = 0
     for c in text {
         if count == limit { return out + "…" }
         let escaped: String
@@ -193,8 +212,11 @@ func excerpt(_ text: String, limit: Int = 40) -> String {
         case "\r": escaped = "\\r"
         case "\t": escaped = "\\t"
         default:
-            escaped = c.unicodeScalars.contains { $0.properties.generalCategory == .control
-                || $0.properties.generalCategory == .format }
+            escaped =
+                c.unicodeScalars.contains {
+                    $0.properties.generalCategory == .control
+                        || $0.properties.generalCategory == .format
+                }
                 ? c.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined() : String(c)
         }
         out += escaped

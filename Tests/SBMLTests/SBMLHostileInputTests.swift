@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import ReactionModel
+import Testing
+
 @testable import SBML
 
 // Malformed and hostile SBML, generated here: each input once crashed (stack overflow) or hung
@@ -23,12 +24,14 @@ private let mathML = #"<math xmlns="http://www.w3.org/1998/Math/MathML">"#
 
 private let oneSpecies = """
     <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-    <listOfSpecies><species id="A" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+    <listOfSpecies><species id="A" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" \
+    boundaryCondition="false" constant="false"/></listOfSpecies>
     """
 
 /// One species A and a reaction `A ->` whose kinetic law is `math`.
 private func model(law math: String, functions: String = "", parameters: String = "") -> String {
-    document("""
+    document(
+        """
         \(functions)
         \(oneSpecies)
         \(parameters)
@@ -60,7 +63,8 @@ private func depth(_ e: ReactionModel.Expression) -> Int {
     switch e {
     case .number, .name: return 1
     case .negate(let a), .function(_, let a): return 1 + depth(a)
-    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b), .power(let a, let b):
+    case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+        .power(let a, let b):
         return 1 + max(depth(a), depth(b))
     case .select(let a, let b, let c, let d): return 1 + max(depth(a), depth(b), depth(c), depth(d))
     }
@@ -84,16 +88,23 @@ struct SBMLHostileInputTests {
     @Test
     func mathMLNested100000DeepIsRefusedAtTheElementLimit() {
         let n = 100_000
-        let math = String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
-        #expect(refusal(model(law: math)) == "SBML element <minus> in reaction R (line 10) is nested more than 1000 elements deep, which is not supported.")
+        let math =
+            String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
+        #expect(
+            refusal(model(law: math))
+                == "SBML element <minus> in reaction R (line 10) is nested more than 1000 elements deep, "
+                + "which is not supported.")
     }
 
     @Test
     func mathNestedPastTheMathLimitIsRefused() {
         let n = 600
-        let math = String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
-        #expect(refusal(model(law: math))
-            == "SBML kineticLaw of reaction R nests its math deeper than 512 levels (function definitions inlined), which is not supported.")
+        let math =
+            String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
+        #expect(
+            refusal(model(law: math))
+                == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
+                + "(function definitions inlined), which is not supported.")
     }
 
     @Test
@@ -111,15 +122,19 @@ struct SBMLHostileInputTests {
     @Test
     func annotationsNested100000DeepAreRefusedAtTheElementLimit() {
         let n = 100_000
-        let annotation = "<annotation>" + String(repeating: "<a>", count: n) + String(repeating: "</a>", count: n) + "</annotation>"
-        #expect(refusal(document(annotation + oneSpecies))
-            == "SBML element <a> in model m (line 4) is nested more than 1000 elements deep, which is not supported.")
+        let annotation =
+            "<annotation>" + String(repeating: "<a>", count: n) + String(repeating: "</a>", count: n) + "</annotation>"
+        #expect(
+            refusal(document(annotation + oneSpecies))
+                == "SBML element <a> in model m (line 4) is nested more than 1000 elements deep, "
+                + "which is not supported.")
     }
 
     @Test
     func notesNestedDeepAreRefusedAtTheElementLimit() {
         let n = 100_000
-        let notes = #"<notes><body xmlns="http://www.w3.org/1999/xhtml">"# + String(repeating: "<div>", count: n)
+        let notes =
+            #"<notes><body xmlns="http://www.w3.org/1999/xhtml">"# + String(repeating: "<div>", count: n)
             + "text" + String(repeating: "</div>", count: n) + "</body></notes>"
         #expect(refusal(document(notes + oneSpecies))?.contains("is nested more than 1000 elements deep") == true)
     }
@@ -152,29 +167,41 @@ struct SBMLHostileInputTests {
             let d = try importer.run()
             var expected = ReactionModel.Expression.number(0)
             for k in 1..<n { expected = .add(expected, .number(Double(k))) }
-            #expect(rate(d) == ReactionModel.Expression.divide(.multiply(.name("A"), expected), .name("c")), "\(n) arguments")
+            #expect(
+                rate(d) == ReactionModel.Expression.divide(.multiply(.name("A"), expected), .name("c")),
+                "\(n) arguments")
         }
     }
 
     @Test
     func anAndWith100000ArgumentsIsRefusedByDepth() {
-        let and = "<apply><and/>" + String(repeating: "<apply><lt/><ci>A</ci><cn>2</cn></apply>", count: 100_000) + "</apply>"
+        let and =
+            "<apply><and/>" + String(repeating: "<apply><lt/><ci>A</ci><cn>2</cn></apply>", count: 100_000) + "</apply>"
         let piecewise = "<piecewise><piece><ci>A</ci>\(and)</piece><otherwise><cn>0</cn></otherwise></piecewise>"
-        #expect(refusal(model(law: piecewise))
-            == "SBML kineticLaw of reaction R nests its math deeper than 512 levels (function definitions inlined), which is not supported.")
-        let trigger = #"<listOfEvents><event id="E" useValuesFromTriggerTime="true"><trigger initialValue="true" persistent="true">"#
-            + "\(mathML)\(and)</math></trigger><listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>1</cn></math>"
+        #expect(
+            refusal(model(law: piecewise))
+                == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
+                + "(function definitions inlined), which is not supported.")
+        let trigger =
+            #"<listOfEvents><event id="E" useValuesFromTriggerTime="true">"#
+            + #"<trigger initialValue="true" persistent="true">"#
+            + "\(mathML)\(and)</math></trigger>"
+            + "<listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>1</cn></math>"
             + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
-        #expect(refusal(document(oneSpecies + trigger))
-            == "SBML trigger of event E nests its math deeper than 512 levels (function definitions inlined), which is not supported.")
+        #expect(
+            refusal(document(oneSpecies + trigger))
+                == "SBML trigger of event E nests its math deeper than 512 levels (function definitions inlined), "
+                + "which is not supported.")
     }
 
     @Test
     func aMinOfManyArgumentsIsRefusedBySize() {
         // min(a, b) reads both twice: each argument doubles the terms of the left-to-right fold.
         let math = "<apply><min/>" + String(repeating: "<ci>A</ci>", count: 100_000) + "</apply>"
-        #expect(refusal(model(law: math))
-            == "SBML kineticLaw of reaction R has more than 1000000 terms once function definitions and reaction rates are inlined, which is not supported.")
+        #expect(
+            refusal(model(law: math))
+                == "SBML kineticLaw of reaction R has more than 1000000 terms once "
+                + "function definitions and reaction rates are inlined, which is not supported.")
     }
 
     // MARK: Function definitions
@@ -182,31 +209,46 @@ struct SBMLHostileInputTests {
     @Test
     func aFunctionDefinitionThatCallsItselfIsRefused() {
         let f = function("f", ["x"], "<apply><ci>f</ci><ci>x</ci></apply>")
-        #expect(refusal(model(law: "<apply><ci>f</ci><ci>A</ci></apply>", functions: "<listOfFunctionDefinitions>\(f)</listOfFunctionDefinitions>"))
-            == "SBML functionDefinition f calls itself, which is not supported.")
+        #expect(
+            refusal(
+                model(
+                    law: "<apply><ci>f</ci><ci>A</ci></apply>",
+                    functions: "<listOfFunctionDefinitions>\(f)</listOfFunctionDefinitions>"))
+                == "SBML functionDefinition f calls itself, which is not supported.")
     }
 
     @Test
     func twoFunctionDefinitionsThatCallEachOtherAreRefused() {
         let f = function("f", ["x"], "<apply><ci>g</ci><ci>x</ci></apply>")
         let g = function("g", ["x"], "<apply><plus/><cn>1</cn><apply><ci>f</ci><ci>x</ci></apply></apply>")
-        #expect(refusal(model(law: "<ci>A</ci>", functions: "<listOfFunctionDefinitions>\(f)\(g)</listOfFunctionDefinitions>"))
-            == "SBML functionDefinition f calls itself through g (a cycle of 2 function definitions), which is not supported.")
+        #expect(
+            refusal(
+                model(law: "<ci>A</ci>", functions: "<listOfFunctionDefinitions>\(f)\(g)</listOfFunctionDefinitions>"))
+                == "SBML functionDefinition f calls itself through g (a cycle of 2 function definitions), "
+                + "which is not supported.")
     }
 
     @Test
     func functionDefinitionsThatDoubleAtEachLevelAreRefusedUpFront() {
         var functions = function("f0", ["x"], "<ci>x</ci>")
         for k in 1...39 {
-            functions += function("f\(k)", ["x"], "<apply><plus/><apply><ci>f\(k - 1)</ci><ci>x</ci></apply><apply><ci>f\(k - 1)</ci><ci>x</ci></apply></apply>")
+            functions += function(
+                "f\(k)", ["x"],
+                "<apply><plus/><apply><ci>f\(k - 1)</ci><ci>x</ci></apply>"
+                    + "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply></apply>")
         }
         var message: String?
         let time = seconds {
-            message = refusal(model(law: "<apply><ci>f39</ci><ci>A</ci></apply>",
-                                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
+            message = refusal(
+                model(
+                    law: "<apply><ci>f39</ci><ci>A</ci></apply>",
+                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
         }
-        #expect(message == "SBML functionDefinition f19 expands to 1048575 terms once the function definitions it calls are inlined "
-            + "(the limit is 1000000), which is not supported.")
+        #expect(
+            message
+                == "SBML functionDefinition f19 expands to 1048575 terms once "
+                + "the function definitions it calls are inlined (the limit is 1000000), "
+                + "which is not supported.")
         #expect(time < 5)
     }
 
@@ -216,9 +258,13 @@ struct SBMLHostileInputTests {
         for k in 1...2000 {
             functions += function("f\(k)", ["x"], "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply>")
         }
-        #expect(refusal(model(law: "<apply><ci>f2000</ci><ci>A</ci></apply>",
-                              functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
-            == "SBML kineticLaw of reaction R nests its math deeper than 512 levels (function definitions inlined), which is not supported.")
+        #expect(
+            refusal(
+                model(
+                    law: "<apply><ci>f2000</ci><ci>A</ci></apply>",
+                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
+                == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
+                + "(function definitions inlined), which is not supported.")
     }
 
     @Test
@@ -228,12 +274,15 @@ struct SBMLHostileInputTests {
         var functions = function("f0", ["x"], "<ci>x</ci>")
         for k in 1...30 {
             let call = "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply>"
-            functions += function("f\(k)", ["x"], "<piecewise><piece>\(call)<true/></piece><otherwise>\(call)</otherwise></piecewise>")
+            functions += function(
+                "f\(k)", ["x"], "<piecewise><piece>\(call)<true/></piece><otherwise>\(call)</otherwise></piecewise>")
         }
         var message: String?
         let time = seconds {
-            message = refusal(model(law: "<apply><ci>f30</ci><ci>A</ci></apply>",
-                                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
+            message = refusal(
+                model(
+                    law: "<apply><ci>f30</ci><ci>A</ci></apply>",
+                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
         }
         #expect(message?.contains("(the limit is 1000000)") == true)
         #expect(time < 10)
@@ -245,13 +294,15 @@ struct SBMLHostileInputTests {
     func twentyThousandChainedAssignmentRulesAreSortedInLinearTime() throws {
         // Listed last to first: each rule reads the one after it in the file.
         let n = 20_000
-        var parameters = "", rules = ""
+        var parameters = ""
+        var rules = ""
         for i in (0..<n).reversed() {
             parameters += #"<parameter id="p\#(i)" constant="false"/>"#
             let math = i == 0 ? "<cn>1</cn>" : "<apply><plus/><ci>p\(i - 1)</ci><cn>1</cn></apply>"
             rules += #"<assignmentRule variable="p\#(i)">\#(mathML)\#(math)</math></assignmentRule>"#
         }
-        let xml = document("\(oneSpecies)<listOfParameters>\(parameters)</listOfParameters><listOfRules>\(rules)</listOfRules>")
+        let xml = document(
+            "\(oneSpecies)<listOfParameters>\(parameters)</listOfParameters><listOfRules>\(rules)</listOfRules>")
         var importer = try Importer(root: try XMLNode.parse(xml), file: "rules.xml")
         var d: ModelDefinition?
         let time = try seconds { d = try importer.run() }
@@ -267,41 +318,103 @@ struct SBMLHostileInputTests {
     private static let file = URL(fileURLWithPath: #filePath).absoluteString
 
     private static func entityVariants() -> [(String, String)] {
-        let f = file, species = oneSpecies
+        let f = file
+        let species = oneSpecies
         func with(_ doctype: String, _ body: String) -> String { document(body, before: doctype + "\n") }
         return [
-            ("external file entity in notes", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                "<notes><body xmlns=\"http://www.w3.org/1999/xhtml\"><p>&x;</p></body></notes>\(species)")),
-            ("external file entity in a number", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                species.replacingOccurrences(of: "initialConcentration=\"1\"", with: "") + "<listOfInitialAssignments><initialAssignment symbol=\"A\">\(mathML)<cn>&x;</cn></math></initialAssignment></listOfInitialAssignments>")),
-            ("external file entity in a name", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                "<listOfParameters><parameter id=\"k\" value=\"1\" constant=\"true\"><notes><p>&x;</p></notes></parameter></listOfParameters>\(species)")),
-            ("external entity in an attribute", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                species.replacingOccurrences(of: "id=\"A\"", with: "id=\"&x;\""))),
-            ("external entity in an annotation", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                "<annotation><a>&x;</a></annotation>\(species)")),
-            ("external entity in a ci", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                "\(species)<listOfParameters><parameter id=\"k\" constant=\"false\"/></listOfParameters><listOfRules><assignmentRule variable=\"k\">\(mathML)<ci>&x;</ci></math></assignmentRule></listOfRules>")),
-            ("external entity by relative path", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "SBMLHostileInputTests.swift">]>"#,
-                "<notes><p>&x;</p></notes>\(species)")),
-            ("external entity over http", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "http://127.0.0.1:9/x.xml">]>"#,
-                "<notes><p>&x;</p></notes>\(species)")),
+            (
+                "external file entity in notes",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                    "<notes><body xmlns=\"http://www.w3.org/1999/xhtml\"><p>&x;</p></body></notes>\(species)")
+            ),
+            (
+                "external file entity in a number",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                    species.replacingOccurrences(of: "initialConcentration=\"1\"", with: "")
+                        + "<listOfInitialAssignments><initialAssignment symbol=\"A\">\(mathML)<cn>&x;</cn></math>"
+                        + "</initialAssignment></listOfInitialAssignments>")
+            ),
+            (
+                "external file entity in a name",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                    "<listOfParameters><parameter id=\"k\" value=\"1\" constant=\"true\">"
+                        + "<notes><p>&x;</p></notes></parameter></listOfParameters>\(species)")
+            ),
+            (
+                "external entity in an attribute",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                    species.replacingOccurrences(of: "id=\"A\"", with: "id=\"&x;\""))
+            ),
+            (
+                "external entity in an annotation",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                    "<annotation><a>&x;</a></annotation>\(species)")
+            ),
+            (
+                "external entity in a ci",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                    "\(species)<listOfParameters><parameter id=\"k\" constant=\"false\"/></listOfParameters>"
+                        + "<listOfRules><assignmentRule variable=\"k\">\(mathML)<ci>&x;</ci></math></assignmentRule>"
+                        + "</listOfRules>")
+            ),
+            (
+                "external entity by relative path",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "SBMLHostileInputTests.swift">]>"#,
+                    "<notes><p>&x;</p></notes>\(species)")
+            ),
+            (
+                "external entity over http",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "http://127.0.0.1:9/x.xml">]>"#,
+                    "<notes><p>&x;</p></notes>\(species)")
+            ),
             ("external parameter entity", with(#"<!DOCTYPE sbml [<!ENTITY % p SYSTEM "\#(f)"> %p;]>"#, species)),
-            ("parameter entity declaring a file entity", with(#"<!DOCTYPE sbml [<!ENTITY % p "<!ENTITY x SYSTEM '\#(f)'>"> %p;]>"#,
-                "<notes><p>&x;</p></notes>\(species)")),
-            ("internal entity naming a file entity", with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)"><!ENTITY y "&x;">]>"#,
-                "<notes><p>&y;</p></notes>\(species)")),
+            (
+                "parameter entity declaring a file entity",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY % p "<!ENTITY x SYSTEM '\#(f)'>"> %p;]>"#,
+                    "<notes><p>&x;</p></notes>\(species)")
+            ),
+            (
+                "internal entity naming a file entity",
+                with(
+                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)"><!ENTITY y "&x;">]>"#,
+                    "<notes><p>&y;</p></notes>\(species)")
+            ),
             ("external DTD", with(#"<!DOCTYPE sbml SYSTEM "\#(f)">"#, species)),
             ("external DTD by public id", with(#"<!DOCTYPE sbml PUBLIC "-//X//DTD X//EN" "\#(f)">"#, species)),
-            ("external DTD and internal subset", with(#"<!DOCTYPE sbml SYSTEM "\#(f)" [<!ENTITY y "1">]>"#,
-                "<notes><p>&y;</p></notes>\(species)")),
-            ("unparsed entity", with(#"<!DOCTYPE sbml [<!NOTATION n SYSTEM "x"><!ENTITY x SYSTEM "\#(f)" NDATA n>]>"#,
-                "<notes><p>&x;</p></notes>\(species)")),
-            ("XInclude", document(#"<annotation><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="\#(f)" parse="text"/></annotation>"#
-                + species)),
+            (
+                "external DTD and internal subset",
+                with(
+                    #"<!DOCTYPE sbml SYSTEM "\#(f)" [<!ENTITY y "1">]>"#,
+                    "<notes><p>&y;</p></notes>\(species)")
+            ),
+            (
+                "unparsed entity",
+                with(
+                    #"<!DOCTYPE sbml [<!NOTATION n SYSTEM "x"><!ENTITY x SYSTEM "\#(f)" NDATA n>]>"#,
+                    "<notes><p>&x;</p></notes>\(species)")
+            ),
+            (
+                "XInclude",
+                document(
+                    #"<annotation><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="\#(f)" parse="text"/>"#
+                        + "</annotation>" + species)
+            ),
             ("undeclared entity", document("<notes><p>&x;</p></notes>\(species)")),
-            ("unparsed entity behind a comment", with(#"<!-- <sbml> --><?pi <x?><!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)" NDATA n>]>"#,
-                "<notes><p>&x;</p></notes>\(species)")),
+            (
+                "unparsed entity behind a comment",
+                with(
+                    #"<!-- <sbml> --><?pi <x?><!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)" NDATA n>]>"#,
+                    "<notes><p>&x;</p></notes>\(species)")
+            ),
         ]
     }
 
@@ -322,7 +435,11 @@ struct SBMLHostileInputTests {
             }
             #expect(!text.contains(Self.marker), "\(name): the file was read")
             if xml.contains("<!DOCTYPE") {
-                #expect(text == "the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have and which is not supported.", "\(name)")
+                #expect(
+                    text
+                        == "the SBML file declares a document type (<!DOCTYPE>), "
+                        + "which SBML files do not have and which is not supported.",
+                    "\(name)")
             }
             #expect(text.count < 5000, "\(name)")
             #expect(time < 2, "\(name)")
@@ -335,7 +452,10 @@ struct SBMLHostileInputTests {
         for k in 1...9 { entities += "<!ENTITY lol\(k) \"" + String(repeating: "&lol\(k - 1);", count: 10) + "\">" }
         let xml = document("<notes><p>&lol9;</p></notes>\(oneSpecies)", before: "<!DOCTYPE sbml [\(entities)]>\n")
         // Refused before any entity is expanded.
-        #expect(refusal(xml) == "the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have and which is not supported.")
+        #expect(
+            refusal(xml)
+                == "the SBML file declares a document type (<!DOCTYPE>), "
+                + "which SBML files do not have and which is not supported.")
         var text = ""
         let time = seconds {
             do {
@@ -357,19 +477,27 @@ struct SBMLHostileInputTests {
         for size in ["NaN", "INF", "-INF", "0", "-1"] {
             let xml = document(oneSpecies.replacingOccurrences(of: "size=\"1\"", with: "size=\"\(size)\""))
             if let message = refusal(xml) {
-                #expect(message.hasPrefix("the imported model is not a valid stat3sim model") || message.hasPrefix("SBML"), "size \(size): \(message)")
+                #expect(
+                    message.hasPrefix("the imported model is not a valid stat3sim model") || message.hasPrefix("SBML"),
+                    "size \(size): \(message)")
             }
         }
     }
 
     @Test
     func anEventAtNaNImportsOrIsRefused() {
-        let event = #"<listOfEvents><event id="E" useValuesFromTriggerTime="true"><trigger initialValue="true" persistent="true">"#
-            + "\(mathML)<apply><geq/><csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/time\">t</csymbol>"
-            + "<notanumber/></apply></math></trigger><listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>2</cn></math>"
+        let event =
+            #"<listOfEvents><event id="E" useValuesFromTriggerTime="true">"#
+            + #"<trigger initialValue="true" persistent="true">"#
+            + "\(mathML)<apply><geq/>"
+            + "<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/time\">t</csymbol>"
+            + "<notanumber/></apply></math></trigger>"
+            + "<listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>2</cn></math>"
             + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
         if let message = refusal(document(oneSpecies + event)) {
-            #expect(message.hasPrefix("the imported model is not a valid stat3sim model") || message.hasPrefix("SBML"), "\(message)")
+            #expect(
+                message.hasPrefix("the imported model is not a valid stat3sim model") || message.hasPrefix("SBML"),
+                "\(message)")
         }
     }
 
@@ -378,12 +506,20 @@ struct SBMLHostileInputTests {
     @Test
     func messagesQuoteOnlyAShortEscapedExcerpt() throws {
         let huge = String(repeating: "x", count: 100_000)
-        let xml = document("<listOfCompartments><compartment id=\"c\" size=\"1\" constant=\"true\"/></listOfCompartments>"
-            + "<listOfSpecies><species id=\"\(huge)\" compartment=\"nowhere\(huge)\" initialConcentration=\"1\"/></listOfSpecies>")
+        let xml = document(
+            "<listOfCompartments><compartment id=\"c\" size=\"1\" constant=\"true\"/></listOfCompartments>"
+                + "<listOfSpecies><species id=\"\(huge)\" compartment=\"nowhere\(huge)\" initialConcentration=\"1\"/>"
+                + "</listOfSpecies>")
         let message = try #require(refusal(xml))
-        #expect(message == "SBML species \(String(repeating: "x", count: 40))… is in compartment 'nowhere\(String(repeating: "x", count: 33))…', which is not declared.")
-        let tabbed = document(oneSpecies + "<listOfReactions><reaction id=\"R\"><listOfReactants><speciesReference species=\"B&#10;&#9;C\"/></listOfReactants>"
-            + "<kineticLaw>\(mathML)<cn>1</cn></math></kineticLaw></reaction></listOfReactions>")
+        #expect(
+            message
+                == "SBML species \(String(repeating: "x", count: 40))… is in compartment "
+                + "'nowhere\(String(repeating: "x", count: 33))…', which is not declared.")
+        let tabbed = document(
+            oneSpecies
+                + "<listOfReactions><reaction id=\"R\">"
+                + "<listOfReactants><speciesReference species=\"B&#10;&#9;C\"/></listOfReactants>"
+                + "<kineticLaw>\(mathML)<cn>1</cn></math></kineticLaw></reaction></listOfReactions>")
         #expect(refusal(tabbed) == "SBML reaction R names species 'B\\n\\tC', which is not declared.")
         let number = model(law: "<cn>" + String(repeating: "9", count: 10_000) + "x</cn>")
         #expect(try #require(refusal(number)).count < 200)
@@ -405,13 +541,19 @@ struct SBMLImportErrorKindTests {
                 return nil
             }
         }
-        let algebraic = document(oneSpecies + "<listOfRules><algebraicRule>\(mathML)<ci>A</ci></math></algebraicRule></listOfRules>")
+        let algebraic = document(
+            oneSpecies + "<listOfRules><algebraicRule>\(mathML)<ci>A</ci></math></algebraicRule></listOfRules>")
         #expect(kind(algebraic) == .unsupported)
-        #expect(kind(model(law: "<apply><csymbol definitionURL=\"http://www.sbml.org/sbml/symbols/delay\">d</csymbol>"
-            + "<ci>A</ci><cn>1</cn></apply>")) == .unsupported)
-        #expect(kind(document("<listOfSpecies><species id=\"A\" compartment=\"nowhere\"/></listOfSpecies>")) == .invalid)
+        #expect(
+            kind(
+                model(
+                    law: "<apply><csymbol definitionURL=\"http://www.sbml.org/sbml/symbols/delay\">d</csymbol>"
+                        + "<ci>A</ci><cn>1</cn></apply>")) == .unsupported)
+        #expect(
+            kind(document("<listOfSpecies><species id=\"A\" compartment=\"nowhere\"/></listOfSpecies>")) == .invalid)
         #expect(kind("<sbml") == .invalid)
-        let deep = String(repeating: "<apply><minus/>", count: 600) + "<ci>A</ci>" + String(repeating: "</apply>", count: 600)
+        let deep =
+            String(repeating: "<apply><minus/>", count: 600) + "<ci>A</ci>" + String(repeating: "</apply>", count: 600)
         #expect(kind(model(law: deep)) == .limit)
         // The message is the same sentence as before the kinds.
         let message = try #require(refusal(algebraic))

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import ReactionModel
 import Simulation
+import Testing
+
 @testable import SBML
 
 private func sbml(_ body: String) -> String {
@@ -17,9 +18,13 @@ private func sbml(_ body: String) -> String {
 
 private let time = #"<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> time </csymbol>"#
 
+// In the XML below, a `\` at the end of a line continues that line: the XML itself has no line
+// break there, and the continuation starts at the literal's left margin.
+
 /// A small model with a function definition, a local parameter, an initial assignment, an
 /// assignment rule and a timed event: A decays into B at rate 0.3 (per volume) until t = 5, when A is reset to 1.
-private let handWritten = sbml("""
+private let handWritten = sbml(
+    """
     <listOfFunctionDefinitions>
       <functionDefinition id="scaled">
         <math xmlns="http://www.w3.org/1998/Math/MathML">
@@ -32,8 +37,10 @@ private let handWritten = sbml("""
       <compartment id="cell" spatialDimensions="3" size="2" constant="true"/>
     </listOfCompartments>
     <listOfSpecies>
-      <species id="A" compartment="cell" initialAmount="4" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>
-      <species id="B" compartment="cell" initialConcentration="0" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>
+      <species id="A" compartment="cell" initialAmount="4" hasOnlySubstanceUnits="false" \
+    boundaryCondition="false" constant="false"/>
+      <species id="B" compartment="cell" initialConcentration="0" hasOnlySubstanceUnits="false" \
+    boundaryCondition="false" constant="false"/>
     </listOfSpecies>
     <listOfParameters>
       <parameter id="q" value="1.5" constant="true"/>
@@ -42,12 +49,14 @@ private let handWritten = sbml("""
     </listOfParameters>
     <listOfInitialAssignments>
       <initialAssignment symbol="p">
-        <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><cn type="integer"> 2 </cn><ci> q </ci></apply></math>
+        <math xmlns="http://www.w3.org/1998/Math/MathML">\
+    <apply><times/><cn type="integer"> 2 </cn><ci> q </ci></apply></math>
       </initialAssignment>
     </listOfInitialAssignments>
     <listOfRules>
       <assignmentRule variable="twiceB">
-        <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><cn type="e-notation"> 2 <sep/> 0 </cn><ci> B </ci></apply></math>
+        <math xmlns="http://www.w3.org/1998/Math/MathML">\
+    <apply><times/><cn type="e-notation"> 2 <sep/> 0 </cn><ci> B </ci></apply></math>
       </assignmentRule>
     </listOfRules>
     <listOfReactions>
@@ -68,7 +77,8 @@ private let handWritten = sbml("""
           <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><geq/>\(time)<cn> 5 </cn></apply></math>
         </trigger>
         <listOfEventAssignments>
-          <eventAssignment variable="A"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></eventAssignment>
+          <eventAssignment variable="A">\
+    <math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></eventAssignment>
         </listOfEventAssignments>
       </event>
     </listOfEvents>
@@ -79,7 +89,7 @@ struct SBMLReaderTests {
     @Test func handWrittenModel() throws {
         let d = try SBMLReader.definition(fromXML: handWritten, file: "test.xml")
         #expect(d.species.map(\.name) == ["A", "B"])
-        #expect(d.species[0].initial == 2)   // 4 amount in size 2
+        #expect(d.species[0].initial == 2)  // 4 amount in size 2
         #expect(d.parameters.map(\.name) == ["q", "p", "R1_k"])
         #expect(d.parameters.map(\.value) == [1.5, 3, 0.3])
         #expect(d.observables.map(\.name) == ["twiceB"])
@@ -95,7 +105,9 @@ struct SBMLReaderTests {
         settings.rtol = 1e-10
         settings.atol = 1e-14
         let course = try Simulator(d).run(settings: settings)
-        let a = course.column(named: "A")!, b = course.column(named: "B")!, twiceB = course.column(named: "twiceB")!
+        let a = course.column(named: "A")!
+        let b = course.column(named: "B")!
+        let twiceB = course.column(named: "twiceB")!
         for (row, t) in course.times.enumerated() {
             let expectedA = t < 5 ? 2 * exp(-0.3 * t) : exp(-0.3 * (t - 5))
             let expectedB = 2 - 2 * exp(-0.3 * min(t, 5)) + (t >= 5 ? 1 - exp(-0.3 * (t - 5)) : 0)
@@ -116,11 +128,14 @@ struct SBMLReaderTests {
     }
 
     @Test func algebraicRuleIsRefusedByName() {
-        let xml = sbml("""
+        let xml = sbml(
+            """
             <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-            <listOfSpecies><species id="S1" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+            <listOfSpecies><species id="S1" compartment="c" initialConcentration="1" \
+            hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
             <listOfRules>
-              <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><minus/><ci> S1 </ci><cn> 1 </cn></apply></math></algebraicRule>
+              <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">\
+            <apply><minus/><ci> S1 </ci><cn> 1 </cn></apply></math></algebraicRule>
             </listOfRules>
             """)
         #expect(throws: SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")) {
@@ -131,31 +146,41 @@ struct SBMLReaderTests {
     @Test func rateRulesAndStateEventsImport() throws {
         // S1 decays by its rate rule; p counts by its own; an event halves S1 (amount units) when
         // it falls below 0.5 after a delay of 1, with values from the trigger time.
-        let xml = sbml("""
+        let xml = sbml(
+            """
             <listOfCompartments><compartment id="c" size="2" constant="true"/></listOfCompartments>
-            <listOfSpecies><species id="S1" compartment="c" initialAmount="2" hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/></listOfSpecies>
-            <listOfParameters><parameter id="p" value="-1" constant="false"/><parameter id="k" value="0.5" constant="true"/></listOfParameters>
+            <listOfSpecies><species id="S1" compartment="c" initialAmount="2" \
+            hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/></listOfSpecies>
+            <listOfParameters><parameter id="p" value="-1" constant="false"/>\
+            <parameter id="k" value="0.5" constant="true"/></listOfParameters>
             <listOfRules>
-              <rateRule variable="S1"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><apply><minus/><ci> k </ci></apply><ci> S1 </ci></apply></math></rateRule>
+              <rateRule variable="S1"><math xmlns="http://www.w3.org/1998/Math/MathML">\
+            <apply><times/><apply><minus/><ci> k </ci></apply><ci> S1 </ci></apply></math></rateRule>
               <rateRule variable="p"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></rateRule>
             </listOfRules>
             <listOfEvents>
               <event id="E" useValuesFromTriggerTime="true">
-                <trigger initialValue="true" persistent="false"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><and/><apply><lt/><ci> S1 </ci><cn> 0.5 </cn></apply><apply><gt/><ci> p </ci><cn> 0 </cn></apply></apply></math></trigger>
+                <trigger initialValue="true" persistent="false"><math xmlns="http://www.w3.org/1998/Math/MathML">\
+            <apply><and/><apply><lt/><ci> S1 </ci><cn> 0.5 </cn></apply>\
+            <apply><gt/><ci> p </ci><cn> 0 </cn></apply></apply></math></trigger>
                 <delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></delay>
-                <listOfEventAssignments><eventAssignment variable="S1"><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><divide/><ci> S1 </ci><cn> 2 </cn></apply></math></eventAssignment></listOfEventAssignments>
+                <listOfEventAssignments><eventAssignment variable="S1">\
+            <math xmlns="http://www.w3.org/1998/Math/MathML"><apply><divide/><ci> S1 </ci><cn> 2 </cn></apply></math>\
+            </eventAssignment></listOfEventAssignments>
               </event>
             </listOfEvents>
             """)
         let d = try SBMLReader.definition(fromXML: xml, file: "rules.xml")
         #expect(d.species.map(\.name) == ["S1", "p"])
-        #expect(d.species[0].initial == 1)                 // 2 mol in 2 L
+        #expect(d.species[0].initial == 1)  // 2 mol in 2 L
         #expect(d.species[0].rateRule != nil)
         #expect(d.species[1].isParameter && d.species[1].initial == -1)
         #expect(d.parameters.map(\.name) == ["k"])
         let trigger = try #require(d.events.first?.trigger)
         #expect(trigger.condition.description == "S1 * c < 0.5 and p > 0")
-        #expect(trigger.delay == .number(1) && !trigger.persistent && trigger.initialValue && trigger.useValuesFromTriggerTime)
+        #expect(
+            trigger.delay == .number(1) && !trigger.persistent && trigger.initialValue
+                && trigger.useValuesFromTriggerTime)
         // The written model file reads back to the same definition.
         let back = try ModelLoader.load(source: TOMLWriter.document(for: d), file: "rules.toml")
         #expect(back.species == d.species)
@@ -163,14 +188,17 @@ struct SBMLReaderTests {
     }
 
     @Test func piecewiseAndLogarithms() throws {
-        let xml = sbml("""
+        let xml = sbml(
+            """
             <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-            <listOfSpecies><species id="S" compartment="c" initialConcentration="2" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+            <listOfSpecies><species id="S" compartment="c" initialConcentration="2" \
+            hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
             <listOfParameters><parameter id="y" constant="false"/></listOfParameters>
             <listOfRules>
               <assignmentRule variable="y"><math xmlns="http://www.w3.org/1998/Math/MathML">
                 <piecewise>
-                  <piece><apply><log/><logbase><cn> 2 </cn></logbase><ci> S </ci></apply><apply><geq/><ci> S </ci><cn> 1 </cn></apply></piece>
+                  <piece><apply><log/><logbase><cn> 2 </cn></logbase><ci> S </ci></apply>\
+            <apply><geq/><ci> S </ci><cn> 1 </cn></apply></piece>
                   <otherwise><apply><root/><degree><cn> 3 </cn></degree><cn> 8 </cn></apply></otherwise>
                 </piecewise>
               </math></assignmentRule>
@@ -206,7 +234,8 @@ struct SBMLReaderTests {
             #expect(a.times == b.times)
             var worst = 0.0
             for name in original.species.map(\.name) + original.observables.map(\.name) {
-                let x = a.column(named: name)!, y = b.column(named: name)!
+                let x = a.column(named: name)!
+                let y = b.column(named: name)!
                 let scale = x.map(abs).max() ?? 0
                 for (u, v) in zip(x, y) {
                     // Relative to the value; values far below the column's peak are held to that peak's precision.

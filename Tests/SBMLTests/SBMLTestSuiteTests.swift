@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import ReactionModel
 import Simulation
+import Testing
+
 @testable import SBML
 
 /// The SBML Test Suite's semantic cases (Tests/SBMLTestSuite, see its NOTICE), run in process with
@@ -17,9 +18,13 @@ private func tier(_ name: String) -> [String] {
         Issue.record("the SBML Test Suite's tiers.txt is missing from \(suite.path)")
         return []
     }
-    var ids: [String] = [], inside = false
+    var ids: [String] = []
+    var inside = false
     for line in text.split(separator: "\n") {
-        if line.hasPrefix("## ") { inside = line.split(separator: " ").dropFirst().first.map(String.init) == name; continue }
+        if line.hasPrefix("## ") {
+            inside = line.split(separator: " ").dropFirst().first.map(String.init) == name
+            continue
+        }
         if inside && !line.hasPrefix("#") { ids += line.split(separator: " ").map(String.init) }
     }
     return ids
@@ -28,7 +33,9 @@ private func tier(_ name: String) -> [String] {
 private func csv(_ url: URL) throws -> (header: [String], rows: [[Double]]) {
     let lines = try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline)
     let header = lines[0].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan } }
+    let rows = lines.dropFirst().map {
+        $0.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
+    }
     return (header, rows)
 }
 
@@ -40,17 +47,29 @@ private struct NotAnOutput: Error { var variable: String }
 private func check(_ id: String) throws -> String? {
     let folder = suite.appendingPathComponent("semantic/\(id)")
     let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-    guard let file = ["l3v2", "l3v1", "l2v5", "l2v4", "l2v3"].lazy.compactMap({ v in files.first { $0.hasSuffix("-sbml-\(v).xml") } }).first else {
+    guard
+        let file = ["l3v2", "l3v1", "l2v5", "l2v4", "l2v3"].lazy.compactMap({ v in
+            files.first { $0.hasSuffix("-sbml-\(v).xml") }
+        }).first
+    else {
         return "no SBML file"
     }
     var settings: [String: String] = [:]
-    for line in try String(contentsOf: folder.appendingPathComponent("\(id)-settings.txt"), encoding: .utf8).split(separator: "\n") {
+    for line in try String(contentsOf: folder.appendingPathComponent("\(id)-settings.txt"), encoding: .utf8).split(
+        separator: "\n")
+    {
         let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         if parts.count == 2 { settings[parts[0]] = parts[1] }
     }
-    func list(_ key: String) -> [String] { (settings[key] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-    let duration = Double(settings["duration"] ?? "") ?? 0, steps = Double(settings["steps"] ?? "") ?? 1
-    let absolute = Double(settings["absolute"] ?? "") ?? 0, relative = Double(settings["relative"] ?? "") ?? 0
+    func list(_ key: String) -> [String] {
+        (settings[key] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
+    }
+    let duration = Double(settings["duration"] ?? "") ?? 0
+    let steps = Double(settings["steps"] ?? "") ?? 1
+    let absolute = Double(settings["absolute"] ?? "") ?? 0
+    let relative = Double(settings["relative"] ?? "") ?? 0
     guard (Double(settings["start"] ?? "0") ?? 0) == 0 else { return "start time" }
 
     let d = try SBMLReader.definition(path: folder.appendingPathComponent(file).path)
@@ -66,18 +85,26 @@ private func check(_ id: String) throws -> String? {
     // imported model.
     var compartmentOf: [String: String] = [:]
     func collect(_ node: XMLNode) {
-        if node.name == "species", let id = node.attributes["id"], let c = node.attributes["compartment"] { compartmentOf[id] = c }
+        if node.name == "species", let id = node.attributes["id"], let c = node.attributes["compartment"] {
+            compartmentOf[id] = c
+        }
         node.children.forEach(collect)
     }
     collect(try XMLNode.parse(String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)))
     // Sizes that events change are parameters of the imported model: needed for amounts.
-    for c in Set(amounts.compactMap { compartmentOf[$0] }) where d.parameters.contains(where: { $0.name == c }) { run.outputParameters.append(c) }
+    for c in Set(amounts.compactMap { compartmentOf[$0] }) where d.parameters.contains(where: { $0.name == c }) {
+        run.outputParameters.append(c)
+    }
     let course = try Simulator(d).run(settings: run)
     let expected = try csv(folder.appendingPathComponent("\(id)-results.csv"))
-    guard course.times.count == expected.rows.count else { return "\(course.times.count) rows, expected \(expected.rows.count)" }
+    guard course.times.count == expected.rows.count else {
+        return "\(course.times.count) rows, expected \(expected.rows.count)"
+    }
     for variable in list("variables") {
         // Column 0 is time; a variable may itself be named "time" (case 01820).
-        guard let j = expected.header.dropFirst().firstIndex(of: variable) else { return "no expected column \(variable)" }
+        guard let j = expected.header.dropFirst().firstIndex(of: variable) else {
+            return "no expected column \(variable)"
+        }
         var actual: [Double]
         if let column = course.column(named: variable) {
             actual = column
@@ -95,8 +122,10 @@ private func check(_ id: String) throws -> String? {
             throw NotAnOutput(variable: variable)
         }
         // NaN matches NaN and an infinity itself (the suite's own rule).
-        for (row, a) in zip(expected.rows, actual) where !(abs(row[j] - a) <= absolute + relative * abs(row[j]))
-            && !(row[j].isNaN && a.isNaN) && !(row[j].isInfinite && row[j] == a) {
+        for (row, a) in zip(expected.rows, actual)
+        where !(abs(row[j] - a) <= absolute + relative * abs(row[j]))
+            && !(row[j].isNaN && a.isNaN) && !(row[j].isInfinite && row[j] == a)
+        {
             return "\(variable) at t = \(row[0]): \(a), expected \(row[j])"
         }
     }

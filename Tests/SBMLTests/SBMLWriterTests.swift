@@ -1,10 +1,12 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import Testing
 import ReactionModel
+import Testing
+
 @testable import SBML
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Counts elements and collects attributes while parsing; fails the parse on malformed XML.
 private final class Collector: NSObject, XMLParserDelegate {
@@ -12,8 +14,10 @@ private final class Collector: NSObject, XMLParserDelegate {
     var elements: [(name: String, attributes: [String: String])] = []
     var text = ""
     var error: Error?
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         counts[name, default: 0] += 1
         elements.append((name, attributes))
     }
@@ -35,7 +39,8 @@ private final class Collector: NSObject, XMLParserDelegate {
 /// The text between `<tag ...id="X"...>` and the next `</tag>`.
 private func block(_ xml: String, _ tag: String, id: String, key: String = "id") -> String? {
     guard let start = xml.range(of: "<\(tag) \(key)=\"\(id)\""),
-          let end = xml.range(of: "</\(tag)>", range: start.upperBound..<xml.endIndex) else { return nil }
+        let end = xml.range(of: "</\(tag)>", range: start.upperBound..<xml.endIndex)
+    else { return nil }
     return String(xml[start.lowerBound..<end.upperBound])
 }
 
@@ -156,7 +161,8 @@ struct SBMLWriterTests {
         #expect(reaction.contains("reversible=\"true\""))
         #expect(reaction.contains("<speciesReference species=\"R\" stoichiometry=\"2\" constant=\"true\"/>"))
         // cyt · (kon · L · R² − koff · LR)
-        let expected = "<apply><times/><ci>cyt</ci><apply><minus/>"
+        let expected =
+            "<apply><times/><ci>cyt</ci><apply><minus/>"
             + "<apply><times/><ci>kon</ci><ci>L</ci><apply><power/><ci>R</ci><cn>2</cn></apply></apply>"
             + "<apply><times/><ci>koff</ci><ci>LR</ci></apply></apply></apply>"
         #expect(squeeze(reaction).contains(expected))
@@ -177,15 +183,22 @@ struct SBMLWriterTests {
     @Test func expressionsBecomeMathML() {
         func m(_ text: String) throws -> String { squeeze(SBMLWriter.mathML(try ExpressionParser.parse(text))) }
         #expect((try? m("log10(x)")) == "<apply><log/><logbase><cn>10</cn></logbase><ci>x</ci></apply>")
-        #expect((try? m("a + b + c * d * e")) == "<apply><plus/><ci>a</ci><ci>b</ci><apply><times/><ci>c</ci><ci>d</ci><ci>e</ci></apply></apply>")
+        #expect(
+            (try? m("a + b + c * d * e"))
+                == "<apply><plus/><ci>a</ci><ci>b</ci><apply><times/><ci>c</ci><ci>d</ci><ci>e</ci></apply></apply>")
         #expect((try? m("a + (b + c)")) == "<apply><plus/><ci>a</ci><apply><plus/><ci>b</ci><ci>c</ci></apply></apply>")
         #expect((try? m("ln(x)")) == "<apply><ln/><ci>x</ci></apply>")
         #expect((try? m("sqrt(x)")) == "<apply><root/><ci>x</ci></apply>")
         #expect((try? m("-x^2")) == "<apply><minus/><apply><power/><ci>x</ci><cn>2</cn></apply></apply>")
-        #expect((try? m("max(a, b)")) == "<piecewise><piece><ci>b</ci><apply><lt/><ci>a</ci><ci>b</ci></apply></piece><otherwise><ci>a</ci></otherwise></piecewise>")
+        #expect(
+            (try? m("max(a, b)"))
+                == "<piecewise><piece><ci>b</ci><apply><lt/><ci>a</ci><ci>b</ci></apply></piece>"
+                + "<otherwise><ci>a</ci></otherwise></piecewise>")
         #expect((try? m("t")).map { $0.contains("definitionURL=\"http://www.sbml.org/sbml/symbols/time\"") } == true)
         #expect((try? m("1e-5 * x")) == "<apply><times/><cn>1e-05</cn><ci>x</ci></apply>")
-        #expect(squeeze(SBMLWriter.mathML(.function(.sign, .name("x")))).contains("<piece><cn>-1</cn><apply><lt/><ci>x</ci><cn>0</cn></apply></piece>"))
+        #expect(
+            squeeze(SBMLWriter.mathML(.function(.sign, .name("x")))).contains(
+                "<piece><cn>-1</cn><apply><lt/><ci>x</ci><cn>0</cn></apply></piece>"))
     }
 
     @Test func eventsAtOneTimeAreComposedInFileOrder() throws {
@@ -193,11 +206,20 @@ struct SBMLWriterTests {
         let parsed = try #require(Collector.parse(xml))
         let events = parsed.elements.filter { $0.name == "event" }
         #expect(events.allSatisfy { $0.attributes["useValuesFromTriggerTime"] == "true" })
-        #expect(parsed.elements.filter { $0.name == "trigger" }.allSatisfy { $0.attributes["initialValue"] == "false" && $0.attributes["persistent"] == "true" })
+        #expect(
+            parsed.elements.filter { $0.name == "trigger" }.allSatisfy {
+                $0.attributes["initialValue"] == "false" && $0.attributes["persistent"] == "true"
+            })
         let second = squeeze(try #require(block(xml, "event", id: "event_2")))
-        #expect(second.contains("<geq/><csymbolencoding=\"text\"definitionURL=\"http://www.sbml.org/sbml/symbols/time\">time</csymbol><cn>10</cn>"))
+        #expect(
+            second.contains(
+                "<geq/><csymbolencoding=\"text\"definitionURL=\"http://www.sbml.org/sbml/symbols/time\">"
+                    + "time</csymbol><cn>10</cn>"))
         // At t = 10 the second event sets R = L after the first set L = L + 0.5: R = L + 0.5.
-        #expect(second.contains("<eventAssignmentvariable=\"R\"><mathxmlns=\"http://www.w3.org/1998/Math/MathML\"><apply><plus/><ci>L</ci><cn>0.5</cn></apply></math>"))
+        #expect(
+            second.contains(
+                "<eventAssignmentvariable=\"R\"><mathxmlns=\"http://www.w3.org/1998/Math/MathML\">"
+                    + "<apply><plus/><ci>L</ci><cn>0.5</cn></apply></math>"))
     }
 
     @Test func scenarioOverridesValuesAndAddsEvents() throws {
@@ -213,15 +235,16 @@ struct SBMLWriterTests {
     }
 
     @Test func reactionIdsNeverClashWithOtherIds() throws {
-        let d = try ModelLoader.load(source: """
-            [species]
-            A = 1
-            B = 0
-            [[reactions]]
-            id = "A"
-            equation = "A -> B"
-            forward = "1"
-            """, file: "clash.toml")
+        let d = try ModelLoader.load(
+            source: """
+                [species]
+                A = 1
+                B = 0
+                [[reactions]]
+                id = "A"
+                equation = "A -> B"
+                forward = "1"
+                """, file: "clash.toml")
         let parsed = try #require(Collector.parse(SBMLWriter.document(for: d, scenario: nil)))
         let ids = parsed.elements.compactMap { $0.attributes["id"] }
         #expect(Set(ids).count == ids.count)

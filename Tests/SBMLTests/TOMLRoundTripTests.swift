@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import ReactionModel
 import Simulation
+import Testing
+
 @testable import SBML
 
 /// The model files beside the package (Models/), found from this file as SBMLReaderTests does.
@@ -36,21 +37,26 @@ private let cases: [RoundTripCase] = [
 /// TOML → SBML → TOML, all in memory: the model loaded from its file, exported as SBML L3V2 with the
 /// scenarios applied (as `stat3sim export --scenario`), imported, written as a model file and that
 /// text loaded again (as `stat3sim import` and then `stat3sim run` on its output).
-private func roundTrip(_ c: RoundTripCase) throws -> (original: ModelDefinition, scenarios: [ModelDefinition.Scenario],
-                                                      xml: String, toml: String, reloaded: ModelDefinition) {
+private func roundTrip(_ c: RoundTripCase) throws -> (
+    original: ModelDefinition, scenarios: [ModelDefinition.Scenario],
+    xml: String, toml: String, reloaded: ModelDefinition
+) {
     let original = try ModelLoader.load(path: models.appendingPathComponent(c.file).path)
     let scenarios = try Simulator.scenarios(named: c.scenario, in: original)
     let xml = SBMLWriter.document(for: original, scenarios: scenarios)
     let imported = try SBMLReader.definition(fromXML: xml, file: c.file.replacingOccurrences(of: ".toml", with: ".xml"))
     let toml = TOMLWriter.document(for: imported)
-    let reloaded = try ModelLoader.load(source: toml, file: c.file.replacingOccurrences(of: ".toml", with: "-roundtrip.toml"))
+    let reloaded = try ModelLoader.load(
+        source: toml, file: c.file.replacingOccurrences(of: ".toml", with: "-roundtrip.toml"))
     return (original, scenarios, xml, toml, reloaded)
 }
 
 /// The model with every mass-action reaction written as the rate law it stands for, in the form
 /// SBMLWriter exports (`k * A * B^2`, `kf * … - kr * …`): the same ODE on the general evaluation path.
 private func asRateLaws(_ d: ModelDefinition) -> ModelDefinition {
-    func product(_ k: ReactionModel.Expression, _ terms: [(species: Int, coefficient: Double)]) -> ReactionModel.Expression {
+    func product(_ k: ReactionModel.Expression, _ terms: [(species: Int, coefficient: Double)])
+        -> ReactionModel.Expression
+    {
         terms.reduce(k) { acc, term in
             let c = ReactionModel.Expression.name(d.species[term.species].name)
             return .multiply(acc, term.coefficient == 1 ? c : .power(c, .number(term.coefficient)))
@@ -83,7 +89,9 @@ struct TOMLRoundTripTests {
     @Test(arguments: cases)
     func structureSurvivesTheRoundTrip(_ c: RoundTripCase) throws {
         let (d, scenarios, xml, _, back) = try roundTrip(c)
-        var initial = d.species.map(\.initial), sizes = d.compartments.map(\.size), values = d.parameters.map(\.value)
+        var initial = d.species.map(\.initial)
+        var sizes = d.compartments.map(\.size)
+        var values = d.parameters.map(\.value)
         for s in scenarios {
             for (i, x) in s.initial { initial[i] = x }
             for (i, x) in s.compartments { sizes[i] = x }
@@ -91,28 +99,45 @@ struct TOMLRoundTripTests {
         }
         // The export really applied the scenarios: the SBML carries the values in force.
         for (i, s) in d.species.enumerated() where initial[i] != s.initial {
-            #expect(xml.contains("<species id=\"\(s.name)\" compartment=\"\(d.compartments[s.compartment].name)\" initialConcentration=\"\(SBMLWriter.number(initial[i]))\""),
-                    "\(c.testDescription): the SBML does not carry the scenario's initial value of \(s.name)")
+            #expect(
+                xml.contains(
+                    "<species id=\"\(s.name)\" compartment=\"\(d.compartments[s.compartment].name)\" "
+                        + "initialConcentration=\"\(SBMLWriter.number(initial[i]))\""),
+                "\(c.testDescription): the SBML does not carry the scenario's initial value of \(s.name)")
         }
 
         // The run settings travel in stat3sim's annotation, descriptions in <notes>.
         #expect(back.simulation == d.simulation, "\(c.testDescription): [simulation]")
         for r in d.reactions where r.description != nil {
-            #expect(back.reactions.first { $0.id == r.id }?.description == r.description, "\(c.testDescription): description of \(r.id)")
+            #expect(
+                back.reactions.first { $0.id == r.id }?.description == r.description,
+                "\(c.testDescription): description of \(r.id)")
         }
         #expect(back.species.map(\.name) == d.species.map(\.name), "\(c.testDescription): species")
         for (i, s) in d.species.enumerated() {
             guard let b = back.species.first(where: { $0.name == s.name }) else { continue }
-            #expect(close(b.initial, initial[i], 1e-15), "\(c.testDescription): initial \(s.name) = \(b.initial), expected \(initial[i])")
-            #expect(b.constant == s.constant, "\(c.testDescription): \(s.name) constant = \(b.constant), expected \(s.constant)")
-            #expect(back.compartments[b.compartment].name == d.compartments[s.compartment].name,
-                    "\(c.testDescription): \(s.name) is in \(back.compartments[b.compartment].name), expected \(d.compartments[s.compartment].name)")
+            #expect(
+                close(b.initial, initial[i], 1e-15),
+                "\(c.testDescription): initial \(s.name) = \(b.initial), expected \(initial[i])")
+            #expect(
+                b.constant == s.constant,
+                "\(c.testDescription): \(s.name) constant = \(b.constant), expected \(s.constant)")
+            #expect(
+                back.compartments[b.compartment].name == d.compartments[s.compartment].name,
+                """
+                \(c.testDescription): \(s.name) is in \(back.compartments[b.compartment].name), \
+                expected \(d.compartments[s.compartment].name)
+                """)
         }
 
         #expect(back.compartments.map(\.name) == d.compartments.map(\.name), "\(c.testDescription): compartments")
         for (i, comp) in d.compartments.enumerated() {
-            let b = try #require(back.compartments.first { $0.name == comp.name }, "\(c.testDescription): compartment \(comp.name) is missing")
-            #expect(close(b.size, sizes[i], 1e-15), "\(c.testDescription): size of \(comp.name) = \(b.size), expected \(sizes[i])")
+            let b = try #require(
+                back.compartments.first { $0.name == comp.name },
+                "\(c.testDescription): compartment \(comp.name) is missing")
+            #expect(
+                close(b.size, sizes[i], 1e-15),
+                "\(c.testDescription): size of \(comp.name) = \(b.size), expected \(sizes[i])")
         }
 
         var used = Set<String>()
@@ -124,19 +149,26 @@ struct TOMLRoundTripTests {
         }
         for o in d.observables { used.formUnion(o.expression.names) }
         for e in d.events + scenarios.flatMap(\.events) {
-            for a in e.assignments { used.insert(a.targetName); used.formUnion(a.expression.names) }
+            for a in e.assignments {
+                used.insert(a.targetName)
+                used.formUnion(a.expression.names)
+            }
         }
         var checked = 0
         for (i, p) in d.parameters.enumerated() where used.contains(p.name) {
-            let b = try #require(back.parameters.first { $0.name == p.name }, "\(c.testDescription): parameter \(p.name) is missing")
-            #expect(close(b.value, values[i], 1e-15), "\(c.testDescription): \(p.name) = \(b.value), expected \(values[i])")
+            let b = try #require(
+                back.parameters.first { $0.name == p.name }, "\(c.testDescription): parameter \(p.name) is missing")
+            #expect(
+                close(b.value, values[i], 1e-15), "\(c.testDescription): \(p.name) = \(b.value), expected \(values[i])")
             checked += 1
         }
         #expect(checked > 0)
         // Observables come back as observables (SBML assignment rules), reactions as reactions, and
         // events at the same times (those of one time are composed into one SBML event).
         #expect(back.observables.map(\.name) == d.observables.map(\.name), "\(c.testDescription): observables")
-        #expect(back.reactions.count == d.reactions.count, "\(c.testDescription): \(back.reactions.count) reactions, expected \(d.reactions.count)")
+        #expect(
+            back.reactions.count == d.reactions.count,
+            "\(c.testDescription): \(back.reactions.count) reactions, expected \(d.reactions.count)")
         let times = Set((d.events + scenarios.flatMap(\.events)).flatMap(\.times))
         #expect(Set(back.events.flatMap(\.times)) == times, "\(c.testDescription): event times")
     }
@@ -179,7 +211,8 @@ struct TOMLRoundTripTests {
 
     /// Runs `original` (with the case's scenarios) and `back` with the same settings and checks
     /// every species and observable column: max |a − b| ≤ 1e-7 · max(peak |a|, atol).
-    private func compare(_ c: RoundTripCase, original d: ModelDefinition, _ back: ModelDefinition, rtol: Double) throws {
+    private func compare(_ c: RoundTripCase, original d: ModelDefinition, _ back: ModelDefinition, rtol: Double) throws
+    {
         var settings = RunSettings()
         settings.tEnd = d.simulation.tEnd
         settings.outputInterval = d.simulation.outputInterval ?? 1
@@ -193,10 +226,18 @@ struct TOMLRoundTripTests {
             let x = try #require(a.column(named: name))
             let y = try #require(b.column(named: name), "\(c.testDescription): no column \(name)")
             let scale = max(x.map(abs).max() ?? 0, d.simulation.atol)
-            var largest = 0.0, at = 0
-            for k in x.indices where !(abs(x[k] - y[k]) <= largest) { largest = abs(x[k] - y[k]); at = k }   // NaN counts
-            #expect(largest <= 1e-7 * scale,
-                    "\(c.testDescription), rtol \(rtol): \(name) differs by \(largest) at t = \(a.times[at]), \(largest / scale) of its peak \(scale)")
+            var largest = 0.0
+            var at = 0
+            for k in x.indices where !(abs(x[k] - y[k]) <= largest) {
+                largest = abs(x[k] - y[k])
+                at = k
+            }  // NaN counts
+            #expect(
+                largest <= 1e-7 * scale,
+                """
+                \(c.testDescription), rtol \(rtol): \(name) differs by \(largest) at t = \(a.times[at]), \
+                \(largest / scale) of its peak \(scale)
+                """)
         }
     }
 }
