@@ -32,15 +32,22 @@ public struct ConservationLaw: Sendable, Equatable, CustomStringConvertible {
             improved = false
             passes += 1
             for i in basis.indices {
-                var best = basis[i], bestScore = score(best)
+                var best = basis[i]
+                var bestScore = score(best)
                 for j in basis.indices where j != i {
                     for c in [-3, -2, -1, 1, 2, 3] {
                         let candidate = normalised(zip(basis[i], basis[j]).map { $0 + c * $1 })
                         if candidate.allSatisfy({ $0 == 0 }) { continue }
-                        if score(candidate) < bestScore { best = candidate; bestScore = score(candidate) }
+                        if score(candidate) < bestScore {
+                            best = candidate
+                            bestScore = score(candidate)
+                        }
                     }
                 }
-                if best != basis[i] { basis[i] = best; improved = true }
+                if best != basis[i] {
+                    basis[i] = best
+                    improved = true
+                }
             }
         }
         return basis
@@ -51,7 +58,11 @@ public struct ConservationLaw: Sendable, Equatable, CustomStringConvertible {
         for (k, (_, c)) in terms.enumerated() {
             let name = names[k]
             let magnitude = abs(c) == 1 ? name : "\(abs(c)) \(name)"
-            if k == 0 { text = c < 0 ? "-\(magnitude)" : magnitude } else { text += c < 0 ? " - \(magnitude)" : " + \(magnitude)" }
+            if k == 0 {
+                text = c < 0 ? "-\(magnitude)" : magnitude
+            } else {
+                text += c < 0 ? " - \(magnitude)" : " + \(magnitude)"
+            }
         }
         return text
     }
@@ -72,9 +83,15 @@ struct Fraction: Equatable {
 
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
     var isZero: Bool { numerator == 0 }
-    static func - (a: Fraction, b: Fraction) -> Fraction { Fraction(a.numerator * b.denominator - b.numerator * a.denominator, a.denominator * b.denominator) }
-    static func * (a: Fraction, b: Fraction) -> Fraction { Fraction(a.numerator * b.numerator, a.denominator * b.denominator) }
-    static func / (a: Fraction, b: Fraction) -> Fraction { Fraction(a.numerator * b.denominator, a.denominator * b.numerator) }
+    static func - (a: Fraction, b: Fraction) -> Fraction {
+        Fraction(a.numerator * b.denominator - b.numerator * a.denominator, a.denominator * b.denominator)
+    }
+    static func * (a: Fraction, b: Fraction) -> Fraction {
+        Fraction(a.numerator * b.numerator, a.denominator * b.denominator)
+    }
+    static func / (a: Fraction, b: Fraction) -> Fraction {
+        Fraction(a.numerator * b.denominator, a.denominator * b.numerator)
+    }
 }
 
 extension ModelDefinition {
@@ -84,15 +101,60 @@ extension ModelDefinition {
         let variable = species.indices.filter { !species[$0].constant }
         let m = variable.count
         guard m > 0 else { return [] }
-        // Nᵀ: one row per reaction, one column per variable species; coefficients as fractions.
+        var column = [Int: Int]()
+        for (k, s) in variable.enumerated() { column[s] = k }
+        // Species that no reaction and no rate rule changes are each a law of their own (their
+        // column of Nᵀ is zero; the unit vector is already the best basis vector, and adding it to
+        // another only adds a species). Only the others go through the elimination, so a model
+        // with many untouched species costs as much as one without them.
+        var active = [Bool](repeating: false, count: m)
+        for reaction in reactions {
+            for (s, c) in reaction.reactants + reaction.products where c != 0 {
+                if let k = column[s] { active[k] = true }
+            }
+        }
+        for (k, s) in variable.enumerated() where species[s].rateRule != nil { active[k] = true }
+        let activeColumns = active.indices.filter { active[$0] }
+        var activeIndex = [Int](repeating: -1, count: m)
+        for (a, k) in activeColumns.enumerated() { activeIndex[k] = a }
+        guard let reduced = activeNullSpace(activeIndex: activeIndex, count: activeColumns.count, column: column)
+        else { return nil }
+
+        // The basis in the order of the free columns over all variable species, as before.
+        var laws: [ConservationLaw] = []
+        var next = 0
+        for k in 0..<m {
+            if !active[k] {
+                let s = variable[k]
+                laws.append(ConservationLaw(terms: [(s, 1)], names: [species[s].name]))
+            } else if reduced.freeColumns.contains(activeIndex[k]) {
+                let integers = reduced.basis[next]
+                next += 1
+                let terms = integers.enumerated().filter { $0.element != 0 }.map {
+                    (variable[activeColumns[$0.offset]], $0.element)
+                }
+                laws.append(ConservationLaw(terms: terms, names: terms.map { species[$0.0].name }))
+            }
+        }
+        return laws
+    }
+
+    /// The left null space of N restricted to the active species (those some reaction or rate
+    /// rule changes), by exact rational elimination: the free columns and one integer basis
+    /// vector per free column, in column order, after `preferNonNegative`.
+    func activeNullSpace(activeIndex: [Int], count m: Int, column: [Int: Int]) -> (
+        freeColumns: Set<Int>, basis: [[Int]]
+    )? {
+        guard m > 0 else { return (freeColumns: [], basis: []) }
+        // Nᵀ: one row per reaction, one column per active species; coefficients as fractions.
         var rows: [[Fraction]] = []
         for reaction in reactions {
             var row = [Fraction](repeating: Fraction(0), count: m)
             func add(_ s: Int, _ c: Double) -> Bool {
-                guard let column = variable.firstIndex(of: s) else { return true }
+                guard let k = column[s], activeIndex[k] >= 0 else { return true }
                 let scaled = (c * 1e6).rounded()
                 guard abs(c * 1e6 - scaled) < 1e-6 else { return false }
-                row[column] = row[column] - Fraction(-Int(scaled), 1_000_000)
+                row[activeIndex[k]] = row[activeIndex[k]] - Fraction(-Int(scaled), 1_000_000)
                 return true
             }
             for (s, c) in reaction.reactants { guard add(s, -c) else { return nil } }
@@ -100,9 +162,10 @@ extension ModelDefinition {
             rows.append(row)
         }
         // A quantity with a rate rule changes by its own column: it is in no conservation law.
-        for (column, s) in variable.enumerated() where species[s].rateRule != nil {
+        for (s, k) in column.sorted(by: { $0.value < $1.value }) where species[s].rateRule != nil && activeIndex[k] >= 0
+        {
             var row = [Fraction](repeating: Fraction(0), count: m)
-            row[column] = Fraction(1)
+            row[activeIndex[k]] = Fraction(1)
             rows.append(row)
         }
         // Reduced row echelon form of Nᵀ; its null space is the left null space of N.
@@ -120,8 +183,11 @@ extension ModelDefinition {
             pivotColumns.append(c)
             r += 1
         }
+        let pivots = Set(pivotColumns)
         var basis: [[Int]] = []
-        for free in 0..<m where !pivotColumns.contains(free) {
+        var freeColumns = Set<Int>()
+        for free in 0..<m where !pivots.contains(free) {
+            freeColumns.insert(free)
             var vector = [Fraction](repeating: Fraction(0), count: m)
             vector[free] = Fraction(1)
             for (k, pc) in pivotColumns.enumerated() { vector[pc] = Fraction(0) - rows[k][free] }
@@ -135,10 +201,6 @@ extension ModelDefinition {
             if let first = integers.first(where: { $0 != 0 }), first < 0 { integers = integers.map { -$0 } }
             basis.append(integers)
         }
-        basis = ConservationLaw.preferNonNegative(basis)
-        return basis.map { integers in
-            let terms = integers.enumerated().filter { $0.element != 0 }.map { (variable[$0.offset], $0.element) }
-            return ConservationLaw(terms: terms, names: terms.map { species[$0.0].name })
-        }
+        return (freeColumns: freeColumns, basis: ConservationLaw.preferNonNegative(basis))
     }
 }
