@@ -14,7 +14,12 @@ public indirect enum Condition: Equatable, Sendable, CustomStringConvertible {
     case constant(Bool)
 
     public enum Relation: String, Sendable, CaseIterable {
-        case less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">=", equal = "==", notEqual = "!="
+        case less = "<"
+        case lessEqual = "<="
+        case greater = ">"
+        case greaterEqual = ">="
+        case equal = "=="
+        case notEqual = "!="
 
         /// The comparison as a test of its root function's value `left − right`.
         @inline(__always)
@@ -36,7 +41,9 @@ public indirect enum Condition: Equatable, Sendable, CustomStringConvertible {
         func visit(_ c: Condition) {
             switch c {
             case .comparison(let l, let r, let x): list.append((l, r, x))
-            case .and(let a, let b), .or(let a, let b), .xor(let a, let b): visit(a); visit(b)
+            case .and(let a, let b), .or(let a, let b), .xor(let a, let b):
+                visit(a)
+                visit(b)
             case .not(let a): visit(a)
             case .constant: break
             }
@@ -63,8 +70,14 @@ public indirect enum Condition: Equatable, Sendable, CustomStringConvertible {
             case .comparison:
                 defer { next += 1 }
                 return holds(next)
-            case .and(let a, let b): let x = value(a), y = value(b); return x && y   // both sides: keeps the count
-            case .or(let a, let b): let x = value(a), y = value(b); return x || y
+            case .and(let a, let b):
+                let x = value(a)
+                let y = value(b)
+                return x && y  // both sides: keeps the count
+            case .or(let a, let b):
+                let x = value(a)
+                let y = value(b)
+                return x || y
             case .xor(let a, let b): return value(a) != value(b)
             case .not(let a): return !value(a)
             case .constant(let b): return b
@@ -76,7 +89,8 @@ public indirect enum Condition: Equatable, Sendable, CustomStringConvertible {
     /// Model-file text, parenthesised where `and` sits inside `or`/`xor` or under `not`.
     public var description: String {
         switch self {
-        case .comparison(let l, let r, let x): return "\(ExpressionText.text(l)) \(r.rawValue) \(ExpressionText.text(x))"
+        case .comparison(let l, let r, let x):
+            return "\(ExpressionText.text(l)) \(r.rawValue) \(ExpressionText.text(x))"
         case .and(let a, let b): return "\(operand(a, in: self)) and \(operand(b, in: self))"
         case .or(let a, let b): return "\(operand(a, in: self)) or \(operand(b, in: self))"
         case .xor(let a, let b): return "\(operand(a, in: self)) xor \(operand(b, in: self))"

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Symbolic differentiation and algebraic simplification of expressions, so that the solver gets
@@ -15,7 +15,7 @@ extension Expression {
         case .name(let n): return .number(n == variable ? 1 : 0)
         case .negate(let a), .function(_, let a): return derivative(a.derivative(with: variable))
         case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-             .power(let a, let b):
+            .power(let a, let b):
             return derivative(a.derivative(with: variable), b.derivative(with: variable))
         case .select(_, _, let x, let y):
             return derivative(x.derivative(with: variable), y.derivative(with: variable))
@@ -38,13 +38,15 @@ extension Expression {
             for (v, da) in a.derivatives(where: wanted) { result[v] = derivative(da) }
             collect(result)
         case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-             .power(let a, let b):
-            let ga = a.derivatives(where: wanted), gb = b.derivatives(where: wanted)
+            .power(let a, let b):
+            let ga = a.derivatives(where: wanted)
+            let gb = b.derivatives(where: wanted)
             for (v, da) in ga { result[v] = derivative(da, gb[v] ?? .number(0)) }
             for (v, db) in gb where ga[v] == nil { result[v] = derivative(.number(0), db) }
             collect(result)
         case .select(_, _, let x, let y):
-            let gx = x.derivatives(where: wanted), gy = y.derivatives(where: wanted)
+            let gx = x.derivatives(where: wanted)
+            let gy = y.derivatives(where: wanted)
             for (v, dx) in gx { result[v] = derivative(dx, gy[v] ?? .number(0)) }
             for (v, dy) in gy where gx[v] == nil { result[v] = derivative(.number(0), dy) }
             collect(result)
@@ -72,12 +74,20 @@ extension Expression {
                 // n · u^(n−1) · u'
                 if db == .number(0) { return .number(0) }
                 let reduced: Expression
-                if case .number(let n) = exponent { reduced = .number(n - 1) } else { reduced = .subtract(exponent, .number(1)) }
+                if case .number(let n) = exponent {
+                    reduced = .number(n - 1)
+                } else {
+                    reduced = .subtract(exponent, .number(1))
+                }
                 return Expression.multiply(.multiply(exponent, .power(base, reduced)), db).simplified
             }
             // u^v · (v' ln u + v u'/u)
-            return Expression.multiply(self, .add(.multiply(de, .function(.log, base)),
-                                                   .divide(.multiply(exponent, db), base))).simplified
+            return Expression.multiply(
+                self,
+                .add(
+                    .multiply(de, .function(.log, base)),
+                    .divide(.multiply(exponent, db), base))
+            ).simplified
         case .function(let f, let a):
             if da == .number(0) { return .number(0) }
             let outer: Expression
@@ -89,12 +99,14 @@ extension Expression {
             case .abs: outer = .function(.sign, a)
             case .sign, .floor, .ceil: return .number(0)
             case .factorial: outer = .multiply(self, .function(.digamma, .add(a, .number(1))))
-            case .digamma: preconditionFailure("digamma is not differentiated (it appears only in derivatives of factorial)")
+            case .digamma:
+                preconditionFailure("digamma is not differentiated (it appears only in derivatives of factorial)")
             case .sin: outer = .function(.cos, a)
             case .cos: outer = .negate(.function(.sin, a))
             case .tan: outer = .divide(.number(1), .power(.function(.cos, a), .number(2)))
             case .asin: outer = .divide(.number(1), .function(.sqrt, .subtract(.number(1), .power(a, .number(2)))))
-            case .acos: outer = .negate(.divide(.number(1), .function(.sqrt, .subtract(.number(1), .power(a, .number(2))))))
+            case .acos:
+                outer = .negate(.divide(.number(1), .function(.sqrt, .subtract(.number(1), .power(a, .number(2))))))
             case .atan: outer = .divide(.number(1), .add(.number(1), .power(a, .number(2))))
             case .sinh: outer = .function(.cosh, a)
             case .cosh: outer = .function(.sinh, a)
@@ -120,7 +132,9 @@ extension Expression {
         var done: [Expression] = []
         while let (node, operandsDone) = pending.popLast() {
             switch node {
-            case .number, .name: done.append(node); continue
+            case .number, .name:
+                done.append(node)
+                continue
             default: break
             }
             if !operandsDone {
@@ -129,10 +143,14 @@ extension Expression {
                 case .number, .name: break
                 case .negate(let a), .function(_, let a): pending.append((a, false))
                 case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-                     .power(let a, let b):
-                    pending.append((b, false)); pending.append((a, false))
+                    .power(let a, let b):
+                    pending.append((b, false))
+                    pending.append((a, false))
                 case .select(let l, let r, let x, let y):
-                    pending.append((y, false)); pending.append((x, false)); pending.append((r, false)); pending.append((l, false))
+                    pending.append((y, false))
+                    pending.append((x, false))
+                    pending.append((r, false))
+                    pending.append((l, false))
                 }
                 continue
             }
@@ -142,10 +160,14 @@ extension Expression {
                 let a = done.removeLast()
                 done.append(node.simplifiedNode(a))
             case .add, .subtract, .multiply, .divide, .power:
-                let b = done.removeLast(), a = done.removeLast()
+                let b = done.removeLast()
+                let a = done.removeLast()
                 done.append(node.simplifiedNode(a, b))
             case .select:
-                let y = done.removeLast(), x = done.removeLast(), r = done.removeLast(), l = done.removeLast()
+                let y = done.removeLast()
+                let x = done.removeLast()
+                let r = done.removeLast()
+                let l = done.removeLast()
                 done.append(node.simplifiedNode(l, r, x, y))
             }
         }
@@ -153,8 +175,10 @@ extension Expression {
     }
 
     /// This node simplified, given its operands already simplified (in operand order).
-    private func simplifiedNode(_ x: Expression, _ y: Expression = .number(0), _ sx: Expression = .number(0),
-                                _ sy: Expression = .number(0)) -> Expression {
+    private func simplifiedNode(
+        _ x: Expression, _ y: Expression = .number(0), _ sx: Expression = .number(0),
+        _ sy: Expression = .number(0)
+    ) -> Expression {
         switch self {
         case .number, .name: return self
         case .negate:
@@ -215,7 +239,8 @@ extension Expression {
         case .divide(let a, let b): return a.evaluate(value) / b.evaluate(value)
         case .power(let a, let b): return pow(a.evaluate(value), b.evaluate(value))
         case .function(let f, let a): return Expression.apply(f, a.evaluate(value))
-        case .select(let l, let r, let x, let y): return l.evaluate(value) < r.evaluate(value) ? x.evaluate(value) : y.evaluate(value)
+        case .select(let l, let r, let x, let y):
+            return l.evaluate(value) < r.evaluate(value) ? x.evaluate(value) : y.evaluate(value)
         }
     }
 
@@ -253,12 +278,22 @@ extension Expression {
     public static func digamma(_ x: Double) -> Double {
         if x <= 0 && x == x.rounded() { return .nan }
         if x < 0 { return digamma(1 - x) - Double.pi / tan(Double.pi * x) }
-        var x = x, shift = 0.0
-        while x < 10 { shift -= 1 / x; x += 1 }
+        var x = x
+        var shift = 0.0
+        while x < 10 {
+            shift -= 1 / x
+            x += 1
+        }
         let r = 1 / (x * x)
         // ln x − 1/(2x) − Σ B₂ₖ/(2k x^{2k}), k = 1…7
-        let series = r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r * (1.0 / 132
-            - r * (691.0 / 32760 - r * (1.0 / 12)))))))
+        let series =
+            r
+            * (1.0 / 12 - r
+                * (1.0 / 120 - r
+                    * (1.0 / 252 - r
+                        * (1.0 / 240 - r
+                            * (1.0 / 132
+                                - r * (691.0 / 32760 - r * (1.0 / 12)))))))
         return shift + log(x) - 0.5 / x - series
     }
 }

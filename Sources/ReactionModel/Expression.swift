@@ -43,9 +43,14 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
             case .name(let n): if seen.insert(n).inserted { list.append(n) }
             case .negate(let a), .function(_, let a): visit(a)
             case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
-                 .divide(let a, let b), .power(let a, let b):
-                visit(a); visit(b)
-            case .select(let a, let b, let c, let d): visit(a); visit(b); visit(c); visit(d)
+                .divide(let a, let b), .power(let a, let b):
+                visit(a)
+                visit(b)
+            case .select(let a, let b, let c, let d):
+                visit(a)
+                visit(b)
+                visit(c)
+                visit(d)
             }
         }
         visit(self)
@@ -56,8 +61,12 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
     /// and nodes (an observable written out). Sizes saturate instead of overflowing.
     func extent(named: (String) -> (depth: Int, size: Int)) -> (depth: Int, size: Int) {
         func combine(_ parts: (depth: Int, size: Int)...) -> (depth: Int, size: Int) {
-            var depth = 0, size = 1
-            for p in parts { depth = max(depth, p.depth); size = min(size &+ p.size, Int.max / 4) }
+            var depth = 0
+            var size = 1
+            for p in parts {
+                depth = max(depth, p.depth)
+                size = min(size &+ p.size, Int.max / 4)
+            }
             return (depth + 1, size)
         }
         switch self {
@@ -65,10 +74,11 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case .name(let n): return named(n)
         case .negate(let a), .function(_, let a): return combine(a.extent(named: named))
         case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
-             .divide(let a, let b), .power(let a, let b):
+            .divide(let a, let b), .power(let a, let b):
             return combine(a.extent(named: named), b.extent(named: named))
         case .select(let a, let b, let c, let d):
-            return combine(a.extent(named: named), b.extent(named: named), c.extent(named: named), d.extent(named: named))
+            return combine(
+                a.extent(named: named), b.extent(named: named), c.extent(named: named), d.extent(named: named))
         }
     }
 
@@ -85,8 +95,9 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case .divide(let a, let b): return .divide(a.substituting(substitution), b.substituting(substitution))
         case .power(let a, let b): return .power(a.substituting(substitution), b.substituting(substitution))
         case .select(let a, let b, let c, let d):
-            return .select(left: a.substituting(substitution), right: b.substituting(substitution),
-                           ifLess: c.substituting(substitution), otherwise: d.substituting(substitution))
+            return .select(
+                left: a.substituting(substitution), right: b.substituting(substitution),
+                ifLess: c.substituting(substitution), otherwise: d.substituting(substitution))
         }
     }
 
@@ -121,12 +132,16 @@ extension Expression {
     /// `operands[0] op₁ operands[1] op₂ …` evaluated left to right, where opₖ is `inverse(…)`
     /// when `inverse[k − 1]` (a − b, a / b) and `direct(…)` otherwise; longer than `longChain`,
     /// a balanced tree of the same operands in the same order (a − b + c as a − (b − c)).
-    public static func chain(_ operands: [Expression], inverse: [Bool], direct: (Expression, Expression) -> Expression,
-                             inverse inverted: (Expression, Expression) -> Expression) -> Expression {
+    public static func chain(
+        _ operands: [Expression], inverse: [Bool], direct: (Expression, Expression) -> Expression,
+        inverse inverted: (Expression, Expression) -> Expression
+    ) -> Expression {
         precondition(!operands.isEmpty && inverse.count == operands.count - 1)
         if operands.count <= longChain {
             var result = operands[0]
-            for k in 1..<operands.count { result = inverse[k - 1] ? inverted(result, operands[k]) : direct(result, operands[k]) }
+            for k in 1..<operands.count {
+                result = inverse[k - 1] ? inverted(result, operands[k]) : direct(result, operands[k])
+            }
             return result
         }
         // operands[lo..<hi] with each operator after the first flipped when `flip`; recursion
@@ -188,7 +203,8 @@ public struct ExpressionParser {
         let expression = try parser.parseSum().expression
         parser.skipSpaces()
         if !parser.atEnd {
-            throw ExpressionSyntaxError(message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
+            throw ExpressionSyntaxError(
+                message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
         }
         return expression
     }
@@ -207,7 +223,8 @@ public struct ExpressionParser {
         let condition = try parser.parseOr().condition
         parser.skipSpaces()
         if !parser.atEnd {
-            throw ExpressionSyntaxError(message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
+            throw ExpressionSyntaxError(
+                message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
         }
         return condition
     }
@@ -219,8 +236,11 @@ public struct ExpressionParser {
         var openers = 0
         var previous: UInt8 = 0
         for b in text.utf8 {
-            if b == UInt8(ascii: "(") || b == UInt8(ascii: "-") || b == UInt8(ascii: "^") { openers += 1 }
-            else if b == UInt8(ascii: "t") && previous == UInt8(ascii: "o") { openers += 1 }   // "not"
+            if b == UInt8(ascii: "(") || b == UInt8(ascii: "-") || b == UInt8(ascii: "^") {
+                openers += 1
+            } else if b == UInt8(ascii: "t") && previous == UInt8(ascii: "o") {
+                openers += 1
+            }  // "not"
             previous = b
         }
         return openers > 16
@@ -242,7 +262,8 @@ public struct ExpressionParser {
     }
 
     private func tooDeep() -> ExpressionSyntaxError {
-        ExpressionSyntaxError(message: "it is nested more than \(Expression.maximumDepth) levels deep", offset: position, tooDeep: true)
+        ExpressionSyntaxError(
+            message: "it is nested more than \(Expression.maximumDepth) levels deep", offset: position, tooDeep: true)
     }
 
     /// Enters a production that may recurse; `leave()` must follow.
@@ -264,7 +285,9 @@ public struct ExpressionParser {
     private mutating func acceptWord(_ word: String) -> Bool {
         skipSpaces()
         let letters = Array(word)
-        guard position + letters.count <= characters.count, Array(characters[position..<position + letters.count]) == letters else { return false }
+        guard position + letters.count <= characters.count,
+            Array(characters[position..<position + letters.count]) == letters
+        else { return false }
         if position + letters.count < characters.count {
             let next = characters[position + letters.count]
             if next.isLetter || next.isNumber || next == "_" { return false }
@@ -275,11 +298,15 @@ public struct ExpressionParser {
 
     private mutating func parseOr() throws -> ParsedCondition {
         var operands = [try parseAnd()]
-        var operators: [Bool] = []   // true: xor
+        var operators: [Bool] = []  // true: xor
         while true {
-            if acceptWord("or") { operators.append(false) }
-            else if acceptWord("xor") { operators.append(true) }
-            else { break }
+            if acceptWord("or") {
+                operators.append(false)
+            } else if acceptWord("xor") {
+                operators.append(true)
+            } else {
+                break
+            }
             operands.append(try parseAnd())
         }
         // or and xor are each associative, but not with each other: only a run of one of them
@@ -297,14 +324,17 @@ public struct ExpressionParser {
     /// Joins operands left to right with `join(left, right, index of right)`; a long chain of one
     /// associative operator becomes a balanced tree (same operands in the same order, so
     /// `Condition.evaluate` reads the comparisons in the same order).
-    private func conditionChain(_ operands: [ParsedCondition], balanced: Bool,
-                                _ join: (Condition, Condition, Int) -> Condition) throws -> ParsedCondition {
+    private func conditionChain(
+        _ operands: [ParsedCondition], balanced: Bool,
+        _ join: (Condition, Condition, Int) -> Condition
+    ) throws -> ParsedCondition {
         if operands.count == 1 { return operands[0] }
         if balanced && operands.count > Expression.longChain {
             func build(_ lo: Int, _ hi: Int) -> ParsedCondition {
                 if hi - lo == 1 { return operands[lo] }
                 let mid = (lo + hi) / 2
-                let left = build(lo, mid), right = build(mid, hi)
+                let left = build(lo, mid)
+                let right = build(mid, hi)
                 return (join(left.condition, right.condition, mid), 1 + max(left.depth, right.depth))
             }
             let result = build(0, operands.count)
@@ -312,7 +342,9 @@ public struct ExpressionParser {
         }
         var result = operands[0]
         for k in 1..<operands.count {
-            result = (join(result.condition, operands[k].condition, k), try checked(1 + max(result.depth, operands[k].depth)))
+            result = (
+                join(result.condition, operands[k].condition, k), try checked(1 + max(result.depth, operands[k].depth))
+            )
         }
         return result
     }
@@ -336,7 +368,10 @@ public struct ExpressionParser {
                     let after = position
                     skipSpaces()
                     let continues = current.map { "+-*/^<>=!".contains($0) } ?? false
-                    if !continues { position = after; return inner }
+                    if !continues {
+                        position = after
+                        return inner
+                    }
                 }
             } catch let e as ExpressionSyntaxError where e.tooDeep {
                 throw e
@@ -351,10 +386,14 @@ public struct ExpressionParser {
         skipSpaces()
         let start = position
         var symbol = ""
-        while let c = current, "<>=!".contains(c), symbol.count < 2 { symbol.append(c); position += 1 }
+        while let c = current, "<>=!".contains(c), symbol.count < 2 {
+            symbol.append(c)
+            position += 1
+        }
         guard let relation = Condition.Relation(rawValue: symbol) else {
             let found = symbol.isEmpty ? (current.map { "'\($0)'" } ?? "the end") : "'\(symbol)'"
-            throw ExpressionSyntaxError(message: "expected a comparison (< <= > >= == !=) but found \(found)", offset: start)
+            throw ExpressionSyntaxError(
+                message: "expected a comparison (< <= > >= == !=) but found \(found)", offset: start)
         }
         let right = try parseSum()
         return (.comparison(left.expression, relation, right.expression), try checked(1 + max(left.depth, right.depth)))
@@ -369,7 +408,10 @@ public struct ExpressionParser {
 
     private mutating func accept(_ c: Character) -> Bool {
         skipSpaces()
-        if current == c { position += 1; return true }
+        if current == c {
+            position += 1
+            return true
+        }
         return false
     }
 
@@ -377,9 +419,7 @@ public struct ExpressionParser {
         var operands = [try parseProduct()]
         var subtracts: [Bool] = []
         while true {
-            if accept("+") { subtracts.append(false) }
-            else if accept("-") { subtracts.append(true) }
-            else { break }
+            if accept("+") { subtracts.append(false) } else if accept("-") { subtracts.append(true) } else { break }
             operands.append(try parseProduct())
         }
         return try chain(operands, inverse: subtracts, direct: Expression.add, inverse: Expression.subtract)
@@ -390,10 +430,16 @@ public struct ExpressionParser {
         var divides: [Bool] = []
         while true {
             if accept("*") {
-                if accept("*") { throw ExpressionSyntaxError(message: "'**' is not an operator; write powers as a^b", offset: position - 2) }
+                if accept("*") {
+                    throw ExpressionSyntaxError(
+                        message: "'**' is not an operator; write powers as a^b", offset: position - 2)
+                }
                 divides.append(false)
-            } else if accept("/") { divides.append(true) }
-            else { break }
+            } else if accept("/") {
+                divides.append(true)
+            } else {
+                break
+            }
             operands.append(try parseUnary())
         }
         return try chain(operands, inverse: divides, direct: Expression.multiply, inverse: Expression.divide)
@@ -401,8 +447,10 @@ public struct ExpressionParser {
 
     /// `operands[0] op₁ operands[1] op₂ …`, left-associative; a chain longer than
     /// `Expression.longChain` becomes a balanced tree (`Expression.chain`).
-    private func chain(_ operands: [Parsed], inverse: [Bool], direct: (Expression, Expression) -> Expression,
-                       inverse inverted: (Expression, Expression) -> Expression) throws -> Parsed {
+    private func chain(
+        _ operands: [Parsed], inverse: [Bool], direct: (Expression, Expression) -> Expression,
+        inverse inverted: (Expression, Expression) -> Expression
+    ) throws -> Parsed {
         if operands.count == 1 { return operands[0] }
         let joined = Expression.chain(operands.map(\.expression), inverse: inverse, direct: direct, inverse: inverted)
         var depth: Int
@@ -421,7 +469,7 @@ public struct ExpressionParser {
     private mutating func parseUnary() throws -> Parsed {
         try enter()
         defer { leave() }
-        while accept("+") {}   // unary plus changes nothing
+        while accept("+") {}  // unary plus changes nothing
         if accept("-") {
             let inner = try parseUnary()
             return (.negate(inner.expression), try checked(inner.depth + 1))
@@ -440,7 +488,9 @@ public struct ExpressionParser {
 
     private mutating func parseAtom() throws -> Parsed {
         skipSpaces()
-        guard let c = current else { throw ExpressionSyntaxError(message: "the expression ends too early", offset: position) }
+        guard let c = current else {
+            throw ExpressionSyntaxError(message: "the expression ends too early", offset: position)
+        }
         if c.isNumber || c == "." { return (.number(try parseNumber()), 1) }
         if c.isLetter || c == "_" {
             let start = position
@@ -471,7 +521,9 @@ public struct ExpressionParser {
             }
         }
         let text = String(characters[start..<position])
-        guard let value = Double(text) else { throw ExpressionSyntaxError(message: "'\(text)' is not a number", offset: start) }
+        guard let value = Double(text) else {
+            throw ExpressionSyntaxError(message: "'\(text)' is not a number", offset: start)
+        }
         return value
     }
 
@@ -479,19 +531,23 @@ public struct ExpressionParser {
         var parsed: [Parsed] = []
         if !accept(")") {
             repeat { parsed.append(try parseSum()) } while accept(",")
-            guard accept(")") else { throw ExpressionSyntaxError(message: "missing ')' after the arguments of \(name)", offset: position) }
+            guard accept(")") else {
+                throw ExpressionSyntaxError(message: "missing ')' after the arguments of \(name)", offset: position)
+            }
         }
         let arguments = parsed.map(\.expression)
         // hill adds three levels (x^n / (K^n + x^n)), every other call at most one.
         let depth = try checked((parsed.map(\.depth).max() ?? 0) + (name == "hill" ? 3 : 1))
         func expect(_ count: Int) throws {
             guard arguments.count == count else {
-                throw ExpressionSyntaxError(message: "\(name) takes \(count) argument\(count == 1 ? "" : "s"), not \(arguments.count)", offset: start)
+                throw ExpressionSyntaxError(
+                    message: "\(name) takes \(count) argument\(count == 1 ? "" : "s"), not \(arguments.count)",
+                    offset: start)
             }
         }
         switch name {
         case "exp", "log", "log10", "sqrt", "abs", "floor", "ceil", "factorial",
-             "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh":
+            "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh":
             try expect(1)
             return (.function(Expression.Function(rawValue: name)!, arguments[0]), depth)
         case "ln":
@@ -502,20 +558,31 @@ public struct ExpressionParser {
             return (.power(arguments[0], arguments[1]), depth)
         case "min":
             try expect(2)
-            return (.select(left: arguments[0], right: arguments[1], ifLess: arguments[0], otherwise: arguments[1]), depth)
+            return (
+                .select(left: arguments[0], right: arguments[1], ifLess: arguments[0], otherwise: arguments[1]), depth
+            )
         case "max":
             try expect(2)
-            return (.select(left: arguments[0], right: arguments[1], ifLess: arguments[1], otherwise: arguments[0]), depth)
+            return (
+                .select(left: arguments[0], right: arguments[1], ifLess: arguments[1], otherwise: arguments[0]), depth
+            )
         case "if_less":
             // if_less(a, b, x, y) = x when a < b, else y (the form SBML piecewise imports to).
             try expect(4)
-            return (.select(left: arguments[0], right: arguments[1], ifLess: arguments[2], otherwise: arguments[3]), depth)
+            return (
+                .select(left: arguments[0], right: arguments[1], ifLess: arguments[2], otherwise: arguments[3]), depth
+            )
         case "hill":
             try expect(3)
             let (x, k, n) = (arguments[0], arguments[1], arguments[2])
             return (.divide(.power(x, n), .add(.power(k, n), .power(x, n))), depth)
         default:
-            throw ExpressionSyntaxError(message: "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, min, max, pow, hill, if_less)", offset: start)
+            throw ExpressionSyntaxError(
+                message:
+                    "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, sin, "
+                    + "cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, min, max, pow, hill, "
+                    + "if_less)",
+                offset: start)
         }
     }
 }

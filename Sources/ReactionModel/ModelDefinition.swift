@@ -19,10 +19,12 @@ final class SymbolCache: @unchecked Sendable {
 /// A model as the file describes it, after validation: every name resolved, every number checked.
 /// Order is file order (species, reactions and observables keep the order the modeller wrote).
 public struct ModelDefinition: Sendable {
-    public init(file: String, name: String, timeUnit: String? = nil, concentrationUnit: String? = nil,
-                description: String? = nil, references: [String] = [], compartments: [Compartment],
-                species: [Species], parameters: [Parameter], observables: [Observable], reactions: [Reaction],
-                events: [Event], simulation: Simulation = Simulation(), scenarios: [Scenario] = []) {
+    public init(
+        file: String, name: String, timeUnit: String? = nil, concentrationUnit: String? = nil,
+        description: String? = nil, references: [String] = [], compartments: [Compartment],
+        species: [Species], parameters: [Parameter], observables: [Observable], reactions: [Reaction],
+        events: [Event], simulation: Simulation = Simulation(), scenarios: [Scenario] = []
+    ) {
         self.file = file
         self.name = name
         self.timeUnit = timeUnit
@@ -41,7 +43,10 @@ public struct ModelDefinition: Sendable {
 
     public struct Compartment: Sendable, Equatable {
         public init(name: String, size: Double, unit: String? = nil, description: String? = nil) {
-            self.name = name; self.size = size; self.unit = unit; self.description = description
+            self.name = name
+            self.size = size
+            self.unit = unit
+            self.description = description
         }
 
         public var name: String
@@ -51,10 +56,19 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Species: Sendable, Equatable {
-        public init(name: String, initial: Double, compartment: Int, constant: Bool, unit: String? = nil, description: String? = nil,
-                    rateRule: Expression? = nil, isParameter: Bool = false) {
-            self.name = name; self.initial = initial; self.compartment = compartment; self.constant = constant
-            self.unit = unit; self.description = description; self.rateRule = rateRule; self.isParameter = isParameter
+        public init(
+            name: String, initial: Double, compartment: Int, constant: Bool, unit: String? = nil,
+            description: String? = nil,
+            rateRule: Expression? = nil, isParameter: Bool = false
+        ) {
+            self.name = name
+            self.initial = initial
+            self.compartment = compartment
+            self.constant = constant
+            self.unit = unit
+            self.description = description
+            self.rateRule = rateRule
+            self.isParameter = isParameter
         }
 
         public var name: String
@@ -77,7 +91,10 @@ public struct ModelDefinition: Sendable {
 
     public struct Parameter: Sendable, Equatable {
         public init(name: String, value: Double, unit: String? = nil, description: String? = nil) {
-            self.name = name; self.value = value; self.unit = unit; self.description = description
+            self.name = name
+            self.value = value
+            self.unit = unit
+            self.description = description
         }
 
         public var name: String
@@ -87,8 +104,13 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Observable: Sendable, Equatable {
-        public init(name: String, expression: Expression, text: String, unit: String? = nil, description: String? = nil) {
-            self.name = name; self.expression = expression; self.text = text; self.unit = unit; self.description = description
+        public init(name: String, expression: Expression, text: String, unit: String? = nil, description: String? = nil)
+        {
+            self.name = name
+            self.expression = expression
+            self.text = text
+            self.unit = unit
+            self.description = description
         }
 
         public var name: String
@@ -99,10 +121,18 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Reaction: Sendable, Equatable {
-        public init(id: String, equation: String, reactants: [(species: Int, coefficient: Double)],
-                    products: [(species: Int, coefficient: Double)], reversible: Bool, kinetics: Kinetics, description: String? = nil) {
-            self.id = id; self.equation = equation; self.reactants = reactants; self.products = products
-            self.reversible = reversible; self.kinetics = kinetics; self.description = description
+        public init(
+            id: String, equation: String, reactants: [(species: Int, coefficient: Double)],
+            products: [(species: Int, coefficient: Double)], reversible: Bool, kinetics: Kinetics,
+            description: String? = nil
+        ) {
+            self.id = id
+            self.equation = equation
+            self.reactants = reactants
+            self.products = products
+            self.reversible = reversible
+            self.kinetics = kinetics
+            self.description = description
         }
 
         public enum Kinetics: Sendable, Equatable {
@@ -131,27 +161,44 @@ public struct ModelDefinition: Sendable {
 
     public struct Assignment: Sendable, Equatable {
         public init(target: Target, targetName: String, expression: Expression) {
-            self.target = target; self.targetName = targetName; self.expression = expression
+            self.target = target
+            self.targetName = targetName
+            self.expression = expression
         }
 
-        public enum Target: Sendable, Equatable { case species(Int), parameter(Int) }
+        public enum Target: Sendable, Equatable {
+            case species(Int)
+            case parameter(Int)
+        }
         public var target: Target
         public var targetName: String
         public var expression: Expression
     }
 
     public struct Event: Sendable, Equatable {
-        public init(times: [Double], assignments: [ModelDefinition.Assignment], description: String? = nil, trigger: Trigger? = nil) {
-            self.times = times; self.assignments = assignments; self.description = description; self.trigger = trigger
+        public init(
+            times: [Double], assignments: [ModelDefinition.Assignment], description: String? = nil,
+            trigger: Trigger? = nil
+        ) {
+            self.times = times
+            self.assignments = assignments
+            self.description = description
+            self.trigger = trigger
         }
 
         /// A state event (`when`): fires each time its condition turns from false to true, at the
         /// moment root finding locates; SBML's trigger with its attributes.
         public struct Trigger: Sendable, Equatable {
-            public init(condition: Condition, initialValue: Bool = true, persistent: Bool = true,
-                        delay: Expression? = nil, useValuesFromTriggerTime: Bool = true, priority: Expression? = nil) {
-                self.condition = condition; self.initialValue = initialValue; self.persistent = persistent
-                self.delay = delay; self.useValuesFromTriggerTime = useValuesFromTriggerTime; self.priority = priority
+            public init(
+                condition: Condition, initialValue: Bool = true, persistent: Bool = true,
+                delay: Expression? = nil, useValuesFromTriggerTime: Bool = true, priority: Expression? = nil
+            ) {
+                self.condition = condition
+                self.initialValue = initialValue
+                self.persistent = persistent
+                self.delay = delay
+                self.useValuesFromTriggerTime = useValuesFromTriggerTime
+                self.priority = priority
             }
 
             public var condition: Condition
@@ -178,10 +225,16 @@ public struct ModelDefinition: Sendable {
     }
 
     public struct Simulation: Sendable, Equatable {
-        public init(tStart: Double = 0, tEnd: Double = 100, outputInterval: Double? = nil, explicitOutputTimes: [Double]? = nil,
-                    rtol: Double = 1e-6, atol: Double = 1e-9) {
-            self.tStart = tStart; self.tEnd = tEnd; self.outputInterval = outputInterval
-            self.explicitOutputTimes = explicitOutputTimes; self.rtol = rtol; self.atol = atol
+        public init(
+            tStart: Double = 0, tEnd: Double = 100, outputInterval: Double? = nil, explicitOutputTimes: [Double]? = nil,
+            rtol: Double = 1e-6, atol: Double = 1e-9
+        ) {
+            self.tStart = tStart
+            self.tEnd = tEnd
+            self.outputInterval = outputInterval
+            self.explicitOutputTimes = explicitOutputTimes
+            self.rtol = rtol
+            self.atol = atol
         }
 
         public var tStart = 0.0
@@ -220,9 +273,11 @@ public struct ModelDefinition: Sendable {
 
         public static func == (a: Scenario, b: Scenario) -> Bool {
             a.name == b.name && a.events == b.events
-                && a.parameters.map(\.index) == b.parameters.map(\.index) && a.parameters.map(\.value) == b.parameters.map(\.value)
+                && a.parameters.map(\.index) == b.parameters.map(\.index)
+                && a.parameters.map(\.value) == b.parameters.map(\.value)
                 && a.initial.map(\.index) == b.initial.map(\.index) && a.initial.map(\.value) == b.initial.map(\.value)
-                && a.compartments.map(\.index) == b.compartments.map(\.index) && a.compartments.map(\.value) == b.compartments.map(\.value)
+                && a.compartments.map(\.index) == b.compartments.map(\.index)
+                && a.compartments.map(\.value) == b.compartments.map(\.value)
         }
     }
 
@@ -268,7 +323,11 @@ public struct ModelDefinition: Sendable {
 
     /// What a name stands for in expressions.
     public enum Symbol: Sendable, Equatable {
-        case species(Int), parameter(Int), compartment(Int), observable(Int), time
+        case species(Int)
+        case parameter(Int)
+        case compartment(Int)
+        case observable(Int)
+        case time
     }
 
     public func symbol(named name: String) -> Symbol? {

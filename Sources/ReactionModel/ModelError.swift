@@ -1,3 +1,5 @@
+import Foundation
+
 /// A mistake in a model file, as one paragraph a modeller can act on: the file, the line when it
 /// is known, where in the model (table, entry, key), what is wrong and what was expected.
 public struct ModelError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -31,7 +33,8 @@ public func didYouMean(_ name: String, among candidates: [String]) -> String {
 
 /// Levenshtein distance with transpositions counted as one edit.
 func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a), y = Array(b)
+    let x = Array(a)
+    let y = Array(b)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
     var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
@@ -50,18 +53,29 @@ func editDistance(_ a: String, _ b: String) -> Int {
 /// Finds the lines of tables and keys in the TOML source, which TOMLKit does not report for
 /// values, and the file order of keys (toml++ returns them sorted).
 struct SourceLocator {
-    struct Entry { var table: String; var index: Int?; var key: String?; var line: Int }
+    struct Entry {
+        var table: String
+        var index: Int?
+        var key: String?
+        var line: Int
+    }
     private(set) var entries: [Entry] = []
 
     /// One pass over the UTF-8 bytes: table headers, `key =` lines, and multi-line arrays, whose
     /// lines are values, not keys.
     init(source: String) {
         let bytes = Array(source.utf8)
-        let newline = UInt8(ascii: "\n"), hash = UInt8(ascii: "#"), quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'")
-        let open = UInt8(ascii: "["), close = UInt8(ascii: "]"), equals = UInt8(ascii: "=")
+        let newline = UInt8(ascii: "\n")
+        let hash = UInt8(ascii: "#")
+        let quote = UInt8(ascii: "\"")
+        let apostrophe = UInt8(ascii: "'")
+        let open = UInt8(ascii: "[")
+        let close = UInt8(ascii: "]")
+        let equals = UInt8(ascii: "=")
         func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 }
         func text(_ a: Int, _ b: Int) -> String {
-            var lo = a, hi = b
+            var lo = a
+            var hi = b
             while lo < hi && isSpace(bytes[lo]) { lo += 1 }
             while hi > lo && isSpace(bytes[hi - 1]) { hi -= 1 }
             return String(decoding: bytes[lo..<hi], as: UTF8.self)
@@ -120,7 +134,9 @@ struct SourceLocator {
                 } else {
                     if depth == 0 && firstEquals >= 0 {
                         var key = text(first, firstEquals)
-                        if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 { key = String(key.dropFirst().dropLast()) }
+                        if key.hasPrefix("\""), key.hasSuffix("\""), key.count >= 2 {
+                            key = String(key.dropFirst().dropLast())
+                        }
                         entries.append(Entry(table: table, index: index, key: key, line: line))
                     }
                     depth = max(0, depth + bracketDelta)
@@ -133,7 +149,9 @@ struct SourceLocator {
     /// Line of `key` in `[table]` (or in the `index`-th `[[table]]`), or of the header itself.
     func line(table: String, index: Int? = nil, key: String? = nil) -> Int? {
         if let key {
-            if let e = entries.first(where: { $0.table == table && $0.index == index && $0.key == key }) { return e.line }
+            if let e = entries.first(where: { $0.table == table && $0.index == index && $0.key == key }) {
+                return e.line
+            }
         }
         return entries.first(where: { $0.table == table && $0.index == index && $0.key == nil })?.line
     }
@@ -149,5 +167,3 @@ struct SourceLocator {
         }.map(\.element)
     }
 }
-
-import Foundation

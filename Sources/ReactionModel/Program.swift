@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Expressions compiled to a flat postfix program over a slot array (species, parameters,
@@ -67,8 +67,12 @@ struct ProgramBuilder {
             case .multiply(.number(let c), .name(let n)), .multiply(.name(let n), .number(let c)):
                 terms.append((slot(n), sign * c))
             case .negate(let a): pending.append((a, -sign))
-            case .add(let a, let b): pending.append((b, sign)); pending.append((a, sign))
-            case .subtract(let a, let b): pending.append((b, -sign)); pending.append((a, sign))
+            case .add(let a, let b):
+                pending.append((b, sign))
+                pending.append((a, sign))
+            case .subtract(let a, let b):
+                pending.append((b, -sign))
+                pending.append((a, sign))
             default: return nil
             }
         }
@@ -91,8 +95,12 @@ struct ProgramBuilder {
             if !operandsDone {
                 if let (terms, constant) = ProgramBuilder.linearTerms(e, slot: slot) {
                     let start = linearSlots.count
-                    for (s, c) in terms { linearSlots.append(Int32(s)); linearCoefficients.append(c) }
-                    instructions.append(Instruction(code: .linear, index: Int32(start), value: constant, count: Int32(terms.count)))
+                    for (s, c) in terms {
+                        linearSlots.append(Int32(s))
+                        linearCoefficients.append(c)
+                    }
+                    instructions.append(
+                        Instruction(code: .linear, index: Int32(start), value: constant, count: Int32(terms.count)))
                     depth += 1
                     maxDepth = max(maxDepth, depth)
                     continue
@@ -100,16 +108,24 @@ struct ProgramBuilder {
                 switch e {
                 case .number(let x): emit(.constant, 0, x, delta: 1)
                 case .name(let n): emit(.slot, slot(n), delta: 1)
-                case .negate(let a), .function(_, let a): pending.append((e, true)); pending.append((a, false))
+                case .negate(let a), .function(_, let a):
+                    pending.append((e, true))
+                    pending.append((a, false))
                 case .power(let a, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8:
-                    pending.append((e, true)); pending.append((a, false))
+                    pending.append((e, true))
+                    pending.append((a, false))
                 case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-                     .power(let a, let b):
-                    pending.append((e, true)); pending.append((b, false)); pending.append((a, false))
+                    .power(let a, let b):
+                    pending.append((e, true))
+                    pending.append((b, false))
+                    pending.append((a, false))
                 case .select(let l, let r, let x, let y):
                     // Operands in the order ifLess, otherwise, left, right (see `.select`).
                     pending.append((e, true))
-                    pending.append((r, false)); pending.append((l, false)); pending.append((y, false)); pending.append((x, false))
+                    pending.append((r, false))
+                    pending.append((l, false))
+                    pending.append((y, false))
+                    pending.append((x, false))
                 }
                 continue
             }
@@ -120,7 +136,8 @@ struct ProgramBuilder {
             case .subtract: emit(.subtract, delta: -1)
             case .multiply: emit(.multiply, delta: -1)
             case .divide: emit(.divide, delta: -1)
-            case .power(_, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8: emit(.powerInteger, Int(k), delta: 0)
+            case .power(_, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8:
+                emit(.powerInteger, Int(k), delta: 0)
             case .power: emit(.power, delta: -1)
             case .function(let f, _):
                 switch f {
@@ -143,7 +160,10 @@ struct ProgramBuilder {
         if instructions.count - start == 1 {
             let only = instructions[start]
             if only.code == .slot { range.singleSlot = only.index }
-            if only.code == .constant { range.isConstant = true; range.constantValue = only.value }
+            if only.code == .constant {
+                range.isConstant = true
+                range.constantValue = only.value
+            }
         }
         return range
     }
@@ -188,20 +208,37 @@ final class ProgramTape {
         while pc < end {
             let instruction = instructions[pc]
             switch instruction.code {
-            case .slot: top &+= 1; s[top] = slots[Int(instruction.index)]
-            case .constant: top &+= 1; s[top] = instruction.value
-            case .add: top &-= 1; s[top] += s[top &+ 1]
-            case .subtract: top &-= 1; s[top] -= s[top &+ 1]
-            case .multiply: top &-= 1; s[top] *= s[top &+ 1]
-            case .divide: top &-= 1; s[top] /= s[top &+ 1]
+            case .slot:
+                top &+= 1
+                s[top] = slots[Int(instruction.index)]
+            case .constant:
+                top &+= 1
+                s[top] = instruction.value
+            case .add:
+                top &-= 1
+                s[top] += s[top &+ 1]
+            case .subtract:
+                top &-= 1
+                s[top] -= s[top &+ 1]
+            case .multiply:
+                top &-= 1
+                s[top] *= s[top &+ 1]
+            case .divide:
+                top &-= 1
+                s[top] /= s[top &+ 1]
             case .negate: s[top] = -s[top]
             case .powerInteger:
                 let x = s[top]
                 var r = x * x
                 var k = 2
-                while k < Int(instruction.index) { r *= x; k &+= 1 }
+                while k < Int(instruction.index) {
+                    r *= x
+                    k &+= 1
+                }
                 s[top] = r
-            case .power: top &-= 1; s[top] = pow(s[top], s[top &+ 1])
+            case .power:
+                top &-= 1
+                s[top] = pow(s[top], s[top &+ 1])
             case .exp: s[top] = exp(s[top])
             case .log: s[top] = log(s[top])
             case .log10: s[top] = log10(s[top])
@@ -224,7 +261,8 @@ final class ProgramTape {
                 top &+= 1
                 s[top] = sum
             case .select:
-                let right = s[top], left = s[top &- 1]
+                let right = s[top]
+                let left = s[top &- 1]
                 top &-= 3
                 // stack now: [.., ifLess, otherwise] with top at ifLess; keep one
                 s[top] = left < right ? s[top] : s[top &+ 1]

@@ -61,8 +61,10 @@ public final class ReactionNetwork: ODESystem {
     /// Compiles `definition` with its default values (file values; apply scenarios afterwards).
     public init(_ definition: ModelDefinition) {
         self.definition = definition
-        let nS = definition.species.count, nP = definition.parameters.count
-        let nC = definition.compartments.count, nO = definition.observables.count
+        let nS = definition.species.count
+        let nP = definition.parameters.count
+        let nC = definition.compartments.count
+        let nO = definition.observables.count
         speciesCount = nS
         parameterBase = nS
         compartmentBase = nS + nP
@@ -104,7 +106,10 @@ public final class ReactionNetwork: ODESystem {
                 let names = observableNames[i]
                 if next < names.count {
                     path[path.count - 1].next += 1
-                    if let j = observableIndex(names[next]), !done[j] { done[j] = true; path.append((j, 0)) }
+                    if let j = observableIndex(names[next]), !done[j] {
+                        done[j] = true
+                        path.append((j, 0))
+                    }
                 } else {
                     path.removeLast()
                     order.append(i)
@@ -113,7 +118,9 @@ public final class ReactionNetwork: ODESystem {
         }
         observableOrder = order
         var observablePrograms: [ProgramRange] = []
-        for i in 0..<nO { observablePrograms.append(builder.compile(definition.observables[i].expression, slot: slotOf)) }
+        for i in 0..<nO {
+            observablePrograms.append(builder.compile(definition.observables[i].expression, slot: slotOf))
+        }
         self.observablePrograms = observablePrograms
 
         // Observables the rate laws need, with their dependencies, in dependency order.
@@ -130,7 +137,9 @@ public final class ReactionNetwork: ODESystem {
         for reaction in definition.reactions {
             switch reaction.kinetics {
             case .rate(let law): law.names.forEach(need)
-            case .massAction(let f, let r): f.names.forEach(need); r?.names.forEach(need)
+            case .massAction(let f, let r):
+                f.names.forEach(need)
+                r?.names.forEach(need)
             }
         }
         // Rate rules are compiled as pseudo-reactions after the reactions: rate = the rule,
@@ -149,12 +158,15 @@ public final class ReactionNetwork: ODESystem {
         fastReverseSlot = .allocate(capacity: max(reactionTotal, 1))
         fastForwardStart = .allocate(capacity: reactionTotal + 1)
         fastReverseStart = .allocate(capacity: reactionTotal + 1)
-        var factorSlots: [Int] = [], factorPowers: [Int] = []
-        var constantSlots: [Double] = []   // numbers become extra constant slots after t
+        var factorSlots: [Int] = []
+        var factorPowers: [Int] = []
+        var constantSlots: [Double] = []  // numbers become extra constant slots after t
         func constantSlot(_ e: Expression?) -> Int? {
             switch e {
             case nil: return -1
-            case .number(let x)?: constantSlots.append(x); return nS + nP + nC + nO + constantSlots.count
+            case .number(let x)?:
+                constantSlots.append(x)
+                return nS + nP + nC + nO + constantSlots.count
             case .name(let n)?:
                 if case .parameter(let i)? = symbols[n] { return nS + i }
                 if case .compartment(let i)? = symbols[n] { return nS + nP + i }
@@ -171,14 +183,25 @@ public final class ReactionNetwork: ODESystem {
             guard r < definition.reactions.count else { continue }
             let reaction = definition.reactions[r]
             guard case .massAction(let f, let rev) = reaction.kinetics,
-                  let fs = constantSlot(f), let rs = constantSlot(rev),
-                  (reaction.reactants + reaction.products).allSatisfy({ $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8 }) else { continue }
+                let fs = constantSlot(f), let rs = constantSlot(rev),
+                (reaction.reactants + reaction.products).allSatisfy({
+                    $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8
+                })
+            else { continue }
             fastKind[r] = 1
             fastForwardSlot[r] = fs
             fastReverseSlot[r] = rs
-            for (sp, c) in reaction.reactants { factorSlots.append(sp); factorPowers.append(Int(c)) }
+            for (sp, c) in reaction.reactants {
+                factorSlots.append(sp)
+                factorPowers.append(Int(c))
+            }
             fastReverseStart[r] = factorSlots.count
-            if rev != nil { for (sp, c) in reaction.products { factorSlots.append(sp); factorPowers.append(Int(c)) } }
+            if rev != nil {
+                for (sp, c) in reaction.products {
+                    factorSlots.append(sp)
+                    factorPowers.append(Int(c))
+                }
+            }
         }
         fastForwardStart[reactionTotal] = factorSlots.count
         fastReverseStart[reactionTotal] = factorSlots.count
@@ -189,7 +212,8 @@ public final class ReactionNetwork: ODESystem {
         fastConstants = constantSlots
 
         // Rate laws.
-        let rateExpressions = definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
+        let rateExpressions =
+            definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
             + ruleSpecies.map { definition.species[$0].rateRule! }
         reactionCount = rateExpressions.count
         ratePrograms = .allocate(capacity: max(reactionCount, 1))
@@ -197,12 +221,19 @@ public final class ReactionNetwork: ODESystem {
 
         // Stoichiometry (net change per reaction), constant species excluded.
         var starts = [0]
-        var species: [Int] = [], stoichiometry: [Double] = []
+        var species: [Int] = []
+        var stoichiometry: [Double] = []
         for reaction in definition.reactions {
             var net: [Int: Double] = [:]
             var order: [Int] = []
-            for (s, c) in reaction.reactants { if net[s] == nil { order.append(s) }; net[s, default: 0] -= c }
-            for (s, c) in reaction.products { if net[s] == nil { order.append(s) }; net[s, default: 0] += c }
+            for (s, c) in reaction.reactants {
+                if net[s] == nil { order.append(s) }
+                net[s, default: 0] -= c
+            }
+            for (s, c) in reaction.products {
+                if net[s] == nil { order.append(s) }
+                net[s, default: 0] += c
+            }
             for s in order where net[s]! != 0 && !definition.species[s].constant {
                 species.append(s)
                 stoichiometry.append(net[s]!)
@@ -223,10 +254,11 @@ public final class ReactionNetwork: ODESystem {
         changeCoefficient = .allocate(capacity: max(stoichiometry.count, 1))
         changeCoefficient.initialize(from: stoichiometry, count: stoichiometry.count)
         // A rule's "compartment" is its own quantity's, so that its coefficient is V/V = 1 exactly.
-        reactionCompartment = definition.reactions.map { reaction in
-            let first = reaction.reactants.first?.species ?? reaction.products.first!.species
-            return definition.species[first].compartment
-        } + ruleSpecies.map { definition.species[$0].compartment }
+        reactionCompartment =
+            definition.reactions.map { reaction in
+                let first = reaction.reactants.first?.species ?? reaction.products.first!.species
+                return definition.species[first].compartment
+            } + ruleSpecies.map { definition.species[$0].compartment }
 
         // Jacobian: observables substituted, then ∂/∂species for every species the rate mentions.
         // Only the observables rate laws use are written out (the loader bounds how deep that
@@ -236,7 +268,8 @@ public final class ReactionNetwork: ODESystem {
             let o = definition.observables[i]
             inlined[o.name] = o.expression.substituting { inlined[$0] }
         }
-        var dReaction: [Int] = [], dSpecies: [Int] = []
+        var dReaction: [Int] = []
+        var dSpecies: [Int] = []
         var dPrograms: [ProgramRange] = []
         for (r, e) in rateExpressions.enumerated() where starts[r + 1] > starts[r] {
             let full = e.substituting { inlined[$0] }
@@ -268,13 +301,21 @@ public final class ReactionNetwork: ODESystem {
     deinit {
         slots.deallocate()
         ratePrograms.deallocate()
-        changeStart.deallocate(); changeSpecies.deallocate()
-        changeStoichiometry.deallocate(); changeCoefficient.deallocate()
-        derivativeReaction.deallocate(); derivativeSpecies.deallocate(); derivativePrograms.deallocate()
+        changeStart.deallocate()
+        changeSpecies.deallocate()
+        changeStoichiometry.deallocate()
+        changeCoefficient.deallocate()
+        derivativeReaction.deallocate()
+        derivativeSpecies.deallocate()
+        derivativePrograms.deallocate()
         rateObservableOrder.deallocate()
-        fastKind.deallocate(); fastForwardSlot.deallocate(); fastReverseSlot.deallocate()
-        fastForwardStart.deallocate(); fastReverseStart.deallocate()
-        fastFactorSlot.deallocate(); fastFactorPower.deallocate()
+        fastKind.deallocate()
+        fastForwardSlot.deallocate()
+        fastReverseSlot.deallocate()
+        fastForwardStart.deallocate()
+        fastReverseStart.deallocate()
+        fastFactorSlot.deallocate()
+        fastFactorPower.deallocate()
     }
 
     /// An independent instance with the same current parameter and compartment values.
@@ -355,7 +396,10 @@ public final class ReactionNetwork: ODESystem {
         let tape: ProgramTape
         let programs: [ProgramRange]
         public var count: Int { programs.count }
-        init(tape: ProgramTape, programs: [ProgramRange]) { self.tape = tape; self.programs = programs }
+        init(tape: ProgramTape, programs: [ProgramRange]) {
+            self.tape = tape
+            self.programs = programs
+        }
     }
 
     public func compile(_ expressions: [Expression]) -> CompiledExpressions {
@@ -365,7 +409,9 @@ public final class ReactionNetwork: ODESystem {
     }
 
     /// The values of `compiled` at (t, y), into `output`; allocates nothing.
-    public func evaluate(_ compiled: CompiledExpressions, t: Double, y: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>) {
+    public func evaluate(
+        _ compiled: CompiledExpressions, t: Double, y: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>
+    ) {
         load(t: t, y: y)
         for (k, program) in compiled.programs.enumerated() { output[k] = compiled.tape.evaluate(program, slots) }
     }
@@ -399,10 +445,15 @@ public final class ReactionNetwork: ODESystem {
     public func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
         // Pointers in locals: stores through them could alias the object's fields, so the
         // compiler would otherwise reload every field after every store.
-        let slots = self.slots, tape = self.tape
-        let changeStart = self.changeStart, changeSpecies = self.changeSpecies, changeCoefficient = self.changeCoefficient
-        let fastKind = self.fastKind, ratePrograms = self.ratePrograms
-        let n = speciesCount, reactions = reactionCount
+        let slots = self.slots
+        let tape = self.tape
+        let changeStart = self.changeStart
+        let changeSpecies = self.changeSpecies
+        let changeCoefficient = self.changeCoefficient
+        let fastKind = self.fastKind
+        let ratePrograms = self.ratePrograms
+        let n = speciesCount
+        let reactions = reactionCount
         slots.update(from: y, count: n)
         slots[timeSlot] = t
         for k in 0..<rateObservableCount {
@@ -428,14 +479,18 @@ public final class ReactionNetwork: ODESystem {
     /// k_f Π c^ν − k_r Π c^ν straight from the slots.
     @inline(__always)
     func massActionRate(_ r: Int, _ slots: UnsafeMutablePointer<Double>) -> Double {
-        let fastFactorSlot = self.fastFactorSlot, fastFactorPower = self.fastFactorPower
+        let fastFactorSlot = self.fastFactorSlot
+        let fastFactorPower = self.fastFactorPower
         var forward = slots[fastForwardSlot[r]]
         var e = fastForwardStart[r]
         let forwardEnd = fastReverseStart[r]
         while e < forwardEnd {
             let c = slots[fastFactorSlot[e]]
             var p = fastFactorPower[e]
-            while p > 0 { forward *= c; p &-= 1 }
+            while p > 0 {
+                forward *= c
+                p &-= 1
+            }
             e &+= 1
         }
         let reverseSlot = fastReverseSlot[r]
@@ -445,14 +500,19 @@ public final class ReactionNetwork: ODESystem {
         while e < reverseEnd {
             let c = slots[fastFactorSlot[e]]
             var p = fastFactorPower[e]
-            while p > 0 { reverse *= c; p &-= 1 }
+            while p > 0 {
+                reverse *= c
+                p &-= 1
+            }
             e &+= 1
         }
         return forward - reverse
     }
 
-    public func jacobian(t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
-                         jacobian J: UnsafeMutablePointer<Double>) {
+    public func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>,
+        jacobian J: UnsafeMutablePointer<Double>
+    ) {
         // Derivative programs have observables substituted: species, parameters, sizes and t only.
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
@@ -460,7 +520,8 @@ public final class ReactionNetwork: ODESystem {
         for d in 0..<derivativeCount {
             let value = tape.evaluate(derivativePrograms[d], slots)
             if value == 0 { continue }
-            let r = derivativeReaction[d], column = J + derivativeSpecies[d] &* n
+            let r = derivativeReaction[d]
+            let column = J + derivativeSpecies[d] &* n
             var k = changeStart[r]
             let end = changeStart[r &+ 1]
             while k < end {
@@ -472,7 +533,7 @@ public final class ReactionNetwork: ODESystem {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

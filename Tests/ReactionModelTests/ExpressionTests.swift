@@ -1,8 +1,9 @@
 import Testing
+
 @testable import ReactionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Expressions: parsing, evaluation, symbolic derivatives")
@@ -14,10 +15,10 @@ struct ExpressionTests {
 
     @Test func precedenceAndAssociativity() throws {
         #expect(try value("1 + 2 * 3", [:]) == 7)
-        #expect(try value("2 ^ 3 ^ 2", [:]) == 512)       // right-associative
-        #expect(try value("-2 ^ 2", [:]) == -4)            // unary minus binds looser than ^
+        #expect(try value("2 ^ 3 ^ 2", [:]) == 512)  // right-associative
+        #expect(try value("-2 ^ 2", [:]) == -4)  // unary minus binds looser than ^
         #expect(try value("(1 + 2) * 3", [:]) == 9)
-        #expect(try value("8 / 4 / 2", [:]) == 1)          // left-associative
+        #expect(try value("8 / 4 / 2", [:]) == 1)  // left-associative
         #expect(try value("1e-3 * 2E2", [:]) == 0.2)
         #expect(try value("x - -y", ["x": 1, "y": 2]) == 3)
     }
@@ -42,12 +43,16 @@ struct ExpressionTests {
             let d = e.derivative(with: variable)
             let symbolic = d.evaluate { point[$0]! }
             let h = 1e-6
-            var plus = point, minus = point
+            var plus = point
+            var minus = point
             plus[variable]! += h
             minus[variable]! -= h
-            let numeric = (e.evaluate { plus[$0]! }
-                - e.evaluate { minus[$0]! }) / (2 * h)
-            #expect(abs(symbolic - numeric) <= 1e-7 * max(1, abs(numeric)), "\(text) d/d\(variable): \(symbolic) vs \(numeric)")
+            let numeric =
+                (e.evaluate { plus[$0]! }
+                    - e.evaluate { minus[$0]! }) / (2 * h)
+            #expect(
+                abs(symbolic - numeric) <= 1e-7 * max(1, abs(numeric)),
+                "\(text) d/d\(variable): \(symbolic) vs \(numeric)")
         }
     }
 
@@ -72,4 +77,3 @@ struct ExpressionTests {
         }
     }
 }
-

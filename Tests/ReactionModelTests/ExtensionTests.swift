@@ -1,11 +1,12 @@
-import Testing
 import ODESolver
+import Testing
+
 @testable import ReactionModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The model-file extensions beyond DESIGN.md: conditions of state events, `factorial` and its
@@ -20,7 +21,9 @@ struct ExtensionTests {
     }
 
     @Test func andBindsTighterThanOr() throws {
-        let a = Self.cmp("A", .less, 1), b = Self.cmp("B", .less, 2), c = Self.cmp("C", .less, 3)
+        let a = Self.cmp("A", .less, 1)
+        let b = Self.cmp("B", .less, 2)
+        let c = Self.cmp("C", .less, 3)
         #expect(try ExpressionParser.parseCondition("A < 1 or B < 2 and C < 3") == .or(a, .and(b, c)))
         #expect(try ExpressionParser.parseCondition("A < 1 and B < 2 or C < 3") == .or(.and(a, b), c))
         #expect(try ExpressionParser.parseCondition("A < 1 xor B < 2 and C < 3") == .xor(a, .and(b, c)))
@@ -32,7 +35,8 @@ struct ExtensionTests {
     }
 
     @Test func notTrueFalseAndXor() throws {
-        let a = Self.cmp("A", .less, 1), b = Self.cmp("B", .greater, 2)
+        let a = Self.cmp("A", .less, 1)
+        let b = Self.cmp("B", .greater, 2)
         #expect(try ExpressionParser.parseCondition("true") == .constant(true))
         #expect(try ExpressionParser.parseCondition("  false ") == .constant(false))
         #expect(try ExpressionParser.parseCondition("not true") == .not(.constant(true)))
@@ -56,20 +60,28 @@ struct ExtensionTests {
         let sum = try ExpressionParser.parseCondition("(A + B) < 3")
         #expect(sum == .comparison(.add(.name("A"), .name("B")), .less, .number(3)))
         let product = try ExpressionParser.parseCondition("(A + B) * 2 >= k^2")
-        #expect(product == .comparison(.multiply(.add(.name("A"), .name("B")), .number(2)), .greaterEqual,
-                                       .power(.name("k"), .number(2))))
+        #expect(
+            product
+                == .comparison(
+                    .multiply(.add(.name("A"), .name("B")), .number(2)), .greaterEqual,
+                    .power(.name("k"), .number(2))))
         // "(A < 1)" is a condition.
         let both = try ExpressionParser.parseCondition("(A < 1) and (B > 2)")
         #expect(both == .and(Self.cmp("A", .less, 1), Self.cmp("B", .greater, 2)))
         #expect(try ExpressionParser.parseCondition("((A < 1))") == Self.cmp("A", .less, 1))
         // Both kinds in one condition.
         let mixed = try ExpressionParser.parseCondition("((A + B) < 3 or (t > 1)) and not (C - 1 == 0)")
-        #expect(mixed == .and(.or(.comparison(.add(.name("A"), .name("B")), .less, .number(3)), Self.cmp("t", .greater, 1)),
-                              .not(.comparison(.subtract(.name("C"), .number(1)), .equal, .number(0)))))
+        #expect(
+            mixed
+                == .and(
+                    .or(.comparison(.add(.name("A"), .name("B")), .less, .number(3)), Self.cmp("t", .greater, 1)),
+                    .not(.comparison(.subtract(.name("C"), .number(1)), .equal, .number(0)))))
     }
 
-    @Test(arguments: ["", "   ", "A", "A + 1", "A <", "A < 1 and", "A < 1 or or B < 2", "A < 1)", "(A < 1",
-                      "A = 1", "A => 1", "A <> 1", "A < 1 andB > 2", "and A < 1", "A < 1 B < 2", "not", "A < < 1"])
+    @Test(arguments: [
+        "", "   ", "A", "A + 1", "A <", "A < 1 and", "A < 1 or or B < 2", "A < 1)", "(A < 1",
+        "A = 1", "A => 1", "A <> 1", "A < 1 andB > 2", "and A < 1", "A < 1 B < 2", "not", "A < < 1",
+    ])
     func syntaxErrorsAreReported(_ text: String) {
         #expect(throws: ExpressionSyntaxError.self, "\"\(text)\"") { try ExpressionParser.parseCondition(text) }
     }
@@ -94,7 +106,8 @@ struct ExtensionTests {
     @Test(arguments: [
         "A < 1 or B < 2 and C < 3", "(A < 1 or B < 2) and C < 3", "not (A < 1 and B > 2) xor t >= 5",
         "not true", "false or true", "(A + B) * 2 <= k^2 - 1", "A == 1 or A != 2", "A > -1 and -(B - 1) < 2 * -C",
-        "A < 1 xor (B < 2 xor C < 3)", "(A < 1 xor B < 2) or C < 3", "not not (A < 1)", "hill(A, K, 2) > 0.5 and t > 10",
+        "A < 1 xor (B < 2 xor C < 3)", "(A < 1 xor B < 2) or C < 3", "not not (A < 1)",
+        "hill(A, K, 2) > 0.5 and t > 10",
         "(A / (B + 1))^2 >= exp(-t / 3) or factorial(n) < 1e6",
     ])
     func descriptionReadsBack(_ text: String) throws {
@@ -109,13 +122,21 @@ struct ExtensionTests {
     /// parentheses and read back left-nested: not the same tree, but the same comparisons in the
     /// same order and the same truth table. `xor` keeps its parentheses and reads back exactly.
     @Test func rightNestedConditionsReadBackEquivalent() throws {
-        let a = Self.cmp("A", .less, 1), b = Self.cmp("B", .less, 2), c = Self.cmp("C", .less, 3)
-        for built in [Condition.or(a, .or(b, c)), .and(a, .and(b, c)), .xor(a, .xor(b, c)), .or(a, .xor(b, .and(c, a)))] {
+        let a = Self.cmp("A", .less, 1)
+        let b = Self.cmp("B", .less, 2)
+        let c = Self.cmp("C", .less, 3)
+        for built in [
+            Condition.or(a, .or(b, c)), .and(a, .and(b, c)), .xor(a, .xor(b, c)), .or(a, .xor(b, .and(c, a))),
+        ] {
             let again = try ExpressionParser.parseCondition(built.description)
-            #expect(again.comparisons.map { ExpressionText.text($0.left) } == built.comparisons.map { ExpressionText.text($0.left) })
+            #expect(
+                again.comparisons.map { ExpressionText.text($0.left) }
+                    == built.comparisons.map { ExpressionText.text($0.left) })
             let n = built.comparisons.count
             for mask in 0..<(1 << n) {
-                #expect(again.evaluate { mask & (1 << $0) != 0 } == built.evaluate { mask & (1 << $0) != 0 }, "\(built) mask \(mask)")
+                #expect(
+                    again.evaluate { mask & (1 << $0) != 0 } == built.evaluate { mask & (1 << $0) != 0 },
+                    "\(built) mask \(mask)")
             }
         }
         #expect(try ExpressionParser.parseCondition(Condition.xor(a, .xor(b, c)).description) == .xor(a, .xor(b, c)))
@@ -175,7 +196,9 @@ struct ExtensionTests {
     @Test func digammaMatchesClosedFormsTo1e13() {
         for (x, value) in Self.digammaCases {
             let psi = Expression.digamma(x)
-            #expect(abs(psi - value) <= 1e-13 * abs(value), "ψ(\(x)) = \(psi), expected \(value), relative error \(abs(psi - value) / abs(value))")
+            #expect(
+                abs(psi - value) <= 1e-13 * abs(value),
+                "ψ(\(x)) = \(psi), expected \(value), relative error \(abs(psi - value) / abs(value))")
         }
         #expect(Expression.digamma(0).isNaN && Expression.digamma(-2).isNaN)
     }
@@ -192,7 +215,9 @@ struct ExtensionTests {
         for x in [2.3, 0.4, 1.7] {
             let symbolic = d.evaluate { $0 == "x" ? x : values[$0]! }
             let h = 1e-5
-            let numeric = (e.evaluate { $0 == "x" ? x + h : values[$0]! } - e.evaluate { $0 == "x" ? x - h : values[$0]! }) / (2 * h)
+            let numeric =
+                (e.evaluate { $0 == "x" ? x + h : values[$0]! } - e.evaluate { $0 == "x" ? x - h : values[$0]! })
+                / (2 * h)
             #expect(abs(symbolic - numeric) <= 1e-8 * abs(numeric), "\(text) at \(x): \(symbolic) vs \(numeric)")
         }
         // The compiled program (the solver's Jacobian) agrees with the tree, digamma included.
@@ -208,18 +233,19 @@ struct ExtensionTests {
     // MARK: Models without species
 
     @Test func aModelWithoutSpeciesLoads() throws {
-        let model = try ModelLoader.load(source: """
-            [parameters]
-            x = 1.5
-            k = 2
-            [rate_rules]
-            x = "k"
-            [observables]
-            t_squared = "t * t"
-            [simulation]
-            t_end = 2
-            output_interval = 0.5
-            """, file: "clock.toml")
+        let model = try ModelLoader.load(
+            source: """
+                [parameters]
+                x = 1.5
+                k = 2
+                [rate_rules]
+                x = "k"
+                [observables]
+                t_squared = "t * t"
+                [simulation]
+                t_end = 2
+                output_interval = 0.5
+                """, file: "clock.toml")
         #expect(model.species.map(\.name) == ["x"])
         #expect(model.species.first?.isParameter == true)
         #expect(model.parameters.map(\.name) == ["k"])
@@ -228,7 +254,9 @@ struct ExtensionTests {
         // Its right-hand side is the rule alone.
         let network = ReactionNetwork(model)
         var dy = [0.0]
-        [1.5].withUnsafeBufferPointer { y in dy.withUnsafeMutableBufferPointer { network.rhs(t: 0.3, y: y.baseAddress!, dydt: $0.baseAddress!) } }
+        [1.5].withUnsafeBufferPointer { y in
+            dy.withUnsafeMutableBufferPointer { network.rhs(t: 0.3, y: y.baseAddress!, dydt: $0.baseAddress!) }
+        }
         #expect(dy == [2])
     }
 
@@ -285,7 +313,9 @@ struct ExtensionTests {
         // d x/dt = −k x + A; dA/dt = −m x A.
         let network = ReactionNetwork(model)
         var dy = [0.0, 0.0]
-        [0.8, 1.7].withUnsafeBufferPointer { y in dy.withUnsafeMutableBufferPointer { network.rhs(t: 0, y: y.baseAddress!, dydt: $0.baseAddress!) } }
+        [0.8, 1.7].withUnsafeBufferPointer { y in
+            dy.withUnsafeMutableBufferPointer { network.rhs(t: 0, y: y.baseAddress!, dydt: $0.baseAddress!) }
+        }
         #expect(abs(dy[0] - (-4 * 1.7 * 0.8)) <= 1e-15 * 5.44)
         #expect(abs(dy[1] - (-0.5 * 1.7 + 0.8)) <= 1e-15)
     }
@@ -363,9 +393,12 @@ struct ExtensionTests {
             #expect(check.worstRatio <= 1)
         }
         // The rule is the rate of change of the concentration, with no volume factor.
-        let y = [0.9, 0.6, 0.35, 1.2], t = 0.3
+        let y = [0.9, 0.6, 0.35, 1.2]
+        let t = 0.3
         var dy = [Double](repeating: 0, count: 4)
-        y.withUnsafeBufferPointer { yp in dy.withUnsafeMutableBufferPointer { network.rhs(t: t, y: yp.baseAddress!, dydt: $0.baseAddress!) } }
+        y.withUnsafeBufferPointer { yp in
+            dy.withUnsafeMutableBufferPointer { network.rhs(t: t, y: yp.baseAddress!, dydt: $0.baseAddress!) }
+        }
         let sat = 0.9 / (0.4 + 0.9)
         let ruleC = 1.2 * sat - 0.3 * 0.35 * 0.35 + exp(-t) * 0.6
         #expect(abs(dy[2] - ruleC) <= 1e-14)
@@ -377,20 +410,21 @@ struct ExtensionTests {
     /// A rule that mentions species only through an observable still gets their Jacobian
     /// columns (observables are substituted before differentiation); exact values, not only FD.
     @Test func ruleThroughAnObservableGetsItsJacobianColumn() throws {
-        let model = try ModelLoader.load(source: """
-            [species]
-            A = 2
-            B = 1
-            [parameters]
-            p = 0.5
-            [observables]
-            ratio = "A / B"
-            [rate_rules]
-            p = "ratio^2"
-            [[reactions]]
-            equation = "A -> B"
-            rate = "p * A"
-            """, file: "observed.toml")
+        let model = try ModelLoader.load(
+            source: """
+                [species]
+                A = 2
+                B = 1
+                [parameters]
+                p = 0.5
+                [observables]
+                ratio = "A / B"
+                [rate_rules]
+                p = "ratio^2"
+                [[reactions]]
+                equation = "A -> B"
+                rate = "p * A"
+                """, file: "observed.toml")
         let network = ReactionNetwork(model)
         let check = JacobianCheck(system: network, t: 0, y: [2, 1, 0.5])
         #expect(check.passed, "\(check.mismatches)")
@@ -399,7 +433,11 @@ struct ExtensionTests {
         var f = [Double](repeating: 0, count: 3)
         y.withUnsafeBufferPointer { yp in
             f.withUnsafeMutableBufferPointer { network.rhs(t: 0, y: yp.baseAddress!, dydt: $0.baseAddress!) }
-            f.withUnsafeBufferPointer { fp in j.withUnsafeMutableBufferPointer { network.jacobian(t: 0, y: yp.baseAddress!, dydt: fp.baseAddress!, jacobian: $0.baseAddress!) } }
+            f.withUnsafeBufferPointer { fp in
+                j.withUnsafeMutableBufferPointer {
+                    network.jacobian(t: 0, y: yp.baseAddress!, dydt: fp.baseAddress!, jacobian: $0.baseAddress!)
+                }
+            }
         }
         // ∂(A²/B²)/∂A = 2A/B² = 4, ∂/∂B = −2A²/B³ = −8 (column-major, row p = 2).
         #expect(j[2 + 3 * 0] == 4)
@@ -410,8 +448,10 @@ struct ExtensionTests {
     /// The trigonometric and hyperbolic functions (for SBML's MathML): values from the C library,
     /// symbolic derivatives against central differences (step 1e-6; truncation and round-off
     /// give ~1e-9 relative here), in points inside every function's domain.
-    @Test(arguments: ["sin(x)", "cos(x)", "tan(x)", "asin(x)", "acos(x)", "atan(x)", "sinh(x)", "cosh(x)", "tanh(x)",
-                      "asinh(x)", "acosh(x + 2)", "atanh(x)", "k * sin(x^2) / cos(x)"])
+    @Test(arguments: [
+        "sin(x)", "cos(x)", "tan(x)", "asin(x)", "acos(x)", "atan(x)", "sinh(x)", "cosh(x)", "tanh(x)",
+        "asinh(x)", "acosh(x + 2)", "atanh(x)", "k * sin(x^2) / cos(x)",
+    ])
     func trigonometricDerivativesMatchFiniteDifferences(_ text: String) throws {
         let e = try ExpressionParser.parse(text)
         let d = e.derivative(with: "x")
@@ -419,8 +459,11 @@ struct ExtensionTests {
         for x in [0.3, -0.45, 0.8] {
             let symbolic = d.evaluate { $0 == "x" ? x : values[$0]! }
             let h = 1e-6
-            let numeric = (e.evaluate { $0 == "x" ? x + h : values[$0]! } - e.evaluate { $0 == "x" ? x - h : values[$0]! }) / (2 * h)
-            #expect(abs(symbolic - numeric) <= 1e-7 * max(1, abs(numeric)), "\(text) at \(x): \(symbolic) vs \(numeric)")
+            let numeric =
+                (e.evaluate { $0 == "x" ? x + h : values[$0]! } - e.evaluate { $0 == "x" ? x - h : values[$0]! })
+                / (2 * h)
+            #expect(
+                abs(symbolic - numeric) <= 1e-7 * max(1, abs(numeric)), "\(text) at \(x): \(symbolic) vs \(numeric)")
         }
         #expect(try ExpressionParser.parse("asin(0.5)").evaluate { _ in 0 } == asin(0.5))
         #expect(try ExpressionParser.parse("cosh(2)").evaluate { _ in 0 } == cosh(2.0))
