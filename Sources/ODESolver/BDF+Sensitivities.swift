@@ -233,7 +233,6 @@ extension BDFSolver {
     /// `sensitivityCorrectionNorm`.
     func solveSensitivityNewton() -> NewtonOutcome {
         let n = dimension
-        let width = sensitivityWidth
         // f, J and ∂f/∂p at the corrected state (the state's last f was at the previous iterate).
         let f = scratch
         system.rhs(t: tn, y: y, dydt: f)

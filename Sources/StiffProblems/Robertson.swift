@@ -5,6 +5,10 @@ import ODESolver
 public struct Robertson: ReferenceProblem {
     public let endTime: Double
     public let referenceSolution: [Double]
+    /// The rate constants (the reference solutions are for these values).
+    public var p1 = 0.04
+    public var p2 = 1e4
+    public var p3 = 3e7
 
     /// ROBER to t = 40 (Hairer & Wanner value, Radau rtol 1e-13) or t = 1e5 (test-set table).
     public init(endTime: Double = 1e5) {
@@ -25,9 +29,9 @@ public struct Robertson: ReferenceProblem {
     public var providesJacobian: Bool { true }
 
     public func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
-        let a = 0.04 * y[0]
-        let b = 1e4 * y[1] * y[2]
-        let c = 3e7 * y[1] * y[1]
+        let a = p1 * y[0]
+        let b = p2 * y[1] * y[2]
+        let c = p3 * y[1] * y[1]
         dydt[0] = -a + b
         dydt[1] = a - b - c
         dydt[2] = c
@@ -38,19 +42,19 @@ public struct Robertson: ReferenceProblem {
         jacobian J: UnsafeMutablePointer<Double>
     ) {
         // Column-major: J[i + 3j] = ∂f_i/∂y_j.
-        J[0] = -0.04
-        J[3] = 1e4 * y[2]
-        J[6] = 1e4 * y[1]
-        J[1] = 0.04
-        J[4] = -1e4 * y[2] - 6e7 * y[1]
-        J[7] = -1e4 * y[1]
+        J[0] = -p1
+        J[3] = p2 * y[2]
+        J[6] = p2 * y[1]
+        J[1] = p1
+        J[4] = -p2 * y[2] - (2 * p3) * y[1]
+        J[7] = -p2 * y[1]
         J[2] = 0
-        J[5] = 6e7 * y[1]
+        J[5] = (2 * p3) * y[1]
         J[8] = 0
     }
 
-    /// The rate constants p1 = 0.04, p2 = 1e4, p3 = 3e7 as parameters (CVODES's
-    /// `cvsRoberts_FSA_dns`), for forward sensitivities.
+    /// The rate constants p1, p2, p3 as parameters (CVODES's `cvsRoberts_FSA_dns`), for forward
+    /// sensitivities.
     public var parameterCount: Int { 3 }
 
     public func parameterDerivative(

@@ -1,5 +1,6 @@
 import Foundation
 import ODESolver
+import StiffProblems
 import Testing
 
 /// A → B → C with rate constants k1, k2 and A(0) = a0: closed-form states and sensitivities.
@@ -57,45 +58,14 @@ private struct Chain: ODESystem {
 }
 
 /// ROBER with its rate constants as parameters p1, p2, p3 (CVODES's `cvsRoberts_FSA_dns`).
-private struct ParametricRobertson: ODESystem {
-    var p = [0.04, 1e4, 3e7]
-    var dimension: Int { 3 }
-    var providesJacobian: Bool { true }
-    var parameterCount: Int { 3 }
+private typealias ParametricRobertson = Robertson
 
-    func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
-        dydt[0] = -p[0] * y[0] + p[1] * y[1] * y[2]
-        dydt[2] = p[2] * y[1] * y[1]
-        dydt[1] = -dydt[0] - dydt[2]
-    }
+extension Robertson {
+    fileprivate init() { self.init(endTime: 1e5) }
 
-    func jacobian(
-        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian J: UnsafeMutablePointer<Double>
-    ) {
-        J[0] = -p[0]
-        J[1] = p[0]
-        J[3] = p[1] * y[2]
-        J[4] = -p[1] * y[2] - 2 * p[2] * y[1]
-        J[5] = 2 * p[2] * y[1]
-        J[6] = p[1] * y[1]
-        J[7] = -p[1] * y[1]
-    }
-
-    func parameterDerivative(
-        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
-        derivative: UnsafeMutablePointer<Double>
-    ) {
-        switch k {
-        case 0:
-            derivative[0] = -y[0]
-            derivative[1] = y[0]
-        case 1:
-            derivative[0] = y[1] * y[2]
-            derivative[1] = -y[1] * y[2]
-        default:
-            derivative[1] = -y[1] * y[1]
-            derivative[2] = y[1] * y[1]
-        }
+    fileprivate var p: [Double] {
+        get { [p1, p2, p3] }
+        set { (p1, p2, p3) = (newValue[0], newValue[1], newValue[2]) }
     }
 }
 
