@@ -149,14 +149,20 @@ extension BDFSolver {
             jacobianIsCurrent = false
         }
 
-        let factorized = newtonMatrix.factorize(identityMinus: gamma, times: savedJacobian)
         statistics.luFactorizations += 1
+        return factorizeNewtonMatrix() ? .converged : .singularMatrix
+    }
+
+    /// Factorises M = I − γ·savedJacobian for the current γ; the convergence-rate estimates and
+    /// the reuse bookkeeping restart with the new matrix. False when M is singular.
+    func factorizeNewtonMatrix() -> Bool {
+        let factorized = newtonMatrix.factorize(identityMinus: gamma, times: savedJacobian)
         gammaAtFactorization = gamma
         gammaRatio = 1
         stepAtFactorization = stepsSinceReset
         convergenceRate = 1
         sensitivityConvergenceRate = 1
-        return factorized ? .converged : .singularMatrix
+        return factorized
     }
 
     /// Forward differences column by column, with CVODE's increments

@@ -140,15 +140,7 @@ extension BDFSolver {
             output.update(from: sensitivityNordsieck, count: width)
             return
         }
-        let s = (t - tn) / h
-        let last = sensitivityNordsieck + q &* width
-        for i in 0..<width { output[i] = last[i] }
-        var j = q &- 1
-        while j >= 0 {
-            let column = sensitivityNordsieck + j &* width
-            for i in 0..<width { output[i] = column[i] + s * output[i] }
-            j &-= 1
-        }
+        evaluateHistory(sensitivityNordsieck, width: width, at: (t - tn) / h, into: output)
     }
 
     // MARK: The sensitivity equations
@@ -245,17 +237,10 @@ extension BDFSolver {
         // With a matrix older than this step, retry once with M = I − γ J(t_n, y_n), as CVODES
         // sets up the linear solver again for a sensitivity failure. The state's later steps
         // then use this matrix too.
-        let n2 = n * n
-        savedJacobian.update(from: sensitivityJacobian, count: n2)
+        savedJacobian.update(from: sensitivityJacobian, count: n * n)
         stepAtJacobian = stepsSinceReset
-        let factorized = newtonMatrix.factorize(identityMinus: gamma, times: savedJacobian)
         sensitivityStatistics.linearSetups += 1
-        gammaAtFactorization = gamma
-        gammaRatio = 1
-        stepAtFactorization = stepsSinceReset
-        convergenceRate = 1
-        sensitivityConvergenceRate = 1
-        guard factorized else { return .singularMatrix }
+        guard factorizeNewtonMatrix() else { return .singularMatrix }
         return iterateSensitivities()
     }
 

@@ -445,15 +445,7 @@ public final class BDFSolver<System: ODESystem> {
             return
         }
         if k == 0 {
-            // Horner on the Nordsieck columns: y(t) = Σ_j zn_j s^j.
-            let last = nordsieck + q &* n
-            for i in 0..<n { output[i] = last[i] }
-            var j = q &- 1
-            while j >= 0 {
-                let column = nordsieck + j &* n
-                for i in 0..<n { output[i] = column[i] + s * output[i] }
-                j &-= 1
-            }
+            evaluateHistory(nordsieck, width: n, at: s, into: output)
             if options.nonNegative { for i in 0..<n where output[i] < 0 { output[i] = 0 } }
             return
         }
@@ -474,6 +466,21 @@ public final class BDFSolver<System: ODESystem> {
             // The steps are projected onto y ≥ 0 but the interpolating polynomial between them
             // is not; a user who asked for non-negative values gets them at every output.
             for i in 0..<n where output[i] < 0 { output[i] = 0 }
+        }
+    }
+
+    /// Horner on the columns of a Nordsieck array: Σ_j z_j s^j, with s = (t − t_n)/h.
+    @inline(__always)
+    func evaluateHistory(
+        _ z: UnsafePointer<Double>, width: Int, at s: Double, into output: UnsafeMutablePointer<Double>
+    ) {
+        let last = z + q &* width
+        for i in 0..<width { output[i] = last[i] }
+        var j = q &- 1
+        while j >= 0 {
+            let column = z + j &* width
+            for i in 0..<width { output[i] = column[i] + s * output[i] }
+            j &-= 1
         }
     }
 
