@@ -88,23 +88,10 @@ struct FailureTests {
     /// A Jacobian with the wrong sign makes the modified Newton iteration diverge at any
     /// reasonable step; with one failure allowed per step the solver must say so.
     @Test func newtonFailureIsReportedWithComponents() throws {
-        struct FlippedJacobian: ODESystem {
-            let base = Robertson()
-            var dimension: Int { 3 }
-            var providesJacobian: Bool { true }
-            func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
-                base.rhs(t: t, y: y, dydt: dydt)
-            }
-            func jacobian(
-                t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
-            ) {
-                base.jacobian(t: t, y: y, dydt: dydt, jacobian: jacobian)
-                for k in 0..<9 { jacobian[k] = -jacobian[k] }
-            }
-        }
         var options = BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10)
         options.maxConvergenceFailures = 1
-        let solver = try BDFSolver(system: FlippedJacobian(), options: options)
+        let flipped = AlteredJacobianRobertson { jacobian in for k in 0..<9 { jacobian[k] = -jacobian[k] } }
+        let solver = try BDFSolver(system: flipped, options: options)
         do {
             _ = try solver.solve(from: 0, initialState: [1, 0, 0], outputTimes: [1e5])
             Issue.record("a sign-flipped Jacobian must fail with one convergence failure allowed")

@@ -22,24 +22,10 @@ struct JacobianCheckTests {
         #expect(JacobianCheck(system: LinearStiff(), t: 0, y: Self.samplePoint(3, seed: 6)).passed)
     }
 
-    /// ROBER with ∂f2/∂y3 off by 1 % (a typical transcription slip): the check must name it.
-    struct WrongRobertson: ODESystem {
-        let base = Robertson()
-        var dimension: Int { 3 }
-        var providesJacobian: Bool { true }
-        func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
-            base.rhs(t: t, y: y, dydt: dydt)
-        }
-        func jacobian(
-            t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
-        ) {
-            base.jacobian(t: t, y: y, dydt: dydt, jacobian: jacobian)
-            jacobian[1 + 3 * 2] *= 1.01
-        }
-    }
-
     @Test func aWrongEntryIsCaughtAndNamed() {
-        let check = JacobianCheck(system: WrongRobertson(), t: 0, y: [0.9, 2e-5, 0.1])
+        // ROBER with ∂f2/∂y3 off by 1 % (a typical transcription slip): the check must name it.
+        let wrong = AlteredJacobianRobertson { jacobian in jacobian[1 + 3 * 2] *= 1.01 }
+        let check = JacobianCheck(system: wrong, t: 0, y: [0.9, 2e-5, 0.1])
         #expect(!check.passed)
         #expect(check.mismatches.count == 1)
         #expect(check.mismatches.first?.row == 1)

@@ -61,8 +61,6 @@ private struct Chain: ODESystem {
 private typealias ParametricRobertson = Robertson
 
 extension Robertson {
-    fileprivate init() { self.init(endTime: 1e5) }
-
     fileprivate var p: [Double] {
         get { [p1, p2, p3] }
         set { (p1, p2, p3) = (newValue[0], newValue[1], newValue[2]) }
