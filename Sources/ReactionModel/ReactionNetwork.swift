@@ -95,27 +95,7 @@ public final class ReactionNetwork: ODESystem {
         }
 
         var builder = ProgramBuilder()
-        // Observables in dependency order: depth first, without recursion (chains of observables
-        // naming the previous one can be as long as the model).
-        var order: [Int] = []
-        var done = [Bool](repeating: false, count: nO)
-        for root in 0..<nO where !done[root] {
-            var path: [(observable: Int, next: Int)] = [(root, 0)]
-            done[root] = true
-            while let (i, next) = path.last {
-                let names = observableNames[i]
-                if next < names.count {
-                    path[path.count - 1].next += 1
-                    if let j = observableIndex(names[next]), !done[j] {
-                        done[j] = true
-                        path.append((j, 0))
-                    }
-                } else {
-                    path.removeLast()
-                    order.append(i)
-                }
-            }
-        }
+        let order = ReactionNetwork.observableOrder(definition, observableNames, observableIndex)
         observableOrder = order
         var observablePrograms: [ProgramRange] = []
         for i in 0..<nO {
@@ -123,136 +103,37 @@ public final class ReactionNetwork: ODESystem {
         }
         self.observablePrograms = observablePrograms
 
-        // Observables the rate laws need, with their dependencies, in dependency order.
-        var needed = Set<Int>()
-        func need(_ name: String) {
-            guard let first = observableIndex(name), needed.insert(first).inserted else { return }
-            var pending = [first]
-            while let j = pending.popLast() {
-                for inner in observableNames[j] {
-                    if let k = observableIndex(inner), needed.insert(k).inserted { pending.append(k) }
-                }
-            }
-        }
-        for reaction in definition.reactions {
-            switch reaction.kinetics {
-            case .rate(let law): law.names.forEach(need)
-            case .massAction(let f, let r):
-                f.names.forEach(need)
-                r?.names.forEach(need)
-            }
-        }
         // Rate rules are compiled as pseudo-reactions after the reactions: rate = the rule,
         // changing only its own quantity with coefficient 1 (see `updateVolumes`).
         let ruleSpecies = definition.species.indices.filter { definition.species[$0].rateRule != nil }
-        for s in ruleSpecies { definition.species[s].rateRule!.names.forEach(need) }
+        let needed = ReactionNetwork.rateObservables(definition, ruleSpecies, observableNames, observableIndex)
         let rateObservables = order.filter { needed.contains($0) }
         rateObservableCount = rateObservables.count
-        rateObservableOrder = .allocate(capacity: max(rateObservables.count, 1))
-        rateObservableOrder.initialize(from: rateObservables, count: rateObservables.count)
+        rateObservableOrder = .buffer(rateObservables)
 
-        // The mass-action fast path: constants that are a parameter or a number, integer orders.
         let reactionTotal = definition.reactions.count + ruleSpecies.count
-        fastKind = .allocate(capacity: max(reactionTotal, 1))
-        fastForwardSlot = .allocate(capacity: max(reactionTotal, 1))
-        fastReverseSlot = .allocate(capacity: max(reactionTotal, 1))
-        fastForwardStart = .allocate(capacity: reactionTotal + 1)
-        fastReverseStart = .allocate(capacity: reactionTotal + 1)
-        var factorSlots: [Int] = []
-        var factorPowers: [Int] = []
-        var constantSlots: [Double] = []  // numbers become extra constant slots after t
-        func constantSlot(_ e: Expression?) -> Int? {
-            switch e {
-            case nil: return -1
-            case .number(let x)?:
-                constantSlots.append(x)
-                return nS + nP + nC + nO + constantSlots.count
-            case .name(let n)?:
-                if case .parameter(let i)? = symbols[n] { return nS + i }
-                if case .compartment(let i)? = symbols[n] { return nS + nP + i }
-                return nil
-            default: return nil
-            }
-        }
-        for r in 0..<reactionTotal {
-            fastForwardStart[r] = factorSlots.count
-            fastReverseStart[r] = factorSlots.count
-            fastKind[r] = 0
-            fastForwardSlot[r] = -1
-            fastReverseSlot[r] = -1
-            guard r < definition.reactions.count else { continue }
-            let reaction = definition.reactions[r]
-            guard case .massAction(let f, let rev) = reaction.kinetics,
-                let fs = constantSlot(f), let rs = constantSlot(rev),
-                (reaction.reactants + reaction.products).allSatisfy({
-                    $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8
-                })
-            else { continue }
-            fastKind[r] = 1
-            fastForwardSlot[r] = fs
-            fastReverseSlot[r] = rs
-            for (sp, c) in reaction.reactants {
-                factorSlots.append(sp)
-                factorPowers.append(Int(c))
-            }
-            fastReverseStart[r] = factorSlots.count
-            if rev != nil {
-                for (sp, c) in reaction.products {
-                    factorSlots.append(sp)
-                    factorPowers.append(Int(c))
-                }
-            }
-        }
-        fastForwardStart[reactionTotal] = factorSlots.count
-        fastReverseStart[reactionTotal] = factorSlots.count
-        fastFactorSlot = .allocate(capacity: max(factorSlots.count, 1))
-        fastFactorSlot.initialize(from: factorSlots, count: factorSlots.count)
-        fastFactorPower = .allocate(capacity: max(factorPowers.count, 1))
-        fastFactorPower.initialize(from: factorPowers, count: factorPowers.count)
-        fastConstants = constantSlots
+        let fast = FastPath(definition, symbols, reactionTotal: reactionTotal, timeSlot: timeSlot)
+        fastKind = .buffer(fast.kind)
+        fastForwardSlot = .buffer(fast.forwardSlot)
+        fastReverseSlot = .buffer(fast.reverseSlot)
+        fastForwardStart = .buffer(fast.forwardStart)
+        fastReverseStart = .buffer(fast.reverseStart)
+        fastFactorSlot = .buffer(fast.factorSlot)
+        fastFactorPower = .buffer(fast.factorPower)
+        fastConstants = fast.constants
 
         // Rate laws.
         let rateExpressions =
             definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
             + ruleSpecies.map { definition.species[$0].rateRule! }
         reactionCount = rateExpressions.count
-        ratePrograms = .allocate(capacity: max(reactionCount, 1))
-        for (r, e) in rateExpressions.enumerated() { ratePrograms[r] = builder.compile(e, slot: slotOf) }
+        ratePrograms = .buffer(rateExpressions.map { builder.compile($0, slot: slotOf) })
 
-        // Stoichiometry (net change per reaction), constant species excluded.
-        var starts = [0]
-        var species: [Int] = []
-        var stoichiometry: [Double] = []
-        for reaction in definition.reactions {
-            var net: [Int: Double] = [:]
-            var order: [Int] = []
-            for (s, c) in reaction.reactants {
-                if net[s] == nil { order.append(s) }
-                net[s, default: 0] -= c
-            }
-            for (s, c) in reaction.products {
-                if net[s] == nil { order.append(s) }
-                net[s, default: 0] += c
-            }
-            for s in order where net[s]! != 0 && !definition.species[s].constant {
-                species.append(s)
-                stoichiometry.append(net[s]!)
-            }
-            starts.append(species.count)
-        }
-        for s in ruleSpecies {
-            species.append(s)
-            stoichiometry.append(1)
-            starts.append(species.count)
-        }
-        changeStart = .allocate(capacity: starts.count)
-        changeStart.initialize(from: starts, count: starts.count)
-        changeSpecies = .allocate(capacity: max(species.count, 1))
-        changeSpecies.initialize(from: species, count: species.count)
-        changeStoichiometry = .allocate(capacity: max(stoichiometry.count, 1))
-        changeStoichiometry.initialize(from: stoichiometry, count: stoichiometry.count)
-        changeCoefficient = .allocate(capacity: max(stoichiometry.count, 1))
-        changeCoefficient.initialize(from: stoichiometry, count: stoichiometry.count)
+        let changes = ReactionNetwork.changes(definition, ruleSpecies)
+        changeStart = .buffer(changes.starts)
+        changeSpecies = .buffer(changes.species)
+        changeStoichiometry = .buffer(changes.stoichiometry)
+        changeCoefficient = .buffer(changes.stoichiometry)
         // A rule's "compartment" is its own quantity's, so that its coefficient is V/V = 1 exactly.
         reactionCompartment =
             definition.reactions.map { reaction in
@@ -260,35 +141,12 @@ public final class ReactionNetwork: ODESystem {
                 return definition.species[first].compartment
             } + ruleSpecies.map { definition.species[$0].compartment }
 
-        // Jacobian: observables substituted, then ∂/∂species for every species the rate mentions.
-        // Only the observables rate laws use are written out (the loader bounds how deep that
-        // makes a rate law).
-        var inlined: [String: Expression] = [:]
-        for i in order where needed.contains(i) {
-            let o = definition.observables[i]
-            inlined[o.name] = o.expression.substituting { inlined[$0] }
-        }
-        var dReaction: [Int] = []
-        var dSpecies: [Int] = []
-        var dPrograms: [ProgramRange] = []
-        for (r, e) in rateExpressions.enumerated() where starts[r + 1] > starts[r] {
-            let full = e.substituting { inlined[$0] }
-            let derivatives = full.derivatives { if case .species? = symbols[$0] { return true } else { return false } }
-            for name in full.names {
-                guard case .species(let j)? = symbols[name], let derivative = derivatives[name] else { continue }
-                if derivative == .number(0) { continue }
-                dReaction.append(r)
-                dSpecies.append(j)
-                dPrograms.append(builder.compile(derivative, slot: slotOf))
-            }
-        }
-        derivativeCount = dReaction.count
-        derivativeReaction = .allocate(capacity: max(derivativeCount, 1))
-        derivativeReaction.initialize(from: dReaction, count: derivativeCount)
-        derivativeSpecies = .allocate(capacity: max(derivativeCount, 1))
-        derivativeSpecies.initialize(from: dSpecies, count: derivativeCount)
-        derivativePrograms = .allocate(capacity: max(derivativeCount, 1))
-        derivativePrograms.initialize(from: dPrograms, count: derivativeCount)
+        let terms = ReactionNetwork.jacobianTerms(
+            definition, symbols, rateObservables, rateExpressions, changes.starts, &builder, slotOf)
+        derivativeCount = terms.reaction.count
+        derivativeReaction = .buffer(terms.reaction)
+        derivativeSpecies = .buffer(terms.species)
+        derivativePrograms = .buffer(terms.programs)
         tape = ProgramTape(builder)
 
         for (k, x) in fastConstants.enumerated() { slots[timeSlot + 1 + k] = x }
@@ -316,6 +174,194 @@ public final class ReactionNetwork: ODESystem {
         fastReverseStart.deallocate()
         fastFactorSlot.deallocate()
         fastFactorPower.deallocate()
+    }
+
+    // MARK: Steps of the compilation
+
+    /// Observables in dependency order: depth first, without recursion (chains of observables
+    /// naming the previous one can be as long as the model).
+    private static func observableOrder(
+        _ definition: ModelDefinition, _ observableNames: [[String]], _ observableIndex: (String) -> Int?
+    ) -> [Int] {
+        let nO = definition.observables.count
+        var order: [Int] = []
+        var done = [Bool](repeating: false, count: nO)
+        for root in 0..<nO where !done[root] {
+            var path: [(observable: Int, next: Int)] = [(root, 0)]
+            done[root] = true
+            while let (i, next) = path.last {
+                let names = observableNames[i]
+                if next < names.count {
+                    path[path.count - 1].next += 1
+                    if let j = observableIndex(names[next]), !done[j] {
+                        done[j] = true
+                        path.append((j, 0))
+                    }
+                } else {
+                    path.removeLast()
+                    order.append(i)
+                }
+            }
+        }
+        return order
+    }
+
+    /// The observables the rate laws and rate rules need, with their dependencies.
+    private static func rateObservables(
+        _ definition: ModelDefinition, _ ruleSpecies: [Int], _ observableNames: [[String]],
+        _ observableIndex: (String) -> Int?
+    ) -> Set<Int> {
+        var needed = Set<Int>()
+        func need(_ name: String) {
+            guard let first = observableIndex(name), needed.insert(first).inserted else { return }
+            var pending = [first]
+            while let j = pending.popLast() {
+                for inner in observableNames[j] {
+                    if let k = observableIndex(inner), needed.insert(k).inserted { pending.append(k) }
+                }
+            }
+        }
+        for reaction in definition.reactions {
+            switch reaction.kinetics {
+            case .rate(let law): law.names.forEach(need)
+            case .massAction(let f, let r):
+                f.names.forEach(need)
+                r?.names.forEach(need)
+            }
+        }
+        for s in ruleSpecies { definition.species[s].rateRule!.names.forEach(need) }
+        return needed
+    }
+
+    /// The mass-action fast path: constants that are a parameter or a number, integer orders.
+    private struct FastPath {
+        var kind: [UInt8] = []
+        var forwardSlot: [Int] = []
+        var reverseSlot: [Int] = []
+        var forwardStart: [Int] = []
+        var reverseStart: [Int] = []
+        var factorSlot: [Int] = []
+        var factorPower: [Int] = []
+        /// Numbers become extra constant slots after t.
+        var constants: [Double] = []
+
+        init(
+            _ definition: ModelDefinition, _ symbols: [String: ModelDefinition.Symbol], reactionTotal: Int,
+            timeSlot: Int
+        ) {
+            let nS = definition.species.count
+            let nP = definition.parameters.count
+            var constants: [Double] = []
+            func constantSlot(_ e: Expression?) -> Int? {
+                switch e {
+                case nil: return -1
+                case .number(let x)?:
+                    constants.append(x)
+                    return timeSlot + constants.count
+                case .name(let n)?:
+                    if case .parameter(let i)? = symbols[n] { return nS + i }
+                    if case .compartment(let i)? = symbols[n] { return nS + nP + i }
+                    return nil
+                default: return nil
+                }
+            }
+            for r in 0..<reactionTotal {
+                forwardStart.append(factorSlot.count)
+                reverseStart.append(factorSlot.count)
+                kind.append(0)
+                forwardSlot.append(-1)
+                reverseSlot.append(-1)
+                guard r < definition.reactions.count else { continue }
+                let reaction = definition.reactions[r]
+                guard case .massAction(let f, let rev) = reaction.kinetics,
+                    let fs = constantSlot(f), let rs = constantSlot(rev),
+                    (reaction.reactants + reaction.products).allSatisfy({
+                        $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8
+                    })
+                else { continue }
+                kind[r] = 1
+                forwardSlot[r] = fs
+                reverseSlot[r] = rs
+                for (sp, c) in reaction.reactants {
+                    factorSlot.append(sp)
+                    factorPower.append(Int(c))
+                }
+                reverseStart[r] = factorSlot.count
+                if rev != nil {
+                    for (sp, c) in reaction.products {
+                        factorSlot.append(sp)
+                        factorPower.append(Int(c))
+                    }
+                }
+            }
+            forwardStart.append(factorSlot.count)
+            reverseStart.append(factorSlot.count)
+            self.constants = constants
+        }
+    }
+
+    /// Stoichiometry (net change per reaction) in CSR, constant species excluded; each rate rule
+    /// changes its own quantity by 1.
+    private static func changes(_ definition: ModelDefinition, _ ruleSpecies: [Int]) -> (
+        starts: [Int], species: [Int], stoichiometry: [Double]
+    ) {
+        var starts = [0]
+        var species: [Int] = []
+        var stoichiometry: [Double] = []
+        for reaction in definition.reactions {
+            var net: [Int: Double] = [:]
+            var order: [Int] = []
+            for (s, c) in reaction.reactants {
+                if net[s] == nil { order.append(s) }
+                net[s, default: 0] -= c
+            }
+            for (s, c) in reaction.products {
+                if net[s] == nil { order.append(s) }
+                net[s, default: 0] += c
+            }
+            for s in order where net[s]! != 0 && !definition.species[s].constant {
+                species.append(s)
+                stoichiometry.append(net[s]!)
+            }
+            starts.append(species.count)
+        }
+        for s in ruleSpecies {
+            species.append(s)
+            stoichiometry.append(1)
+            starts.append(species.count)
+        }
+        return (starts, species, stoichiometry)
+    }
+
+    /// Jacobian terms: observables substituted, then ∂/∂species for every species the rate
+    /// mentions, for the reactions that change something. Only the observables rate laws use
+    /// (`rateObservables`, in dependency order) are written out (the loader bounds how deep that
+    /// makes a rate law).
+    private static func jacobianTerms(
+        _ definition: ModelDefinition, _ symbols: [String: ModelDefinition.Symbol], _ rateObservables: [Int],
+        _ rateExpressions: [Expression], _ starts: [Int], _ builder: inout ProgramBuilder,
+        _ slotOf: (String) -> Int
+    ) -> (reaction: [Int], species: [Int], programs: [ProgramRange]) {
+        var inlined: [String: Expression] = [:]
+        for i in rateObservables {
+            let o = definition.observables[i]
+            inlined[o.name] = o.expression.substituting { inlined[$0] }
+        }
+        var dReaction: [Int] = []
+        var dSpecies: [Int] = []
+        var dPrograms: [ProgramRange] = []
+        for (r, e) in rateExpressions.enumerated() where starts[r + 1] > starts[r] {
+            let full = e.substituting { inlined[$0] }
+            let derivatives = full.derivatives { if case .species? = symbols[$0] { return true } else { return false } }
+            for name in full.names {
+                guard case .species(let j)? = symbols[name], let derivative = derivatives[name] else { continue }
+                if derivative == .number(0) { continue }
+                dReaction.append(r)
+                dSpecies.append(j)
+                dPrograms.append(builder.compile(derivative, slot: slotOf))
+            }
+        }
+        return (dReaction, dSpecies, dPrograms)
     }
 
     /// An independent instance with the same current parameter and compartment values.
@@ -537,3 +583,12 @@ public final class ReactionNetwork: ODESystem {
 #elseif canImport(Darwin)
     import Darwin
 #endif
+
+extension UnsafeMutablePointer {
+    /// A buffer holding `elements` (at least one slot, so that an empty model still has a valid pointer).
+    fileprivate static func buffer(_ elements: [Pointee]) -> UnsafeMutablePointer<Pointee> {
+        let p = UnsafeMutablePointer<Pointee>.allocate(capacity: Swift.max(elements.count, 1))
+        p.initialize(from: elements, count: elements.count)
+        return p
+    }
+}
