@@ -151,7 +151,8 @@ public struct ModelDefinition: Sendable {
         public var description: String?
 
         public static func == (a: Reaction, b: Reaction) -> Bool {
-            a.id == b.id && a.equation == b.equation && a.kinetics == b.kinetics
+            a.id == b.id && a.equation == b.equation && a.reversible == b.reversible && a.kinetics == b.kinetics
+                && a.description == b.description
                 && a.reactants.map(\.species) == b.reactants.map(\.species)
                 && a.reactants.map(\.coefficient) == b.reactants.map(\.coefficient)
                 && a.products.map(\.species) == b.products.map(\.species)

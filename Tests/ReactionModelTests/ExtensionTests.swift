@@ -9,7 +9,7 @@ import Testing
     import Darwin
 #endif
 
-/// The model-file extensions beyond DESIGN.md: conditions of state events, `factorial` and its
+/// The model-file extensions beyond plain reactions and timed events: conditions of state events, `factorial` and its
 /// derivative, models without species, and rate rules (docs/model-format.md, "[rate_rules]" and
 /// "[[events]]").
 @Suite("Extensions: conditions, factorial, rate rules, models without species")

@@ -14,7 +14,7 @@ struct NetworkTests {
     }
 
     @Test func massActionWithCoefficientsIsTheTextbookODE() throws {
-        // ROBER as reactions: A -> B, 2 B -> B + C, B + C -> A + C (stiff-problems.md §6).
+        // ROBER as reactions: A -> B, 2 B -> B + C, B + C -> A + C (docs/stiff-problems.md §6).
         let model = try ModelLoader.load(
             source: """
                 [species]
