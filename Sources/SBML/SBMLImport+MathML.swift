@@ -96,29 +96,32 @@ extension Importer {
                 + "reaction rates are inlined, which is not supported.")
     }
 
-    /// `e`, built from `parts`, if its depth and size stay within the limits.
-    func node(_ e: Expr, _ parts: Term..., place: String) throws -> Term {
+    /// The depth and size of a node over `parts` (each measured by `measure`), if they stay within
+    /// the limits.
+    func bounded<Parts: Sequence>(
+        _ parts: Parts, place: String, _ measure: (Parts.Element) -> (depth: Int, size: Int)
+    ) throws -> (depth: Int, size: Int) {
         var depth = 0
         var size = 1
         for p in parts {
-            depth = max(depth, p.depth)
-            size += p.size
+            let m = measure(p)
+            depth = max(depth, m.depth)
+            size += m.size
         }
         guard depth < ImportLimits.mathDepth else { throw tooDeep(place) }
         guard size <= ImportLimits.terms else { throw tooLarge(place) }
-        return Term(expr: e, depth: depth + 1, size: size)
+        return (depth + 1, size)
+    }
+
+    /// `e`, built from `parts`, if its depth and size stay within the limits.
+    func node(_ e: Expr, _ parts: Term..., place: String) throws -> Term {
+        let m = try bounded(parts, place: place) { ($0.depth, $0.size) }
+        return Term(expr: e, depth: m.depth, size: m.size)
     }
 
     func clause(_ c: Condition, _ parts: [(depth: Int, size: Int)], place: String) throws -> Clause {
-        var depth = 0
-        var size = 1
-        for p in parts {
-            depth = max(depth, p.depth)
-            size += p.size
-        }
-        guard depth < ImportLimits.mathDepth else { throw tooDeep(place) }
-        guard size <= ImportLimits.terms else { throw tooLarge(place) }
-        return Clause(condition: c, depth: depth + 1, size: size)
+        let m = try bounded(parts, place: place) { $0 }
+        return Clause(condition: c, depth: m.depth, size: m.size)
     }
 
     /// `parts` combined by `combine`: left to right up to `ImportLimits.leftFold` parts, longer
@@ -185,16 +188,23 @@ extension Importer {
                 "SBML kineticLaw of reaction \(excerpt(id)) uses its own rate, which is not "
                     + "supported.")
         }
+        return try oneLevelDeeper(
+            refusing: "SBML kineticLaw of reaction \(excerpt(id)) depends on itself through other "
+                + "reactions' rates (an algebraic loop), which is not supported."
+        ) {
+            var local: [String: Term] = [:]
+            for (pid, name) in localNames[id] ?? [:] { local[pid] = Term(.name(name)) }
+            return try mathTerm(of: law, place: "kineticLaw of reaction \(excerpt(id))", local: local)
+        }
+    }
+
+    /// `body`, one level deeper in rates that read rates (reaction ids in kinetic laws, rateOf);
+    /// past 20 levels the refusal `loop` instead.
+    func oneLevelDeeper(refusing loop: @autoclosure () -> String, _ body: () throws -> Term) throws -> Term {
         rateOfDepth.value += 1
         defer { rateOfDepth.value -= 1 }
-        if rateOfDepth.value > 20 {
-            throw SBMLImportError(
-                "SBML kineticLaw of reaction \(excerpt(id)) depends on itself through other "
-                    + "reactions' rates (an algebraic loop), which is not supported.")
-        }
-        var local: [String: Term] = [:]
-        for (pid, name) in localNames[id] ?? [:] { local[pid] = Term(.name(name)) }
-        return try mathTerm(of: law, place: "kineticLaw of reaction \(excerpt(id))", local: local)
+        if rateOfDepth.value > 20 { throw SBMLImportError(loop()) }
+        return try body()
     }
 
     /// SBML's `rateOf(x)`: the right-hand side of x's rate rule; for a species changed by
@@ -213,13 +223,13 @@ extension Importer {
             if localGlobalNames.contains(n) { return Term(.number(0)) }
             id = n
         }
-        rateOfDepth.value += 1
-        defer { rateOfDepth.value -= 1 }
-        if rateOfDepth.value > 20 {
-            throw SBMLImportError(
-                "SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not "
-                    + "supported.")
-        }
+        return try oneLevelDeeper(
+            refusing: "SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not supported."
+        ) { [id] in try rateOf(symbol: id, place: place) }
+    }
+
+    /// `rateOf` of the model's symbol `id` (a local name already resolved).
+    private func rateOf(symbol id: String, place: String) throws -> Term {
         if let rule = rateRuleNodes[id] {
             if rule.contains(where: { ($0.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") }) {
                 throw unsupported("rateOf of \(excerpt(id)), whose rate rule uses rateOf itself,", place)

@@ -50,14 +50,7 @@ public enum TOMLWriter {
             out.append("")
             out.append("[parameters]")
             for p in parameters {
-                if p.unit == nil && p.description == nil {
-                    out.append("\(p.name) = \(number(p.value))")
-                } else {
-                    var fields = ["value = \(number(p.value))"]
-                    if let u = p.unit { fields.append("unit = \(string(u))") }
-                    if let x = p.description { fields.append("description = \(string(x))") }
-                    out.append("\(p.name) = { \(fields.joined(separator: ", ")) }")
-                }
+                out.append(entry(p.name, "value", number(p.value), unit: p.unit, description: p.description))
             }
         }
 
@@ -66,14 +59,7 @@ public enum TOMLWriter {
             out.append("[observables]")
             for o in d.observables {
                 let text = ExpressionText.text(o.expression)
-                if o.unit == nil && o.description == nil {
-                    out.append("\(o.name) = \(string(text))")
-                } else {
-                    var fields = ["expression = \(string(text))"]
-                    if let u = o.unit { fields.append("unit = \(string(u))") }
-                    if let x = o.description { fields.append("description = \(string(x))") }
-                    out.append("\(o.name) = { \(fields.joined(separator: ", ")) }")
-                }
+                out.append(entry(o.name, "expression", string(text), unit: o.unit, description: o.description))
             }
         }
 
@@ -134,6 +120,16 @@ public enum TOMLWriter {
     }
 
     /// The reaction's equation rebuilt from its stoichiometry ("2 A + B -> C").
+    /// `name = value`, or with a unit or a description an inline table
+    /// `name = { key = value, unit = …, description = … }`.
+    static func entry(_ name: String, _ key: String, _ value: String, unit: String?, description: String?) -> String {
+        guard unit != nil || description != nil else { return "\(name) = \(value)" }
+        var fields = ["\(key) = \(value)"]
+        if let u = unit { fields.append("unit = \(string(u))") }
+        if let x = description { fields.append("description = \(string(x))") }
+        return "\(name) = { \(fields.joined(separator: ", ")) }"
+    }
+
     static func equation(_ r: ModelDefinition.Reaction, _ d: ModelDefinition) -> String {
         func side(_ list: [(species: Int, coefficient: Double)]) -> String {
             list.map { ($0.coefficient == 1 ? "" : number($0.coefficient) + " ") + d.species[$0.species].name }

@@ -146,12 +146,15 @@ public final class Simulator {
                     + "parameters, species (initial concentrations) and compartment sizes can be set."
             )
         case nil:
-            let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
-            throw SimulationError(
-                "\(flag) \(excerpt(name))=…: the model has no parameter, species or compartment "
-                    + "'\(excerpt(name))'\(didYouMean(name, among: names))."
-            )
+            throw SimulationError("\(flag) \(excerpt(name))=…: \(noSettable(named: name, in: d))")
         }
+    }
+
+    /// The sentence for a name that is no parameter, species or compartment of `d` (with a
+    /// suggestion when one is close).
+    static func noSettable(named name: String, in d: ModelDefinition) -> String {
+        let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
+        return "the model has no parameter, species or compartment '\(excerpt(name))'\(didYouMean(name, among: names))."
     }
 
     /// A run ready to integrate: values set, solver built, output columns resolved. Everything

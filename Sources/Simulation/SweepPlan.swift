@@ -75,11 +75,7 @@ public struct SweepDimension: Sendable, Equatable {
                     + "initial concentrations and compartment sizes."
             )
         case nil:
-            let names = d.parameters.map(\.name) + d.species.map(\.name) + d.compartments.map(\.name)
-            throw SimulationError(
-                "\(origin)the model has no parameter, species or compartment "
-                    + "'\(excerpt(name))'\(didYouMean(name, among: names))."
-            )
+            throw SimulationError(origin + Simulator.noSettable(named: name, in: d))
         }
     }
 }

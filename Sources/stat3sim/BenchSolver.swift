@@ -33,10 +33,7 @@ struct BenchSolver: ParsableCommand {
     var linearSolver: LinearSolverChoice = .automatic
 
     func run() throws {
-        guard let chosen = ProblemCatalog.named(problem) else {
-            throw ValidationError(
-                "Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
-        }
+        let chosen = try ProblemCatalog.chosen(problem)
         guard repeats > 0 else { throw ValidationError("--repeats must be positive.") }
         let report = try chosen.solveOnce(rtol, atol, linearSolver.option)
         let times = try chosen.timeSolves(rtol, atol, linearSolver.option, repeats).sorted()

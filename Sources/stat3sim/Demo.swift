@@ -30,10 +30,7 @@ struct Demo: ParsableCommand {
     var linearSolver: LinearSolverChoice = .automatic
 
     func run() throws {
-        guard let chosen = ProblemCatalog.named(problem) else {
-            throw ValidationError(
-                "Unknown problem '\(problem)'; choose one of \(ProblemCatalog.names.joined(separator: ", ")).")
-        }
+        let chosen = try ProblemCatalog.chosen(problem)
         let report = try chosen.solveOnce(rtol, atol, linearSolver.option)
         print(report.text)
     }
@@ -67,6 +64,15 @@ enum ProblemCatalog {
         case "linear": return entry(LinearStiff())
         default: return nil
         }
+    }
+
+    /// The entry named `name`; an unknown name is a refusal that lists the choices.
+    static func chosen(_ name: String) throws -> Entry {
+        guard let entry = named(name) else {
+            throw ValidationError(
+                "Unknown problem '\(name)'; choose one of \(names.joined(separator: ", ")).")
+        }
+        return entry
     }
 
     static func options(_ rtol: Double, _ atol: Double, _ linearSolver: BDFOptions.LinearSolver) -> BDFOptions {

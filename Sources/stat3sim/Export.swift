@@ -41,16 +41,7 @@ struct Export: ParsableCommand {
             throw CLIError("\(model): \(error.message)")
         }
         let xml = SBMLWriter.document(for: definition, scenarios: scenarios)
-        let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".xml"
-        if destination == "-" {
-            FileHandle.standardOutput.write(Data(xml.utf8))
-            return
-        }
-        do {
-            try OutputWriter.writeAtomically(xml, to: destination)
-        } catch let error as SimulationError {
-            throw CLIError(error.message)
-        }
+        guard let destination = try writeConverted(xml, of: model, to: out, ext: "xml") else { return }
         let counts = "\(definition.species.count) species, \(definition.reactions.count) reactions"
         FileHandle.standardError.write(Data("wrote \(destination) (SBML L3V2: \(counts))\n".utf8))
     }

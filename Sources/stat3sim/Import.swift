@@ -32,16 +32,7 @@ struct Import: ParsableCommand {
     func run() throws {
         let (definition, _) = try loadModel(model)
         let toml = TOMLWriter.document(for: definition)
-        let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + ".toml"
-        if destination == "-" {
-            FileHandle.standardOutput.write(Data(toml.utf8))
-            return
-        }
-        do {
-            try OutputWriter.writeAtomically(toml, to: destination)
-        } catch let error as SimulationError {
-            throw CLIError(error.message)
-        }
+        guard let destination = try writeConverted(toml, of: model, to: out, ext: "toml") else { return }
         let counts =
             "\(definition.species.count) species, \(definition.reactions.count) reactions, \(definition.events.count) "
             + "events"

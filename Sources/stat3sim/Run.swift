@@ -226,3 +226,19 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Writes `text`, the model at `model` in another format, to `out` (by default MODEL-NAME.`ext`
+/// here; '-' is standard output). Returns the file written, nil for standard output.
+func writeConverted(_ text: String, of model: String, to out: String?, ext: String) throws -> String? {
+    let destination = out ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "." + ext
+    if destination == "-" {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        return nil
+    }
+    do {
+        try OutputWriter.writeAtomically(text, to: destination)
+    } catch let error as SimulationError {
+        throw CLIError(error.message)
+    }
+    return destination
+}

@@ -1,44 +1,6 @@
 import Foundation
 import Testing
 
-/// Runs the built `stat3sim` executable as a user would and checks what it prints.
-enum CLI {
-    /// The `stat3sim` binary beside the test bundle (SwiftPM builds both into one folder).
-    static let executable: URL = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [
-            bundleDirectory.appendingPathComponent("stat3sim"),
-            bundleDirectory.deletingLastPathComponent().appendingPathComponent("stat3sim"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("stat3sim"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }()
-
-    struct Result {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
-    }
-}
-
 @Suite("stat3sim command line, end to end")
 struct CLITests {
     @Test func demoSolvesRobertsonAndPrintsStatistics() throws {
@@ -106,16 +68,8 @@ struct RunCommandTests {
         parameters = { koff = 0.01 }
         """
 
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test func runWritesCSVAndMetadata() throws {
-        let dir = try temporaryDirectory()
-        let modelPath = dir.appendingPathComponent("binding.toml").path
-        try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
         let out = dir.appendingPathComponent("out/binding.csv").path
         let result = try CLI.run(["run", modelPath, "--out", out])
         #expect(result.status == 0, "\(result.standardError)")
@@ -137,9 +91,7 @@ struct RunCommandTests {
     }
 
     @Test func runToStandardOutputWithScenariosAndOverrides() throws {
-        let dir = try temporaryDirectory()
-        let modelPath = dir.appendingPathComponent("binding.toml").path
-        try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
         let all = try CLI.run(["run", modelPath, "--scenario", "all", "--out", "-", "--t-end", "4", "--set", "kon=1"])
         #expect(all.status == 0, "\(all.standardError)")
         let lines = all.standardOutput.split(separator: "\n")
@@ -150,9 +102,7 @@ struct RunCommandTests {
     }
 
     @Test func exportWritesSBMLWithScenarioValues() throws {
-        let dir = try temporaryDirectory()
-        let modelPath = dir.appendingPathComponent("binding.toml").path
-        try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
         let out = dir.appendingPathComponent("sbml/binding.xml").path
         let result = try CLI.run(["export", modelPath, "--out", out, "--scenario", "tight"])
         #expect(result.status == 0, "\(result.standardError)")
@@ -174,10 +124,9 @@ struct RunCommandTests {
     }
 
     @Test func malformedModelPrintsOneParagraphAndWritesNothing() throws {
-        let dir = try temporaryDirectory()
-        let modelPath = dir.appendingPathComponent("bad.toml").path
-        try Self.model.replacingOccurrences(of: "forward = \"kon\"", with: "forward = \"kom\"").write(
-            toFile: modelPath, atomically: true, encoding: .utf8)
+        let (dir, modelPath) = try folder(
+            "e2e", holding: Self.model.replacingOccurrences(of: "forward = \"kon\"", with: "forward = \"kom\""),
+            as: "bad.toml")
         let out = dir.appendingPathComponent("bad.csv").path
         let result = try CLI.run(["run", modelPath, "--out", out])
         #expect(result.status == 1)
@@ -190,9 +139,7 @@ struct RunCommandTests {
     }
 
     @Test func unknownScenarioIsAnErrorWithSuggestions() throws {
-        let dir = try temporaryDirectory()
-        let modelPath = dir.appendingPathComponent("binding.toml").path
-        try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
         let result = try CLI.run(["run", modelPath, "--scenario", "tigth", "--out", "-"])
         #expect(result.status == 1)
         #expect(
@@ -202,9 +149,7 @@ struct RunCommandTests {
     }
 
     @Test func checkDescribesTheModel() throws {
-        let dir = try temporaryDirectory()
-        let modelPath = dir.appendingPathComponent("binding.toml").path
-        try Self.model.write(toFile: modelPath, atomically: true, encoding: .utf8)
+        let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
         let result = try CLI.run(["check", modelPath])
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("valid. 3 species, 1 reaction,"))
@@ -242,14 +187,8 @@ struct SweepCommandTests {
         """
 
     func setUp() throws -> (dir: URL, model: String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-sweep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("bateman.toml").path
-        try Self.model.write(toFile: path, atomically: true, encoding: .utf8)
-        return (dir, path)
+        try folder("sweep", holding: Self.model, as: "bateman.toml")
     }
-
-    func read(_ path: URL) throws -> String { try String(contentsOf: path, encoding: .utf8) }
 
     @Test func outputIsIdenticalForOneAndTwoJobs() throws {
         let (dir, model) = try setUp()
@@ -308,11 +247,10 @@ struct SweepCommandTests {
     @Test func slurmArrayVariablesChooseTheShard() throws {
         let (dir, model) = try setUp()
         let out = dir.appendingPathComponent("s.csv").path
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["sweep", model, "--vary", "k1=0.1:2:9", "--shard", "auto", "--out", out, "--jobs", "1"]
-        process.environment = ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"]
-        try process.run()
+        let process = try CLI.start(
+            ["sweep", model, "--vary", "k1=0.1:2:9", "--shard", "auto", "--out", out, "--jobs", "1"],
+            environment: ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"],
+            quiet: false)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let points = try read(URL(fileURLWithPath: out)).split(separator: "\n").dropFirst().map {
@@ -334,11 +272,7 @@ struct SweepCommandTests {
         #expect(reference.status == 0)
         let out = dir.appendingPathComponent("run.csv").path
         let trajectories = dir.appendingPathComponent("run_traj.csv").path
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = ["sweep"] + args + [trajectories, "--out", out]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try CLI.start(["sweep"] + args + [trajectories, "--out", out])
         // Interrupt once some rows are on disk.
         let partial = out + ".partial"
         let deadline = Date().addingTimeInterval(30)
@@ -380,18 +314,16 @@ struct SweepCommandTests {
 @Suite("The [sweep] table")
 struct SweepTableTests {
     @Test func sweepTableSuppliesTheDefaultsAndFlagsOverrideThem() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-table-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let model = dir.appendingPathComponent("m.toml").path
         // A model file names files inside its own folder: table.csv lands beside m.toml.
-        try
-            (SweepCommandTests.model + """
+        let (dir, model) = try folder(
+            "table",
+            holding: SweepCommandTests.model + """
 
                 [sweep]
                 vary = ["k1=0.1:1:3"]
                 metrics = ["peak:B"]
                 out = "table.csv"
-                """).write(toFile: model, atomically: true, encoding: .utf8)
+                """, as: "m.toml")
         let fromTable = try CLI.run(["sweep", model])
         #expect(fromTable.status == 0, "\(fromTable.standardError)")
         let text = try String(contentsOfFile: dir.appendingPathComponent("table.csv").path, encoding: .utf8)
@@ -435,10 +367,7 @@ struct SteadyCommandTests {
         """
 
     @Test func steadyReportsStateAndStability() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-steady-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let model = dir.appendingPathComponent("s.toml").path
-        try Self.schloegl.write(toFile: model, atomically: true, encoding: .utf8)
+        let (dir, model) = try folder("steady", holding: Self.schloegl, as: "s.toml")
         let low = try CLI.run(["steady", model, "--set", "X=0.5", "--out", dir.appendingPathComponent("ss.csv").path])
         #expect(low.status == 0, "\(low.standardError)")
         #expect(low.standardOutput.contains("stable: largest real parts of the eigenvalues -2"))

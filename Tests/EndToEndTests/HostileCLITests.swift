@@ -8,16 +8,7 @@ struct HostileCLITests {
     static let model = """
         [model]
         name = "decay"
-        [species]
-        A = 2
-        B = 0
-        [parameters]
-        k = 0.5
-        [observables]
-        B2 = "2 * B"
-        [[reactions]]
-        equation = "A -> B"
-        forward = "k"
+        \(decayNetwork)
         [simulation]
         t_end = 10
         [[scenarios]]
@@ -27,12 +18,7 @@ struct HostileCLITests {
 
     /// A fresh folder with `decay.toml` (plus `extra` appended) in it.
     func setUp(_ extra: String = "", name: String = "decay.toml") throws -> (dir: URL, model: String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "stat3sim-hostile-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent(name).path
-        try (Self.model + "\n" + extra).write(toFile: path, atomically: true, encoding: .utf8)
-        return (dir, path)
+        try folder("hostile-cli", holding: Self.model + "\n" + extra, as: name)
     }
 
     func files(_ dir: URL) throws -> [String] {
@@ -131,14 +117,10 @@ struct HostileCLITests {
 
     @Test func interruptedRunRemovesItsTemporaryFile() throws {
         let (dir, model) = try setUp()
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = [
+        let process = try CLI.start([
             "run", model, "--t-end", "1e6", "--output-interval", "0.05", "--out",
             dir.appendingPathComponent("long.csv").path,
-        ]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        ])
         // Interrupt once rows are on disk under the temporary name.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

@@ -6,27 +6,14 @@ import Testing
 @Suite("stat3sim sweep words: --vary, --metric, --method, --scenario, [sweep]")
 struct VocabularyCLITests {
     static let model = """
-        [species]
-        A = 2
-        B = 0
-        [parameters]
-        k = 0.5
-        [observables]
-        B2 = "2 * B"
-        [[reactions]]
-        equation = "A -> B"
-        forward = "k"
+        \(decayNetwork)
         [simulation]
         t_end = 5
         """
 
     /// A fresh folder with `words.toml` (the model plus `extra`).
     func setUp(_ extra: String = "") throws -> (dir: URL, model: String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-words-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let model = dir.appendingPathComponent("words.toml").path
-        try (Self.model + "\n" + extra).write(toFile: model, atomically: true, encoding: .utf8)
-        return (dir, model)
+        try folder("words", holding: Self.model + "\n" + extra, as: "words.toml")
     }
 
     @Test func helpListsEveryMetricKindAndMethod() throws {

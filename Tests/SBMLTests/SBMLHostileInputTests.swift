@@ -42,6 +42,11 @@ private func model(law math: String, functions: String = "", parameters: String 
         """)
 }
 
+/// `<ci>A</ci>` inside `n` nested `<apply><minus/>`.
+private func minusNested(_ n: Int) -> String {
+    String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
+}
+
 /// The import's error message, or nil when it succeeds.
 private func refusal(_ xml: String) -> String? {
     do {
@@ -87,35 +92,26 @@ struct SBMLHostileInputTests {
 
     @Test
     func mathMLNested100000DeepIsRefusedAtTheElementLimit() {
-        let n = 100_000
-        let math =
-            String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
         #expect(
-            refusal(model(law: math))
+            refusal(model(law: minusNested(100_000)))
                 == "SBML element <minus> in reaction R (line 10) is nested more than 1000 elements deep, "
                 + "which is not supported.")
     }
 
     @Test
     func mathNestedPastTheMathLimitIsRefused() {
-        let n = 600
-        let math =
-            String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
         #expect(
-            refusal(model(law: math))
+            refusal(model(law: minusNested(600)))
                 == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
                 + "(function definitions inlined), which is not supported.")
     }
 
     @Test
     func mathNestedWithinTheLimitsImports() throws {
-        func nested(_ n: Int) -> String {
-            String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
-        }
         // The whole import (the model loader has limits of its own), and the SBML side up to its limit.
-        let d = try SBMLReader.definition(fromXML: model(law: nested(50)), file: "deep.xml")
+        let d = try SBMLReader.definition(fromXML: model(law: minusNested(50)), file: "deep.xml")
         #expect(evaluate(try #require(rate(d)), ["A": 3, "c": 1]) == 3)
-        var importer = try Importer(root: try XMLNode.parse(model(law: nested(500))), file: "deep.xml")
+        var importer = try Importer(root: try XMLNode.parse(model(law: minusNested(500))), file: "deep.xml")
         #expect(evaluate(try #require(rate(try importer.run())), ["A": 3, "c": 1]) == 3)
     }
 

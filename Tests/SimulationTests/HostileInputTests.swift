@@ -28,18 +28,7 @@ struct HostileInputTests {
         """
     static let model = try! ModelLoader.load(source: source, file: "hostile.toml")
 
-    func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    func message(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let e as SimulationError { return e.message } catch { return "\(error)" }
-    }
+    func temporaryDirectory() throws -> URL { try temporaryFolder("hostile") }
 
     // MARK: Output grids
 
@@ -58,21 +47,24 @@ struct HostileInputTests {
     @Test func absurdGridsAreRefusedWithoutBeingBuilt() throws {
         let simulator = Simulator(Self.model)
         var settings = RunSettings()
-        settings.outputInterval = 5e-324
-        let tiny = message { _ = try simulator.outputGrid(settings) }
-        #expect(
-            tiny
-                == "the output grid would have more than 1e308 rows (t = 0…10 every 5e-324), more than any file can "
-                + "hold; give a larger --output-interval."
-        )
-        settings.tEnd = 1e12
-        settings.outputInterval = 1e-6
-        let huge = message { _ = try simulator.outputGrid(settings) }
-        #expect(
-            huge
-                == "the output grid would have about 1.0e+18 rows (t = 0…1000000000000 every 1e-06), more than any "
-                + "file can hold; give a larger --output-interval."
-        )
+        // A tiny interval over the model's t_end, then a huge span.
+        let absurd: [(tEnd: Double?, interval: Double, refusal: String)] = [
+            (
+                nil, 5e-324,
+                "the output grid would have more than 1e308 rows (t = 0…10 every 5e-324), more than any file can "
+                    + "hold; give a larger --output-interval."
+            ),
+            (
+                1e12, 1e-6,
+                "the output grid would have about 1.0e+18 rows (t = 0…1000000000000 every 1e-06), more than any "
+                    + "file can hold; give a larger --output-interval."
+            ),
+        ]
+        for (tEnd, interval, refusal) in absurd {
+            settings.tEnd = tEnd
+            settings.outputInterval = interval
+            #expect(message { _ = try simulator.outputGrid(settings) } == refusal)
+        }
         // Under the countable bound the grid exists, costs nothing, and the writers refuse it.
         settings.tEnd = 1e7
         settings.outputInterval = 0.01

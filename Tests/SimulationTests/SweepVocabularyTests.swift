@@ -103,10 +103,6 @@ struct SweepVocabularyTests {
     }
 
     @Test func theModelChecksNameNoFlag() {
-        func message(_ body: () throws -> Void) -> String? {
-            do { try body() } catch let error as SimulationError { return error.message } catch { return "\(error)" }
-            return nil
-        }
         let range = SweepRange(name: "kk", low: 0, high: 1, count: 3, logarithmic: false)
         #expect(
             message { _ = try SweepDimension(range, grid: true, definition: Self.model) }
