@@ -5,7 +5,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps pydeps build release test demo results bench clean
+.PHONY: all deps pydeps build release lint format test demo results bench clean
 
 all: release
 
@@ -29,10 +29,18 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Build everything, run every unit and end-to-end test, then the cross-check of the published
+## The code's layout: `swift format` (it ships with the toolchain) with the committed .swift-format
+## (line length 120); `lint` fails on any finding, `format` rewrites the files in place.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests
+
+## Lint, build everything, run every unit and end-to-end test, then the cross-check of the published
 ## models against libRoadRunner (as TOML models and as imported SBML) and the SBML export round
 ## trip (TOML -> SBML -> libRoadRunner).
-test: deps pydeps
+test: deps pydeps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(SWIFT) build -c release
