@@ -28,11 +28,12 @@ private let oneSpecies = """
     boundaryCondition="false" constant="false"/></listOfSpecies>
     """
 
-/// One species A and a reaction `A ->` whose kinetic law is `math`.
+/// One species A and a reaction `A ->` whose kinetic law is `math`; `functions` (function
+/// definitions) in a listOfFunctionDefinitions.
 private func model(law math: String, functions: String = "", parameters: String = "") -> String {
     document(
         """
-        \(functions)
+        \(functions.isEmpty ? "" : "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>")
         \(oneSpecies)
         \(parameters)
         <listOfReactions><reaction id="R" reversible="false">
@@ -84,6 +85,13 @@ private func seconds(_ body: () throws -> Void) rethrows -> Double {
 private func function(_ id: String, _ parameters: [String], _ body: String) -> String {
     let bvars = parameters.map { "<bvar><ci>\($0)</ci></bvar>" }.joined()
     return #"<functionDefinition id="\#(id)">\#(mathML)<lambda>\#(bvars)\#(body)</lambda></math></functionDefinition>"#
+}
+
+/// f0(x) = x and f1 … fN, each fk(x) = `body(k)`.
+private func chain(_ n: Int, _ body: (Int) -> String) -> String {
+    var functions = function("f0", ["x"], "<ci>x</ci>")
+    for k in 1...n { functions += function("f\(k)", ["x"], body(k)) }
+    return functions
 }
 
 @Suite("SBML hostile input")
@@ -206,10 +214,7 @@ struct SBMLHostileInputTests {
     func aFunctionDefinitionThatCallsItselfIsRefused() {
         let f = function("f", ["x"], "<apply><ci>f</ci><ci>x</ci></apply>")
         #expect(
-            refusal(
-                model(
-                    law: "<apply><ci>f</ci><ci>A</ci></apply>",
-                    functions: "<listOfFunctionDefinitions>\(f)</listOfFunctionDefinitions>"))
+            refusal(model(law: "<apply><ci>f</ci><ci>A</ci></apply>", functions: f))
                 == "SBML functionDefinition f calls itself, which is not supported.")
     }
 
@@ -218,27 +223,20 @@ struct SBMLHostileInputTests {
         let f = function("f", ["x"], "<apply><ci>g</ci><ci>x</ci></apply>")
         let g = function("g", ["x"], "<apply><plus/><cn>1</cn><apply><ci>f</ci><ci>x</ci></apply></apply>")
         #expect(
-            refusal(
-                model(law: "<ci>A</ci>", functions: "<listOfFunctionDefinitions>\(f)\(g)</listOfFunctionDefinitions>"))
+            refusal(model(law: "<ci>A</ci>", functions: "\(f)\(g)"))
                 == "SBML functionDefinition f calls itself through g (a cycle of 2 function definitions), "
                 + "which is not supported.")
     }
 
     @Test
     func functionDefinitionsThatDoubleAtEachLevelAreRefusedUpFront() {
-        var functions = function("f0", ["x"], "<ci>x</ci>")
-        for k in 1...39 {
-            functions += function(
-                "f\(k)", ["x"],
-                "<apply><plus/><apply><ci>f\(k - 1)</ci><ci>x</ci></apply>"
-                    + "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply></apply>")
+        let functions = chain(39) { k in
+            "<apply><plus/><apply><ci>f\(k - 1)</ci><ci>x</ci></apply>"
+                + "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply></apply>"
         }
         var message: String?
         let time = seconds {
-            message = refusal(
-                model(
-                    law: "<apply><ci>f39</ci><ci>A</ci></apply>",
-                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
+            message = refusal(model(law: "<apply><ci>f39</ci><ci>A</ci></apply>", functions: functions))
         }
         #expect(
             message
@@ -250,15 +248,9 @@ struct SBMLHostileInputTests {
 
     @Test
     func aLongChainOfFunctionDefinitionsIsRefusedByDepth() {
-        var functions = function("f0", ["x"], "<ci>x</ci>")
-        for k in 1...2000 {
-            functions += function("f\(k)", ["x"], "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply>")
-        }
+        let functions = chain(2000) { k in "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply>" }
         #expect(
-            refusal(
-                model(
-                    law: "<apply><ci>f2000</ci><ci>A</ci></apply>",
-                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
+            refusal(model(law: "<apply><ci>f2000</ci><ci>A</ci></apply>", functions: functions))
                 == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
                 + "(function definitions inlined), which is not supported.")
     }
@@ -267,18 +259,13 @@ struct SBMLHostileInputTests {
     func discardedWorkIsBoundedToo() {
         // A piecewise whose first piece always holds converts, and drops, the rest: the result
         // stays small while the work doubles at each level.
-        var functions = function("f0", ["x"], "<ci>x</ci>")
-        for k in 1...30 {
+        let functions = chain(30) { k in
             let call = "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply>"
-            functions += function(
-                "f\(k)", ["x"], "<piecewise><piece>\(call)<true/></piece><otherwise>\(call)</otherwise></piecewise>")
+            return "<piecewise><piece>\(call)<true/></piece><otherwise>\(call)</otherwise></piecewise>"
         }
         var message: String?
         let time = seconds {
-            message = refusal(
-                model(
-                    law: "<apply><ci>f30</ci><ci>A</ci></apply>",
-                    functions: "<listOfFunctionDefinitions>\(functions)</listOfFunctionDefinitions>"))
+            message = refusal(model(law: "<apply><ci>f30</ci><ci>A</ci></apply>", functions: functions))
         }
         #expect(message?.contains("(the limit is 1000000)") == true)
         #expect(time < 10)
