@@ -304,44 +304,34 @@ struct SBMLHostileInputTests {
         let f = file
         let species = oneSpecies
         func with(_ doctype: String, _ body: String) -> String { document(body, before: doctype + "\n") }
+        // An external entity x: this test file.
+        func withEntity(_ body: String) -> String { with(#"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#, body) }
         return [
             (
                 "external file entity in notes",
-                with(
-                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                    "<notes><body xmlns=\"http://www.w3.org/1999/xhtml\"><p>&x;</p></body></notes>\(species)")
+                withEntity("<notes><body xmlns=\"http://www.w3.org/1999/xhtml\"><p>&x;</p></body></notes>\(species)")
             ),
             (
                 "external file entity in a number",
-                with(
-                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                withEntity(
                     species.replacingOccurrences(of: "initialConcentration=\"1\"", with: "")
                         + "<listOfInitialAssignments><initialAssignment symbol=\"A\">\(mathML)<cn>&x;</cn></math>"
                         + "</initialAssignment></listOfInitialAssignments>")
             ),
             (
                 "external file entity in a name",
-                with(
-                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                withEntity(
                     "<listOfParameters><parameter id=\"k\" value=\"1\" constant=\"true\">"
                         + "<notes><p>&x;</p></notes></parameter></listOfParameters>\(species)")
             ),
             (
                 "external entity in an attribute",
-                with(
-                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                    species.replacingOccurrences(of: "id=\"A\"", with: "id=\"&x;\""))
+                withEntity(species.replacingOccurrences(of: "id=\"A\"", with: "id=\"&x;\""))
             ),
-            (
-                "external entity in an annotation",
-                with(
-                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
-                    "<annotation><a>&x;</a></annotation>\(species)")
-            ),
+            ("external entity in an annotation", withEntity("<annotation><a>&x;</a></annotation>\(species)")),
             (
                 "external entity in a ci",
-                with(
-                    #"<!DOCTYPE sbml [<!ENTITY x SYSTEM "\#(f)">]>"#,
+                withEntity(
                     "\(species)<listOfParameters><parameter id=\"k\" constant=\"false\"/></listOfParameters>"
                         + "<listOfRules><assignmentRule variable=\"k\">\(mathML)<ci>&x;</ci></math></assignmentRule>"
                         + "</listOfRules>")
