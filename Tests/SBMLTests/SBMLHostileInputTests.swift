@@ -94,6 +94,17 @@ private func chain(_ n: Int, _ body: (Int) -> String) -> String {
     return functions
 }
 
+/// The imported model written as TOML, or the import's error message.
+private func written(_ xml: String, file: String) -> String {
+    do {
+        return TOMLWriter.document(for: try SBMLReader.definition(fromXML: xml, file: file))
+    } catch let error as SBMLImportError {
+        return error.message
+    } catch {
+        return "\(error)"
+    }
+}
+
 @Suite("SBML hostile input")
 struct SBMLHostileInputTests {
     // MARK: Nesting
@@ -398,13 +409,7 @@ struct SBMLHostileInputTests {
         for (name, xml) in variants {
             var text = ""
             let time = seconds {
-                do {
-                    text = TOMLWriter.document(for: try SBMLReader.definition(fromXML: xml, file: "entity.xml"))
-                } catch let error as SBMLImportError {
-                    text = error.message
-                } catch {
-                    text = "\(error)"
-                }
+                text = written(xml, file: "entity.xml")
             }
             #expect(!text.contains(Self.marker), "\(name): the file was read")
             if xml.contains("<!DOCTYPE") {
@@ -431,13 +436,7 @@ struct SBMLHostileInputTests {
                 + "which SBML files do not have and which is not supported.")
         var text = ""
         let time = seconds {
-            do {
-                text = TOMLWriter.document(for: try SBMLReader.definition(fromXML: xml, file: "bomb.xml"))
-            } catch let error as SBMLImportError {
-                text = error.message
-            } catch {
-                text = "\(error)"
-            }
+            text = written(xml, file: "bomb.xml")
         }
         #expect(text.count < 100_000)
         #expect(time < 5)
