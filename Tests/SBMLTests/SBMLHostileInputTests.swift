@@ -48,16 +48,19 @@ private func minusNested(_ n: Int) -> String {
     String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
 }
 
+/// What importing `xml` throws, or nil when it imports.
+private func importError(_ xml: String, file: String) -> Error? {
+    do {
+        _ = try SBMLReader.definition(fromXML: xml, file: file)
+        return nil
+    } catch {
+        return error
+    }
+}
+
 /// The import's error message, or nil when it succeeds.
 private func refusal(_ xml: String) -> String? {
-    do {
-        _ = try SBMLReader.definition(fromXML: xml, file: "hostile.xml")
-        return nil
-    } catch let error as SBMLImportError {
-        return error.message
-    } catch {
-        return "\(error)"
-    }
+    importError(xml, file: "hostile.xml").map { ($0 as? SBMLImportError)?.message ?? "\($0)" }
 }
 
 private func rate(_ d: ModelDefinition) -> ReactionModel.Expression? {
@@ -504,14 +507,7 @@ struct SBMLImportErrorKindTests {
     @Test
     func refusalsLimitsAndInvalidFilesAreToldApartByKind() throws {
         func kind(_ xml: String) -> SBMLImportError.Kind? {
-            do {
-                _ = try SBMLReader.definition(fromXML: xml, file: "kind.xml")
-                return nil
-            } catch let error as SBMLImportError {
-                return error.kind
-            } catch {
-                return nil
-            }
+            (importError(xml, file: "kind.xml") as? SBMLImportError)?.kind
         }
         let algebraic = document(
             oneSpecies + "<listOfRules><algebraicRule>\(mathML)<ci>A</ci></math></algebraicRule></listOfRules>")
