@@ -175,7 +175,7 @@ public struct MetricSpec: Sendable, Equatable {
         guard let kind = MetricKind(rawValue: word), kind != .valueAt else {
             let names = MetricKind.allCases.map(\.syntax)
             throw SweepSyntaxError(
-                "unknown kind '\(sweepExcerpt(word))'\(didYouMean(word, among: names)); kinds are "
+                "unknown kind '\(excerpt(word))'\(didYouMean(word, among: names)); kinds are "
                     + "\(MetricKind.syntaxList).")
         }
         self.init(kind: kind, target: target)
@@ -259,25 +259,3 @@ extension ScenarioSelection: CustomStringConvertible {
 
 /// A number as a message writes it: whole numbers without ".0", others as shortest round-trip text.
 private func sweepNumber(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
-
-/// A short, printable excerpt of a word for a message (control characters escaped).
-private func sweepExcerpt(_ text: String, limit: Int = 40) -> String {
-    var result = ""
-    for (count, scalar) in text.unicodeScalars.enumerated() {
-        if count == limit { return result + "…" }
-        switch scalar {
-        case "\n": result += "\\n"
-        case "\r": result += "\\r"
-        case "\t": result += "\\t"
-        default:
-            if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
-                || scalar.properties.generalCategory == .format
-            {
-                result += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return result
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReactionModel
 import Simulation
 
 /// `stat3sim merge`: join the shards of one sweep into one file.
