@@ -284,16 +284,21 @@ public struct ModelDefinition: Sendable {
 
     /// The `[sweep]` table: defaults of `stat3sim sweep`, in the command line's own syntax
     /// (checked by the sweep, which knows its meaning).
+    /// The `[sweep]` table: what `stat3sim sweep MODEL` does without flags (a flag replaces its entry).
     public struct Sweep: Sendable, Equatable {
-        public var vary: [String] = []
+        public var vary: [SweepRange] = []
         public var samples: Int? = nil
-        public var method: String? = nil
-        public var seed: Int? = nil
+        public var method: SamplingMethod? = nil
+        public var seed: UInt64? = nil
+        /// A CSV file of points, relative to the model's folder.
         public var points: String? = nil
-        public var scenario: String? = nil
-        public var metrics: [String] = []
+        public var scenario: ScenarioSelection? = nil
+        public var metrics: [MetricSpec] = []
         public var tEnd: Double? = nil
+        /// The output file, relative to the model's folder.
         public var out: String? = nil
+        /// The line of each key in the file, for the sweep's own messages about its values.
+        public var lines: [String: Int] = [:]
         public init() {}
     }
 

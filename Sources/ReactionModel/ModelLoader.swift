@@ -967,36 +967,58 @@ private struct Loader {
         d.simulation = s
     }
 
+    /// The `[sweep]` table in the sweep's own types, each value judged here with its line. Checks
+    /// that need the command line as well (grid or sampled ranges, names the model can vary) are
+    /// the sweep's, which finds the line in `lines`.
     func readSweep(_ root: TOMLTable, into d: inout ModelDefinition) throws {
         guard let t = try table(root, "sweep") else { return }
+        let sweep = place("sweep")
         try checkKeys(
             t, allowed: ["vary", "samples", "method", "seed", "points", "scenario", "metrics", "t_end", "out"],
-            place: "[sweep]", table: "sweep")
-        func strings(_ key: String) throws -> [String] {
+            "[sweep]", at: sweep)
+        func entries<Value>(_ key: String, _ parse: (String) throws -> Value) throws -> [Value] {
             guard let v = t[key] else { return [] }
+            let here = sweep.with(key: key)
             guard let array = v.array else {
-                throw error(
-                    "[sweep] \(key) must be an array of strings, e.g. \(key) = [\"...\"].", table: "sweep", key: key)
+                throw here.fail("[sweep] \(key) must be an array of strings, e.g. \(key) = [\"...\"].")
             }
-            return try array.map { try string($0, "each of [sweep] \(key)", table: "sweep", key: key) }
+            return try array.map { element in
+                let text = try here.string(element, "each of [sweep] \(key)")
+                do { return try parse(text) } catch let e as SweepSyntaxError {
+                    throw here.fail("[sweep] \(key) \(quoted(text, limit: 80)): \(e.message)")
+                }
+            }
         }
         func integer(_ key: String) throws -> Int? {
             guard let v = t[key] else { return nil }
             guard let i = v.int else {
-                throw error("[sweep] \(key) must be a whole number, not \(describe(v)).", table: "sweep", key: key)
+                throw sweep.with(key: key).fail("[sweep] \(key) must be a whole number, not \(describe(v)).")
             }
             return i
         }
+        func text(_ key: String) throws -> String? {
+            try t[key].map { try sweep.with(key: key).string($0, "[sweep] \(key)") }
+        }
         var s = ModelDefinition.Sweep()
-        s.vary = try strings("vary")
-        s.metrics = try strings("metrics")
+        for key in t.keys { s.lines[key] = locator.line(table: "sweep", key: key) }
+        s.vary = try entries("vary") { try SweepRange(parsing: $0) }
+        s.metrics = try entries("metrics") { try MetricSpec(parsing: $0) }
         s.samples = try integer("samples")
-        s.seed = try integer("seed")
-        if let v = t["method"] { s.method = try string(v, "[sweep] method", table: "sweep", key: "method") }
-        if let v = t["points"] { s.points = try string(v, "[sweep] points", table: "sweep", key: "points") }
-        if let v = t["scenario"] { s.scenario = try string(v, "[sweep] scenario", table: "sweep", key: "scenario") }
-        if let v = t["out"] { s.out = try string(v, "[sweep] out", table: "sweep", key: "out") }
-        if let v = t["t_end"] { s.tEnd = try finiteNumber(v, "[sweep] t_end", table: "sweep", key: "t_end") }
+        if let seed = try integer("seed") {
+            guard seed >= 0 else {
+                throw sweep.with(key: "seed").fail("[sweep] seed = \(seed): a seed must be a whole number ≥ 0.")
+            }
+            s.seed = UInt64(seed)
+        }
+        if let method = try text("method") {
+            do { s.method = try SamplingMethod(parsing: method) } catch let e as SweepSyntaxError {
+                throw sweep.with(key: "method").fail("[sweep] method = \(quoted(method)): \(e.message)")
+            }
+        }
+        s.points = try text("points")
+        s.scenario = try text("scenario").map(ScenarioSelection.init(parsing:))
+        s.out = try text("out")
+        if let v = t["t_end"] { s.tEnd = try sweep.with(key: "t_end").finiteNumber(v, "[sweep] t_end") }
         d.sweep = s
     }
 
@@ -1067,24 +1089,6 @@ private struct Loader {
                 place: { "event #\($0 + 1) of \(what)" })
             d.scenarios.append(scenario)
         }
-    }
-
-    // MARK: The [sweep] table's helpers (readSweep is being changed separately; these keep its calls as they were)
-
-    func error(_ message: String, table: String, index: Int? = nil, key: String? = nil) -> ModelError {
-        place(table, index: index, key: key).fail(message)
-    }
-
-    func checkKeys(_ table: TOMLTable, allowed: [String], place what: String, table tableName: String) throws {
-        try checkKeys(table, allowed: allowed, what, at: place(tableName))
-    }
-
-    func string(_ value: TOMLValueConvertible, _ what: String, table: String, key: String) throws -> String {
-        try place(table, key: key).string(value, what)
-    }
-
-    func finiteNumber(_ value: TOMLValueConvertible, _ what: String, table: String, key: String) throws -> Double {
-        try place(table, key: key).finiteNumber(value, what)
     }
 }
 

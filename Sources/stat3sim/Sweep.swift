@@ -125,16 +125,13 @@ struct Sweep: ParsableCommand {
     func makeSweep(_ d: ModelDefinition) throws -> (SweepSpecification, SweepExecution) {
         let table = SweepTable(table: d.sweep, model: model)
         let samples = self.samples ?? d.sweep.samples
-        if self.seed == nil, let seed = d.sweep.seed, seed < 0 {
-            throw CLIError("\(model): [sweep] seed = \(seed): a seed must be a whole number ≥ 0.")
-        }
-        let seed = self.seed ?? d.sweep.seed.map(UInt64.init) ?? 1
+        let seed = self.seed ?? d.sweep.seed ?? 1
         // A model file names files only inside its own folder; the command line names any.
         let pointsFile =
             try points ?? d.sweep.points.map { try modelRelativePath($0, key: "points", flag: "--points") }
         var settings = try options.settings()
         settings.tEnd = options.tEnd ?? d.sweep.tEnd
-        let scenarios = try sweepScenarios(d, scenario ?? table.scenario)
+        let scenarios = try sweepScenarios(d, scenario ?? d.sweep.scenario)
         let plan: SweepPlan
         if let pointsFile {
             guard ranges.isEmpty, d.sweep.vary.isEmpty, samples == nil else {
@@ -151,14 +148,13 @@ struct Sweep: ParsableCommand {
         }
         let given =
             metrics.isEmpty
-            ? try table.metrics()
-            : metrics.map { SweepSetting(value: $0, origin: "--metric \(excerpt($0.description, limit: 80))") }
+            ? table.metrics : metrics.map { SweepSetting.flag($0, "--metric", model: model) }
         let metrics: [Metric] =
             given.isEmpty
             ? Metric.defaults(for: d)
             : try given.map { metric in
                 do { return try Metric(metric.value, definition: d) } catch let e as SimulationError {
-                    throw CLIError("\(model): \(metric.origin): \(e.message)")
+                    throw metric.error(e.message)
                 }
             }
         let execution = try makeExecution(d.sweep)
@@ -191,8 +187,7 @@ struct Sweep: ParsableCommand {
         let grid = samples == nil
         let ranges =
             self.ranges.isEmpty
-            ? try table.ranges(sampled: !grid)
-            : self.ranges.map { SweepSetting(value: $0, origin: "--vary \(excerpt($0.description, limit: 80))") }
+            ? table.ranges : self.ranges.map { SweepSetting.flag($0, "--vary", model: model) }
         guard !ranges.isEmpty else {
             throw CLIError(
                 "give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the "
@@ -202,13 +197,12 @@ struct Sweep: ParsableCommand {
         if grid, method != nil || d.sweep.method != nil { throw CLIError("--method needs --samples N.") }
         let dimensions = try ranges.map { range in
             if !grid, range.value.count != nil {
-                let samples = range.origin.hasPrefix("--") ? "--samples" : "samples"
-                throw CLIError(
-                    "\(model): \(range.origin): write \(SweepRange.sampleSyntax) (with \(samples) the number of "
-                        + "points comes from \(samples)).")
+                let samples = range.fromFlag ? "--samples" : "samples"
+                throw range.error(
+                    "write \(SweepRange.sampleSyntax) (with \(samples) the number of points comes from \(samples)).")
             }
             do { return try SweepDimension(range.value, grid: grid, definition: d) } catch let e as SimulationError {
-                throw CLIError("\(model): \(range.origin): \(e.message)")
+                throw range.error(e.message)
             }
         }
         let names = dimensions.map(\.name)
@@ -218,7 +212,7 @@ struct Sweep: ParsableCommand {
         let method: SweepPlan.Method
         if let samples {
             guard samples >= 1 else { throw CLIError("--samples must be at least 1.") }
-            switch try self.method ?? table.method() ?? .lhs {
+            switch self.method ?? d.sweep.method ?? .lhs {
             case .lhs: method = .latinHypercube(samples: samples, seed: seed)
             case .sobol: method = .sobol(samples: samples)
             case .random: method = .random(samples: samples, seed: seed)

@@ -1,54 +1,47 @@
 import ReactionModel
 import Simulation
 
-/// A sweep setting and where it came from, for messages: `--vary IL6=0:1:3` or
-/// `[sweep] vary "IL6=0:1:3"`.
+/// A sweep setting and where it came from, so that a message the model decides (a name it cannot
+/// vary, a target it lacks) points at the flag or at the table's line.
 struct SweepSetting<Value> {
     var value: Value
+    /// What a message starts with: `MODEL: --vary IL6=0:1:3` or `MODEL:LINE: [sweep] vary "IL6=0:1:3"`.
     var origin: String
+    var fromFlag: Bool
+
+    func error(_ message: String) -> CLIError { CLIError("\(origin): \(message)") }
 }
 
-/// The model's `[sweep]` table in the sweep's types. The loader still keeps the table's entries
-/// as text (`ModelDefinition.Sweep`); this is the one place that reads them, when no flag replaces
-/// them, and its errors name `[sweep]`. Once the loader reads the table into these types (its
-/// errors with FILE:LINE), this becomes a copy.
+/// The model's `[sweep]` table as settings with their lines. The loader has already read and
+/// checked every value's text (its errors carry FILE:LINE); this only says where each came from.
 struct SweepTable {
     var table: ModelDefinition.Sweep
     /// The model file, which starts every message.
     var model: String
 
-    /// The `vary` ranges; `sampled` says they must not give a number of points.
-    func ranges(sampled: Bool) throws -> [SweepSetting<SweepRange>] {
-        try table.vary.map { text in
-            let origin = "[sweep] vary \(quoted(text, limit: 80))"
-            do {
-                let range = try SweepRange(parsing: text, pointCount: sampled ? .forbidden : .required)
-                return SweepSetting(value: range, origin: origin)
-            } catch let error as SweepSyntaxError {
-                throw CLIError("\(model): \(origin): \(error.message)")
-            }
+    /// `MODEL:LINE` of `key` (just `MODEL` if the line is unknown).
+    func location(_ key: String) -> String { model + (table.lines[key].map { ":\($0)" } ?? "") }
+
+    var ranges: [SweepSetting<SweepRange>] {
+        table.vary.map { range in
+            let text = quoted(range.description, limit: 80)
+            return SweepSetting(value: range, origin: "\(location("vary")): [sweep] vary \(text)", fromFlag: false)
         }
     }
 
-    func metrics() throws -> [SweepSetting<MetricSpec>] {
-        try table.metrics.map { text in
-            let origin = "[sweep] metrics \(quoted(text, limit: 80))"
-            do {
-                return SweepSetting(value: try MetricSpec(parsing: text), origin: origin)
-            } catch let error as SweepSyntaxError {
-                throw CLIError("\(model): \(origin): \(error.message)")
-            }
+    var metrics: [SweepSetting<MetricSpec>] {
+        table.metrics.map { metric in
+            let text = quoted(metric.description, limit: 80)
+            return SweepSetting(
+                value: metric, origin: "\(location("metrics")): [sweep] metrics \(text)", fromFlag: false)
         }
     }
+}
 
-    func method() throws -> SamplingMethod? {
-        guard let text = table.method else { return nil }
-        do {
-            return try SamplingMethod(parsing: text)
-        } catch let error as SweepSyntaxError {
-            throw CLIError("\(model): [sweep] method = \(quoted(text)): \(error.message)")
-        }
+extension SweepSetting {
+    /// A value given by a flag: `MODEL: --flag VALUE`.
+    static func flag(_ value: Value, _ flag: String, model: String) -> SweepSetting
+    where Value: CustomStringConvertible {
+        SweepSetting(value: value, origin: "\(model): \(flag) \(excerpt(value.description, limit: 80))", fromFlag: true)
     }
-
-    var scenario: ScenarioSelection? { table.scenario.map(ScenarioSelection.init(parsing:)) }
 }

@@ -93,18 +93,32 @@ struct VocabularyCLITests {
         ]
         for (table, expected) in cases {
             let (_, model) = try setUp("[sweep]\n" + table + "\n")
+            // The line of the key the message is about: the last key of the case's table.
+            let key = table.split(separator: "\n").last!.split(separator: " ").first!
+            let lines = try String(contentsOfFile: model, encoding: .utf8).split(
+                separator: "\n", omittingEmptySubsequences: false)
+            let line = lines.firstIndex { $0.hasPrefix("\(key) =") }! + 1
             let result = try CLI.run(["sweep", model])
             #expect(result.status == 1, "\(table)")
-            #expect(result.standardError.hasPrefix("\(model): "), "\(result.standardError)")
+            #expect(result.standardError.hasPrefix("\(model):\(line): "), "\(result.standardError)")
             #expect(result.standardError.contains(expected), "\(result.standardError)")
             #expect(!result.standardError.contains("--vary") && !result.standardError.contains("--metric"))
             #expect(!result.standardError.dropLast().contains("\n"))
         }
-        // A flag replaces the table's entry, which is then not read at all.
+        // The table is part of the model file: a value it cannot read is refused with its line
+        // even when a flag would replace it, as any other mistake in the file is.
         let (dir, model) = try setUp("[sweep]\nvary = [\"k=1:0:3\"]\n")
         let result = try CLI.run([
             "sweep", model, "--vary", "k=0.1:1:2", "--out", dir.appendingPathComponent("s.csv").path,
         ])
-        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("[sweep] vary \"k=1:0:3\": the range must be ascending"))
+        // A value the table reads well but the model rejects is not read when a flag replaces it.
+        let (dir2, model2) = try setUp("[sweep]\nvary = [\"kk=0.1:1:3\"]\nmetrics = [\"peak:nothing\"]\n")
+        let replaced = try CLI.run([
+            "sweep", model2, "--vary", "k=0.1:1:2", "--metric", "peak:A", "--out",
+            dir2.appendingPathComponent("s.csv").path,
+        ])
+        #expect(replaced.status == 0, "\(replaced.standardError)")
     }
 }
