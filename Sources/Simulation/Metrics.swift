@@ -82,19 +82,6 @@ public struct Metric: Sendable, Equatable {
         self.init(kind: Kind(spec.kind, time: spec.time), target: spec.target)
     }
 
-    /// A metric in the command line's text, with messages starting `--metric TEXT:`; for callers
-    /// that hold that text (the tests). Others parse a `MetricSpec` and use `init(_:definition:)`.
-    public static func parse(_ text: String, definition: ModelDefinition) throws -> Metric {
-        let origin = "--metric \(excerpt(text, limit: 80))"
-        do {
-            return try Metric(MetricSpec(parsing: text), definition: definition)
-        } catch let error as SweepSyntaxError {
-            throw SimulationError("\(origin): \(error.message)")
-        } catch let error as SimulationError {
-            throw SimulationError("\(origin): \(error.message)")
-        }
-    }
-
     /// Peak, time to peak, AUC and final value of every observable (or every species if none).
     public static func defaults(for definition: ModelDefinition) -> [Metric] {
         let targets =

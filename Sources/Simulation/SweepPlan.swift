@@ -50,20 +50,6 @@ public struct SweepDimension: Sendable, Equatable {
             name: range.name, low: range.low, high: range.high, count: range.count, logarithmic: range.logarithmic)
     }
 
-    /// A range in the command line's text, with messages starting `--vary TEXT:`; for callers that
-    /// hold that text (the tests). Others parse a `SweepRange` and use `init(_:grid:definition:)`.
-    public static func parse(_ text: String, grid: Bool, definition: ModelDefinition) throws -> SweepDimension {
-        let origin = "--vary \(excerpt(text, limit: 80))"
-        do {
-            let range = try SweepRange(parsing: text, pointCount: grid ? .required : .forbidden)
-            return try SweepDimension(range, grid: grid, definition: definition)
-        } catch let error as SweepSyntaxError {
-            throw SimulationError("\(origin): \(error.message)")
-        } catch let error as SimulationError {
-            throw SimulationError("\(origin): \(error.message)")
-        }
-    }
-
     /// `flag` (nil: none) starts the message: where the name came from.
     static func checkSettable(_ name: String, flag: String?, definition d: ModelDefinition) throws {
         let origin = flag.map { "\($0): " } ?? ""
