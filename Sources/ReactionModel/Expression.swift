@@ -103,7 +103,7 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .number(let x): return formatNumber(x)
+        case .number(let x): return x.plainText
         case .name(let n): return n
         case .negate(let a): return "-(\(a))"
         case .add(let a, let b): return "(\(a) + \(b))"
@@ -156,11 +156,6 @@ extension Expression {
         }
         return build(0, operands.count, flip: false)
     }
-}
-
-func formatNumber(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-    return "\(x)"
 }
 
 /// Why an expression could not be parsed, with the character offset of the problem.

@@ -9,7 +9,7 @@ public enum ExpressionText {
             // No literal in the grammar (inf and nan may be names): IEEE division makes them.
             return (x.isNaN ? "(0/0)" : x > 0 ? "(1/0)" : "(-1/0)", 5)
         case .number(let x):
-            let s = formatNumber(x)
+            let s = x.plainText
             return (s, x < 0 || s.hasPrefix("-") ? 3 : 5)
         case .name(let n): return (n, 5)
         case .negate(let a):

@@ -175,7 +175,7 @@ private struct Loader {
                 compartment.size = try here.finiteNumber(value, "the size of \(what)")
             }
             guard compartment.size > 0 else {
-                throw here.fail("the size of \(what) must be > 0, not \(formatNumber(compartment.size)).")
+                throw here.fail("the size of \(what) must be > 0, not \(compartment.size.plainText).")
             }
             d.compartments.append(compartment)
         }
@@ -219,7 +219,7 @@ private struct Loader {
             guard species.initial.isFinite, species.initial >= 0 else {
                 throw here.fail(
                     "the initial concentration of \(what) must be a finite number ≥ 0, not "
-                        + "\(formatNumber(species.initial)).")
+                        + "\(species.initial.plainText).")
             }
             if let compartmentName {
                 guard let index = compartmentNames.firstIndex(of: compartmentName) else {
@@ -400,7 +400,7 @@ private struct Loader {
         _ value: TOMLValueConvertible, _ what: String, at place: Place, hint: String, withUnit: Bool
     ) throws -> (text: String, unit: String?, description: String?) {
         guard let entry = value.table else {
-            if let x = value.double ?? value.int.map(Double.init) { return (formatNumber(x), nil, nil) }
+            if let x = value.double ?? value.int.map(Double.init) { return (x.plainText, nil, nil) }
             return (try place.string(value, what), nil, nil)
         }
         try checkKeys(
@@ -650,7 +650,7 @@ private struct Loader {
         switch e {
         case .number(let x) where x < 0:
             throw place.fail(
-                "\(what) is negative (\(formatNumber(x))); rate constants must be ≥ 0 (write the reaction the other "
+                "\(what) is negative (\(x.plainText)); rate constants must be ≥ 0 (write the reaction the other "
                     + "way round instead).")
         case .name(let n):
             let symbol = d.symbol(named: n)
@@ -658,7 +658,7 @@ private struct Loader {
             if case .parameter(let i)? = symbol { parameter = d.parameters[i] }
             if let p = parameter, p.value < 0 {
                 throw place.fail(
-                    "\(what) is the parameter '\(n)', whose value \(formatNumber(p.value)) is negative; rate "
+                    "\(what) is the parameter '\(n)', whose value \(p.value.plainText) is negative; rate "
                         + "constants must be ≥ 0.")
             }
             if let p = parameter, !p.value.isFinite {
@@ -671,7 +671,7 @@ private struct Loader {
                 !(p.initial.isFinite && p.initial >= 0)
             {
                 throw place.fail(
-                    "\(what) is the parameter '\(n)' (with a rate rule), whose value \(formatNumber(p.initial)) at "
+                    "\(what) is the parameter '\(n)' (with a rate rule), whose value \(p.initial.plainText) at "
                         + "the start is not a finite number ≥ 0; rate constants must be finite and ≥ 0.")
             }
         default: break
@@ -819,8 +819,8 @@ private struct Loader {
         let sim = d.simulation
         for time in times where time < sim.tStart || time > sim.tEnd {
             throw place.fail(
-                "\(where_) happens at t = \(formatNumber(time)), outside the run "
-                    + "[\(formatNumber(sim.tStart)), \(formatNumber(sim.tEnd))].")
+                "\(where_) happens at t = \(time.plainText), outside the run "
+                    + "[\(sim.tStart.plainText), \(sim.tEnd.plainText)].")
         }
         return times
     }
@@ -871,7 +871,7 @@ private struct Loader {
             let place = here.child(key: "delay")
             let delay = try expressionValue(v, "the delay of \(where_)", d: d, at: place)
             if case .number(let x) = delay, x < 0 {
-                throw place.fail("the delay of \(where_) is negative (\(formatNumber(x))); a delay must be ≥ 0.")
+                throw place.fail("the delay of \(where_) is negative (\(x.plainText)); a delay must be ≥ 0.")
             }
             if delay != .number(0) { trigger.delay = delay }
         }
@@ -927,7 +927,7 @@ private struct Loader {
         if let x = try time("t_end") { s.tEnd = x }
         guard s.tEnd > s.tStart else {
             throw simulation.with(key: "t_end").fail(
-                "[simulation] t_end (\(formatNumber(s.tEnd))) must be later than t_start (\(formatNumber(s.tStart))).")
+                "[simulation] t_end (\(s.tEnd.plainText)) must be later than t_start (\(s.tStart.plainText)).")
         }
         let outputTimes = simulation.with(key: "output_times")
         if t["output_interval"] != nil && t["output_times"] != nil {
@@ -936,7 +936,7 @@ private struct Loader {
         if let dt = try time("output_interval") {
             guard dt > 0 else {
                 throw simulation.with(key: "output_interval").fail(
-                    "[simulation] output_interval must be > 0, not \(formatNumber(dt)).")
+                    "[simulation] output_interval must be > 0, not \(dt.plainText).")
             }
             s.outputInterval = dt
         }
@@ -947,20 +947,20 @@ private struct Loader {
             let times = try array.map { try outputTimes.finiteNumber($0, "each of [simulation] output_times") }
             for (a, b) in zip(times, times.dropFirst()) where !(b > a) {
                 throw outputTimes.fail(
-                    "[simulation] output_times must be strictly ascending; \(formatNumber(b)) follows "
-                        + "\(formatNumber(a)).")
+                    "[simulation] output_times must be strictly ascending; \(b.plainText) follows "
+                        + "\(a.plainText).")
             }
             for time in times where time < s.tStart || time > s.tEnd {
                 throw outputTimes.fail(
-                    "[simulation] output time \(formatNumber(time)) lies outside the run [\(formatNumber(s.tStart)), "
-                        + "\(formatNumber(s.tEnd))].")
+                    "[simulation] output time \(time.plainText) lies outside the run [\(s.tStart.plainText), "
+                        + "\(s.tEnd.plainText)].")
             }
             s.explicitOutputTimes = times
         }
         for key in ["rtol", "atol"] {
             guard let x = try time(key) else { continue }
             guard x > 0 else {
-                throw simulation.with(key: key).fail("[simulation] \(key) must be > 0, not \(formatNumber(x)).")
+                throw simulation.with(key: key).fail("[simulation] \(key) must be > 0, not \(x.plainText).")
             }
             if key == "rtol" { s.rtol = x } else { s.atol = x }
         }
@@ -1076,12 +1076,12 @@ private struct Loader {
             for (i, x) in scenario.initial where x < 0 && !d.species[i].isParameter {
                 throw here.with(key: "initial").fail(
                     "\(what) gives species '\(d.species[i].name)' the negative initial concentration "
-                        + "\(formatNumber(x)).")
+                        + "\(x.plainText).")
             }
             scenario.compartments = try values("compartments", d.compartments.map(\.name), "the size of compartment")
             for (i, x) in scenario.compartments where x <= 0 {
                 throw here.with(key: "compartments").fail(
-                    "\(what) gives compartment '\(d.compartments[i].name)' the size \(formatNumber(x)); sizes must "
+                    "\(what) gives compartment '\(d.compartments[i].name)' the size \(x.plainText); sizes must "
                         + "be > 0.")
             }
             scenario.events = try readEvents(

@@ -85,7 +85,7 @@ public struct SweepRange: Sendable, Equatable {
 extension SweepRange: CustomStringConvertible {
     /// The range as written, numbers in their shortest form (whole numbers without ".0").
     public var description: String {
-        "\(name)=\(sweepNumber(low)):\(sweepNumber(high))" + (count.map { ":\($0)" } ?? "")
+        "\(name)=\(low.plainText):\(high.plainText)" + (count.map { ":\($0)" } ?? "")
             + (logarithmic ? ":log" : "")
     }
 }
@@ -185,7 +185,7 @@ public struct MetricSpec: Sendable, Equatable {
 extension MetricSpec: CustomStringConvertible {
     /// The metric as written: `KIND:TARGET`.
     public var description: String {
-        (kind == .valueAt ? "value_at@\(sweepNumber(time ?? 0))" : kind.rawValue) + ":" + target
+        (kind == .valueAt ? "value_at@\((time ?? 0).plainText)" : kind.rawValue) + ":" + target
     }
 }
 
@@ -258,4 +258,3 @@ extension ScenarioSelection: CustomStringConvertible {
 }
 
 /// A number as a message writes it: whole numbers without ".0", others as shortest round-trip text.
-private func sweepNumber(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }

@@ -48,12 +48,12 @@ public struct Metric: Sendable, Equatable {
         }
 
         var name: String {
-            if case .valueAt(let t) = self { return "value_at@\(formatTime(t))" }
+            if case .valueAt(let t) = self { return "value_at@\(t.plainText)" }
             return vocabulary.rawValue
         }
 
         var definition: String {
-            if case .valueAt(let t) = self { return "value at t = \(formatTime(t)) (after any event at that time)" }
+            if case .valueAt(let t) = self { return "value at t = \(t.plainText) (after any event at that time)" }
             return vocabulary.definition
         }
     }
@@ -91,8 +91,6 @@ public struct Metric: Sendable, Equatable {
 }
 
 /// A time for messages: whole numbers without ".0", others as shortest round-trip text.
-func formatTime(_ t: Double) -> String { t == t.rounded() && abs(t) < 1e15 ? String(Int(t)) : "\(t)" }
-
 /// Computes metrics while the solver integrates: samples every internal step at four evenly
 /// spaced points by dense output, keeping running extrema, the trapezoid integral and, for
 /// half-lives, the sampled curve. Buffers are reused across points.

@@ -10,14 +10,6 @@ import ReactionModel
 /// `.meta.json` sidecar. Files are written to a temporary name and renamed when complete, so an
 /// interrupted run never leaves a truncated file that looks whole.
 public enum OutputWriter {
-    /// Shortest text that reads back as the same Double (Swift's `description`), with
-    /// "inf"/"-inf"/"nan" as pandas and R read them.
-    public static func format(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        return x.description
-    }
-
     /// The CSV text of one or several time courses; with several (or `scenarioColumn`), a leading
     /// `scenario` column names each row's scenario.
     public static func csv(_ courses: [TimeCourse], scenarioColumn: Bool) -> String {
@@ -27,10 +19,10 @@ public enum OutputWriter {
             let label = csvField(course.scenario ?? "default")
             for row in course.times.indices {
                 if scenarioColumn { text += label + "," }
-                text += format(course.times[row])
+                text += course.times[row].exactText
                 for c in course.columns.indices {
                     text += ","
-                    text += format(course.value(row: row, column: c))
+                    text += course.value(row: row, column: c).exactText
                 }
                 text += "\n"
             }

@@ -37,7 +37,7 @@ public struct OutputGrid: RandomAccessCollection, Sendable {
             throw SimulationError(
                 "the output grid would have "
                     + "\(estimate.isFinite ? "about " : "")\(OutputGrid.describe(rows: Swift.max(estimate, 0) + 1)) "
-                    + "rows (t = \(formatTime(start))…\(formatTime(end)) every \(formatTime(interval))), more than "
+                    + "rows (t = \(start.plainText)…\(end.plainText) every \(interval.plainText)), more than "
                     + "any file can hold; give a larger --output-interval."
             )
         }
@@ -45,8 +45,8 @@ public struct OutputGrid: RandomAccessCollection, Sendable {
         var high = Swift.min(OutputGrid.countable, Swift.max(2, 2 * Int(Swift.max(estimate, 0).rounded(.up)) + 2))
         guard time(high) >= threshold else {
             throw SimulationError(
-                "the output grid would have more than \(high) rows (t = \(formatTime(start))…\(formatTime(end)) "
-                    + "every \(formatTime(interval))), more than any file can hold; give a larger --output-interval."
+                "the output grid would have more than \(high) rows (t = \(start.plainText)…\(end.plainText) "
+                    + "every \(interval.plainText)), more than any file can hold; give a larger --output-interval."
             )
         }
         while low < high {

@@ -42,7 +42,7 @@ public final class CSVStream {
         if used + bytes > CSVStream.capacity { try flush() }
     }
 
-    /// `OutputWriter.format(x)` as bytes.
+    /// `x.exactText` as bytes.
     @inline(__always) func append(number x: Double) throws {
         try room(32)
         if x.isFinite {

@@ -262,7 +262,7 @@ public final class SteadyStateSolver {
                 time = horizon
                 if let polished = newton(from: state, t: t) {
                     result = polished
-                    method = "integration to t = \(formatTime(horizon - t)), then Newton"
+                    method = "integration to t = \((horizon - t).plainText), then Newton"
                     break
                 }
                 // Newton cannot converge where steady states are not isolated (dead-end complexes
@@ -276,7 +276,7 @@ public final class SteadyStateSolver {
                 {
                     result = (state, 0)
                     method =
-                        "integration to t = \(formatTime(horizon - t)) (Newton cannot converge: the steady state is "
+                        "integration to t = \((horizon - t).plainText) (Newton cannot converge: the steady state is "
                         + "not isolated)"
                     break
                 }

@@ -48,7 +48,7 @@ public struct SweepSpecification: Sendable {
             points: plan.pointCount,
             settings: .init(
                 tEnd: Nullable(s.tEnd), rtol: Nullable(s.rtol), atol: Nullable(s.atol),
-                overrides: s.overrides.map { "\($0.name)=\(OutputWriter.format($0.value))" }))
+                overrides: s.overrides.map { "\($0.name)=\($0.value.exactText)" }))
     }
 
     func fingerprint(modelHash: String) -> String { description(modelHash: modelHash).hash() }

@@ -43,7 +43,7 @@ final class Workspace {
         let d = simulator.definition
         var prefix = "\(number)"
         if specification.hasScenarioColumn { prefix += "," + OutputWriter.csvField(scenario ?? "default") }
-        for v in values { prefix += "," + OutputWriter.format(v) }
+        for v in values { prefix += "," + v.exactText }
         let emptyMetrics = String(repeating: ",", count: specification.metrics.count)
 
         // The default values (and scenario, and --set) first; a configuration error is the
@@ -113,10 +113,10 @@ final class Workspace {
         if !unsettled.isEmpty {
             status = .unsettled
             let names = unsettled.map { specification.metrics[$0].target }
-            message = "did not settle by t = \(formatTime(configured.tEnd)): " + names.joined(separator: " ")
+            message = "did not settle by t = \(configured.tEnd.plainText): " + names.joined(separator: " ")
         }
         var row = prefix + "," + (status == .ok ? "ok" : "unsettled") + "," + OutputWriter.csvField(message)
-        for value in results { row += "," + (value.isNaN ? "" : OutputWriter.format(value)) }
+        for value in results { row += "," + (value.isNaN ? "" : value.exactText) }
         return (row + "\n", trajectory, status)
     }
 
@@ -170,9 +170,9 @@ final class Workspace {
         var text = ""
         let label = specification.hasScenarioColumn ? "," + OutputWriter.csvField(scenario ?? "default") : ""
         for (row, t) in recorder.times.enumerated() {
-            text += "\(number)\(label),\(OutputWriter.format(t))"
+            text += "\(number)\(label),\(t.exactText)"
             for c in 0..<recorder.width {
-                text += "," + OutputWriter.format(recorder.sink.values[row * recorder.width + c])
+                text += "," + recorder.sink.values[row * recorder.width + c].exactText
             }
             text += "\n"
         }

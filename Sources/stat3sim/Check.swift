@@ -35,12 +35,12 @@ struct Check: ParsableCommand {
         if let description = d.description { out.append(description) }
         for r in d.references { out.append("  reference: \(r)") }
         out.append("\nCompartments:")
-        for c in d.compartments { out.append("  \(c.name) = \(fmt(c.size))\(c.unit.map { " \($0)" } ?? "")") }
+        for c in d.compartments { out.append("  \(c.name) = \(c.size.summaryText)\(c.unit.map { " \($0)" } ?? "")") }
         out.append("\nSpecies (initial \(d.concentrationUnit ?? "concentration")):")
         for s in d.species where !s.isParameter {
             let rule = s.rateRule.map { " (rate rule: d\(s.name)/dt = \(ExpressionText.text($0)))" } ?? ""
             out.append(
-                "  \(s.name) = \(fmt(s.initial)) in "
+                "  \(s.name) = \(s.initial.summaryText) in "
                     + "\(d.compartments[s.compartment].name)\(s.constant ? " (constant)" : "")\(rule)"
                     + "\(s.description.map { " — \($0)" } ?? "")"
             )
@@ -48,10 +48,10 @@ struct Check: ParsableCommand {
         let stateParameters = d.species.filter(\.isParameter)
         if !d.parameters.isEmpty || !stateParameters.isEmpty {
             out.append("\nParameters:")
-            for p in d.parameters { out.append("  \(p.name) = \(fmt(p.value))\(p.unit.map { " \($0)" } ?? "")") }
+            for p in d.parameters { out.append("  \(p.name) = \(p.value.summaryText)\(p.unit.map { " \($0)" } ?? "")") }
             for p in stateParameters {
                 out.append(
-                    "  \(p.name) = \(fmt(p.initial)) at the start (rate rule: d\(p.name)/dt = "
+                    "  \(p.name) = \(p.initial.summaryText) at the start (rate rule: d\(p.name)/dt = "
                         + "\(ExpressionText.text(p.rateRule!)); a state variable)\(p.unit.map { " \($0)" } ?? "")"
                 )
             }
@@ -77,7 +77,7 @@ struct Check: ParsableCommand {
         if !d.events.isEmpty {
             out.append("\nEvents:")
             for e in d.events {
-                var when = "at \(e.times.map(fmt).joined(separator: ", "))"
+                var when = "at \(e.times.map(\.summaryText).joined(separator: ", "))"
                 if let trigger = e.trigger {
                     when = "when \(trigger.condition)"
                     if let delay = trigger.delay { when += ", after \(delay)" }

@@ -147,7 +147,7 @@ struct Run: ParsableCommand {
         for course in courses {
             lines.append(
                 "\(d.name)\(course.scenario.map { " — scenario \($0)" } ?? ""): \(course.rows) rows, t = "
-                    + "\(fmt(course.firstTime))…\(fmt(course.lastTime))\(unit)"
+                    + "\(course.firstTime.summaryText)…\(course.lastTime.summaryText)\(unit)"
             )
             if !d.observables.isEmpty {
                 let width = max(10, d.observables.map(\.name.count).max()!)
@@ -158,7 +158,8 @@ struct Run: ParsableCommand {
                     guard let peak = course.peak(of: o.name), let final = course.final(of: o.name) else { continue }
                     lines.append(
                         "  " + o.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                            + " " + pad(fmt(peak.value), 11) + " " + pad(fmt(peak.time), 9) + " " + pad(fmt(final), 11))
+                            + " " + pad(peak.value.summaryText, 11) + " " + pad(peak.time.summaryText, 9) + " "
+                            + pad(final.summaryText, 11))
                 }
             }
             let s = course.statistics
@@ -180,11 +181,6 @@ struct Run: ParsableCommand {
 }
 
 func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-
-func fmt(_ x: Double) -> String {
-    if x == 0 { return "0" }
-    return abs(x) >= 1e-3 && abs(x) < 1e5 ? String(format: "%.4g", x) : String(format: "%.3e", x)
-}
 
 /// `name=value` from `--set`.
 func parseAssignment(_ text: String) throws -> (name: String, value: Double) {

@@ -56,9 +56,10 @@ struct Steady: ParsableCommand {
                 + "(\(result.newtonIterations) Newton iterations)"
         )
         lines.append(
-            "  residual max|dc/dt| = \(fmt(result.residual)) \(d.concentrationUnit ?? "")/\(d.timeUnit ?? "time")")
+            "  residual max|dc/dt| = \(result.residual.summaryText) \(d.concentrationUnit ?? "")/\(d.timeUnit ?? "time")"
+        )
         let top = result.eigenvalues.prefix(4).map {
-            $0.imaginary == 0 ? fmt($0.real) : "\(fmt($0.real))±\(fmt(abs($0.imaginary)))i"
+            $0.imaginary == 0 ? $0.real.summaryText : "\($0.real.summaryText)±\((abs($0.imaginary)).summaryText)i"
         }
         let stability =
             result.stable
@@ -67,19 +68,19 @@ struct Steady: ParsableCommand {
         lines.append("  \(stability): largest real parts of the eigenvalues \(top.joined(separator: ", "))")
         if !d.observables.isEmpty {
             lines.append("  observables:")
-            for (o, v) in zip(d.observables, observables) { lines.append("    \(o.name) = \(fmt(v))") }
+            for (o, v) in zip(d.observables, observables) { lines.append("    \(o.name) = \(v.summaryText)") }
         }
         lines.append("  species:")
-        for (s, v) in zip(d.species, result.state) { lines.append("    \(s.name) = \(fmt(v))") }
+        for (s, v) in zip(d.species, result.state) { lines.append("    \(s.name) = \(v.summaryText)") }
         print(lines.joined(separator: "\n"))
         if let out {
             var csv = "name,value\n"
-            for (s, v) in zip(d.species, result.state) { csv += "\(s.name),\(OutputWriter.format(v))\n" }
-            for (o, v) in zip(d.observables, observables) { csv += "\(o.name),\(OutputWriter.format(v))\n" }
+            for (s, v) in zip(d.species, result.state) { csv += "\(s.name),\(v.exactText)\n" }
+            for (o, v) in zip(d.observables, observables) { csv += "\(o.name),\(v.exactText)\n" }
             csv +=
-                "residual,\(OutputWriter.format(result.residual))\nstable,"
+                "residual,\(result.residual.exactText)\nstable,"
                 + "\(result.stable ? 1 : 0)\nlargest_real_eigenvalue,"
-                + "\(OutputWriter.format(result.largestRealPart))\n"
+                + "\(result.largestRealPart.exactText)\n"
             do { try OutputWriter.writeAtomically(csv, to: out) } catch let e as SimulationError {
                 throw CLIError(e.message)
             }

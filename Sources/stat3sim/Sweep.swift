@@ -285,12 +285,12 @@ struct Sweep: ParsableCommand {
             ] + d.observables.map(\.name)
         var csv = header.joined(separator: ",") + "\n"
         for (k, p) in points.enumerated() {
-            var row = "\(k + 1),\(p.direction),\(OutputWriter.format(p.value))"
+            var row = "\(k + 1),\(p.direction),\(p.value.exactText)"
             if let steady = p.steady {
                 row +=
-                    ",ok,," + (steady.stable ? "1" : "0") + "," + OutputWriter.format(steady.largestRealPart) + ","
-                    + OutputWriter.format(steady.residual)
-                for v in p.observables { row += "," + OutputWriter.format(v) }
+                    ",ok,," + (steady.stable ? "1" : "0") + "," + steady.largestRealPart.exactText + ","
+                    + steady.residual.exactText
+                for v in p.observables { row += "," + v.exactText }
             } else {
                 row +=
                     ",failed," + OutputWriter.csvField(p.failure ?? "") + ",,,"
@@ -322,11 +322,11 @@ struct Sweep: ParsableCommand {
                 switchUpBetween: up.map { [$0.from, $0.to] } ?? [],
                 switchDownBetween: down.map { [$0.to, $0.from] } ?? [])
             summary.append(
-                "  \(observable.name): the branches differ for \(dimension.name) in [\(fmt(interval.low)), "
-                    + "\(fmt(interval.high))]"
-                    + (up.map { "; the up branch switches between \(fmt($0.from)) and \(fmt($0.to))" }
+                "  \(observable.name): the branches differ for \(dimension.name) in [\(interval.low.summaryText), "
+                    + "\(interval.high.summaryText)]"
+                    + (up.map { "; the up branch switches between \($0.from.summaryText) and \($0.to.summaryText)" }
                         ?? "; the up branch does not switch in range")
-                    + (down.map { ", the down branch between \(fmt($0.to)) and \(fmt($0.from))" }
+                    + (down.map { ", the down branch between \($0.to.summaryText) and \($0.from.summaryText)" }
                         ?? ", the down branch does not switch back in range"))
         }
         meta.bistable = intervals

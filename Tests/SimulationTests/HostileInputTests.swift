@@ -176,7 +176,7 @@ struct HostileInputTests {
         try stream.flush()
         try file.commit()
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines == values.map(OutputWriter.format))
+        #expect(lines == values.map(\.exactText))
     }
 
     @Test func aFailedStartRemovesWhatItMade() throws {
