@@ -30,7 +30,8 @@ struct GSA: ParsableCommand {
             metric,parameter,S1,S1_conf,ST,ST_conf (sobol) or metric,parameter,mu_star,mu_star_conf,sigma
             (morris), one row per metric and varied name. --points-out FILE keeps every point's row (the
             sweep's own file, in the design's order, which is SALib's); without it the points go to
-            OUT's name with .points.csv for .csv (gsa.points.csv for '-'), removed once the indices are written.
+            OUT.points.csv (OUT without its .csv; gsa.points.csv for '-'), removed once the indices are
+            written.
 
             The indices need every point: a metric without a value at some point (a failed point, or
             e.g. a half_life never reached) gets no rows, the points are named on standard error, and
@@ -45,13 +46,15 @@ struct GSA: ParsableCommand {
             1 errors in the model or the flags.
 
             Examples:
-              stat3sim gsa Models/classic.toml --vary kf3=0.01:1:log --vary kf9=0.01:0.2 \\
-                  --vary kf16=0.001:0.1:log --samples 1024 --metric peak:pSTAT3_fraction --out indices.csv
+              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log --vary k6=10:40 --vary k12=0.05:0.5:log \\
+                  --samples 256 --metric peak:pSTAT3_fraction --out classic_gsa.csv
               stat3sim gsa Tests/Fixtures/ishigami.toml --vary x1=-3.141592653589793:3.141592653589793 \\
                   --vary x2=-3.141592653589793:3.141592653589793 --vary x3=-3.141592653589793:3.141592653589793 \\
                   --samples 16384 --metric final:Y --out ishigami_gsa.csv
-              stat3sim gsa Models/classic.toml --vary kf3=0.01:1:log --vary kf9=0.01:0.2 --method morris \\
+              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log --vary k6=10:40 --method morris \\
                   --samples 50 --levels 6 --seed 7 --metric auc:pSTAT3_fraction --points-out points.csv
+              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log --vary k6=10:40 --samples 1024 \\
+                  --shard 2/4 --points-out shard_2.csv     # then merge, and --points-out MERGED.csv --resume
             """)
 
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")
