@@ -21,15 +21,19 @@ struct GSACLITests {
         return (lines[0], rows)
     }
 
+    /// `stat3sim gsa ISHIGAMI --vary x1… x2… x3… ARGUMENTS --out DIR/OUT` in a fresh folder: the
+    /// result and the indices file's path.
+    func gsa(_ label: String, _ arguments: [String], out: String) throws -> (result: CLI.Result, out: String) {
+        let path = try temporaryFolder(label).appendingPathComponent(out).path
+        return (try CLI.run(["gsa", Self.ishigami] + Self.ranges + arguments + ["--out", path]), path)
+    }
+
     /// S1 = 0.3139, 0.4424, 0 and ST = 0.5576, 0.4424, 0.2437 (Saltelli et al. 2008, §4.6), at
     /// 2¹⁴ base samples (81920 evaluations), each within the interval gsa reports for it.
     @Test func ishigamiIndicesAgreeWithTheirClosedFormWithinTheReportedIntervals() throws {
-        let dir = try temporaryFolder("gsa-ishigami")
-        let out = dir.appendingPathComponent("ishigami_gsa.csv").path
-        let result = try CLI.run(
-            ["gsa", Self.ishigami] + Self.ranges + [
-                "--samples", "16384", "--metric", "final:Y", "--bootstrap", "300", "--out", out,
-            ])
+        let (result, out) = try gsa(
+            "gsa-ishigami", ["--samples", "16384", "--metric", "final:Y", "--bootstrap", "300"],
+            out: "ishigami_gsa.csv")
         #expect(result.status == 0, "\(result.standardError)")
         let (header, rows) = try indices(out)
         #expect(header == "metric,parameter,S1,S1_conf,ST,ST_conf")
@@ -41,7 +45,7 @@ struct GSACLITests {
             #expect(row[1] < 0.03 && row[3] < 0.03)
         }
         // Without --points-out the points file is gone once the indices are written.
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("ishigami_gsa.points.csv").path))
+        #expect(!FileManager.default.fileExists(atPath: String(out.dropLast(4)) + ".points.csv"))
     }
 
     /// Two shards merged, then read by `--resume`, give the indices of one run, byte for byte.
@@ -99,12 +103,8 @@ struct GSACLITests {
 
     /// half_life of a constant observable is never reached: no value at any point, so no indices.
     @Test func aMetricWithoutValuesIsRefusedWithExitStatus3() throws {
-        let dir = try temporaryFolder("gsa-refused")
-        let out = dir.appendingPathComponent("r.csv").path
-        let result = try CLI.run(
-            ["gsa", Self.ishigami] + Self.ranges + [
-                "--samples", "8", "--metric", "half_life:Y", "--metric", "final:Y", "--out", out,
-            ])
+        let (result, out) = try gsa(
+            "gsa-refused", ["--samples", "8", "--metric", "half_life:Y", "--metric", "final:Y"], out: "r.csv")
         #expect(result.status == 3)
         #expect(
             result.standardError.contains(
