@@ -10,51 +10,56 @@ struct GSA: ParsableCommand {
         commandName: "gsa",
         abstract: "Global sensitivity indices (Sobol' or Morris) of metrics over ranges of parameters.",
         discussion: """
-            The points are a sweep (on every core, resumable and shardable like `stat3sim sweep`) over a
-            sampling design of the --vary ranges (NAME=LO:HI, or NAME=LO:HI:log to sample the logarithm):
+            The points are a sweep (on every core, resumable and shardable like `stat3sim sweep`) over a sampling \
+            design of the --vary ranges (NAME=LO:HI, or NAME=LO:HI:log to sample the logarithm).
 
-              --method sobol (the default): Saltelli's design on N = --samples base rows of a Sobol'
-                sequence in 2d dimensions (plain, without scrambling; the origin is skipped), N·(d + 2)
-                points for d names (d ≤ 8). First-order indices S1 by Saltelli's 2010 estimator, total
-                indices ST by Jansen's, on the outputs standardised over all points, as SALib's
-                sobol.analyze (calc_second_order=False) computes them. N a power of 2 balances the
-                sequence best.
-              --method morris: r = --samples trajectories on a grid of --levels levels (even, default 4),
-                r·(d + 1) points drawn from --seed. Elementary effects in unit steps of each range (of its
-                logarithm for log ranges); mu_star, their mean absolute value, and sigma, their standard
-                deviation, as SALib's morris.analyze computes them.
+            --method sobol (the default): Saltelli's design on N = --samples base rows of a Sobol' sequence in 2d \
+            dimensions (plain, without scrambling; the origin is skipped), N·(d + 2) points for d names (d ≤ 8). \
+            First-order indices S1 by Saltelli's 2010 estimator, total indices ST by Jansen's, on the outputs \
+            standardised over all points, as SALib's sobol.analyze (calc_second_order=False) computes them. N a \
+            power of 2 balances the sequence best.
 
-            Confidence intervals are 95 %: 1.96 × the standard deviation of the index over --bootstrap
-            resamples (default 1000, drawn from --seed) of the base rows or trajectories. The indices
-            file --out (default MODEL_gsa.csv, '-' for standard output) has the columns
-            metric,parameter,S1,S1_conf,ST,ST_conf (sobol) or metric,parameter,mu_star,mu_star_conf,sigma
-            (morris), one row per metric and varied name. --points-out FILE keeps every point's row (the
-            sweep's own file, in the design's order, which is SALib's); without it the points go to
-            OUT.points.csv (OUT without its .csv; gsa.points.csv for '-'), removed once the indices are
-            written.
+            --method morris: r = --samples trajectories on a grid of --levels levels (even, default 4), r·(d + 1) \
+            points drawn from --seed. Elementary effects in unit steps of each range (of its logarithm for log \
+            ranges); mu_star, their mean absolute value, and sigma, their standard deviation, as SALib's \
+            morris.analyze computes them.
 
-            The indices need every point: a metric without a value at some point (a failed point, or
-            e.g. a half_life never reached) gets no rows, the points are named on standard error, and
-            the exit status is 3. A metric that does not vary gets indices 0, as in SALib.
+            Confidence intervals are 95 %: 1.96 × the standard deviation of the index over --bootstrap resamples \
+            (default 1000, drawn from --seed) of the base rows or trajectories. The indices file --out (default \
+            MODEL_gsa.csv, '-' for standard output) has the columns metric,parameter,S1,S1_conf,ST,ST_conf (sobol) \
+            or metric,parameter,mu_star,mu_star_conf,sigma (morris), one row per metric and varied name. \
+            --points-out FILE keeps every point's row (the sweep's own file, in the design's order, which is \
+            SALib's); without it the points go to OUT.points.csv (OUT without its .csv; gsa.points.csv for '-'), \
+            removed once the indices are written.
 
-            Ctrl-C stops cleanly and --resume continues (with the same flags). --shard I/N computes
-            every N-th point only (give --points-out); merge the shards' point files with `stat3sim
-            merge`, then run the same gsa command with --points-out MERGED.csv --resume, which reads a
-            complete file of the same analysis instead of computing it again.
+            The indices need every point: a metric without a value at some point (a failed point, or e.g. a \
+            half_life never reached) gets no rows, the points are named on standard error, and the exit status is 3. \
+            A metric that does not vary gets indices 0, as in SALib.
 
-            Exit status: 0 indices written for every metric, 3 some metrics refused, 130 interrupted,
-            1 errors in the model or the flags.
+            Ctrl-C stops cleanly and --resume continues (with the same flags). --shard I/N computes every N-th point \
+            only (give --points-out); merge the shards' point files with `stat3sim merge`, then run the same gsa \
+            command with --points-out MERGED.csv --resume, which reads a complete file of the same analysis instead \
+            of computing it again.
+
+            Exit status: 0 indices written for every metric, 3 some metrics refused, 130 interrupted, 1 errors in \
+            the model or the flags.
 
             Examples:
-              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log --vary k6=10:40 --vary k12=0.05:0.5:log \\
-                  --samples 256 --metric peak:pSTAT3_fraction --out classic_gsa.csv
-              stat3sim gsa Tests/Fixtures/ishigami.toml --vary x1=-3.141592653589793:3.141592653589793 \\
-                  --vary x2=-3.141592653589793:3.141592653589793 --vary x3=-3.141592653589793:3.141592653589793 \\
-                  --samples 16384 --metric final:Y --out ishigami_gsa.csv
-              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log --vary k6=10:40 --method morris \\
-                  --samples 50 --levels 6 --seed 7 --metric auc:pSTAT3_fraction --points-out points.csv
-              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log --vary k6=10:40 --samples 1024 \\
-                  --shard 2/4 --points-out shard_2.csv     # then merge, and --points-out MERGED.csv --resume
+              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log \\
+                  --vary k6=10:40 --vary k12=0.05:0.5:log --samples 256 \\
+                  --metric peak:pSTAT3_fraction --out classic_gsa.csv
+              stat3sim gsa Tests/Fixtures/ishigami.toml --samples 16384 \\
+                  --vary x1=-3.141592653589793:3.141592653589793 \\
+                  --vary x2=-3.141592653589793:3.141592653589793 \\
+                  --vary x3=-3.141592653589793:3.141592653589793 \\
+                  --metric final:Y --out ishigami_gsa.csv
+              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log \\
+                  --vary k6=10:40 --method morris --samples 50 --levels 6 \\
+                  --seed 7 --metric auc:pSTAT3_fraction --points-out points.csv
+              # shard 2 of 4; then merge, and --points-out MERGED.csv --resume
+              stat3sim gsa Models/classic.toml --vary kf3=0.24:24:log \\
+                  --vary k6=10:40 --samples 1024 --shard 2/4 \\
+                  --points-out shard_2.csv
             """)
 
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")

@@ -17,7 +17,9 @@ struct SweepExecutionOptions: ParsableArguments {
     )
     var shard: String?
 
-    @Flag(help: "Continue an interrupted sweep from OUT.partial without recomputing its points.")
+    @Flag(
+        help: "Continue an interrupted sweep from OUT.partial without recomputing its points (gsa: the points file's)."
+    )
     var resume = false
 
     /// The execution writing the points to `output`.
