@@ -19,9 +19,10 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-## Python packages of the scripts (libRoadRunner for the cross-check, matplotlib for figures).
+## Python packages of the scripts (libRoadRunner for the cross-checks, SALib for crosscheck-gsa, matplotlib for
+## figures).
 pydeps:
-	@$(PYTHON) -c "import roadrunner, matplotlib, scipy" 2>/dev/null || $(PYTHON) -m pip install -q -r Scripts/requirements.txt
+	@$(PYTHON) -c "import roadrunner, matplotlib, scipy, SALib" 2>/dev/null || $(PYTHON) -m pip install -q -r Scripts/requirements.txt
 
 build: deps
 	$(SWIFT) build
@@ -39,7 +40,7 @@ format:
 
 ## Lint, build everything, run every unit and end-to-end test, then the cross-check of the published
 ## models against libRoadRunner (as TOML models and as imported SBML) and the SBML export round
-## trip (TOML -> SBML -> libRoadRunner).
+## trip (TOML -> SBML -> libRoadRunner), and `stat3sim gsa` against SALib on the same samples.
 test: deps pydeps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
@@ -47,6 +48,7 @@ test: deps pydeps lint
 	Scripts/crosscheck
 	Scripts/crosscheck-sbml
 	Scripts/export-roundtrip
+	Scripts/crosscheck-gsa
 
 ## The main job: the classic IL-6 model's default run, written to results/classic.csv.
 demo: release

@@ -158,6 +158,8 @@ public struct SweepDescription: Codable, Sendable {
         var seed: String?
         var file: String?
         var sha256: String?
+        /// Morris's grid levels (absent for other methods, so their fingerprints are unchanged).
+        var levels: Int?
     }
     public struct Dimension: Codable, Sendable {
         var name: String

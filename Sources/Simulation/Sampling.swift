@@ -51,7 +51,7 @@ public struct RandomGenerator: Sendable {
 /// Unscrambled Sobol' points (Bratley & Fox's construction with Joe & Kuo's direction numbers,
 /// new-joe-kuo-6.21201, dimensions 1–16). The first point (all zeros) is skipped, as is usual for
 /// sampling; the sequence then matches SciPy's `qmc.Sobol(d, scramble=False)` from its second point.
-public struct SobolSequence {
+public struct SobolSequence: Sendable {
     /// (s, a, m_1…m_s) for dimensions 2…16 (dimension 1 is the van der Corput sequence).
     static let table: [(s: Int, a: UInt32, m: [UInt32])] = [
         (1, 0, [1]), (2, 1, [1, 3]), (3, 1, [1, 3, 1]), (3, 2, [1, 1, 1]), (4, 1, [1, 1, 3, 3]),

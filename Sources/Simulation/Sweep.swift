@@ -31,7 +31,11 @@ public struct SweepSpecification: Sendable {
         case .random(let n, let seed), .latinHypercube(let n, let seed):
             method.samples = n
             method.seed = String(seed)
-        case .sobol(let n): method.samples = n
+        case .sobol(let n), .saltelli(let n): method.samples = n
+        case .morris(let r, let levels, let seed):
+            method.samples = r
+            method.levels = levels
+            method.seed = String(seed)
         case .points(let file, let sha):
             method.file = file
             method.sha256 = sha
@@ -260,6 +264,21 @@ public final class SweepRunner {
             try OutputWriter.writeAtomically(meta, to: SweepRunner.metadataPath(partial))
         }
         return summary
+    }
+
+    /// Whether the output file already holds this sweep complete: nil when there is no complete
+    /// output (none, or an interrupted run's OUT.partial beside it), else whether its sidecar has
+    /// this sweep's fingerprint. `gsa --resume` reads such a file (a finished run, or merged
+    /// shards) instead of computing its points again.
+    public var completeOutputMatches: Bool? {
+        let output = execution.output
+        guard FileManager.default.fileExists(atPath: output),
+            !FileManager.default.fileExists(atPath: output + ".partial")
+        else { return nil }
+        guard let meta = RunMetadata.read(SweepRunner.metadataPath(output)), meta.complete == true,
+            meta.shard?.value == nil
+        else { return false }
+        return meta.sweep?.fingerprint == specification.fingerprint(modelHash: modelHash)
     }
 
     public static func metadataPath(_ csv: String) -> String {

@@ -76,6 +76,10 @@ public struct SweepPlan: Sendable {
         case latinHypercube(samples: Int, seed: UInt64)
         case sobol(samples: Int)
         case points(file: String, sha256: String)
+        /// Saltelli's design over N base rows of a Sobol' sequence (`SaltelliDesign`), for `gsa`.
+        case saltelli(samples: Int)
+        /// Morris's trajectories on a grid of `levels` levels (`MorrisDesign`), for `gsa`.
+        case morris(trajectories: Int, levels: Int, seed: UInt64)
 
         public var name: String {
             switch self {
@@ -84,6 +88,8 @@ public struct SweepPlan: Sendable {
             case .latinHypercube: return "lhs"
             case .sobol: return "sobol"
             case .points: return "points"
+            case .saltelli: return "saltelli"
+            case .morris: return "morris"
             }
         }
     }
@@ -99,13 +105,30 @@ public struct SweepPlan: Sendable {
     var strata: [[Int32]] = []
     /// The grid's parameter sets (the product of the counts, checked when the plan is made).
     var gridCount = 1
+    /// The parameter sets of a Saltelli or Morris design (checked when the plan is made).
+    var designCount = 0
+    /// The 2d-dimensional base sequence of a Saltelli design, built once.
+    var saltelliBase: SobolSequence? = nil
 
     public var parameterSetCount: Int {
         switch method {
         case .grid: return gridCount
         case .random(let n, _), .latinHypercube(let n, _), .sobol(let n): return n
         case .points: return explicitSets.count
+        case .saltelli, .morris: return designCount
         }
+    }
+
+    /// The Saltelli design of a `.saltelli` plan.
+    public var saltelliDesign: SaltelliDesign? {
+        guard case .saltelli(let n) = method else { return nil }
+        return SaltelliDesign(baseSamples: n, dimensions: dimensions.count)
+    }
+
+    /// The Morris design of a `.morris` plan.
+    public var morrisDesign: MorrisDesign? {
+        guard case .morris(let r, let levels, let seed) = method else { return nil }
+        return MorrisDesign(trajectories: r, dimensions: dimensions.count, levels: levels, seed: seed)
     }
 
     public var pointCount: Int { parameterSetCount * scenarios.count }
@@ -138,6 +161,14 @@ public struct SweepPlan: Sendable {
             gridCount = sets
         case .random(let n, _), .latinHypercube(let n, _), .sobol(let n): sets = n
         case .points: sets = 0
+        case .saltelli(let n):
+            sets = try Self.checkedCount(
+                SaltelliDesign(baseSamples: n, dimensions: dimensions.count).setCount, n, "× (d + 2)", dimensions)
+            designCount = sets
+        case .morris(let r, let levels, let seed):
+            let design = MorrisDesign(trajectories: r, dimensions: dimensions.count, levels: levels, seed: seed)
+            sets = try Self.checkedCount(design.setCount, r, "× (d + 1)", dimensions)
+            designCount = sets
         }
         let (points, overflow) = sets.multipliedReportingOverflow(by: Swift.max(scenarios.count, 1))
         if overflow {
@@ -164,6 +195,15 @@ public struct SweepPlan: Sendable {
                 for i in stride(from: n - 1, to: 0, by: -1) { permutation.swapAt(i, rng.integer(below: i + 1)) }
                 return permutation
             }
+        }
+        if case .saltelli = method {
+            guard dimensions.count <= SaltelliDesign.maxDimensions else {
+                throw SimulationError(
+                    "--method sobol (Saltelli's design, a Sobol' sequence in twice as many dimensions) supports up to "
+                        + "\(SaltelliDesign.maxDimensions) varied names, not \(dimensions.count); use --method morris."
+                )
+            }
+            saltelliBase = SobolSequence(dimensions: 2 * dimensions.count)
         }
         if case .sobol = method, dimensions.count > SobolSequence.maxDimensions {
             throw SimulationError(
@@ -241,7 +281,24 @@ public struct SweepPlan: Sendable {
             return dimensions.enumerated().map { d, dimension in dimension.value(at: u[d]) }
         case .points:
             return explicitSets[set]
+        case .saltelli(let n):
+            let u = SaltelliDesign(baseSamples: n, dimensions: dimensions.count).unitPoint(
+                ofSet: set, sequence: saltelliBase!)
+            return dimensions.enumerated().map { d, dimension in dimension.value(at: u[d]) }
+        case .morris:
+            let u = morrisDesign!.unitPoint(ofSet: set)
+            return dimensions.enumerated().map { d, dimension in dimension.value(at: u[d]) }
         }
+    }
+
+    /// The parameter sets of a design (N·(d + 2) or r·(d + 1)), or an error saying it is too many.
+    static func checkedCount(_ count: Int?, _ n: Int, _ factor: String, _ dimensions: [SweepDimension]) throws -> Int {
+        guard let count else {
+            throw SimulationError(
+                "the analysis would have \(n) \(factor) points with d = \(dimensions.count), more than can be "
+                    + "counted; give a smaller --samples.")
+        }
+        return count
     }
 
     /// Point number (1-based) → (parameter values, scenario).

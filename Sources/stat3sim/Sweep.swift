@@ -70,18 +70,7 @@ struct Sweep: ParsableCommand {
     @Option(help: "Also write every point's time course here, in long form (point, time, species, observables).")
     var trajectories: String?
 
-    @Option(help: "Parallel jobs (default: all cores).")
-    var jobs: Int?
-
-    @Option(
-        help: ArgumentHelp(
-            "I/N (1-based): compute the points p with p ≡ I (mod N); 'auto' reads SLURM_ARRAY_TASK_ID and "
-                + "SLURM_ARRAY_TASK_COUNT (or _MIN/_MAX).")
-    )
-    var shard: String?
-
-    @Flag(help: "Continue an interrupted sweep from OUT.partial without recomputing its points.")
-    var resume = false
+    @OptionGroup var execution: SweepExecutionOptions
 
     @Option(
         help: ArgumentHelp(
@@ -96,28 +85,8 @@ struct Sweep: ParsableCommand {
         let (definition, source) = try loadModel(model)
         if let follow { return try runContinuation(definition, source: source, follow: follow) }
         let (specification, execution) = try makeSweep(definition)
-        let stop = StopFlag()
-        let signals = installSignalHandlers(stop)
-        defer { _ = signals }
-        let summary: SweepSummary
-        do {
-            summary = try SweepRunner(
-                definition: definition, source: source, specification: specification, execution: execution
-            ).run(stop: stop)
-        } catch let e as SimulationError {
-            throw CLIError("\(model): \(e.message)")
-        }
-        var line =
-            "\(summary.points) points (\(summary.ok) ok, \(summary.unsettled) unsettled, \(summary.failed) failed"
-        if summary.skipped > 0 { line += ", \(summary.skipped) kept from the interrupted run" }
-        line += String(format: ") in %.2f s", summary.seconds)
-        if summary.interrupted {
-            FileHandle.standardError.write(
-                Data("interrupted: \(line); finished points are in \(summary.output); continue with --resume\n".utf8))
-            throw ExitCode(130)
-        }
-        FileHandle.standardError.write(
-            Data("\(line); wrote \(summary.output) and \(SweepRunner.metadataPath(summary.output))\n".utf8))
+        let summary = try runPoints(
+            definition, source: source, specification: specification, execution: execution, model: model)
         if summary.failed > 0 { throw ExitCode(3) }
     }
 
@@ -146,17 +115,9 @@ struct Sweep: ParsableCommand {
             plan = try rangePlan(
                 d, table: table, samples: samples, seed: seed, scenarios: scenarios, settings: settings)
         }
-        let given =
-            metrics.isEmpty
-            ? table.metrics : metrics.map { SweepSetting.flag($0, "--metric", model: model) }
-        let metrics: [Metric] =
-            given.isEmpty
-            ? Metric.defaults(for: d)
-            : try given.map { metric in
-                do { return try Metric(metric.value, definition: d) } catch let e as SimulationError {
-                    throw metric.error(e.message)
-                }
-            }
+        let metrics = try sweepMetrics(
+            self.metrics.isEmpty ? table.metrics : self.metrics.map { SweepSetting.flag($0, "--metric", model: model) },
+            definition: d)
         let execution = try makeExecution(d.sweep)
         return (SweepSpecification(plan: plan, metrics: metrics, settings: settings), execution)
     }
@@ -186,8 +147,7 @@ struct Sweep: ParsableCommand {
     ) throws -> SweepPlan {
         let grid = samples == nil
         let ranges =
-            self.ranges.isEmpty
-            ? table.ranges : self.ranges.map { SweepSetting.flag($0, "--vary", model: model) }
+            self.ranges.isEmpty ? table.ranges : self.ranges.map { SweepSetting.flag($0, "--vary", model: model) }
         guard !ranges.isEmpty else {
             throw CLIError(
                 "give at least one --vary NAME=LO:HI:N[:log] (or --points FILE.csv), or a [sweep] table in the "
@@ -195,20 +155,7 @@ struct Sweep: ParsableCommand {
             )
         }
         if grid, method != nil || d.sweep.method != nil { throw CLIError("--method needs --samples N.") }
-        let dimensions = try ranges.map { range in
-            if !grid, range.value.count != nil {
-                let samples = range.fromFlag ? "--samples" : "samples"
-                throw range.error(
-                    "write \(SweepRange.sampleSyntax) (with \(samples) the number of points comes from \(samples)).")
-            }
-            do { return try SweepDimension(range.value, grid: grid, definition: d) } catch let e as SimulationError {
-                throw range.error(e.message)
-            }
-        }
-        let names = dimensions.map(\.name)
-        if let duplicate = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
-            throw CLIError("'\(duplicate)' is varied twice.")
-        }
+        let dimensions = try sweepDimensions(ranges, grid: grid, definition: d)
         let method: SweepPlan.Method
         if let samples {
             guard samples >= 1 else { throw CLIError("--samples must be at least 1.") }
@@ -230,25 +177,18 @@ struct Sweep: ParsableCommand {
 
     /// Jobs, shard, output files and progress.
     func makeExecution(_ table: ModelDefinition.Sweep) throws -> SweepExecution {
-        var execution = SweepExecution()
-        execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
-        execution.shard = try shard.map(parseShard)
-        execution.output =
+        let output =
             try out ?? table.out.map { try modelRelativePath($0, key: "out", flag: "--out") }
             ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_sweep.csv")
-        if execution.output == "-" {
+        if output == "-" {
             // Rows are written to OUT.partial and renamed when complete (and resumable): a file.
             throw CLIError(
                 "sweep writes a file (rows go to OUT.partial, renamed when the sweep is complete, so that --resume can "
                     + "continue it); give --out FILE.csv instead of '-'."
             )
         }
+        var execution = try self.execution.execution(output: output)
         execution.trajectories = trajectories
-        execution.resume = resume
-        execution.progress = isatty(STDERR_FILENO) == 1
-        execution.command = CommandLine.arguments
-        execution.programVersion = Stat3Sim.version
         return execution
     }
 
@@ -359,51 +299,5 @@ struct Sweep: ParsableCommand {
         }
         let folder = (model as NSString).deletingLastPathComponent
         return folder.isEmpty ? path : folder + "/" + path
-    }
-
-    func parseShard(_ text: String) throws -> (index: Int, count: Int) {
-        if text == "auto" {
-            // A SLURM job array: task IDs MIN…MAX, one shard each.
-            let env = ProcessInfo.processInfo.environment
-            guard let id = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) else {
-                throw CLIError(
-                    "--shard auto: SLURM_ARRAY_TASK_ID is not set (run it inside a SLURM job array, or give --shard "
-                        + "I/N)."
-                )
-            }
-            let minimum = env["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 1
-            guard
-                let count = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
-                    ?? env["SLURM_ARRAY_TASK_MAX"].flatMap(Int.init).map({ $0 - minimum + 1 })
-            else {
-                throw CLIError(
-                    "--shard auto: set SLURM_ARRAY_TASK_COUNT, or SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_MAX.")
-            }
-            let index = id - minimum + 1
-            guard index >= 1, index <= count else {
-                throw CLIError(
-                    "--shard auto: task \(id) is not one of \(count) consecutive tasks from \(minimum) (use an array "
-                        + "without a step, e.g. --array=1-\(count))."
-                )
-            }
-            return (index, count)
-        }
-        let parts = text.split(separator: "/").map { Int($0) }
-        guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, i >= 1, i <= n else {
-            throw CLIError("--shard \(text): write I/N with 1 ≤ I ≤ N, e.g. --shard 3/10.")
-        }
-        return (i, n)
-    }
-}
-
-/// SIGINT and SIGTERM set the stop flag instead of killing the process, so the sweep can write
-/// what is complete. Returns the sources, which must stay alive.
-func installSignalHandlers(_ stop: StopFlag) -> [DispatchSourceSignal] {
-    [SIGINT, SIGTERM].map { number in
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { stop.set() }
-        source.resume()
-        return source
     }
 }

@@ -27,9 +27,11 @@ extension ScenarioSelection: ExpressibleByArgument {
 /// types, or nil for any other error (which ArgumentParser reports itself).
 func syntaxError(in error: Error) -> String? {
     guard let (flag, value) = unparsableValue(in: error) else { return nil }
-    // The same parser again, for its reason; --samples on the command line says which form a
-    // --vary range should have had.
-    let sampled = CommandLine.arguments.contains { $0 == "--samples" || $0.hasPrefix("--samples=") }
+    // The same parser again, for its reason; --samples on the command line (or the gsa command,
+    // which always samples) says which form a --vary range should have had.
+    let gsa = CommandLine.arguments.dropFirst().first == "gsa"
+    let sampled = gsa || CommandLine.arguments.contains { $0 == "--samples" || $0.hasPrefix("--samples=") }
+    if gsa && flag == "method" { return "--method \(excerpt(value, limit: 80)): \(SensitivityMethod.unknown(value))" }
     do {
         switch flag {
         case "vary": _ = try SweepRange(parsing: value, pointCount: sampled ? .forbidden : .required)
