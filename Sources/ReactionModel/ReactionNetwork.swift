@@ -57,6 +57,10 @@ public final class ReactionNetwork: ODESystem {
     let fastConstants: [Double]
     /// What each name stands for (`definition.symbolTable`).
     let symbols: [String: ModelDefinition.Symbol]
+    /// Compiled on first use, for forward sensitivities only (see `ReactionNetwork+Sensitivities`).
+    lazy var parameterTerms = buildParameterTerms()
+    lazy var observableTerms = buildObservableTerms()
+    lazy var inlinedObservables = buildInlinedObservables()
 
     /// Compiles `definition` with its default values (file values; apply scenarios afterwards).
     public init(_ definition: ModelDefinition) {

@@ -43,9 +43,10 @@ enum Integration {
     static func run<Observer: IntegrationObserver>(
         _ configured: ConfiguredRun, network: ReactionNetwork,
         solver: BDFSolver<ReactionNetwork>, state: inout [Double],
-        observer: inout Observer
+        observer: inout Observer, sensitivities: RunSensitivities? = nil
     ) throws {
         var loop = EventLoop(configured, network: network, solver: solver)
+        loop.sensitivities = sensitivities
         try loop.run(state: &state, observer: &observer)
     }
 }
@@ -105,6 +106,9 @@ struct EventLoop {
         }
     }
     let scratch: Scratch
+    /// Forward sensitivities, when the solver integrates them: their values at restarts and
+    /// their jumps at events.
+    var sensitivities: RunSensitivities? = nil
 
     init(_ configured: ConfiguredRun, network: ReactionNetwork, solver: BDFSolver<ReactionNetwork>) {
         self.configured = configured
@@ -122,10 +126,15 @@ struct EventLoop {
     mutating func run<Observer: IntegrationObserver>(state: inout [Double], observer: inout Observer) throws {
         state = configured.initial
         t = configured.tStart
+        sensitivities?.start()
         // Timed events at t_start change the initial state; then state events whose condition is
         // true at the start and was false "before" it (initial_value = false) fire.
         try execute(timedEvents(at: t), at: t, state: &state)
-        solver.reset(time: t, state: state, keepStatistics: false)
+        if let sensitivities {
+            solver.reset(time: t, state: state, sensitivities: sensitivities.s, keepStatistics: false)
+        } else {
+            solver.reset(time: t, state: state, keepStatistics: false)
+        }
         state.withUnsafeBufferPointer { observer.start(t: t, state: $0.baseAddress!, network: network) }
         stepped = false
         while true {
@@ -143,7 +152,7 @@ struct EventLoop {
             var due: [Execution] = []
             while let first = pending.first, first.time <= stop { due.append(pending.removeFirst().execution) }
             if stepped {
-                try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: stop, into: $0.baseAddress!) }
+                try interpolate(at: stop, state: &state)
                 stepped = false
             }
             if timed.isEmpty && due.isEmpty && carried.isEmpty { break }  // stop = t_end: `state` is the final state
@@ -169,9 +178,23 @@ struct EventLoop {
     }
 
     mutating func restart<Observer: IntegrationObserver>(at time: Double, state: [Double], observer: inout Observer) {
-        solver.reset(time: time, state: state, keepStatistics: true)
+        if let sensitivities {
+            solver.reset(time: time, state: state, sensitivities: sensitivities.s, keepStatistics: true)
+        } else {
+            solver.reset(time: time, state: state, keepStatistics: true)
+        }
         stepped = false
         state.withUnsafeBufferPointer { observer.afterEvent(t: time, state: $0.baseAddress!, network: network) }
+    }
+
+    /// The state (and the sensitivities) at `time` inside the last step.
+    func interpolate(at time: Double, state: inout [Double]) throws {
+        try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: time, into: $0.baseAddress!) }
+        if let sensitivities {
+            try sensitivities.s.withUnsafeMutableBufferPointer {
+                try solver.interpolateSensitivities(at: time, into: $0.baseAddress!)
+            }
+        }
     }
 
     /// Reports the solver's step to `t1` to the observer, cut at the first state event inside it.
@@ -190,6 +213,7 @@ struct EventLoop {
             // quarter points and at the output times inside it, which bounds what can be missed
             // by the resolution the user asked for, not by the solver's step size.
             var earliest = t1
+            var earliestRoot = 0
             var changed = false
             var a = t
             for k in holds.indices { scratch.holds[k] = holds[k] }  // (an assignment would share, then copy)
@@ -208,7 +232,10 @@ struct EventLoop {
                         let g = scratch.roots[k]
                         return (g, relation.holds(g) != before)
                     }
-                    earliest = min(earliest, crossing)
+                    if crossing < earliest {
+                        earliest = crossing
+                        earliestRoot = k
+                    }
                 }
                 if changed { break }
                 for k in relations.indices { scratch.holds[k] = relations[k].holds(scratch.rootsAtEnd[k]) }
@@ -226,7 +253,7 @@ struct EventLoop {
             }
             // The state at the happening, and what fires there. Triggers first: a non-persistent
             // event whose condition turns false now loses an assignment due now.
-            try state.withUnsafeMutableBufferPointer { try solver.interpolate(at: earliest, into: $0.baseAddress!) }
+            try interpolate(at: earliest, state: &state)
             let fired = try updateTriggers(at: earliest, state: state)
             if earliest == t1 && isDue(t1) {
                 // Timed events or due assignments at the same instant: `run` applies them all
@@ -246,6 +273,10 @@ struct EventLoop {
             t = earliest
             stepped = true
             if !executions.isEmpty {
+                // The happening's time is the root's: it moves with the parameters (a delayed
+                // assignment, due at `earliest`, is refused with sensitivities).
+                if changed { try sensitivities?.locate(root: earliestRoot, at: earliest, state: state) }
+                defer { sensitivities?.eventTimeSensitivity = nil }
                 try execute(executions, at: earliest, state: &state)
                 restart(at: earliest, state: state, observer: &observer)
                 return
@@ -386,12 +417,14 @@ struct EventLoop {
             }
             let event = execution.event
             let values = execution.values ?? event.assignments.map { evaluate($0.expression, at: time, state: state) }
+            let jump = sensitivities?.prepareJump(event, at: time, state: state)
             for (assignment, value) in zip(event.assignments, values) {
                 switch assignment.target {
                 case .species(let i): state[i] = value
                 case .parameter(let i): network.setParameter(i, value)
                 }
             }
+            if let jump { sensitivities?.finishJump(jump, at: time, state: state) }
             let fired = try updateTriggers(at: time, state: state)
             if !cancelled.isEmpty { queue.removeAll { $0.stateEvent.map(cancelled.contains) ?? false } }
             queue += fired
@@ -421,6 +454,8 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
     var failure: Error? = nil
     /// Checked at every step: a set flag ends the run with `Interrupted`.
     var stop: StopFlag? = nil
+    /// Sensitivity columns after the parameter columns, when the run has them.
+    let sensitivities: SensitivityColumns?
     let scratch: Scratch
 
     /// A species state and a row, allocated once per run.
@@ -439,23 +474,35 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
         }
     }
 
-    init(_ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = [], sink: Sink)
-    {
+    init(
+        _ configured: ConfiguredRun, speciesCount: Int, observableCount: Int, parameterColumns: [Int] = [],
+        sensitivities: SensitivityColumns? = nil, sink: Sink
+    ) {
         times = configured.outputTimes
         self.speciesCount = speciesCount
         self.observableCount = observableCount
         self.parameterColumns = parameterColumns
-        width = speciesCount + observableCount + parameterColumns.count
+        self.sensitivities = sensitivities
+        width = speciesCount + observableCount + parameterColumns.count + (sensitivities?.count ?? 0)
         self.sink = sink
-        scratch = Scratch(states: speciesCount, width: width)
+        scratch = Scratch(
+            states: speciesCount * (1 + (sensitivities?.sensitivities.parameters.count ?? 0)), width: width)
     }
 
-    mutating func record(_ state: UnsafePointer<Double>, at t: Double, network: ReactionNetwork) {
+    /// Records a row at `t`; `s`, the state sensitivities there, when the run has them.
+    mutating func record(
+        _ state: UnsafePointer<Double>, at t: Double, network: ReactionNetwork, sensitivities s: UnsafePointer<Double>?
+    ) {
         let v = scratch.row
         let n = speciesCount
         for i in 0..<n { v[i] = state[i] }
         network.observables(t: t, y: state, into: v + n)
-        for (k, p) in parameterColumns.enumerated() { v[n + observableCount + k] = network.parameterValue(p) }
+        let quantities = n + observableCount
+        for (k, p) in parameterColumns.enumerated() { v[quantities + k] = network.parameterValue(p) }
+        if let sensitivities, let s {
+            sensitivities.write(
+                t: t, state: state, s: s, quantities: v, into: v + quantities + parameterColumns.count)
+        }
         if failure == nil {
             do { try sink.row(t, v, count: width) } catch { failure = error }
         }
@@ -465,7 +512,13 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
     mutating func recordAll(through t: Double, inclusive: Bool, state: UnsafePointer<Double>, network: ReactionNetwork)
     {
         while row < times.count && (times[row] < t || (inclusive && times[row] == t)) {
-            record(state, at: times[row], network: network)
+            if let sensitivities {
+                sensitivities.sensitivities.s.withUnsafeBufferPointer {
+                    record(state, at: times[row], network: network, sensitivities: $0.baseAddress)
+                }
+            } else {
+                record(state, at: times[row], network: network, sensitivities: nil)
+            }
         }
     }
 
@@ -483,7 +536,13 @@ struct GridRecorder<Sink: RowSink>: IntegrationObserver {
         while row < times.count && (times[row] < t1 || (includeEnd && times[row] == t1)) {
             let t = times[row]
             try solver.interpolate(at: t, into: scratch.state)
-            record(scratch.state, at: t, network: network)
+            if sensitivities != nil {
+                let s = scratch.state + speciesCount
+                try solver.interpolateSensitivities(at: t, into: s)
+                record(scratch.state, at: t, network: network, sensitivities: s)
+            } else {
+                record(scratch.state, at: t, network: network, sensitivities: nil)
+            }
         }
     }
 

@@ -164,6 +164,8 @@ public final class Simulator {
         var solver: BDFSolver<ReactionNetwork>
         var parameterColumns: [Int]
         var columns: [String]
+        /// With `settings.sensitivities`: the sensitivities' state and columns.
+        var sensitivities: SensitivityColumns? = nil
     }
 
     func prepare(scenario name: String?, settings: RunSettings) throws -> Prepared {
@@ -185,10 +187,30 @@ public final class Simulator {
                 )
             }
         }
-        let columns =
-            definition.species.map(\.name) + definition.observables.map(\.name)
-            + parameterColumns.map { definition.parameters[$0].name }
-        return Prepared(configured: configured, solver: solver, parameterColumns: parameterColumns, columns: columns)
+        let quantities = definition.species.map(\.name) + definition.observables.map(\.name)
+        var columns = quantities + parameterColumns.map { definition.parameters[$0].name }
+        var sensitivities: SensitivityColumns? = nil
+        if let request = settings.sensitivities {
+            let indices = try sensitivityParameters(request, configured)
+            let values = indices.map { network.sensitivityParameterValue($0, initial: configured.initial) }
+            // Each s_k is measured against its parameter's size (CVODES's default scaling).
+            let scales = values.map { $0 != 0 && $0.isFinite ? abs($0) : 1 }
+            do {
+                try solver.enableSensitivities(
+                    parameters: indices, parameterScales: scales, errorControl: request.errorControl)
+            } catch let e as ODESolverError {
+                throw SimulationError("invalid sensitivity settings: \(e)", solverError: e)
+            }
+            let roots = configured.stateEvents.flatMap { $0.trigger!.condition.rootFunctions }
+            let state = RunSensitivities(network: network, parameters: indices, roots: roots)
+            sensitivities = SensitivityColumns(state, normalized: request.normalized, values: values)
+            for p in request.parameters {
+                columns += quantities.map { SensitivityRequest.columnName($0, p, normalized: request.normalized) }
+            }
+        }
+        return Prepared(
+            configured: configured, solver: solver, parameterColumns: parameterColumns, columns: columns,
+            sensitivities: sensitivities)
     }
 
     /// Checks a run without integrating it; returns its row count and columns (after `time`).
@@ -202,12 +224,13 @@ public final class Simulator {
     {
         var recorder = GridRecorder(
             prepared.configured, speciesCount: definition.species.count, observableCount: definition.observables.count,
-            parameterColumns: prepared.parameterColumns, sink: sink)
+            parameterColumns: prepared.parameterColumns, sensitivities: prepared.sensitivities, sink: sink)
         recorder.stop = stop
         var state = prepared.configured.initial
         do {
             try Integration.run(
-                prepared.configured, network: network, solver: prepared.solver, state: &state, observer: &recorder)
+                prepared.configured, network: network, solver: prepared.solver, state: &state, observer: &recorder,
+                sensitivities: prepared.sensitivities?.sensitivities)
         } catch let e as ODESolverError {
             let which = name.map { " (scenario '\($0)')" } ?? ""
             throw SimulationError("the simulation of \(definition.file)\(which) failed: \(e)", solverError: e)

@@ -40,6 +40,8 @@ public struct RunSettings: Sendable {
     public var outputParameters: [String] = []
     /// Rows an output may have (`--max-rows`); nil: `OutputSize.defaultMaxRows`.
     public var maxRows: Int? = nil
+    /// Forward sensitivities to write as columns after everything else (`--sensitivities`).
+    public var sensitivities: SensitivityRequest? = nil
 
     public init() {}
 }

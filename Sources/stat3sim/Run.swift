@@ -29,6 +29,7 @@ struct Run: ParsableCommand {
               stat3sim run Models/sobotta2017.toml --scenario all --out all.csv
               stat3sim run Models/classic.toml --set IL6=3.8 --set kf9=0 --t-end 600 --output-interval 5
               stat3sim run Models/cancer.toml --scenario pulse --output-parameters IL6_dose
+              stat3sim run Models/classic.toml --sensitivities kf9,k18a,IL6 --normalized
               stat3sim run Models/cancer.toml --scenario socs3_silenced,socs3_silenced+adaptive_ruxolitinib
               stat3sim run Models/classic.toml --t-end 1e6 --output-interval 0.001 --max-rows 1000000001 --out big.csv
             """)
@@ -56,6 +57,22 @@ struct Run: ParsableCommand {
             valueName: "names"))
     var outputParameters: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Forward sensitivities by these parameters, compartments (size) or species (initial value), "
+                + "comma-separated: a column d(X)/d(P) for every species and observable X and each P, after the "
+                + "other columns.",
+            valueName: "names"))
+    var sensitivities: String?
+
+    @Flag(help: "With --sensitivities: write normalized sensitivities d ln X / d ln P, columns dln(X)/dln(P).")
+    var normalized = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "With --sensitivities: include them in the solver's error test (CVODES errconS; on by default).")
+    var sensitivityErrorControl = true
+
     @Flag(help: "Print all solver counters in the summary.")
     var stats = false
 
@@ -66,6 +83,14 @@ struct Run: ParsableCommand {
         settings.outputParameters = (outputParameters ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
+        if let sensitivities {
+            let names = sensitivities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            settings.sensitivities = SensitivityRequest(
+                parameters: names.filter { !$0.isEmpty }, normalized: normalized,
+                errorControl: sensitivityErrorControl)
+        } else if normalized || !sensitivityErrorControl {
+            throw CLIError("--normalized and --no-sensitivity-error-control go with --sensitivities.")
+        }
 
         let simulator = Simulator(definition)
         let names = (scenario ?? .default).runs(scenarios: definition.scenarios.map(\.name))

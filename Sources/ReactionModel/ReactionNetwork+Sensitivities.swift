@@ -1,0 +1,321 @@
+/// The right-hand side's derivatives by the model's own quantities, for forward sensitivities:
+/// the solver integrates ṡ = J s + ∂f/∂p, and `parameterDerivative` supplies ∂f/∂p symbolically,
+/// as `jacobian` supplies J.
+///
+/// The system's parameters are every model parameter, then every compartment size, then every
+/// species' initial value (`SensitivityParameter`). An initial value does not appear in f: its
+/// ∂f/∂p is zero and its sensitivity starts at s(0) = e_i. A compartment size enters twice: by
+/// name in rate laws, and in the volume ratio V_reaction / V_species of every reaction that
+/// moves matter between compartments.
+extension ReactionNetwork {
+    /// A quantity sensitivities can be taken by.
+    public enum SensitivityParameter: Equatable, Sendable {
+        case parameter(Int)
+        case compartment(Int)
+        /// The initial concentration of a species (or the initial value of a parameter with a
+        /// rate rule, which is a state variable).
+        case initial(Int)
+    }
+
+    public var parameterCount: Int { definition.parameters.count + definition.compartments.count + speciesCount }
+
+    /// What system parameter `k` (of `0..<parameterCount`) is.
+    public func sensitivityParameter(_ k: Int) -> SensitivityParameter {
+        let nP = definition.parameters.count
+        let nC = definition.compartments.count
+        if k < nP { return .parameter(k) }
+        if k < nP + nC { return .compartment(k - nP) }
+        return .initial(k - nP - nC)
+    }
+
+    /// The system parameter of `quantity`.
+    public func sensitivityIndex(of quantity: SensitivityParameter) -> Int {
+        let nP = definition.parameters.count
+        switch quantity {
+        case .parameter(let i): return i
+        case .compartment(let i): return nP + i
+        case .initial(let i): return nP + definition.compartments.count + i
+        }
+    }
+
+    /// The system parameter a name stands for: a parameter, a compartment (its size) or a species
+    /// (its initial value); nil for observables, time and unknown names.
+    public func sensitivityIndex(named name: String) -> Int? {
+        switch symbols[name] {
+        case .parameter(let i)?: return sensitivityIndex(of: .parameter(i))
+        case .compartment(let i)?: return sensitivityIndex(of: .compartment(i))
+        case .species(let i)?: return sensitivityIndex(of: .initial(i))
+        default: return nil
+        }
+    }
+
+    /// The name of system parameter `k` (the model's name of the parameter, compartment or species).
+    public func sensitivityParameterName(_ k: Int) -> String {
+        switch sensitivityParameter(k) {
+        case .parameter(let i): return definition.parameters[i].name
+        case .compartment(let i): return definition.compartments[i].name
+        case .initial(let i): return definition.species[i].name
+        }
+    }
+
+    /// The value in force of system parameter `k`; for an initial value, `initial[i]`.
+    public func sensitivityParameterValue(_ k: Int, initial: [Double]) -> Double {
+        switch sensitivityParameter(k) {
+        case .parameter(let i): return parameterValue(i)
+        case .compartment(let i): return compartmentSize(i)
+        case .initial(let i): return initial[i]
+        }
+    }
+
+    /// Writes ∂f_i/∂p_k into `derivative` (zeroed by the solver). Allocates nothing after the
+    /// first call, which compiles the derivative programs.
+    public func parameterDerivative(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
+        derivative: UnsafeMutablePointer<Double>
+    ) {
+        let terms = parameterTerms
+        let byName = terms.parameterCount
+        guard k < byName else { return }  // an initial value: ∂f/∂p = 0
+        let slots = self.slots
+        let changeStart = self.changeStart
+        let changeSpecies = self.changeSpecies
+        let changeCoefficient = self.changeCoefficient
+        // Derivative programs have observables substituted: species, parameters, sizes and t only.
+        slots.update(from: y, count: speciesCount)
+        slots[timeSlot] = t
+        var e = terms.start[k]
+        let end = terms.start[k &+ 1]
+        while e < end {
+            let value = terms.tape.evaluate(terms.programs[e], slots)
+            if value != 0 {
+                let r = terms.reaction[e]
+                var c = changeStart[r]
+                let last = changeStart[r &+ 1]
+                while c < last {
+                    derivative[changeSpecies[c]] += changeCoefficient[c] * value
+                    c &+= 1
+                }
+            }
+            e &+= 1
+        }
+        let nP = definition.parameters.count
+        guard k >= nP else { return }
+        // A compartment size: ν · ∂(V_r/V_s)/∂V · rate for the changes across compartments.
+        let compartment = k &- nP
+        var v = terms.volumeStart[compartment]
+        let volumeEnd = terms.volumeStart[compartment &+ 1]
+        if v == volumeEnd { return }
+        for j in 0..<rateObservableCount {
+            let i = rateObservableOrder[j]
+            slots[observableBase &+ i] = tape.evaluate(observablePrograms[i], slots)
+        }
+        while v < volumeEnd {
+            let c = terms.volumeChange[v]
+            let r = terms.volumeReaction[v]
+            let reactionVolume = slots[compartmentBase &+ reactionCompartment[r]]
+            let speciesCompartment = definition.species[changeSpecies[c]].compartment
+            let speciesVolume = slots[compartmentBase &+ speciesCompartment]
+            var ratio = 0.0
+            if reactionCompartment[r] == compartment { ratio += 1 / speciesVolume }
+            if speciesCompartment == compartment { ratio -= reactionVolume / (speciesVolume * speciesVolume) }
+            let rate = fastKind[r] == 1 ? massActionRate(r, slots) : tape.evaluate(ratePrograms[r], slots)
+            derivative[changeSpecies[c]] += changeStoichiometry[c] * ratio * rate
+            v &+= 1
+        }
+    }
+
+    /// Sensitivities of the observables by the chain rule, dO/dp_k = Σ_j ∂O/∂y_j s_kj + ∂O/∂p_k:
+    /// for each system parameter `parameters[m]`, with its state sensitivity in
+    /// `s[m*n ..< (m+1)*n]`, writes dO_o/dp into `output[m*nO + o]`. Allocates nothing after the
+    /// first call.
+    public func observableSensitivities(
+        t: Double, y: UnsafePointer<Double>, sensitivities s: UnsafePointer<Double>, parameters: [Int],
+        into output: UnsafeMutablePointer<Double>
+    ) {
+        let terms = observableTerms
+        let n = speciesCount
+        let nO = definition.observables.count
+        slots.update(from: y, count: n)
+        slots[timeSlot] = t
+        for o in 0..<nO {
+            for m in parameters.indices { output[m &* nO &+ o] = 0 }
+            for e in terms.speciesStart[o]..<terms.speciesStart[o &+ 1] {
+                let value = terms.tape.evaluate(terms.speciesPrograms[e], slots)
+                if value == 0 { continue }
+                let j = terms.species[e]
+                for m in parameters.indices { output[m &* nO &+ o] += value * s[m &* n &+ j] }
+            }
+            for e in terms.parameterStart[o]..<terms.parameterStart[o &+ 1] {
+                let k = terms.parameter[e]
+                for (m, p) in parameters.enumerated() where p == k {
+                    output[m &* nO &+ o] += terms.tape.evaluate(terms.parameterPrograms[e], slots)
+                }
+            }
+        }
+    }
+
+    /// `e` with every observable replaced by its definition (recursively): an expression in
+    /// species, parameters, compartments and t, ready to differentiate.
+    public func inliningObservables(_ e: Expression) -> Expression {
+        e.substituting { inlinedObservables[$0] }
+    }
+
+    /// Every observable's definition in species, parameters, compartments and t.
+    func buildInlinedObservables() -> [String: Expression] {
+        var inlined: [String: Expression] = [:]
+        for i in observableOrder {
+            let o = definition.observables[i]
+            inlined[o.name] = o.expression.substituting { inlined[$0] }
+        }
+        return inlined
+    }
+
+    /// Whether `name` is a parameter or a compartment: the quantities f names.
+    func isParameterOrCompartment(_ name: String) -> Bool {
+        switch symbols[name] {
+        case .parameter?, .compartment?: return true
+        default: return false
+        }
+    }
+
+    /// ∂rate_r/∂q for every reaction r and every parameter or compartment q its rate law names
+    /// (observables inlined), grouped by q; and the changes whose volume ratio depends on each
+    /// compartment.
+    func buildParameterTerms() -> ParameterDerivativeTerms {
+        let nP = definition.parameters.count
+        let nC = definition.compartments.count
+        let ruleSpecies = definition.species.indices.filter { definition.species[$0].rateRule != nil }
+        let rateExpressions =
+            definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
+            + ruleSpecies.map { definition.species[$0].rateRule! }
+        var builder = ProgramBuilder()
+        var byQuantity = [[(reaction: Int, program: ProgramRange)]](repeating: [], count: nP + nC)
+        for (r, rate) in rateExpressions.enumerated() where changeStart[r + 1] > changeStart[r] {
+            let full = inliningObservables(rate)
+            let derivatives = full.derivatives(where: isParameterOrCompartment)
+            for name in full.names {
+                guard let derivative = derivatives[name], let k = sensitivityIndex(named: name) else { continue }
+                byQuantity[k].append((r, builder.compile(derivative, slot: slot(of:))))
+            }
+        }
+        var volumes = [[(change: Int, reaction: Int)]](repeating: [], count: nC)
+        for r in 0..<reactionCount {
+            for c in changeStart[r]..<changeStart[r + 1] {
+                let speciesCompartment = definition.species[changeSpecies[c]].compartment
+                if speciesCompartment == reactionCompartment[r] { continue }
+                volumes[reactionCompartment[r]].append((c, r))
+                volumes[speciesCompartment].append((c, r))
+            }
+        }
+        return ParameterDerivativeTerms(
+            builder: builder, byQuantity: byQuantity, volumes: volumes)
+    }
+
+    /// ∂O/∂y_j and ∂O/∂q for every observable O (inlined) and every species and parameter or
+    /// compartment it names.
+    func buildObservableTerms() -> ObservableDerivativeTerms {
+        var builder = ProgramBuilder()
+        var bySpecies: [[(species: Int, program: ProgramRange)]] = []
+        var byQuantity: [[(parameter: Int, program: ProgramRange)]] = []
+        for o in definition.observables {
+            let full = inliningObservables(o.expression)
+            let derivatives = full.derivatives { symbols[$0] != .time }
+            var species: [(species: Int, program: ProgramRange)] = []
+            var quantities: [(parameter: Int, program: ProgramRange)] = []
+            for name in full.names {
+                guard let derivative = derivatives[name] else { continue }
+                let program = builder.compile(derivative, slot: slot(of:))
+                switch symbols[name] {
+                case .species(let j)?: species.append((j, program))
+                case .parameter?, .compartment?: quantities.append((sensitivityIndex(named: name)!, program))
+                default: break
+                }
+            }
+            bySpecies.append(species)
+            byQuantity.append(quantities)
+        }
+        return ObservableDerivativeTerms(builder: builder, bySpecies: bySpecies, byQuantity: byQuantity)
+    }
+}
+
+/// Compiled ∂rate/∂q, grouped by parameter or compartment q (CSR: `start[q] ..< start[q+1]`),
+/// with their own tape; and, per compartment, the changes whose volume ratio it enters.
+final class ParameterDerivativeTerms {
+    let tape: ProgramTape
+    let parameterCount: Int
+    let start: UnsafeMutablePointer<Int>
+    let reaction: UnsafeMutablePointer<Int>
+    let programs: UnsafeMutablePointer<ProgramRange>
+    let volumeStart: UnsafeMutablePointer<Int>
+    let volumeChange: UnsafeMutablePointer<Int>
+    let volumeReaction: UnsafeMutablePointer<Int>
+
+    init(
+        builder: ProgramBuilder, byQuantity: [[(reaction: Int, program: ProgramRange)]],
+        volumes: [[(change: Int, reaction: Int)]]
+    ) {
+        tape = ProgramTape(builder)
+        parameterCount = byQuantity.count
+        let flat = byQuantity.flatMap { $0 }
+        start = .compressedStarts(byQuantity.map(\.count))
+        reaction = .filled(flat.map(\.reaction))
+        programs = .filled(flat.map(\.program))
+        let flatVolumes = volumes.flatMap { $0 }
+        volumeStart = .compressedStarts(volumes.map(\.count))
+        volumeChange = .filled(flatVolumes.map(\.change))
+        volumeReaction = .filled(flatVolumes.map(\.reaction))
+    }
+
+    deinit {
+        for p in [start, reaction, volumeStart, volumeChange, volumeReaction] { p.deallocate() }
+        programs.deallocate()
+    }
+}
+
+/// Compiled ∂O/∂y_j and ∂O/∂q of every observable (CSR by observable), with their own tape.
+final class ObservableDerivativeTerms {
+    let tape: ProgramTape
+    let speciesStart: UnsafeMutablePointer<Int>
+    let species: UnsafeMutablePointer<Int>
+    let speciesPrograms: UnsafeMutablePointer<ProgramRange>
+    let parameterStart: UnsafeMutablePointer<Int>
+    let parameter: UnsafeMutablePointer<Int>
+    let parameterPrograms: UnsafeMutablePointer<ProgramRange>
+
+    init(
+        builder: ProgramBuilder, bySpecies: [[(species: Int, program: ProgramRange)]],
+        byQuantity: [[(parameter: Int, program: ProgramRange)]]
+    ) {
+        tape = ProgramTape(builder)
+        speciesStart = .compressedStarts(bySpecies.map(\.count))
+        species = .filled(bySpecies.flatMap { $0.map(\.species) })
+        speciesPrograms = .filled(bySpecies.flatMap { $0.map(\.program) })
+        parameterStart = .compressedStarts(byQuantity.map(\.count))
+        parameter = .filled(byQuantity.flatMap { $0.map(\.parameter) })
+        parameterPrograms = .filled(byQuantity.flatMap { $0.map(\.program) })
+    }
+
+    deinit {
+        for p in [speciesStart, species, parameterStart, parameter] { p.deallocate() }
+        speciesPrograms.deallocate()
+        parameterPrograms.deallocate()
+    }
+}
+
+extension UnsafeMutablePointer {
+    /// A buffer holding `elements` (at least one slot, so that an empty list still has a valid pointer).
+    fileprivate static func filled(_ elements: [Pointee]) -> UnsafeMutablePointer<Pointee> {
+        let p = UnsafeMutablePointer<Pointee>.allocate(capacity: Swift.max(elements.count, 1))
+        p.initialize(from: elements, count: elements.count)
+        return p
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Int {
+    /// Row starts of a compressed list with rows of `counts` entries: 0, c0, c0+c1, …
+    fileprivate static func compressedStarts(_ counts: [Int]) -> UnsafeMutablePointer<Int> {
+        var starts = [0]
+        for c in counts { starts.append(starts.last! + c) }
+        return .filled(starts)
+    }
+}
