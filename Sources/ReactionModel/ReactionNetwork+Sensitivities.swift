@@ -154,6 +154,24 @@ extension ReactionNetwork {
         }
     }
 
+    /// The observables' derivatives along a direction of the state, Σ_j ∂O/∂y_j v_j, into
+    /// `output` (length nO): with v = f(t, y), their rates of change (for observables that do not
+    /// name t). Allocates nothing after the first call.
+    public func observableDerivatives(
+        t: Double, y: UnsafePointer<Double>, along v: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>
+    ) {
+        let terms = observableTerms
+        slots.update(from: y, count: speciesCount)
+        slots[timeSlot] = t
+        for o in 0..<definition.observables.count {
+            var sum = 0.0
+            for e in terms.speciesStart[o]..<terms.speciesStart[o &+ 1] {
+                sum += terms.tape.evaluate(terms.speciesPrograms[e], slots) * v[terms.species[e]]
+            }
+            output[o] = sum
+        }
+    }
+
     /// `e` with every observable replaced by its definition (recursively): an expression in
     /// species, parameters, compartments and t, ready to differentiate.
     public func inliningObservables(_ e: Expression) -> Expression {
@@ -258,12 +276,12 @@ final class ParameterDerivativeTerms {
         parameterCount = byQuantity.count
         let flat = byQuantity.flatMap { $0 }
         start = .compressedStarts(byQuantity.map(\.count))
-        reaction = .filled(flat.map(\.reaction))
-        programs = .filled(flat.map(\.program))
+        reaction = .buffer(flat.map(\.reaction))
+        programs = .buffer(flat.map(\.program))
         let flatVolumes = volumes.flatMap { $0 }
         volumeStart = .compressedStarts(volumes.map(\.count))
-        volumeChange = .filled(flatVolumes.map(\.change))
-        volumeReaction = .filled(flatVolumes.map(\.reaction))
+        volumeChange = .buffer(flatVolumes.map(\.change))
+        volumeReaction = .buffer(flatVolumes.map(\.reaction))
     }
 
     deinit {
@@ -288,11 +306,11 @@ final class ObservableDerivativeTerms {
     ) {
         tape = ProgramTape(builder)
         speciesStart = .compressedStarts(bySpecies.map(\.count))
-        species = .filled(bySpecies.flatMap { $0.map(\.species) })
-        speciesPrograms = .filled(bySpecies.flatMap { $0.map(\.program) })
+        species = .buffer(bySpecies.flatMap { $0.map(\.species) })
+        speciesPrograms = .buffer(bySpecies.flatMap { $0.map(\.program) })
         parameterStart = .compressedStarts(byQuantity.map(\.count))
-        parameter = .filled(byQuantity.flatMap { $0.map(\.parameter) })
-        parameterPrograms = .filled(byQuantity.flatMap { $0.map(\.program) })
+        parameter = .buffer(byQuantity.flatMap { $0.map(\.parameter) })
+        parameterPrograms = .buffer(byQuantity.flatMap { $0.map(\.program) })
     }
 
     deinit {
@@ -302,20 +320,11 @@ final class ObservableDerivativeTerms {
     }
 }
 
-extension UnsafeMutablePointer {
-    /// A buffer holding `elements` (at least one slot, so that an empty list still has a valid pointer).
-    fileprivate static func filled(_ elements: [Pointee]) -> UnsafeMutablePointer<Pointee> {
-        let p = UnsafeMutablePointer<Pointee>.allocate(capacity: Swift.max(elements.count, 1))
-        p.initialize(from: elements, count: elements.count)
-        return p
-    }
-}
-
 extension UnsafeMutablePointer where Pointee == Int {
     /// Row starts of a compressed list with rows of `counts` entries: 0, c0, c0+c1, …
     fileprivate static func compressedStarts(_ counts: [Int]) -> UnsafeMutablePointer<Int> {
         var starts = [0]
         for c in counts { starts.append(starts.last! + c) }
-        return .filled(starts)
+        return .buffer(starts)
     }
 }

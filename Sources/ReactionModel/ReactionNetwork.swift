@@ -590,7 +590,7 @@ public final class ReactionNetwork: ODESystem {
 
 extension UnsafeMutablePointer {
     /// A buffer holding `elements` (at least one slot, so that an empty model still has a valid pointer).
-    fileprivate static func buffer(_ elements: [Pointee]) -> UnsafeMutablePointer<Pointee> {
+    static func buffer(_ elements: [Pointee]) -> UnsafeMutablePointer<Pointee> {
         let p = UnsafeMutablePointer<Pointee>.allocate(capacity: Swift.max(elements.count, 1))
         p.initialize(from: elements, count: elements.count)
         return p

@@ -13,7 +13,9 @@ struct Stat3Sim: ParsableCommand {
         abstract: "Simulate IL-6/JAK/STAT3 signalling with a stiff BDF solver.",
         version: version,
         subcommands: [
-            Run.self, Check.self, Steady.self, Sweep.self, GSA.self, Merge.self, Export.self, Import.self, Demo.self,
+            Run.self, Check.self, Steady.self, Sweep.self, GSA.self, Sensitivity.self, Merge.self, Export.self,
+            Import.self,
+            Demo.self,
             BenchSolver.self, BenchLinearAlgebra.self,
         ])
 
