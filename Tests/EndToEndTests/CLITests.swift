@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("stat3sim command line, end to end")
@@ -340,31 +341,8 @@ struct SweepTableTests {
 
 @Suite("stat3sim steady and sweep --follow, end to end")
 struct SteadyCommandTests {
-    static let schloegl = """
-        [model]
-        name = "Schlögl"
-        [species]
-        X = 1
-        A = { initial = 1, constant = true }
-        B = { initial = 1, constant = true }
-        [parameters]
-        k1 = 6
-        k2 = 1
-        k3 = 6
-        k4 = 11
-        [observables]
-        level = "X"
-        [[reactions]]
-        equation = "2 X + A -> 3 X"
-        forward = "k1"
-        [[reactions]]
-        equation = "3 X -> 2 X + A"
-        forward = "k2"
-        [[reactions]]
-        equation = "B <-> X"
-        forward = "k3"
-        reverse = "k4"
-        """
+    /// Schlögl's model (Tests/Fixtures/schloegl.toml) at rest in its low state X = 1.
+    static let schloegl = Fixtures.text("schloegl.toml").replacingOccurrences(of: "X = 0.5", with: "X = 1")
 
     @Test func steadyReportsStateAndStability() throws {
         let (dir, model) = try folder("steady", holding: Self.schloegl, as: "s.toml")
