@@ -43,31 +43,8 @@ struct CLITests {
 
 @Suite("stat3sim run and check, end to end")
 struct RunCommandTests {
-    static let model = """
-        [model]
-        name = "binding"
-        time_unit = "min"
-        concentration_unit = "nM"
-        [species]
-        L = 1
-        R = 2
-        LR = 0
-        [parameters]
-        kon = 0.5
-        koff = 0.1
-        [observables]
-        bound = "LR / (R + LR)"
-        [[reactions]]
-        equation = "L + R <-> LR"
-        forward = "kon"
-        reverse = "koff"
-        [simulation]
-        t_end = 10
-        output_interval = 1
-        [[scenarios]]
-        name = "tight"
-        parameters = { koff = 0.01 }
-        """
+    /// L + R ⇌ LR with a scenario (Tests/Fixtures/binding.toml).
+    static let model = Fixtures.text("binding.toml")
 
     @Test func runWritesCSVAndMetadata() throws {
         let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
