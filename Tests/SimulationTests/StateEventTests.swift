@@ -26,6 +26,17 @@ struct StateEventTests {
         try #require(course.column(named: name), "no column \(name) in \(course.columns)")
     }
 
+    /// A' = −A from A = 1, and B = 0, which reactions do not change: the tables that tests of one
+    /// event complete with the event.
+    static let decayAndB = """
+        [species]
+        A = 1
+        B = 0
+        [[reactions]]
+        equation = "A ->"
+        forward = 1
+        """
+
     // MARK: Sawtooth
 
     /// A' = −A, reset to 1 whenever it falls below 0.1: firings at t = n ln 10, A = e^{−(t − n ln 10)}.
@@ -282,18 +293,14 @@ struct StateEventTests {
 
     @Test(arguments: [true, false])
     func initialValue(_ initialValue: Bool) throws {
-        let source = """
-            [species]
-            A = 1
-            B = 0
-            [[reactions]]
-            equation = "A ->"
-            forward = 1
-            [[events]]
-            when = "A > 0.5"
-            initial_value = \(initialValue)
-            set = { B = "B + 1 + t" }
-            """
+        let source =
+            Self.decayAndB + """
+
+                [[events]]
+                when = "A > 0.5"
+                initial_value = \(initialValue)
+                set = { B = "B + 1 + t" }
+                """
         let course = try Self.run(source, tEnd: 2, interval: 0.5)
         let b = try Self.column(course, "B")
         // initial_value = false: the condition, true at t = 0, was false "before": it fires at
@@ -344,18 +351,14 @@ struct StateEventTests {
     /// t_f + (1 − t_f) = 1 (both operations exact in binary arithmetic for t_f in [0.5, 1]),
     /// an output time: that row shows the state after the event.
     @Test func anOutputAtADelayedEventShowsTheStateAfterIt() throws {
-        let source = """
-            [species]
-            A = 1
-            B = 0
-            [[reactions]]
-            equation = "A ->"
-            forward = 1
-            [[events]]
-            when = "t > 0.5"
-            delay = "1 - t"
-            set = { A = "A + 1", B = 5 }
-            """
+        let source =
+            Self.decayAndB + """
+
+                [[events]]
+                when = "t > 0.5"
+                delay = "1 - t"
+                set = { A = "A + 1", B = 5 }
+                """
         // Values from the firing (the default): A = A(t_f) + 1 = e^{−0.5} + 1 at t = 1.
         let course = try Self.run(source, tEnd: 2, interval: 0.25)
         let a = try Self.column(course, "A")
