@@ -40,11 +40,13 @@ let package = Package(
                 "ODESolver", "StiffProblems", "ReactionModel", "Simulation", "SBML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // What the test suites share: the test models of Tests/Fixtures, temporary folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
         .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver", "TestSupport"]),
         .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["stat3sim"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["stat3sim", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,25 +13,18 @@ let package = Package(
                  traits: ["MallocInterposer"]),
     ],
     targets: [
-        // The benchmark plugin only runs executable targets under Benchmarks/<TargetName>/.
-        .executableTarget(
-            name: "SolverBenchmarks",
-            dependencies: [
-                .product(name: "ODESolver", package: "main"),
-                .product(name: "StiffProblems", package: "main"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/SolverBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
-        .executableTarget(
-            name: "ModelBenchmarks",
-            dependencies: [
-                .product(name: "ReactionModel", package: "main"),
-                .product(name: "Simulation", package: "main"),
-                .product(name: "ODESolver", package: "main"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/ModelBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        benchmark("SolverBenchmarks", using: ["ODESolver", "StiffProblems"]),
+        benchmark("ModelBenchmarks", using: ["ReactionModel", "Simulation", "ODESolver"]),
     ]
 )
+
+/// A benchmark executable using `products` of the main package. The benchmark plugin only runs
+/// executable targets under Benchmarks/<TargetName>/.
+func benchmark(_ name: String, using products: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: products.map { .product(name: $0, package: "main") }
+            + [.product(name: "Benchmark", package: "benchmark")],
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")])
+}

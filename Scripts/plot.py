@@ -20,6 +20,14 @@ import os
 import sys
 
 
+def save(fig, out):
+    """Lays `fig` out and writes it to `out` (PNG or SVG by the extension), making its folder."""
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    fig.savefig(out, dpi=130)
+    print(f"wrote {out}")
+
+
 def read(path):
     with open(path) as f:
         rows = list(csv.reader(f))
@@ -116,10 +124,7 @@ def main():
         axes[k // cols][k % cols].axis("off")
     if args.title:
         fig.suptitle(args.title)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    fig.savefig(args.out, dpi=130)
-    print(f"wrote {args.out}")
+    save(fig, args.out)
 
 
 def heatmap(args):
@@ -165,10 +170,7 @@ def heatmap(args):
     ax.set_xlabel(args.x)
     ax.set_ylabel(args.y)
     ax.set_title(args.title or args.z, fontsize=10)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    fig.savefig(args.out, dpi=130)
-    print(f"wrote {args.out}")
+    save(fig, args.out)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Unstable steady states (stable = 0) are drawn hollow.
 """
 import argparse
 import csv
-import os
+
+from plot import save
 
 
 def main():
@@ -41,10 +42,7 @@ def main():
         ax.set_yscale("log")
     ax.legend()
     ax.set_title(args.title or f"{args.y} along {args.x}")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    fig.savefig(args.out, dpi=130)
-    print(f"wrote {args.out}")
+    save(fig, args.out)
 
 
 if __name__ == "__main__":

@@ -327,15 +327,7 @@ public final class BDFSolver<System: ODESystem> {
             if tout < tn - hu - fuzz {
                 throw inputError("The output time \(tout) lies before the last step [\(tn - hu), \(tn)].")
             }
-            if let ts = stopTime, abs(tn - ts) <= fuzz, ts <= tout {
-                try interpolate(at: ts, into: output)
-                return ts
-            }
-            if tn >= tout {
-                try interpolate(at: tout, into: output)
-                return tout
-            }
-            clampNextStepToStopTime()
+            if let reached = try arrival(at: tout, fuzz: fuzz, into: output) { return reached }
         }
 
         var stepsThisCall = 0
@@ -347,16 +339,25 @@ public final class BDFSolver<System: ODESystem> {
             stepsThisCall += 1
 
             let fuzz = CVODEConstants.fuzzFactor * CVODEConstants.uround * (abs(tn) + abs(h))
-            if let ts = stopTime, abs(tn - ts) <= fuzz, ts <= tout {
-                try interpolate(at: ts, into: output)
-                return ts
-            }
-            if tn >= tout {
-                try interpolate(at: tout, into: output)
-                return tout
-            }
-            clampNextStepToStopTime()
+            if let reached = try arrival(at: tout, fuzz: fuzz, into: output) { return reached }
         }
+    }
+
+    /// Where `advance` stops once `tn` is within `fuzz` of the stop time (not past `tout`) or at or
+    /// past `tout`: that time, with the solution there in `output`. Otherwise nil, with the next
+    /// step clamped to the stop time, and `advance` steps on.
+    @inline(__always)
+    private func arrival(at tout: Double, fuzz: Double, into output: UnsafeMutablePointer<Double>) throws -> Double? {
+        if let ts = stopTime, abs(tn - ts) <= fuzz, ts <= tout {
+            try interpolate(at: ts, into: output)
+            return ts
+        }
+        if tn >= tout {
+            try interpolate(at: tout, into: output)
+            return tout
+        }
+        clampNextStepToStopTime()
+        return nil
     }
 
     /// Takes exactly one internal step (CVODE's one-step mode), never past `stopTime`, and

@@ -22,47 +22,43 @@ extension Importer {
                 let kind = kindOf(variable)
                 // Level 3 Version 2: no math, no effect.
                 if rule.name != "algebraicRule" && rule.child("math") == nil { continue }
+                // The rule's math, its place named by the rule and by what `variable` is (`target`).
+                func ruleMath(_ target: String) throws -> Expr {
+                    try math(of: rule, place: "\(rule.name) for \(target) \(excerpt(variable))")
+                }
                 switch rule.name {
                 case "assignmentRule" where kind == "parameter":
-                    ruleExpressions[variable] = try math(
-                        of: rule,
-                        place: "assignmentRule for parameter \(excerpt(variable))")
+                    ruleExpressions[variable] = try ruleMath("parameter")
                     observableIDs.append(variable)
                 case "assignmentRule" where kind == "species":
-                    var e = try math(of: rule, place: "assignmentRule for species \(excerpt(variable))")
+                    var e = try ruleMath("species")
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     ruleExpressions[variable] = e
                     observableIDs.append(variable)
                     ruledSpecies.insert(variable)
                 case "rateRule" where kind == "species":
-                    var e = try math(of: rule, place: "rateRule for species \(excerpt(variable))")
+                    var e = try ruleMath("species")
                     if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
                     rateRules[variable] = e
                 case "rateRule" where kind == "parameter":
-                    rateRules[variable] = try math(of: rule, place: "rateRule for parameter \(excerpt(variable))")
+                    rateRules[variable] = try ruleMath("parameter")
                     rateRuledParameters.append(variable)
                 case "assignmentRule" where speciesReferenceIDs.contains(variable):
                     // A stoichiometry that changes: an observable of the speciesReference's id.
-                    ruleExpressions[variable] = try math(
-                        of: rule,
-                        place: "assignmentRule for speciesReference \(excerpt(variable))")
+                    ruleExpressions[variable] = try ruleMath("speciesReference")
                     observableIDs.append(variable)
                     variableReferences.insert(variable)
                 case "rateRule" where speciesReferenceIDs.contains(variable):
                     // A state variable named by the speciesReference's id.
-                    rateRules[variable] = try math(
-                        of: rule,
-                        place: "rateRule for speciesReference \(excerpt(variable))")
+                    rateRules[variable] = try ruleMath("speciesReference")
                     rateRuledParameters.append(variable)
                     variableReferences.insert(variable)
                 case "rateRule" where kind == "compartment":
                     // A state variable; its species are amounts (above).
-                    rateRules[variable] = try math(of: rule, place: "rateRule for compartment \(excerpt(variable))")
+                    rateRules[variable] = try ruleMath("compartment")
                     rateRuledParameters.append(variable)
                 case "assignmentRule" where kind == "compartment":
-                    ruleExpressions[variable] = try math(
-                        of: rule,
-                        place: "assignmentRule for compartment \(excerpt(variable))")
+                    ruleExpressions[variable] = try ruleMath("compartment")
                     observableIDs.append(variable)
                 case "algebraicRule":
                     throw SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")

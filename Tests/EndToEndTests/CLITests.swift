@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("stat3sim command line, end to end")
@@ -42,31 +43,8 @@ struct CLITests {
 
 @Suite("stat3sim run and check, end to end")
 struct RunCommandTests {
-    static let model = """
-        [model]
-        name = "binding"
-        time_unit = "min"
-        concentration_unit = "nM"
-        [species]
-        L = 1
-        R = 2
-        LR = 0
-        [parameters]
-        kon = 0.5
-        koff = 0.1
-        [observables]
-        bound = "LR / (R + LR)"
-        [[reactions]]
-        equation = "L + R <-> LR"
-        forward = "kon"
-        reverse = "koff"
-        [simulation]
-        t_end = 10
-        output_interval = 1
-        [[scenarios]]
-        name = "tight"
-        parameters = { koff = 0.01 }
-        """
+    /// L + R ⇌ LR with a scenario (Tests/Fixtures/binding.toml).
+    static let model = Fixtures.text("binding.toml")
 
     @Test func runWritesCSVAndMetadata() throws {
         let (dir, modelPath) = try folder("e2e", holding: Self.model, as: "binding.toml")
@@ -340,31 +318,8 @@ struct SweepTableTests {
 
 @Suite("stat3sim steady and sweep --follow, end to end")
 struct SteadyCommandTests {
-    static let schloegl = """
-        [model]
-        name = "Schlögl"
-        [species]
-        X = 1
-        A = { initial = 1, constant = true }
-        B = { initial = 1, constant = true }
-        [parameters]
-        k1 = 6
-        k2 = 1
-        k3 = 6
-        k4 = 11
-        [observables]
-        level = "X"
-        [[reactions]]
-        equation = "2 X + A -> 3 X"
-        forward = "k1"
-        [[reactions]]
-        equation = "3 X -> 2 X + A"
-        forward = "k2"
-        [[reactions]]
-        equation = "B <-> X"
-        forward = "k3"
-        reverse = "k4"
-        """
+    /// Schlögl's model (Tests/Fixtures/schloegl.toml) at rest in its low state X = 1.
+    static let schloegl = Fixtures.text("schloegl.toml").replacingOccurrences(of: "X = 0.5", with: "X = 1")
 
     @Test func steadyReportsStateAndStability() throws {
         let (dir, model) = try folder("steady", holding: Self.schloegl, as: "s.toml")

@@ -1,12 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `stat3sim gsa` as a user runs it, on the Ishigami function (Tests/Fixtures/ishigami.toml),
 /// whose Sobol' indices are known in closed form.
 @Suite("stat3sim gsa, end to end")
 struct GSACLITests {
-    static let ishigami = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/ishigami.toml").path
+    static let ishigami = Fixtures.path("ishigami.toml")
     static let pi = "3.141592653589793"
     static let ranges = ["x1", "x2", "x3"].flatMap { ["--vary", "\($0)=-\(pi):\(pi)"] }
 

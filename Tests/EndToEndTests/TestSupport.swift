@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `stat3sim` executable as a user would and checks what it prints.
@@ -57,26 +58,8 @@ extension CLI {
 }
 
 /// A → B at rate k (A = 2, k = 0.5) with the observable B2 = 2·B: the tables of a model up to
-/// its reactions, for the suites' models to complete.
-let decayNetwork = """
-    [species]
-    A = 2
-    B = 0
-    [parameters]
-    k = 0.5
-    [observables]
-    B2 = "2 * B"
-    [[reactions]]
-    equation = "A -> B"
-    forward = "k"
-    """
-
-/// A fresh empty folder `stat3sim-LABEL-UUID` in the temporary directory.
-func temporaryFolder(_ label: String) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
+/// its reactions, for the suites' models to complete (Tests/Fixtures/decay_network.toml).
+let decayNetwork = Fixtures.text("decay_network.toml")
 
 /// A fresh folder (see `temporaryFolder`) holding `text` as the file `name`: the folder and the
 /// file's path.

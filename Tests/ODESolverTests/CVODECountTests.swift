@@ -11,28 +11,28 @@ import Testing
 @Suite("Work counts within ±35 % of CVODE")
 struct CVODECountTests {
     struct Anchor: CustomTestStringConvertible, Sendable {
-        let problem: String
-        let rtol: Double
-        let atol: Double
+        let run: ProblemRun
+        /// CVODE's counts on the same run.
         let steps: Int
         let rhsEvaluations: Int
         let luFactorizations: Int
-        var testDescription: String { "\(problem) rtol \(rtol)" }
+        var testDescription: String { run.testDescription }
     }
 
     static let anchors: [Anchor] = [
-        Anchor(problem: "rober", rtol: 1e-6, atol: 1e-10, steps: 607, rhsEvaluations: 885, luFactorizations: 97),
-        Anchor(problem: "rober", rtol: 1e-8, atol: 1e-12, steps: 1081, rhsEvaluations: 1534, luFactorizations: 194),
-        Anchor(problem: "pollu", rtol: 1e-6, atol: 1e-10, steps: 274, rhsEvaluations: 364, luFactorizations: 40),
-        Anchor(problem: "pollu", rtol: 1e-8, atol: 1e-12, steps: 447, rhsEvaluations: 557, luFactorizations: 57),
+        Anchor(
+            run: ProblemRun("rober", rtol: 1e-6, atol: 1e-10), steps: 607, rhsEvaluations: 885, luFactorizations: 97),
+        Anchor(
+            run: ProblemRun("rober", rtol: 1e-8, atol: 1e-12), steps: 1081, rhsEvaluations: 1534, luFactorizations: 194),
+        Anchor(
+            run: ProblemRun("pollu", rtol: 1e-6, atol: 1e-10), steps: 274, rhsEvaluations: 364, luFactorizations: 40),
+        Anchor(
+            run: ProblemRun("pollu", rtol: 1e-8, atol: 1e-12), steps: 447, rhsEvaluations: 557, luFactorizations: 57),
     ]
 
     @Test(arguments: anchors)
     func countsAreCloseToCVODE(_ anchor: Anchor) throws {
-        let statistics =
-            anchor.problem == "rober"
-            ? try endTimeError(Robertson(endTime: 1e5), rtol: anchor.rtol, atol: anchor.atol).statistics
-            : try endTimeError(Pollution(), rtol: anchor.rtol, atol: anchor.atol).statistics
+        let statistics = try #require(try anchor.run.endTimeError()).statistics
         print("\(anchor.testDescription): \(statistics)")
         func within(_ ours: Int, _ theirs: Int) -> Bool {
             Double(ours) >= 0.65 * Double(theirs) && Double(ours) <= 1.35 * Double(theirs)

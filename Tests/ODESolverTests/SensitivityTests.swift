@@ -30,15 +30,10 @@ private struct Chain: ODESystem {
         t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, parameter k: Int,
         derivative: UnsafeMutablePointer<Double>
     ) {
-        switch k {
-        case 0:
-            derivative[0] = -y[0]
-            derivative[1] = y[0]
-        case 1:
-            derivative[1] = -y[1]
-            derivative[2] = y[1]
-        default: break
-        }
+        // Step j of the chain (j = 0: A → B, 1: B → C) moves k_j·y_j from species j to j + 1.
+        guard k < 2 else { return }
+        derivative[k] = -y[k]
+        derivative[k + 1] = y[k]
     }
 
     /// (A, B, C) and their derivatives by k1, k2, a0 at time t.

@@ -43,6 +43,17 @@ private func model(law math: String, functions: String = "", parameters: String 
         """)
 }
 
+/// One species A and an event E whose trigger is `trigger` (MathML content) and which sets A to
+/// the number `value`.
+private func event(trigger: String, assigning value: String) -> String {
+    document(
+        oneSpecies + #"<listOfEvents><event id="E" useValuesFromTriggerTime="true">"#
+            + #"<trigger initialValue="true" persistent="true">"#
+            + "\(mathML)\(trigger)</math></trigger>"
+            + "<listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>\(value)</cn></math>"
+            + "</eventAssignment></listOfEventAssignments></event></listOfEvents>")
+}
+
 /// `<ci>A</ci>` inside `n` nested `<apply><minus/>`.
 private func minusNested(_ n: Int) -> String {
     String(repeating: "<apply><minus/>", count: n) + "<ci>A</ci>" + String(repeating: "</apply>", count: n)
@@ -200,14 +211,8 @@ struct SBMLHostileInputTests {
             refusal(model(law: piecewise))
                 == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
                 + "(function definitions inlined), which is not supported.")
-        let trigger =
-            #"<listOfEvents><event id="E" useValuesFromTriggerTime="true">"#
-            + #"<trigger initialValue="true" persistent="true">"#
-            + "\(mathML)\(and)</math></trigger>"
-            + "<listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>1</cn></math>"
-            + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
         #expect(
-            refusal(document(oneSpecies + trigger))
+            refusal(event(trigger: and, assigning: "1"))
                 == "SBML trigger of event E nests its math deeper than 512 levels (function definitions inlined), "
                 + "which is not supported.")
     }
@@ -461,15 +466,11 @@ struct SBMLHostileInputTests {
 
     @Test
     func anEventAtNaNImportsOrIsRefused() {
-        let event =
-            #"<listOfEvents><event id="E" useValuesFromTriggerTime="true">"#
-            + #"<trigger initialValue="true" persistent="true">"#
-            + "\(mathML)<apply><geq/>"
+        let atNaN =
+            "<apply><geq/>"
             + "<csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/time\">t</csymbol>"
-            + "<notanumber/></apply></math></trigger>"
-            + "<listOfEventAssignments><eventAssignment variable=\"A\">\(mathML)<cn>2</cn></math>"
-            + "</eventAssignment></listOfEventAssignments></event></listOfEvents>"
-        if let message = refusal(document(oneSpecies + event)) {
+            + "<notanumber/></apply>"
+        if let message = refusal(event(trigger: atNaN, assigning: "2")) {
             #expect(
                 message.hasPrefix("the imported model is not a valid stat3sim model") || message.hasPrefix("SBML"),
                 "\(message)")

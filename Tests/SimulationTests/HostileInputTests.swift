@@ -1,5 +1,6 @@
 import Foundation
 import ReactionModel
+import TestSupport
 import Testing
 
 @testable import Simulation
@@ -8,24 +9,17 @@ import Testing
 /// refused quickly with a sentence that says how big the request is.
 @Suite("Hostile input: sizes, traps, excerpts")
 struct HostileInputTests {
-    static let source = """
-        [species]
-        A = 1
-        B = 0
-        [parameters]
-        k = 0.5
-        [observables]
-        B2 = "2 * B"
-        [[reactions]]
-        equation = "A -> B"
-        forward = "k"
-        [simulation]
-        t_end = 10
-        output_interval = 0.5
-        [[scenarios]]
-        name = "fast"
-        parameters = { k = 2 }
-        """
+    /// A → B (Tests/Fixtures/decay_network.toml) from A = 1, with a scenario.
+    static let source =
+        Fixtures.text("decay_network.toml").replacingOccurrences(of: "A = 2", with: "A = 1") + """
+
+            [simulation]
+            t_end = 10
+            output_interval = 0.5
+            [[scenarios]]
+            name = "fast"
+            parameters = { k = 2 }
+            """
     static let model = try! ModelLoader.load(source: source, file: "hostile.toml")
 
     func temporaryDirectory() throws -> URL { try temporaryFolder("hostile") }

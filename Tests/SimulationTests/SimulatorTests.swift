@@ -1,42 +1,15 @@
 import Foundation
 import ReactionModel
+import TestSupport
 import Testing
 
 @testable import Simulation
 
 @Suite("Time courses against closed-form solutions")
 struct SimulatorTests {
-    /// A → B with rate k; at t = 5 an event adds 1 to A and doubles k.
-    static let decay = """
-        [model]
-        name = "decay"
-        time_unit = "min"
-        [compartments]
-        c = 2.0
-        n = 0.5
-        [species]
-        A = { initial = 1, compartment = "c" }
-        B = { initial = 0, compartment = "n" }
-        [parameters]
-        k = 0.3
-        [observables]
-        total_amount = "2 * A + 0.5 * B"
-        [[reactions]]
-        equation = "A -> B"
-        forward = "k"
-        [[events]]
-        at = 5
-        set = { A = "A + 1", k = "2 * k" }
-        [simulation]
-        t_end = 10
-        output_interval = 0.5
-        rtol = 1e-10
-        atol = 1e-14
-        [[scenarios]]
-        name = "slow"
-        parameters = { k = 0.1 }
-        initial = { A = 2 }
-        """
+    /// A → B with rate k; at t = 5 an event adds 1 to A and doubles k
+    /// (Tests/Fixtures/compartment_decay.toml).
+    static let decay = Fixtures.text("compartment_decay.toml")
 
     /// A(t) = A0 e^{−kt} until 5, then (A(5⁻) + 1) e^{−2k(t−5)}; B from amount conservation
     /// (V_c A + V_n B constant apart from the event's +1·V_c).

@@ -26,6 +26,17 @@ struct StateEventTests {
         try #require(course.column(named: name), "no column \(name) in \(course.columns)")
     }
 
+    /// A' = −A from A = 1, and B = 0, which reactions do not change: the tables that tests of one
+    /// event complete with the event.
+    static let decayAndB = """
+        [species]
+        A = 1
+        B = 0
+        [[reactions]]
+        equation = "A ->"
+        forward = 1
+        """
+
     // MARK: Sawtooth
 
     /// A' = −A, reset to 1 whenever it falls below 0.1: firings at t = n ln 10, A = e^{−(t − n ln 10)}.
@@ -152,36 +163,38 @@ struct StateEventTests {
         """
     }
 
+    /// `delayed(extra)` run to t = 3 every 0.05: each output time with B and T there.
+    static func delayedRows(_ extra: String) throws -> [(t: Double, b: Double, tt: Double)] {
+        let course = try run(delayed(extra), tEnd: 3, interval: 0.05)
+        let b = try column(course, "B")
+        let tt = try column(course, "T")
+        return course.times.enumerated().map { row, t in (t, b[row], tt[row]) }
+    }
+
     @Test func delayedAssignmentsUseValuesFromTheTriggerTime() throws {
-        let course = try Self.run(Self.delayed(""), tEnd: 3, interval: 0.05)
-        let b = try Self.column(course, "B")
-        let tt = try Self.column(course, "T")
         let due = log(2.0) + 1
-        for (row, t) in course.times.enumerated() {
+        for (t, b, tt) in try Self.delayedRows("") {
             // B = A(ln 2) = 0.5 and T = ln 2 (values from the firing), made at ln 2 + 1.
             let (eb, et) = t < due ? (0.0, 0.0) : (0.5, log(2.0))
             // B is the numerical A where root finding put its crossing of 0.5, good to the time
             // resolution 100 ε (|t| + |h|) ≈ 1e-13 times |A'| = 0.5: measured 7.8e-16.
-            #expect(abs(b[row] - eb) <= 1e-13, "B at \(t): \(b[row])")
+            #expect(abs(b - eb) <= 1e-13, "B at \(t): \(b)")
             // T is that crossing time, off from ln 2 by A's relative error there (rtol 1e-10):
             // measured 1.13e-9; 1e-8 allows 9×.
-            #expect(abs(tt[row] - et) <= 1e-8, "T at \(t): \(tt[row])")
+            #expect(abs(tt - et) <= 1e-8, "T at \(t): \(tt)")
         }
     }
 
     @Test func delayedAssignmentsCanUseValuesFromTheirOwnTime() throws {
-        let course = try Self.run(Self.delayed("use_values_from_trigger_time = false"), tEnd: 3, interval: 0.05)
-        let b = try Self.column(course, "B")
-        let tt = try Self.column(course, "T")
         let due = log(2.0) + 1
-        for (row, t) in course.times.enumerated() {
+        for (t, b, tt) in try Self.delayedRows("use_values_from_trigger_time = false") {
             // B = A(ln 2 + 1) = 0.5 e^{−1}, T = ln 2 + 1.
             let (eb, et) = t < due ? (0.0, 0.0) : (0.5 * exp(-1.0), due)
             // Measured: B 6.4e-10 (A's error one time unit after the crossing), T 1.13e-9 (as
             // above, the crossing time plus the exact delay); 5e-9 and 1e-8 allow 8× and 9×. The
             // values of the trigger time would be off by 0.5 − 0.18 and by 1.
-            #expect(abs(b[row] - eb) <= 5e-9, "B at \(t): \(b[row])")
-            #expect(abs(tt[row] - et) <= 1e-8, "T at \(t): \(tt[row])")
+            #expect(abs(b - eb) <= 5e-9, "B at \(t): \(b)")
+            #expect(abs(tt - et) <= 1e-8, "T at \(t): \(tt)")
         }
     }
 
@@ -282,18 +295,14 @@ struct StateEventTests {
 
     @Test(arguments: [true, false])
     func initialValue(_ initialValue: Bool) throws {
-        let source = """
-            [species]
-            A = 1
-            B = 0
-            [[reactions]]
-            equation = "A ->"
-            forward = 1
-            [[events]]
-            when = "A > 0.5"
-            initial_value = \(initialValue)
-            set = { B = "B + 1 + t" }
-            """
+        let source =
+            Self.decayAndB + """
+
+                [[events]]
+                when = "A > 0.5"
+                initial_value = \(initialValue)
+                set = { B = "B + 1 + t" }
+                """
         let course = try Self.run(source, tEnd: 2, interval: 0.5)
         let b = try Self.column(course, "B")
         // initial_value = false: the condition, true at t = 0, was false "before": it fires at
@@ -344,18 +353,14 @@ struct StateEventTests {
     /// t_f + (1 − t_f) = 1 (both operations exact in binary arithmetic for t_f in [0.5, 1]),
     /// an output time: that row shows the state after the event.
     @Test func anOutputAtADelayedEventShowsTheStateAfterIt() throws {
-        let source = """
-            [species]
-            A = 1
-            B = 0
-            [[reactions]]
-            equation = "A ->"
-            forward = 1
-            [[events]]
-            when = "t > 0.5"
-            delay = "1 - t"
-            set = { A = "A + 1", B = 5 }
-            """
+        let source =
+            Self.decayAndB + """
+
+                [[events]]
+                when = "t > 0.5"
+                delay = "1 - t"
+                set = { A = "A + 1", B = 5 }
+                """
         // Values from the firing (the default): A = A(t_f) + 1 = e^{−0.5} + 1 at t = 1.
         let course = try Self.run(source, tEnd: 2, interval: 0.25)
         let a = try Self.column(course, "A")

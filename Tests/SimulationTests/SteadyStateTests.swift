@@ -1,40 +1,15 @@
 import Foundation
 import ReactionModel
+import TestSupport
 import Testing
 
 @testable import Simulation
 
-/// Schlögl's model: 2X + A → 3X, 3X → 2X + A, B → X, X → B with A, B clamped. With these
-/// constants dX/dt = −(X−1)(X−2)(X−3): steady states 1 and 3 are stable (eigenvalue −2), 2 is
-/// unstable (+1); in k3 the system is bistable for k3·B between 5.615 and 6.385 (the folds at
-/// X = 2 ± 1/√3).
+/// Schlögl's model (Tests/Fixtures/schloegl.toml): steady states 1 and 3 stable (eigenvalue −2),
+/// 2 unstable (+1); in k3 bistable for k3·B between 5.615 and 6.385.
 @Suite("Steady states, stability and continuation")
 struct SteadyStateTests {
-    static let schloegl = """
-        [species]
-        X = 0.5
-        A = { initial = 1, constant = true }
-        B = { initial = 1, constant = true }
-        [parameters]
-        k1 = 6
-        k2 = 1
-        k3 = 6
-        k4 = 11
-        [observables]
-        level = "X"
-        [[reactions]]
-        equation = "2 X + A -> 3 X"
-        forward = "k1"
-        [[reactions]]
-        equation = "3 X -> 2 X + A"
-        forward = "k2"
-        [[reactions]]
-        equation = "B -> X"
-        forward = "k3"
-        [[reactions]]
-        equation = "X -> B"
-        forward = "k4"
-        """
+    static let schloegl = Fixtures.text("schloegl.toml")
 
     func solver(_ source: String) throws -> (Simulator, SteadyStateSolver) {
         let simulator = Simulator(try ModelLoader.load(source: source, file: "model.toml"))

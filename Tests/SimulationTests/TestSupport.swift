@@ -13,13 +13,6 @@ func message(_ body: () throws -> Void) -> String? {
     } catch let e as SimulationError { return e.message } catch { return "\(error)" }
 }
 
-/// A fresh empty folder `stat3sim-LABEL-UUID` in the temporary directory.
-func temporaryFolder(_ label: String) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stat3sim-\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 extension Metric {
     /// A metric in the command line's text, with messages starting `--metric TEXT:`, as the
     /// tests write it (the CLI parses a `MetricSpec` and calls `init(_:definition:)`).
