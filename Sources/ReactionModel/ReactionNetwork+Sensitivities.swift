@@ -83,12 +83,12 @@ extension ReactionNetwork {
         // Derivative programs have observables substituted: species, parameters, sizes and t only.
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
-        var e = terms.start[k]
-        let end = terms.start[k &+ 1]
+        var e = terms.rates.start[k]
+        let end = terms.rates.start[k &+ 1]
         while e < end {
-            let value = terms.tape.evaluate(terms.programs[e], slots)
+            let value = terms.tape.evaluate(terms.rates.programs[e], slots)
             if value != 0 {
-                let r = terms.reaction[e]
+                let r = terms.rates.index[e]
                 var c = changeStart[r]
                 let last = changeStart[r &+ 1]
                 while c < last {
@@ -139,16 +139,16 @@ extension ReactionNetwork {
         slots[timeSlot] = t
         for o in 0..<nO {
             for m in parameters.indices { output[m &* nO &+ o] = 0 }
-            for e in terms.speciesStart[o]..<terms.speciesStart[o &+ 1] {
-                let value = terms.tape.evaluate(terms.speciesPrograms[e], slots)
+            for e in terms.species.start[o]..<terms.species.start[o &+ 1] {
+                let value = terms.tape.evaluate(terms.species.programs[e], slots)
                 if value == 0 { continue }
-                let j = terms.species[e]
+                let j = terms.species.index[e]
                 for m in parameters.indices { output[m &* nO &+ o] += value * s[m &* n &+ j] }
             }
-            for e in terms.parameterStart[o]..<terms.parameterStart[o &+ 1] {
-                let k = terms.parameter[e]
+            for e in terms.parameters.start[o]..<terms.parameters.start[o &+ 1] {
+                let k = terms.parameters.index[e]
                 for (m, p) in parameters.enumerated() where p == k {
-                    output[m &* nO &+ o] += terms.tape.evaluate(terms.parameterPrograms[e], slots)
+                    output[m &* nO &+ o] += terms.tape.evaluate(terms.parameters.programs[e], slots)
                 }
             }
         }
@@ -165,8 +165,8 @@ extension ReactionNetwork {
         slots[timeSlot] = t
         for o in 0..<definition.observables.count {
             var sum = 0.0
-            for e in terms.speciesStart[o]..<terms.speciesStart[o &+ 1] {
-                sum += terms.tape.evaluate(terms.speciesPrograms[e], slots) * v[terms.species[e]]
+            for e in terms.species.start[o]..<terms.species.start[o &+ 1] {
+                sum += terms.tape.evaluate(terms.species.programs[e], slots) * v[terms.species.index[e]]
             }
             output[o] = sum
         }
@@ -207,7 +207,7 @@ extension ReactionNetwork {
             definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
             + ruleSpecies.map { definition.species[$0].rateRule! }
         var builder = ProgramBuilder()
-        var byQuantity = [[(reaction: Int, program: ProgramRange)]](repeating: [], count: nP + nC)
+        var byQuantity = [[(index: Int, program: ProgramRange)]](repeating: [], count: nP + nC)
         for (r, rate) in rateExpressions.enumerated() where changeStart[r + 1] > changeStart[r] {
             let full = inliningObservables(rate)
             let derivatives = full.derivatives(where: isParameterOrCompartment)
@@ -233,13 +233,13 @@ extension ReactionNetwork {
     /// compartment it names.
     func buildObservableTerms() -> ObservableDerivativeTerms {
         var builder = ProgramBuilder()
-        var bySpecies: [[(species: Int, program: ProgramRange)]] = []
-        var byQuantity: [[(parameter: Int, program: ProgramRange)]] = []
+        var bySpecies: [[(index: Int, program: ProgramRange)]] = []
+        var byQuantity: [[(index: Int, program: ProgramRange)]] = []
         for o in definition.observables {
             let full = inliningObservables(o.expression)
             let derivatives = full.derivatives { symbols[$0] != .time }
-            var species: [(species: Int, program: ProgramRange)] = []
-            var quantities: [(parameter: Int, program: ProgramRange)] = []
+            var species: [(index: Int, program: ProgramRange)] = []
+            var quantities: [(index: Int, program: ProgramRange)] = []
             for name in full.names {
                 guard let derivative = derivatives[name] else { continue }
                 let program = builder.compile(derivative, slot: slot(of:))
@@ -256,67 +256,68 @@ extension ReactionNetwork {
     }
 }
 
-/// Compiled ∂rate/∂q, grouped by parameter or compartment q (CSR: `start[q] ..< start[q+1]`),
-/// with their own tape; and, per compartment, the changes whose volume ratio it enters.
+/// Rows of (index, compiled program) pairs, compressed: row r is `start[r] ..< start[r+1]`.
+final class ProgramRows {
+    let start: UnsafeMutablePointer<Int>
+    let index: UnsafeMutablePointer<Int>
+    let programs: UnsafeMutablePointer<ProgramRange>
+
+    init(_ rows: [[(index: Int, program: ProgramRange)]]) {
+        start = .compressedStarts(rows.map(\.count))
+        index = .buffer(rows.flatMap { $0.map(\.index) })
+        programs = .buffer(rows.flatMap { $0.map(\.program) })
+    }
+
+    deinit {
+        start.deallocate()
+        index.deallocate()
+        programs.deallocate()
+    }
+}
+
+/// Compiled ∂rate/∂q by parameter or compartment q (each entry's index: the reaction), with
+/// their own tape; and, per compartment, the changes whose volume ratio it enters.
 final class ParameterDerivativeTerms {
     let tape: ProgramTape
     let parameterCount: Int
-    let start: UnsafeMutablePointer<Int>
-    let reaction: UnsafeMutablePointer<Int>
-    let programs: UnsafeMutablePointer<ProgramRange>
+    let rates: ProgramRows
     let volumeStart: UnsafeMutablePointer<Int>
     let volumeChange: UnsafeMutablePointer<Int>
     let volumeReaction: UnsafeMutablePointer<Int>
 
     init(
-        builder: ProgramBuilder, byQuantity: [[(reaction: Int, program: ProgramRange)]],
+        builder: ProgramBuilder, byQuantity: [[(index: Int, program: ProgramRange)]],
         volumes: [[(change: Int, reaction: Int)]]
     ) {
         tape = ProgramTape(builder)
         parameterCount = byQuantity.count
-        let flat = byQuantity.flatMap { $0 }
-        start = .compressedStarts(byQuantity.map(\.count))
-        reaction = .buffer(flat.map(\.reaction))
-        programs = .buffer(flat.map(\.program))
-        let flatVolumes = volumes.flatMap { $0 }
+        rates = ProgramRows(byQuantity)
         volumeStart = .compressedStarts(volumes.map(\.count))
-        volumeChange = .buffer(flatVolumes.map(\.change))
-        volumeReaction = .buffer(flatVolumes.map(\.reaction))
+        volumeChange = .buffer(volumes.flatMap { $0.map(\.change) })
+        volumeReaction = .buffer(volumes.flatMap { $0.map(\.reaction) })
     }
 
     deinit {
-        for p in [start, reaction, volumeStart, volumeChange, volumeReaction] { p.deallocate() }
-        programs.deallocate()
+        volumeStart.deallocate()
+        volumeChange.deallocate()
+        volumeReaction.deallocate()
     }
 }
 
-/// Compiled ∂O/∂y_j and ∂O/∂q of every observable (CSR by observable), with their own tape.
+/// Compiled ∂O/∂y_j (index: the species) and ∂O/∂q (index: the system parameter) of every
+/// observable, with their own tape.
 final class ObservableDerivativeTerms {
     let tape: ProgramTape
-    let speciesStart: UnsafeMutablePointer<Int>
-    let species: UnsafeMutablePointer<Int>
-    let speciesPrograms: UnsafeMutablePointer<ProgramRange>
-    let parameterStart: UnsafeMutablePointer<Int>
-    let parameter: UnsafeMutablePointer<Int>
-    let parameterPrograms: UnsafeMutablePointer<ProgramRange>
+    let species: ProgramRows
+    let parameters: ProgramRows
 
     init(
-        builder: ProgramBuilder, bySpecies: [[(species: Int, program: ProgramRange)]],
-        byQuantity: [[(parameter: Int, program: ProgramRange)]]
+        builder: ProgramBuilder, bySpecies: [[(index: Int, program: ProgramRange)]],
+        byQuantity: [[(index: Int, program: ProgramRange)]]
     ) {
         tape = ProgramTape(builder)
-        speciesStart = .compressedStarts(bySpecies.map(\.count))
-        species = .buffer(bySpecies.flatMap { $0.map(\.species) })
-        speciesPrograms = .buffer(bySpecies.flatMap { $0.map(\.program) })
-        parameterStart = .compressedStarts(byQuantity.map(\.count))
-        parameter = .buffer(byQuantity.flatMap { $0.map(\.parameter) })
-        parameterPrograms = .buffer(byQuantity.flatMap { $0.map(\.program) })
-    }
-
-    deinit {
-        for p in [speciesStart, species, parameterStart, parameter] { p.deallocate() }
-        speciesPrograms.deallocate()
-        parameterPrograms.deallocate()
+        species = ProgramRows(bySpecies)
+        parameters = ProgramRows(byQuantity)
     }
 }
 

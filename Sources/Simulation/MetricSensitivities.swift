@@ -209,6 +209,7 @@ extension Simulator {
 struct MetricSensitivityObserver: IntegrationObserver {
     let metrics: [(kind: Metric.Kind, target: Int)]
     let targets: [(species: Bool, index: Int)]
+    let names: [String]
     let run: RunSensitivities
     let n: Int
     let parameterCount: Int
@@ -234,22 +235,10 @@ struct MetricSensitivityObserver: IntegrationObserver {
 
     init(metrics: [Metric], definition: ModelDefinition, sensitivities: RunSensitivities, tEnd: Double) {
         self.tEnd = tEnd
-        var targets: [(Bool, Int)] = []
-        var names: [String] = []
-        var list: [(Metric.Kind, Int)] = []
-        for m in metrics {
-            if !names.contains(m.target) {
-                names.append(m.target)
-                switch definition.symbol(named: m.target)! {
-                case .species(let i): targets.append((true, i))
-                case .observable(let i): targets.append((false, i))
-                default: preconditionFailure("metric targets are checked when parsed")
-                }
-            }
-            list.append((m.kind, names.firstIndex(of: m.target)!))
-        }
-        self.metrics = list
-        self.targets = targets
+        let resolved = MetricTargets(metrics, definition: definition)
+        self.metrics = resolved.metrics
+        targets = resolved.targets
+        names = resolved.names
         run = sensitivities
         n = definition.species.count
         parameterCount = sensitivities.parameters.count
@@ -262,7 +251,7 @@ struct MetricSensitivityObserver: IntegrationObserver {
         last = area
         lastRate = area
         lastDerivatives = areaDerivatives
-        valueAt = list.map { _ in nil }
+        valueAt = resolved.metrics.map { _ in nil }
         y = [Double](repeating: 0, count: n)
         s = [Double](repeating: 0, count: n * parameterCount)
         f = y
@@ -273,11 +262,7 @@ struct MetricSensitivityObserver: IntegrationObserver {
 
     /// A target's value and its derivative by each parameter at (t, state) with state sensitivities `s`.
     func target(_ name: String, state: [Double], s: [Double], t: Double) -> (Double, [Double]) {
-        let k = targets.indices.first { index in
-            let target = targets[index]
-            let names = run.network.definition
-            return (target.species ? names.species[target.index].name : names.observables[target.index].name) == name
-        }!
+        let k = names.firstIndex(of: name)!
         var copy = self
         copy.y = state
         copy.s = s

@@ -90,6 +90,28 @@ public struct Metric: Sendable, Equatable {
     }
 }
 
+/// The distinct targets of a list of metrics (each species or observable once, in first-use
+/// order) and each metric pointing at its target: what observers of a run accumulate per target.
+struct MetricTargets {
+    var targets: [(species: Bool, index: Int)] = []
+    var names: [String] = []
+    var metrics: [(kind: Metric.Kind, target: Int)] = []
+
+    init(_ list: [Metric], definition: ModelDefinition) {
+        for m in list {
+            if !names.contains(m.target) {
+                names.append(m.target)
+                switch definition.symbol(named: m.target)! {
+                case .species(let i): targets.append((true, i))
+                case .observable(let i): targets.append((false, i))
+                default: preconditionFailure("metric targets are checked when parsed")
+                }
+            }
+            metrics.append((m.kind, names.firstIndex(of: m.target)!))
+        }
+    }
+}
+
 /// A time for messages: whole numbers without ".0", others as shortest round-trip text.
 /// Computes metrics while the solver integrates: samples every internal step at four evenly
 /// spaced points by dense output, keeping running extrema, the trapezoid integral and, for
@@ -113,23 +135,12 @@ struct MetricsObserver: IntegrationObserver {
     var observables: [Double]
 
     init(metrics: [Metric], definition: ModelDefinition) {
-        var targets: [(Bool, Int)] = []
-        var names: [String] = []
-        var list: [(Metric.Kind, Int)] = []
-        for m in metrics {
-            if !names.contains(m.target) {
-                names.append(m.target)
-                switch definition.symbol(named: m.target)! {
-                case .species(let i): targets.append((true, i))
-                case .observable(let i): targets.append((false, i))
-                default: preconditionFailure("metric targets are checked when parsed")
-                }
-            }
-            list.append((m.kind, names.firstIndex(of: m.target)!))
-        }
-        self.targets = targets
-        self.targetNames = names
-        self.metrics = list
+        let resolved = MetricTargets(metrics, definition: definition)
+        targets = resolved.targets
+        targetNames = resolved.names
+        self.metrics = resolved.metrics
+        let list = resolved.metrics
+        let names = resolved.names
         needsCurve = names.indices.map { t in list.contains { $0.1 == t && ($0.0 == .halfLife) } }
         speciesCount = definition.species.count
         configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: OutputGrid(explicit: []), schedule: [])

@@ -1,5 +1,6 @@
 import Foundation
 import ReactionModel
+import TestSupport
 import Testing
 
 @testable import Simulation
@@ -72,22 +73,7 @@ struct MetricSensitivityTests {
 
     @Test("A ⇌ B: the steady state's sensitivities through its Jacobian and the conservation law")
     func steadyState() throws {
-        let source = """
-            [model]
-            name = "exchange"
-            [species]
-            A = 3
-            B = 1
-            [parameters]
-            k1 = 0.4
-            k2 = 0.1
-            [[reactions]]
-            equation = "A <-> B"
-            forward = "k1"
-            reverse = "k2"
-            [simulation]
-            t_end = 200
-            """
+        let source = Fixtures.text("sensitivity_exchange.toml")
         let d = try ModelLoader.load(source: source, file: "exchange.toml")
         let result = try Simulator(d).metricSensitivities(
             scenario: nil, settings: Self.settings(), metrics: [try Self.metric("steady_state:B", d)],

@@ -1,6 +1,7 @@
 import Foundation
 import ODESolver
 import ReactionModel
+import TestSupport
 import Testing
 
 @testable import Simulation
@@ -51,29 +52,7 @@ struct SensitivityRunTests {
 
     // MARK: A → B → C
 
-    static let chain = """
-        [model]
-        name = "chain"
-        [species]
-        A = 2
-        B = 0
-        C = 0
-        [parameters]
-        k1 = 0.7
-        k2 = 0.3
-        [observables]
-        total = "A + B + C"
-        flux2 = "2 * k2 * B"
-        [[reactions]]
-        equation = "A -> B"
-        forward = "k1"
-        [[reactions]]
-        equation = "B -> C"
-        forward = "k2"
-        [simulation]
-        t_end = 10
-        output_interval = 0.5
-        """
+    static let chain = Fixtures.text("sensitivity_chain.toml")
 
     @Test("A → B → C: dA, dB by k1, k2 and A(0) as in closed form; observables by the chain rule")
     func linearChain() throws {
@@ -114,24 +93,7 @@ struct SensitivityRunTests {
 
     @Test("A timed dose: the jump of s at the event (dA/dk, dA/dD) as in closed form")
     func timedEvent() throws {
-        let source = """
-            [model]
-            name = "dose"
-            [species]
-            A = 3
-            [parameters]
-            k = 0.4
-            D = 1.5
-            [[reactions]]
-            equation = "A -> "
-            forward = "k"
-            [[events]]
-            at = 2
-            set = { A = "A + D" }
-            [simulation]
-            t_end = 6
-            output_interval = 0.25
-            """
+        let source = Fixtures.text("sensitivity_dose.toml")
         let course = try Self.run(Self.load(source), ["k", "D", "A"])
         let (a0, k, dose, tau) = (3.0, 0.4, 1.5, 2.0)
         let t = course.times
@@ -148,25 +110,7 @@ struct SensitivityRunTests {
     func stateEvent() throws {
         // A decays; when it falls below θ it is reset to R, once (R > θ, and the reset is the
         // last crossing before t_end). τ = ln(A0/θ)/k moves with k, θ and A0.
-        let source = """
-            [model]
-            name = "reset"
-            [species]
-            A = 5
-            [parameters]
-            k = 0.5
-            theta = 1
-            R = 2
-            [[reactions]]
-            equation = "A -> "
-            forward = "k"
-            [[events]]
-            when = "A < theta"
-            set = { A = "R" }
-            [simulation]
-            t_end = 4.5
-            output_interval = 0.125
-            """
+        let source = Fixtures.text("sensitivity_reset.toml")
         let course = try Self.run(Self.load(source), ["k", "theta", "R", "A"])
         let (a0, k, theta, reset) = (5.0, 0.5, 1.0, 2.0)
         let tau = log(a0 / theta) / k  // 3.22, one crossing before 4.5 (R e^{-k·1.28} = 1.06 > θ)
@@ -184,28 +128,7 @@ struct SensitivityRunTests {
 
     @Test("A compartment size: the volume ratio of a transport and a rate law naming it, against differences")
     func compartmentSize() throws {
-        let source = """
-            [model]
-            name = "transport"
-            [compartments]
-            cyt = 2
-            nuc = 0.5
-            [species]
-            X = { initial = 4, compartment = "cyt" }
-            Y = { initial = 0, compartment = "nuc" }
-            [parameters]
-            kin = 0.3
-            kout = 0.2
-            [[reactions]]
-            equation = "X -> Y"
-            rate = "kin * X"
-            [[reactions]]
-            equation = "Y -> "
-            rate = "kout * Y * nuc"
-            [simulation]
-            t_end = 8
-            output_interval = 0.5
-            """
+        let source = Fixtures.text("sensitivity_transport.toml")
         let definition = try Self.load(source)
         let failures = try Self.compareWithDifferences(definition, ["cyt", "nuc"], tEnd: nil, interval: nil)
         #expect(failures.isEmpty, "\(failures)")
