@@ -7,10 +7,17 @@ Examples:
   Scripts/plot.py all.csv --columns pSTAT3_fraction --scenarios default,ruxolitinib --out rux.svg
   Scripts/plot.py results/sobotta2017.csv --logy --out sobotta.png
   Scripts/plot.py sweep.csv --heatmap --x IL6 --y kf9 --z pSTAT3_fraction__peak --logx --out map.png
+  Scripts/plot.py cancer_sensitivity.csv --tornado --top 12 --out tornado.png
+  Scripts/plot.py switch_gsa.csv --indices --out indices.png
 
 Without --columns it plots every observable (the columns after the species, read from the
 .meta.json sidecar when present) or, failing that, every column. One panel per column; with a
 `scenario` column every scenario is a line in each panel. Writes PNG or SVG by the extension.
+
+--tornado reads a `stat3sim sensitivity` CSV: one panel per metric, the --top parameters by their
+largest |normalized sensitivity| over the scenarios, a bar per scenario. --indices reads a
+`stat3sim gsa` CSV: one panel per metric, S1 and ST (or mu_star and sigma) per parameter with the
+reported confidence intervals as error bars.
 """
 import argparse
 import csv
@@ -77,9 +84,16 @@ def main():
     parser.add_argument("--y", help="heat map: varied name on the vertical axis")
     parser.add_argument("--z", help="heat map: the metric column to colour by")
     parser.add_argument("--scenario", help="heat map: rows of this scenario only")
+    parser.add_argument("--tornado", action="store_true", help="sensitivity CSV: normalized sensitivities as bars")
+    parser.add_argument("--indices", action="store_true", help="gsa CSV: Sobol' or Morris indices as bars")
+    parser.add_argument("--top", type=int, default=12, help="tornado: parameters per metric")
     args = parser.parse_args()
     if args.heatmap:
         return heatmap(args)
+    if args.tornado:
+        return tornado(args)
+    if args.indices:
+        return indices(args)
 
     import matplotlib
     matplotlib.use("Agg")
@@ -170,6 +184,79 @@ def heatmap(args):
     ax.set_xlabel(args.x)
     ax.set_ylabel(args.y)
     ax.set_title(args.title or args.z, fontsize=10)
+    save(fig, args.out)
+
+
+def tornado(args):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(args.csv) as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "normalized" not in rows[0] or "rank" not in rows[0]:
+        sys.exit(f"plot.py: {args.csv} is not a `stat3sim sensitivity` file (no normalized and rank columns)")
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    scenarios = list(dict.fromkeys(r.get("scenario", "default") for r in rows))
+    value = {}
+    for r in rows:
+        x = float(r["normalized"])
+        value[(r["metric"], r.get("scenario", "default"), r["parameter"])] = 0.0 if math.isnan(x) else x
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 0.42 * args.top + 1.6), squeeze=False)
+    colours = ["#4c9be8", "#d1495b", "#f2a541", "#5aa469", "#8e6bbf", "#555555"]
+    for ax, metric in zip(axes[0], metrics):
+        parameters = list(dict.fromkeys(r["parameter"] for r in rows if r["metric"] == metric))
+        largest = {p: max(abs(value.get((metric, s, p), 0.0)) for s in scenarios) for p in parameters}
+        chosen = sorted(parameters, key=lambda p: -largest[p])[: args.top][::-1]
+        height = 0.8 / len(scenarios)
+        for k, scenario in enumerate(scenarios):
+            ys = [i + (k - (len(scenarios) - 1) / 2) * height for i in range(len(chosen))]
+            ax.barh(ys, [value.get((metric, scenario, p), 0.0) for p in chosen], height=height,
+                    color=colours[k % len(colours)], label=scenario)
+        ax.set_yticks(range(len(chosen)))
+        ax.set_yticklabels(chosen, fontsize=8)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel("d ln M / d ln p")
+        ax.set_title(metric, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+        if len(scenarios) > 1:
+            ax.legend(fontsize=8)
+    if args.title:
+        fig.suptitle(args.title)
+    save(fig, args.out)
+
+
+def indices(args):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with open(args.csv) as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not ({"S1", "ST"} <= set(rows[0]) or {"mu_star", "sigma"} <= set(rows[0])):
+        sys.exit(f"plot.py: {args.csv} is not a `stat3sim gsa` file (no S1/ST or mu_star/sigma columns)")
+    sobol = "S1" in rows[0]
+    bars = [("S1", "S1_conf"), ("ST", "ST_conf")] if sobol else [("mu_star", "mu_star_conf"), ("sigma", None)]
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        chosen = [r for r in rows if r["metric"] == metric]
+        x = np.arange(len(chosen))
+        width = 0.38
+        for k, (column, conf) in enumerate(bars):
+            values = [float(r[column]) for r in chosen]
+            errors = [float(r[conf]) for r in chosen] if conf else None
+            ax.bar(x + (k - 0.5) * width, values, width, yerr=errors, capsize=3, label=column,
+                   color=["#4c9be8", "#d1495b"][k])
+        ax.set_xticks(x)
+        ax.set_xticklabels([r["parameter"] for r in chosen], rotation=45, ha="right", fontsize=8)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(metric, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+    if args.title:
+        fig.suptitle(args.title)
     save(fig, args.out)
 
 

@@ -81,6 +81,14 @@ extension Expression {
                 }
                 return Expression.multiply(.multiply(exponent, .power(base, reduced)), db).simplified
             }
+            if db == .number(0) {
+                // u^v · v' · ln u, with its limit 0 at u = 0 (Hill terms x^n at x = 0, whose
+                // sensitivity by n would otherwise be 0 · −∞ = NaN).
+                let term = Expression.multiply(self, .multiply(de, .function(.log, base))).simplified
+                return .select(
+                    left: .number(0), right: base, ifLess: term,
+                    otherwise: .select(left: base, right: .number(0), ifLess: term, otherwise: .number(0)))
+            }
             // u^v · (v' ln u + v u'/u)
             return Expression.multiply(
                 self,

@@ -138,6 +138,13 @@ struct SensitivityRunTests {
         #expect(try Self.column(course, "d(Y)/d(nuc)").contains { abs($0) > 0.1 })
     }
 
+    @Test("A Hill term at zero: the sensitivity by the Hill coefficient is finite and matches differences")
+    func hillCoefficientAtZero() throws {
+        let definition = try Self.load(Fixtures.text("sensitivity_hill.toml"))
+        let failures = try Self.compareWithDifferences(definition, ["n", "K", "V"], tEnd: nil, interval: nil)
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
     // MARK: Refusals
 
     @Test("Names that are no parameter, sensitivities through events that set parameters: refused with reasons")
