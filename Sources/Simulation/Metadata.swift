@@ -56,6 +56,16 @@ public struct RunMetadata: Codable, Sendable {
             case solverStatistics = "solver_statistics"
         }
     }
+    /// What `run --sensitivities` asked for.
+    public struct Sensitivities: Codable, Sendable {
+        var parameters: [String]
+        var normalized: Bool
+        var errorControl: Bool
+        enum CodingKeys: String, CodingKey {
+            case parameters, normalized
+            case errorControl = "error_control"
+        }
+    }
     public struct Shard: Codable, Sendable {
         public var index: Int
         public var count: Int
@@ -109,6 +119,7 @@ public struct RunMetadata: Codable, Sendable {
     public var columns: [String]?
     public var runs: [Run]?
     public var overrides: [String: Double]?
+    public var sensitivities: Sensitivities?
     // sweep and merge
     public var sweep: SweepDescription?
     public var shard: Nullable<Shard>?
@@ -124,7 +135,8 @@ public struct RunMetadata: Codable, Sendable {
 
     // Keys spelled out: a key strategy would also rewrite dictionary keys (observable names).
     enum CodingKeys: String, CodingKey {
-        case program, version, command, model, units, created, solver, columns, runs, overrides, sweep, shard, totals,
+        case program, version, command, model, units, created, solver, columns, runs, overrides, sensitivities, sweep,
+            shard, totals,
             complete, jobs
         case wallSeconds = "wall_seconds"
         case mergedFrom = "merged_from"

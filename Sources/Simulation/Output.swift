@@ -130,6 +130,10 @@ public enum OutputWriter {
             for (k, v) in settings.overrides { overrides[k] = v }
             meta.overrides = overrides
         }
+        if let request = settings.sensitivities {
+            meta.sensitivities = .init(
+                parameters: request.parameters, normalized: request.normalized, errorControl: request.errorControl)
+        }
         return meta.json()
     }
 }

@@ -60,6 +60,20 @@ struct SensitivityCLITests {
         }
     }
 
+    @Test func theSidecarRecordsTheRequest() throws {
+        let dir = try temporaryFolder("sensitivity-meta")
+        let out = dir.appendingPathComponent("chain.csv").path
+        let result = try CLI.run(["run", Self.chain, "--sensitivities", "k1", "--normalized", "--out", out])
+        #expect(result.status == 0, "\(result.standardError)")
+        let meta =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: dir.appendingPathComponent("chain.meta.json"))) as? [String: Any]
+        let request = try #require(meta?["sensitivities"] as? [String: Any])
+        #expect(request["parameters"] as? [String] == ["k1"])
+        #expect(request["normalized"] as? Bool == true)
+        #expect(request["error_control"] as? Bool == true)
+    }
+
     @Test func runRefusesUnknownNamesAndStrayFlags() throws {
         let unknown = try CLI.run(["run", Self.chain, "--sensitivities", "k3", "--out", "-"])
         #expect(unknown.status == 1)
