@@ -102,7 +102,10 @@ struct Sensitivity: ParsableCommand {
                     let order = ranking(result, metric: m)
                     table.append(
                         "\(label(name)) — \(metric.column) = \(result.metricValues[m].summaryText)")
-                    table.append("  rank  parameter             normalized    sensitivity")
+                    let width = max(20, result.parameters.map(\.count).max() ?? 0)
+                    table.append(
+                        "  rank  " + "parameter".padding(toLength: width, withPad: " ", startingAt: 0)
+                            + "  normalized    sensitivity")
                     for (rank, k) in order.enumerated() {
                         let normalized = result.normalized(metric: m, parameter: k)
                         let derivative = result.derivative(metric: m, parameter: k)
@@ -116,7 +119,7 @@ struct Sensitivity: ParsableCommand {
                         if rank < top {
                             table.append(
                                 "  " + pad(String(rank + 1), 4) + "  "
-                                    + result.parameters[k].padding(toLength: 20, withPad: " ", startingAt: 0)
+                                    + result.parameters[k].padding(toLength: width, withPad: " ", startingAt: 0)
                                     + " " + pad(normalized.summaryText, 11) + "  " + pad(derivative.summaryText, 13))
                         }
                     }
