@@ -163,6 +163,8 @@ public struct RunSummary: Sendable {
     public var firstTime: Double
     public var lastTime: Double
     public var statistics: SolverStatistics
+    /// The sensitivities' own work, when the run integrated them.
+    public var sensitivityStatistics: SensitivityStatistics? = nil
     var peaks: [Double], peakTimes: [Double], finals: [Double]
 
     /// Largest value of a column and the first output time it is reached.

@@ -269,7 +269,8 @@ public final class Simulator {
         return RunSummary(
             scenario: name, columns: prepared.columns, rows: recorder.sink.rows, firstTime: times.first!,
             lastTime: times.last!,
-            statistics: prepared.solver.statistics, peaks: recorder.sink.peak, peakTimes: recorder.sink.peakTime,
-            finals: recorder.sink.final)
+            statistics: prepared.solver.statistics,
+            sensitivityStatistics: prepared.sensitivities == nil ? nil : prepared.solver.sensitivityStatistics,
+            peaks: recorder.sink.peak, peakTimes: recorder.sink.peakTime, finals: recorder.sink.final)
     }
 }

@@ -196,6 +196,14 @@ struct Run: ParsableCommand {
                         + "\(s.luFactorizations) LU"
                 )
             }
+            if let sensitivity = course.sensitivityStatistics {
+                lines.append(
+                    stats
+                        ? "  sensitivities: \(sensitivity)"
+                        : "  sensitivities: \(sensitivity.parameterDerivativeEvaluations) ∂f/∂p, "
+                            + "\(sensitivity.newtonIterations) Newton iterations, "
+                            + "\(sensitivity.errorTestFailures) error-test failures")
+            }
         }
         lines.append(
             destination == "-"
