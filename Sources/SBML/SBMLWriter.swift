@@ -204,16 +204,6 @@ private struct Writer {
         var used = Set(
             d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name)
                 + d.observables.map(\.name))
-        func unique(_ base: String) -> String {
-            var id = base
-            var k = 1
-            while used.contains(id) {
-                k += 1
-                id = "\(base)_\(k)"
-            }
-            used.insert(id)
-            return id
-        }
 
         let modelID = Writer.identifier(URLlessBaseName(d.file))
         line(0, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
@@ -307,7 +297,7 @@ private struct Writer {
             for r in d.reactions {
                 line(
                     3,
-                    "<reaction" + attribute("id", unique(r.id)) + attribute("name", r.equation)
+                    "<reaction" + attribute("id", used.insertUnused(r.id)) + attribute("name", r.equation)
                         + attribute("reversible", r.reversible ? "true" : "false") + ">")
                 notes(4, r.description)
                 let sides = [("listOfReactants", r.reactants), ("listOfProducts", r.products)]
@@ -356,7 +346,7 @@ private struct Writer {
             for (k, e) in grouped.enumerated() {
                 line(
                     3,
-                    "<event" + attribute("id", unique("event_\(k + 1)"))
+                    "<event" + attribute("id", used.insertUnused("event_\(k + 1)"))
                         + attribute("useValuesFromTriggerTime", "true") + ">")
                 notes(4, e.description)
                 line(4, "<trigger" + attribute("initialValue", "false") + attribute("persistent", "true") + ">")
@@ -377,7 +367,7 @@ private struct Writer {
                 stateEventNumber += 1
                 line(
                     3,
-                    "<event" + attribute("id", unique("event_\(grouped.count + stateEventNumber)"))
+                    "<event" + attribute("id", used.insertUnused("event_\(grouped.count + stateEventNumber)"))
                         + attribute("useValuesFromTriggerTime", trigger.useValuesFromTriggerTime ? "true" : "false")
                         + ">")
                 notes(4, e.description)
