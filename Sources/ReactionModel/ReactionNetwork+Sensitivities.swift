@@ -77,9 +77,7 @@ extension ReactionNetwork {
         let byName = terms.parameterCount
         guard k < byName else { return }  // an initial value: ∂f/∂p = 0
         let slots = self.slots
-        let changeStart = self.changeStart
-        let changeSpecies = self.changeSpecies
-        let changeCoefficient = self.changeCoefficient
+        let changes = self.changes
         // Derivative programs have observables substituted: species, parameters, sizes and t only.
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
@@ -87,15 +85,7 @@ extension ReactionNetwork {
         let end = terms.rates.start[k &+ 1]
         while e < end {
             let value = terms.tape.evaluate(terms.rates.entries[e].program, slots)
-            if value != 0 {
-                let r = terms.rates.entries[e].index
-                var c = changeStart[r]
-                let last = changeStart[r &+ 1]
-                while c < last {
-                    derivative[changeSpecies[c]] += changeCoefficient[c] * value
-                    c &+= 1
-                }
-            }
+            if value != 0 { changes.add(value, row: terms.rates.entries[e].index, to: derivative) }
             e &+= 1
         }
         let nP = definition.parameters.count
@@ -112,13 +102,14 @@ extension ReactionNetwork {
         while v < volumeEnd {
             let (c, r) = terms.volumes.entries[v]
             let reactionVolume = slots[compartmentBase &+ reactionCompartment[r]]
-            let speciesCompartment = definition.species[changeSpecies[c]].compartment
+            let change = changes.entries[c]
+            let speciesCompartment = definition.species[change.species].compartment
             let speciesVolume = slots[compartmentBase &+ speciesCompartment]
             var ratio = 0.0
             if reactionCompartment[r] == compartment { ratio += 1 / speciesVolume }
             if speciesCompartment == compartment { ratio -= reactionVolume / (speciesVolume * speciesVolume) }
             let rate = fastKind[r] == 1 ? massActionRate(r, slots) : tape.evaluate(ratePrograms[r], slots)
-            derivative[changeSpecies[c]] += changeStoichiometry[c] * ratio * rate
+            derivative[change.species] += change.stoichiometry * ratio * rate
             v &+= 1
         }
     }
@@ -207,7 +198,7 @@ extension ReactionNetwork {
             + ruleSpecies.map { definition.species[$0].rateRule! }
         var builder = ProgramBuilder()
         var byQuantity = [[(index: Int, program: ProgramRange)]](repeating: [], count: nP + nC)
-        for (r, rate) in rateExpressions.enumerated() where changeStart[r + 1] > changeStart[r] {
+        for (r, rate) in rateExpressions.enumerated() where changes.start[r + 1] > changes.start[r] {
             let full = inliningObservables(rate)
             let derivatives = full.derivatives(where: isParameterOrCompartment)
             for name in full.names {
@@ -217,8 +208,8 @@ extension ReactionNetwork {
         }
         var volumes = [[(change: Int, reaction: Int)]](repeating: [], count: nC)
         for r in 0..<reactionCount {
-            for c in changeStart[r]..<changeStart[r + 1] {
-                let speciesCompartment = definition.species[changeSpecies[c]].compartment
+            for c in changes.start[r]..<changes.start[r + 1] {
+                let speciesCompartment = definition.species[changes.entries[c].species].compartment
                 if speciesCompartment == reactionCompartment[r] { continue }
                 volumes[reactionCompartment[r]].append((c, r))
                 volumes[speciesCompartment].append((c, r))
