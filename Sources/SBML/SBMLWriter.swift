@@ -32,24 +32,20 @@ public enum SBMLWriter {
 
     /// Text escaped for XML character data and attribute values (both quote kinds).
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text.unicodeScalars {
+        text.replacingScalars { c in
             switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default:
-                // Control characters other than tab/newline/return are not allowed in XML 1.0.
-                if c.value < 0x20 { out += "\u{FFFD}" } else { out.unicodeScalars.append(c) }
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&apos;"
+            case "\n": return "&#10;"
+            case "\r": return "&#13;"
+            case "\t": return "&#9;"
+            // Control characters other than tab/newline/return are not allowed in XML 1.0.
+            default: return c.value < 0x20 ? "\u{FFFD}" : nil
             }
         }
-        return out
     }
 
     /// A number as SBML and MathML read it back exactly (shortest round-trip form).
