@@ -187,41 +187,37 @@ public struct ExpressionParser {
     private typealias ParsedCondition = (condition: Condition, depth: Int)
 
     public static func parse(_ text: String) throws -> Expression {
-        if mayNestDeeply(text) { return try onParserStack { try parse(shallow: text) } }
-        return try parse(shallow: text)
-    }
-
-    private static func parse(shallow text: String) throws -> Expression {
-        var parser = ExpressionParser(characters: Array(text))
-        parser.skipSpaces()
-        guard !parser.atEnd else { throw ExpressionSyntaxError(message: "the expression is empty", offset: 0) }
-        let expression = try parser.parseSum().expression
-        parser.skipSpaces()
-        if !parser.atEnd {
-            throw ExpressionSyntaxError(
-                message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
-        }
-        return expression
+        try parseWhole(text, "expression") { try $0.parseSum().expression }
     }
 
     /// A condition: `or`/`xor` of `and`s of (`not`) comparisons `sum REL sum` with REL one of
     /// `< <= > >= == !=`, parenthesised conditions, `true`, `false`.
     public static func parseCondition(_ text: String) throws -> Condition {
-        if mayNestDeeply(text) { return try onParserStack { try parseCondition(shallow: text) } }
-        return try parseCondition(shallow: text)
+        try parseWhole(text, "condition") { try $0.parseOr().condition }
     }
 
-    private static func parseCondition(shallow text: String) throws -> Condition {
+    /// All of `text` as one `production` (`what` it is, for the message when the text is empty),
+    /// on a thread with a deep stack if the text may nest deeply.
+    private static func parseWhole<T>(
+        _ text: String, _ what: String, _ production: @escaping @Sendable (inout ExpressionParser) throws -> T
+    ) throws -> T {
+        if mayNestDeeply(text) { return try onParserStack { try parseWhole(shallow: text, what, production) } }
+        return try parseWhole(shallow: text, what, production)
+    }
+
+    private static func parseWhole<T>(
+        shallow text: String, _ what: String, _ production: (inout ExpressionParser) throws -> T
+    ) throws -> T {
         var parser = ExpressionParser(characters: Array(text))
         parser.skipSpaces()
-        guard !parser.atEnd else { throw ExpressionSyntaxError(message: "the condition is empty", offset: 0) }
-        let condition = try parser.parseOr().condition
+        guard !parser.atEnd else { throw ExpressionSyntaxError(message: "the \(what) is empty", offset: 0) }
+        let parsed = try production(&parser)
         parser.skipSpaces()
         if !parser.atEnd {
             throw ExpressionSyntaxError(
                 message: "unexpected '\(parser.characters[parser.position])'", offset: parser.position)
         }
-        return condition
+        return parsed
     }
 
     /// Whether `text` has enough openers (parentheses, minus signs, powers, `not`) to nest more

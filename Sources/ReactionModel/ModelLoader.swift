@@ -156,28 +156,14 @@ private struct Loader {
             return
         }
         for name in locator.fileOrder(of: t.keys, table: "compartments") {
-            try checkName(name, "compartment", at: place("compartments"))
-            let value = t[name]!
-            var compartment = ModelDefinition.Compartment(name: name, size: 1, unit: nil, description: nil)
-            let what = "compartment '\(name)'"
-            let here = place("compartments", key: name)
-            if let entry = value.table {
-                try checkKeys(entry, allowed: ["size", "unit", "description"], "[compartments] \(name)", at: here)
-                guard let size = entry["size"] else {
-                    throw here.fail("\(what) needs a size (\(name) = { size = 1.0 }).")
-                }
-                compartment.size = try here.finiteNumber(size, "the size of \(what)")
-                if let u = entry["unit"] { compartment.unit = try here.string(u, "the unit of \(what)") }
-                if let s = entry["description"] {
-                    compartment.description = try here.string(s, "the description of \(what)")
-                }
-            } else {
-                compartment.size = try here.finiteNumber(value, "the size of \(what)")
+            let entry = try quantityEntry(name, t[name]!, table: "compartments", kind: "compartment", key: "size") {
+                try $0.finiteNumber($1, $2)
             }
-            guard compartment.size > 0 else {
-                throw here.fail("the size of \(what) must be > 0, not \(compartment.size.plainText).")
+            guard entry.number > 0 else {
+                throw entry.here.fail("the size of compartment '\(name)' must be > 0, not \(entry.number.plainText).")
             }
-            d.compartments.append(compartment)
+            d.compartments.append(
+                .init(name: name, size: entry.number, unit: entry.unit, description: entry.description))
         }
         if d.compartments.isEmpty { d.compartments = [.init(name: "cell", size: 1, unit: nil, description: nil)] }
     }
@@ -240,27 +226,33 @@ private struct Loader {
     func readParameters(_ root: TOMLTable, into d: inout ModelDefinition) throws {
         guard let t = try table(root, "parameters") else { return }
         for name in locator.fileOrder(of: t.keys, table: "parameters") {
-            try checkName(name, "parameter", at: place("parameters"))
-            let value = t[name]!
-            let what = "parameter '\(name)'"
-            let here = place("parameters", key: name)
-            var parameter = ModelDefinition.Parameter(name: name, value: 0, unit: nil, description: nil)
-            if let entry = value.table {
-                try checkKeys(entry, allowed: ["value", "unit", "description"], "[parameters] \(name)", at: here)
-                guard let v = entry["value"] else {
-                    throw here.fail("\(what) needs a value (\(name) = { value = 1.0 }).")
-                }
-                parameter.value = try here.number(v, "the value of \(what)")
-                if let u = entry["unit"] { parameter.unit = try here.string(u, "the unit of \(what)") }
-                if let s = entry["description"] {
-                    parameter.description = try here.string(s, "the description of \(what)")
-                }
-            } else {
-                // inf, -inf and nan are allowed (SBML allows them); rate constants are checked below.
-                parameter.value = try here.number(value, "the value of \(what)")
+            // inf, -inf and nan are allowed (SBML allows them); rate constants are checked below.
+            let entry = try quantityEntry(name, t[name]!, table: "parameters", kind: "parameter", key: "value") {
+                try $0.number($1, $2)
             }
-            d.parameters.append(parameter)
+            d.parameters.append(
+                .init(name: name, value: entry.number, unit: entry.unit, description: entry.description))
         }
+    }
+
+    /// An entry of `[compartments]` or `[parameters]`: `name = number`, or `name = { KEY = number,
+    /// unit = "…", description = "…" }`; `read` reads the number (given what it is, for messages).
+    private func quantityEntry(
+        _ name: String, _ value: TOMLValueConvertible, table: String, kind: String, key: String,
+        read: (Place, TOMLValueConvertible, String) throws -> Double
+    ) throws -> (number: Double, unit: String?, description: String?, here: Place) {
+        try checkName(name, kind, at: place(table))
+        let what = "\(kind) '\(name)'"
+        let here = place(table, key: name)
+        guard let entry = value.table else { return (try read(here, value, "the \(key) of \(what)"), nil, nil, here) }
+        try checkKeys(entry, allowed: [key, "unit", "description"], "[\(table)] \(name)", at: here)
+        guard let number = entry[key] else {
+            throw here.fail("\(what) needs a \(key) (\(name) = { \(key) = 1.0 }).")
+        }
+        let x = try read(here, number, "the \(key) of \(what)")
+        let unit = try entry["unit"].map { try here.string($0, "the unit of \(what)") }
+        let description = try entry["description"].map { try here.string($0, "the description of \(what)") }
+        return (x, unit, description, here)
     }
 
     func checkUniqueNames(_ d: ModelDefinition) throws {

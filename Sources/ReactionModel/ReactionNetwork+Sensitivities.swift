@@ -77,49 +77,39 @@ extension ReactionNetwork {
         let byName = terms.parameterCount
         guard k < byName else { return }  // an initial value: ∂f/∂p = 0
         let slots = self.slots
-        let changeStart = self.changeStart
-        let changeSpecies = self.changeSpecies
-        let changeCoefficient = self.changeCoefficient
+        let changes = self.changes
         // Derivative programs have observables substituted: species, parameters, sizes and t only.
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
         var e = terms.rates.start[k]
         let end = terms.rates.start[k &+ 1]
         while e < end {
-            let value = terms.tape.evaluate(terms.rates.programs[e], slots)
-            if value != 0 {
-                let r = terms.rates.index[e]
-                var c = changeStart[r]
-                let last = changeStart[r &+ 1]
-                while c < last {
-                    derivative[changeSpecies[c]] += changeCoefficient[c] * value
-                    c &+= 1
-                }
-            }
+            let value = terms.tape.evaluate(terms.rates.entries[e].program, slots)
+            if value != 0 { changes.add(value, row: terms.rates.entries[e].index, to: derivative) }
             e &+= 1
         }
         let nP = definition.parameters.count
         guard k >= nP else { return }
         // A compartment size: ν · ∂(V_r/V_s)/∂V · rate for the changes across compartments.
         let compartment = k &- nP
-        var v = terms.volumeStart[compartment]
-        let volumeEnd = terms.volumeStart[compartment &+ 1]
+        var v = terms.volumes.start[compartment]
+        let volumeEnd = terms.volumes.start[compartment &+ 1]
         if v == volumeEnd { return }
         for j in 0..<rateObservableCount {
             let i = rateObservableOrder[j]
             slots[observableBase &+ i] = tape.evaluate(observablePrograms[i], slots)
         }
         while v < volumeEnd {
-            let c = terms.volumeChange[v]
-            let r = terms.volumeReaction[v]
+            let (c, r) = terms.volumes.entries[v]
             let reactionVolume = slots[compartmentBase &+ reactionCompartment[r]]
-            let speciesCompartment = definition.species[changeSpecies[c]].compartment
+            let change = changes.entries[c]
+            let speciesCompartment = definition.species[change.species].compartment
             let speciesVolume = slots[compartmentBase &+ speciesCompartment]
             var ratio = 0.0
             if reactionCompartment[r] == compartment { ratio += 1 / speciesVolume }
             if speciesCompartment == compartment { ratio -= reactionVolume / (speciesVolume * speciesVolume) }
             let rate = fastKind[r] == 1 ? massActionRate(r, slots) : tape.evaluate(ratePrograms[r], slots)
-            derivative[changeSpecies[c]] += changeStoichiometry[c] * ratio * rate
+            derivative[change.species] += change.stoichiometry * ratio * rate
             v &+= 1
         }
     }
@@ -140,15 +130,15 @@ extension ReactionNetwork {
         for o in 0..<nO {
             for m in parameters.indices { output[m &* nO &+ o] = 0 }
             for e in terms.species.start[o]..<terms.species.start[o &+ 1] {
-                let value = terms.tape.evaluate(terms.species.programs[e], slots)
+                let value = terms.tape.evaluate(terms.species.entries[e].program, slots)
                 if value == 0 { continue }
-                let j = terms.species.index[e]
+                let j = terms.species.entries[e].index
                 for m in parameters.indices { output[m &* nO &+ o] += value * s[m &* n &+ j] }
             }
             for e in terms.parameters.start[o]..<terms.parameters.start[o &+ 1] {
-                let k = terms.parameters.index[e]
+                let k = terms.parameters.entries[e].index
                 for (m, p) in parameters.enumerated() where p == k {
-                    output[m &* nO &+ o] += terms.tape.evaluate(terms.parameters.programs[e], slots)
+                    output[m &* nO &+ o] += terms.tape.evaluate(terms.parameters.entries[e].program, slots)
                 }
             }
         }
@@ -166,7 +156,7 @@ extension ReactionNetwork {
         for o in 0..<definition.observables.count {
             var sum = 0.0
             for e in terms.species.start[o]..<terms.species.start[o &+ 1] {
-                sum += terms.tape.evaluate(terms.species.programs[e], slots) * v[terms.species.index[e]]
+                sum += terms.tape.evaluate(terms.species.entries[e].program, slots) * v[terms.species.entries[e].index]
             }
             output[o] = sum
         }
@@ -208,7 +198,7 @@ extension ReactionNetwork {
             + ruleSpecies.map { definition.species[$0].rateRule! }
         var builder = ProgramBuilder()
         var byQuantity = [[(index: Int, program: ProgramRange)]](repeating: [], count: nP + nC)
-        for (r, rate) in rateExpressions.enumerated() where changeStart[r + 1] > changeStart[r] {
+        for (r, rate) in rateExpressions.enumerated() where changes.start[r + 1] > changes.start[r] {
             let full = inliningObservables(rate)
             let derivatives = full.derivatives(where: isParameterOrCompartment)
             for name in full.names {
@@ -218,8 +208,8 @@ extension ReactionNetwork {
         }
         var volumes = [[(change: Int, reaction: Int)]](repeating: [], count: nC)
         for r in 0..<reactionCount {
-            for c in changeStart[r]..<changeStart[r + 1] {
-                let speciesCompartment = definition.species[changeSpecies[c]].compartment
+            for c in changes.start[r]..<changes.start[r + 1] {
+                let speciesCompartment = definition.species[changes.entries[c].species].compartment
                 if speciesCompartment == reactionCompartment[r] { continue }
                 volumes[reactionCompartment[r]].append((c, r))
                 volumes[speciesCompartment].append((c, r))
@@ -256,34 +246,13 @@ extension ReactionNetwork {
     }
 }
 
-/// Rows of (index, compiled program) pairs, compressed: row r is `start[r] ..< start[r+1]`.
-final class ProgramRows {
-    let start: UnsafeMutablePointer<Int>
-    let index: UnsafeMutablePointer<Int>
-    let programs: UnsafeMutablePointer<ProgramRange>
-
-    init(_ rows: [[(index: Int, program: ProgramRange)]]) {
-        start = .compressedStarts(rows.map(\.count))
-        index = .buffer(rows.flatMap { $0.map(\.index) })
-        programs = .buffer(rows.flatMap { $0.map(\.program) })
-    }
-
-    deinit {
-        start.deallocate()
-        index.deallocate()
-        programs.deallocate()
-    }
-}
-
 /// Compiled ∂rate/∂q by parameter or compartment q (each entry's index: the reaction), with
 /// their own tape; and, per compartment, the changes whose volume ratio it enters.
 final class ParameterDerivativeTerms {
     let tape: ProgramTape
     let parameterCount: Int
     let rates: ProgramRows
-    let volumeStart: UnsafeMutablePointer<Int>
-    let volumeChange: UnsafeMutablePointer<Int>
-    let volumeReaction: UnsafeMutablePointer<Int>
+    let volumes: CompressedRows<(change: Int, reaction: Int)>
 
     init(
         builder: ProgramBuilder, byQuantity: [[(index: Int, program: ProgramRange)]],
@@ -292,15 +261,7 @@ final class ParameterDerivativeTerms {
         tape = ProgramTape(builder)
         parameterCount = byQuantity.count
         rates = ProgramRows(byQuantity)
-        volumeStart = .compressedStarts(volumes.map(\.count))
-        volumeChange = .buffer(volumes.flatMap { $0.map(\.change) })
-        volumeReaction = .buffer(volumes.flatMap { $0.map(\.reaction) })
-    }
-
-    deinit {
-        volumeStart.deallocate()
-        volumeChange.deallocate()
-        volumeReaction.deallocate()
+        self.volumes = CompressedRows(volumes)
     }
 }
 
@@ -318,14 +279,5 @@ final class ObservableDerivativeTerms {
         tape = ProgramTape(builder)
         species = ProgramRows(bySpecies)
         parameters = ProgramRows(byQuantity)
-    }
-}
-
-extension UnsafeMutablePointer where Pointee == Int {
-    /// Row starts of a compressed list with rows of `counts` entries: 0, c0, c0+c1, …
-    fileprivate static func compressedStarts(_ counts: [Int]) -> UnsafeMutablePointer<Int> {
-        var starts = [0]
-        for c in counts { starts.append(starts.last! + c) }
-        return .buffer(starts)
     }
 }

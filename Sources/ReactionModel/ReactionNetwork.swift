@@ -29,30 +29,21 @@ public final class ReactionNetwork: ODESystem {
     let rateObservableCount: Int
     /// Mass-action reactions whose rate constants are plain parameters or numbers are evaluated
     /// without the stack machine: flux = k_f Π c^ν − k_r Π c^ν with integer ν by multiplication.
-    /// `fastKind[r]`: 0 program, 1 fast. Constants as slots (−1 = none), factors in CSR.
+    /// `fastKind[r]`: 0 program, 1 fast. Side 2r is the forward term k_f Π c^ν, 2r + 1 the reverse
+    /// one: its constant's slot (−1 = none), and its factors (slot, ν).
     let fastKind: UnsafeMutablePointer<UInt8>
-    let fastForwardSlot: UnsafeMutablePointer<Int>
-    let fastReverseSlot: UnsafeMutablePointer<Int>
-    let fastForwardStart: UnsafeMutablePointer<Int>
-    let fastReverseStart: UnsafeMutablePointer<Int>
-    let fastFactorSlot: UnsafeMutablePointer<Int>
-    let fastFactorPower: UnsafeMutablePointer<Int>
+    let fastConstantSlot: UnsafeMutablePointer<Int>
+    let fastFactors: CompressedRows<(slot: Int, power: Int)>
     /// Rate (flux per unit volume of the reaction's compartment) of each reaction.
     let ratePrograms: UnsafeMutablePointer<ProgramRange>
     let reactionCount: Int
-    /// Per reaction, the species it changes: CSR over `changeSpecies`/`changeCoefficient`, where
-    /// the coefficient is stoichiometry · V_reaction / V_species (set by `updateVolumes`).
-    let changeStart: UnsafeMutablePointer<Int>
-    let changeSpecies: UnsafeMutablePointer<Int>
-    let changeStoichiometry: UnsafeMutablePointer<Double>
-    let changeCoefficient: UnsafeMutablePointer<Double>
+    /// Per reaction, the species it changes.
+    let changes: CompressedRows<Change>
     /// Compartment of each reaction (for V_reaction) and of each species.
     let reactionCompartment: [Int]
-    /// Jacobian terms: ∂rate_r/∂c_j as a program, for every (r, j) that can be nonzero.
-    let derivativeCount: Int
-    let derivativeReaction: UnsafeMutablePointer<Int>
-    let derivativeSpecies: UnsafeMutablePointer<Int>
-    let derivativePrograms: UnsafeMutablePointer<ProgramRange>
+    /// Jacobian terms: per reaction r, ∂rate_r/∂c_j as a program (index: j), for every j that can
+    /// be nonzero.
+    let derivatives: ProgramRows
     /// Numeric rate constants of the fast path (their slots follow t).
     let fastConstants: [Double]
     /// What each name stands for (`definition.symbolTable`).
@@ -118,12 +109,8 @@ public final class ReactionNetwork: ODESystem {
         let reactionTotal = definition.reactions.count + ruleSpecies.count
         let fast = FastPath(definition, symbols, reactionTotal: reactionTotal, timeSlot: timeSlot)
         fastKind = .buffer(fast.kind)
-        fastForwardSlot = .buffer(fast.forwardSlot)
-        fastReverseSlot = .buffer(fast.reverseSlot)
-        fastForwardStart = .buffer(fast.forwardStart)
-        fastReverseStart = .buffer(fast.reverseStart)
-        fastFactorSlot = .buffer(fast.factorSlot)
-        fastFactorPower = .buffer(fast.factorPower)
+        fastConstantSlot = .buffer(fast.constantSlot)
+        fastFactors = CompressedRows(fast.factors)
         fastConstants = fast.constants
 
         // Rate laws.
@@ -134,10 +121,7 @@ public final class ReactionNetwork: ODESystem {
         ratePrograms = .buffer(rateExpressions.map { builder.compile($0, slot: slotOf) })
 
         let changes = ReactionNetwork.changes(definition, ruleSpecies)
-        changeStart = .buffer(changes.starts)
-        changeSpecies = .buffer(changes.species)
-        changeStoichiometry = .buffer(changes.stoichiometry)
-        changeCoefficient = .buffer(changes.stoichiometry)
+        self.changes = CompressedRows(changes)
         // A rule's "compartment" is its own quantity's, so that its coefficient is V/V = 1 exactly.
         reactionCompartment =
             definition.reactions.map { reaction in
@@ -145,12 +129,9 @@ public final class ReactionNetwork: ODESystem {
                 return definition.species[first].compartment
             } + ruleSpecies.map { definition.species[$0].compartment }
 
-        let terms = ReactionNetwork.jacobianTerms(
-            definition, symbols, rateObservables, rateExpressions, changes.starts, &builder, slotOf)
-        derivativeCount = terms.reaction.count
-        derivativeReaction = .buffer(terms.reaction)
-        derivativeSpecies = .buffer(terms.species)
-        derivativePrograms = .buffer(terms.programs)
+        derivatives = ProgramRows(
+            ReactionNetwork.jacobianTerms(
+                definition, symbols, rateObservables, rateExpressions, changes, &builder, slotOf))
         tape = ProgramTape(builder)
 
         for (k, x) in fastConstants.enumerated() { slots[timeSlot + 1 + k] = x }
@@ -163,21 +144,9 @@ public final class ReactionNetwork: ODESystem {
     deinit {
         slots.deallocate()
         ratePrograms.deallocate()
-        changeStart.deallocate()
-        changeSpecies.deallocate()
-        changeStoichiometry.deallocate()
-        changeCoefficient.deallocate()
-        derivativeReaction.deallocate()
-        derivativeSpecies.deallocate()
-        derivativePrograms.deallocate()
         rateObservableOrder.deallocate()
         fastKind.deallocate()
-        fastForwardSlot.deallocate()
-        fastReverseSlot.deallocate()
-        fastForwardStart.deallocate()
-        fastReverseStart.deallocate()
-        fastFactorSlot.deallocate()
-        fastFactorPower.deallocate()
+        fastConstantSlot.deallocate()
     }
 
     // MARK: Steps of the compilation
@@ -240,12 +209,9 @@ public final class ReactionNetwork: ODESystem {
     /// The mass-action fast path: constants that are a parameter or a number, integer orders.
     private struct FastPath {
         var kind: [UInt8] = []
-        var forwardSlot: [Int] = []
-        var reverseSlot: [Int] = []
-        var forwardStart: [Int] = []
-        var reverseStart: [Int] = []
-        var factorSlot: [Int] = []
-        var factorPower: [Int] = []
+        /// Per side (2r forward, 2r + 1 reverse): the constant's slot and the factors.
+        var constantSlot: [Int] = []
+        var factors: [[(slot: Int, power: Int)]] = []
         /// Numbers become extra constant slots after t.
         var constants: [Double] = []
 
@@ -256,7 +222,7 @@ public final class ReactionNetwork: ODESystem {
             let nS = definition.species.count
             let nP = definition.parameters.count
             var constants: [Double] = []
-            func constantSlot(_ e: Expression?) -> Int? {
+            func slotOfConstant(_ e: Expression?) -> Int? {
                 switch e {
                 case nil: return -1
                 case .number(let x)?:
@@ -269,49 +235,43 @@ public final class ReactionNetwork: ODESystem {
                 default: return nil
                 }
             }
+            func factorsOf(_ terms: [(species: Int, coefficient: Double)]) -> [(slot: Int, power: Int)] {
+                terms.map { ($0.species, Int($0.coefficient)) }
+            }
             for r in 0..<reactionTotal {
-                forwardStart.append(factorSlot.count)
-                reverseStart.append(factorSlot.count)
                 kind.append(0)
-                forwardSlot.append(-1)
-                reverseSlot.append(-1)
+                constantSlot += [-1, -1]
+                factors += [[], []]
                 guard r < definition.reactions.count else { continue }
                 let reaction = definition.reactions[r]
                 guard case .massAction(let f, let rev) = reaction.kinetics,
-                    let fs = constantSlot(f), let rs = constantSlot(rev),
+                    let fs = slotOfConstant(f), let rs = slotOfConstant(rev),
                     (reaction.reactants + reaction.products).allSatisfy({
                         $0.coefficient == $0.coefficient.rounded() && $0.coefficient <= 8
                     })
                 else { continue }
                 kind[r] = 1
-                forwardSlot[r] = fs
-                reverseSlot[r] = rs
-                for (sp, c) in reaction.reactants {
-                    factorSlot.append(sp)
-                    factorPower.append(Int(c))
-                }
-                reverseStart[r] = factorSlot.count
-                if rev != nil {
-                    for (sp, c) in reaction.products {
-                        factorSlot.append(sp)
-                        factorPower.append(Int(c))
-                    }
-                }
+                constantSlot[2 * r] = fs
+                constantSlot[2 * r + 1] = rs
+                factors[2 * r] = factorsOf(reaction.reactants)
+                if rev != nil { factors[2 * r + 1] = factorsOf(reaction.products) }
             }
-            forwardStart.append(factorSlot.count)
-            reverseStart.append(factorSlot.count)
             self.constants = constants
         }
     }
 
-    /// Stoichiometry (net change per reaction) in CSR, constant species excluded; each rate rule
+    /// A species a reaction changes: the net stoichiometry ν, and the coefficient of the rate in
+    /// the species' equation, ν · V_reaction / V_species (set by `updateVolumes`).
+    struct Change {
+        let species: Int
+        let stoichiometry: Double
+        var coefficient: Double
+    }
+
+    /// Stoichiometry (net change) of each reaction, constant species excluded; each rate rule
     /// changes its own quantity by 1.
-    private static func changes(_ definition: ModelDefinition, _ ruleSpecies: [Int]) -> (
-        starts: [Int], species: [Int], stoichiometry: [Double]
-    ) {
-        var starts = [0]
-        var species: [Int] = []
-        var stoichiometry: [Double] = []
+    private static func changes(_ definition: ModelDefinition, _ ruleSpecies: [Int]) -> [[Change]] {
+        var rows: [[Change]] = []
         for reaction in definition.reactions {
             var net: [Int: Double] = [:]
             var order: [Int] = []
@@ -323,18 +283,13 @@ public final class ReactionNetwork: ODESystem {
                 if net[s] == nil { order.append(s) }
                 net[s, default: 0] += c
             }
-            for s in order where net[s]! != 0 && !definition.species[s].constant {
-                species.append(s)
-                stoichiometry.append(net[s]!)
-            }
-            starts.append(species.count)
+            rows.append(
+                order.filter { net[$0]! != 0 && !definition.species[$0].constant }.map {
+                    Change(species: $0, stoichiometry: net[$0]!, coefficient: net[$0]!)
+                })
         }
-        for s in ruleSpecies {
-            species.append(s)
-            stoichiometry.append(1)
-            starts.append(species.count)
-        }
-        return (starts, species, stoichiometry)
+        for s in ruleSpecies { rows.append([Change(species: s, stoichiometry: 1, coefficient: 1)]) }
+        return rows
     }
 
     /// Jacobian terms: observables substituted, then ∂/∂species for every species the rate
@@ -343,29 +298,25 @@ public final class ReactionNetwork: ODESystem {
     /// makes a rate law).
     private static func jacobianTerms(
         _ definition: ModelDefinition, _ symbols: [String: ModelDefinition.Symbol], _ rateObservables: [Int],
-        _ rateExpressions: [Expression], _ starts: [Int], _ builder: inout ProgramBuilder,
+        _ rateExpressions: [Expression], _ changes: [[Change]], _ builder: inout ProgramBuilder,
         _ slotOf: (String) -> Int
-    ) -> (reaction: [Int], species: [Int], programs: [ProgramRange]) {
+    ) -> [[(index: Int, program: ProgramRange)]] {
         var inlined: [String: Expression] = [:]
         for i in rateObservables {
             let o = definition.observables[i]
             inlined[o.name] = o.expression.substituting { inlined[$0] }
         }
-        var dReaction: [Int] = []
-        var dSpecies: [Int] = []
-        var dPrograms: [ProgramRange] = []
-        for (r, e) in rateExpressions.enumerated() where starts[r + 1] > starts[r] {
+        var terms = [[(index: Int, program: ProgramRange)]](repeating: [], count: rateExpressions.count)
+        for (r, e) in rateExpressions.enumerated() where !changes[r].isEmpty {
             let full = e.substituting { inlined[$0] }
             let derivatives = full.derivatives { if case .species? = symbols[$0] { return true } else { return false } }
             for name in full.names {
                 guard case .species(let j)? = symbols[name], let derivative = derivatives[name] else { continue }
                 if derivative == .number(0) { continue }
-                dReaction.append(r)
-                dSpecies.append(j)
-                dPrograms.append(builder.compile(derivative, slot: slotOf))
+                terms[r].append((j, builder.compile(derivative, slot: slotOf)))
             }
         }
-        return (dReaction, dSpecies, dPrograms)
+        return terms
     }
 
     /// An independent instance with the same current parameter and compartment values.
@@ -411,9 +362,10 @@ public final class ReactionNetwork: ODESystem {
     func updateVolumes() {
         for r in 0..<reactionCount {
             let vr = slots[compartmentBase + reactionCompartment[r]]
-            for k in changeStart[r]..<changeStart[r + 1] {
-                let vs = slots[compartmentBase + definition.species[changeSpecies[k]].compartment]
-                changeCoefficient[k] = changeStoichiometry[k] * vr / vs
+            for k in changes.start[r]..<changes.start[r + 1] {
+                let change = changes.entries[k]
+                let vs = slots[compartmentBase + definition.species[change.species].compartment]
+                changes.entries[k].coefficient = change.stoichiometry * vr / vs
             }
         }
     }
@@ -485,9 +437,12 @@ public final class ReactionNetwork: ODESystem {
     /// Every (species changed by reaction r, species r's rate depends on) pair.
     public var jacobianPattern: [(row: Int, column: Int)]? {
         var pattern: [(row: Int, column: Int)] = []
-        for d in 0..<derivativeCount {
-            let r = derivativeReaction[d]
-            for k in changeStart[r]..<changeStart[r + 1] { pattern.append((changeSpecies[k], derivativeSpecies[d])) }
+        for r in 0..<reactionCount {
+            for d in derivatives.start[r]..<derivatives.start[r + 1] {
+                for k in changes.start[r]..<changes.start[r + 1] {
+                    pattern.append((changes.entries[k].species, derivatives.entries[d].index))
+                }
+            }
         }
         return pattern
     }
@@ -497,9 +452,7 @@ public final class ReactionNetwork: ODESystem {
         // compiler would otherwise reload every field after every store.
         let slots = self.slots
         let tape = self.tape
-        let changeStart = self.changeStart
-        let changeSpecies = self.changeSpecies
-        let changeCoefficient = self.changeCoefficient
+        let changes = self.changes
         let fastKind = self.fastKind
         let ratePrograms = self.ratePrograms
         let n = speciesCount
@@ -511,16 +464,11 @@ public final class ReactionNetwork: ODESystem {
             slots[observableBase &+ i] = tape.evaluate(observablePrograms[i], slots)
         }
         dydt.update(repeating: 0, count: n)
-        var k = changeStart[0]
         var r = 0
         while r < reactions {
-            let end = changeStart[r &+ 1]
-            if k != end {
+            if changes.start[r] != changes.start[r &+ 1] {
                 let rate = fastKind[r] == 1 ? massActionRate(r, slots) : tape.evaluate(ratePrograms[r], slots)
-                while k < end {
-                    dydt[changeSpecies[k]] += changeCoefficient[k] * rate
-                    k &+= 1
-                }
+                changes.add(rate, row: r, to: dydt)
             }
             r &+= 1
         }
@@ -529,34 +477,28 @@ public final class ReactionNetwork: ODESystem {
     /// k_f Π c^ν − k_r Π c^ν straight from the slots.
     @inline(__always)
     func massActionRate(_ r: Int, _ slots: UnsafeMutablePointer<Double>) -> Double {
-        let fastFactorSlot = self.fastFactorSlot
-        let fastFactorPower = self.fastFactorPower
-        var forward = slots[fastForwardSlot[r]]
-        var e = fastForwardStart[r]
-        let forwardEnd = fastReverseStart[r]
-        while e < forwardEnd {
-            let c = slots[fastFactorSlot[e]]
-            var p = fastFactorPower[e]
+        let forward = massActionTerm(2 &* r, slots)
+        if fastConstantSlot[2 &* r &+ 1] < 0 { return forward }
+        return forward - massActionTerm(2 &* r &+ 1, slots)
+    }
+
+    /// One side's k Π c^ν.
+    @inline(__always)
+    func massActionTerm(_ side: Int, _ slots: UnsafeMutablePointer<Double>) -> Double {
+        let factors = fastFactors.entries
+        var term = slots[fastConstantSlot[side]]
+        var e = fastFactors.start[side]
+        let end = fastFactors.start[side &+ 1]
+        while e < end {
+            let c = slots[factors[e].slot]
+            var p = factors[e].power
             while p > 0 {
-                forward *= c
+                term *= c
                 p &-= 1
             }
             e &+= 1
         }
-        let reverseSlot = fastReverseSlot[r]
-        if reverseSlot < 0 { return forward }
-        var reverse = slots[reverseSlot]
-        let reverseEnd = fastForwardStart[r &+ 1]
-        while e < reverseEnd {
-            let c = slots[fastFactorSlot[e]]
-            var p = fastFactorPower[e]
-            while p > 0 {
-                reverse *= c
-                p &-= 1
-            }
-            e &+= 1
-        }
-        return forward - reverse
+        return term
     }
 
     public func jacobian(
@@ -567,17 +509,19 @@ public final class ReactionNetwork: ODESystem {
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
         let n = speciesCount
-        for d in 0..<derivativeCount {
-            let value = tape.evaluate(derivativePrograms[d], slots)
-            if value == 0 { continue }
-            let r = derivativeReaction[d]
-            let column = J + derivativeSpecies[d] &* n
-            var k = changeStart[r]
-            let end = changeStart[r &+ 1]
-            while k < end {
-                column[changeSpecies[k]] += changeCoefficient[k] * value
-                k &+= 1
+        let derivatives = self.derivatives
+        let changes = self.changes
+        var r = 0
+        while r < reactionCount {
+            var d = derivatives.start[r]
+            let end = derivatives.start[r &+ 1]
+            while d < end {
+                let (j, program) = derivatives.entries[d]
+                let value = tape.evaluate(program, slots)
+                if value != 0 { changes.add(value, row: r, to: J + j &* n) }
+                d &+= 1
             }
+            r &+= 1
         }
     }
 }
@@ -594,5 +538,19 @@ extension UnsafeMutablePointer {
         let p = UnsafeMutablePointer<Pointee>.allocate(capacity: Swift.max(elements.count, 1))
         p.initialize(from: elements, count: elements.count)
         return p
+    }
+}
+
+extension CompressedRows where Entry == ReactionNetwork.Change {
+    /// `target[species] += coefficient · value` for every change in row `r`.
+    @inline(__always)
+    func add(_ value: Double, row r: Int, to target: UnsafeMutablePointer<Double>) {
+        let entries = self.entries
+        var k = start[r]
+        let end = start[r &+ 1]
+        while k < end {
+            target[entries[k].species] += entries[k].coefficient * value
+            k &+= 1
+        }
     }
 }

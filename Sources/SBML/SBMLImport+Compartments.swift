@@ -25,17 +25,7 @@ extension Importer {
         if !variableCompartments.isEmpty {
             var allIDs = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterIDSet)
                 .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys)
-            func unused(_ base: String) -> String {
-                var name = base
-                var k = 1
-                while allIDs.contains(name) {
-                    k += 1
-                    name = "\(base)_\(k)"
-                }
-                allIDs.insert(name)
-                return name
-            }
-            unitCompartment = unused("unit_volume")
+            unitCompartment = allIDs.insertUnused("unit_volume")
             let ruledIDs = Set(
                 (model.child("listOfRules")?.children
                     ?? []).filter { $0.child("math") != nil }.compactMap { $0.attributes["variable"] })
@@ -53,7 +43,7 @@ extension Importer {
                     continue
                 }
                 // (Boundary and constant species too: what SBML holds is the amount.)
-                let name = unused("\(id)_amount")
+                let name = allIDs.insertUnused("\(id)_amount")
                 amountName[id] = name
                 globalSubstitution[id] = Term(
                     measuring: onlySubstance.contains(id)

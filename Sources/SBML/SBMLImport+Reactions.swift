@@ -27,18 +27,6 @@ extension Importer {
         for node in model.list("listOfReactions", "reaction") { try buildReaction(node) }
     }
 
-    /// A reaction id not taken yet: `base`, else `base_2`, `base_3`, …
-    mutating func unusedReactionID(_ base: String) -> String {
-        var name = base
-        var k = 1
-        while reactionIDsTaken.contains(name) {
-            k += 1
-            name = "\(base)_\(k)"
-        }
-        reactionIDsTaken.insert(name)
-        return name
-    }
-
     mutating func buildReaction(_ node: XMLNode) throws {
         let id = node.attributes["id"] ?? "?"
         if node.attributes["fast"] == "true" {
@@ -169,7 +157,7 @@ extension Importer {
                 }
                 let term = [(species: index, coefficient: 1.0)]
                 var extra = ModelDefinition.Reaction(
-                    id: unusedReactionID("\(id)_\(s)"), equation: "",
+                    id: reactionIDsTaken.insertUnused("\(id)_\(s)"), equation: "",
                     reactants: reactant ? term : [],
                     products: reactant
                         ? []

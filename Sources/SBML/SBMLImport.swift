@@ -95,6 +95,7 @@ struct Importer {
     var parameters: [ModelDefinition.Parameter] = []
     var observables: [ModelDefinition.Observable] = []
     var reactions: [ModelDefinition.Reaction] = []
+    /// Ids in use, so that the reactions the import adds get fresh ones (`insertUnused`).
     var reactionIDsTaken: Set<String> = []
     var events: [ModelDefinition.Event] = []
     var simulation = ModelDefinition.Simulation()

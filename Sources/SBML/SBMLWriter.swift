@@ -32,24 +32,20 @@ public enum SBMLWriter {
 
     /// Text escaped for XML character data and attribute values (both quote kinds).
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text.unicodeScalars {
+        text.replacingScalars { c in
             switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default:
-                // Control characters other than tab/newline/return are not allowed in XML 1.0.
-                if c.value < 0x20 { out += "\u{FFFD}" } else { out.unicodeScalars.append(c) }
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&apos;"
+            case "\n": return "&#10;"
+            case "\r": return "&#13;"
+            case "\t": return "&#9;"
+            // Control characters other than tab/newline/return are not allowed in XML 1.0.
+            default: return c.value < 0x20 ? "\u{FFFD}" : nil
             }
         }
-        return out
     }
 
     /// A number as SBML and MathML read it back exactly (shortest round-trip form).
@@ -204,16 +200,6 @@ private struct Writer {
         var used = Set(
             d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name)
                 + d.observables.map(\.name))
-        func unique(_ base: String) -> String {
-            var id = base
-            var k = 1
-            while used.contains(id) {
-                k += 1
-                id = "\(base)_\(k)"
-            }
-            used.insert(id)
-            return id
-        }
 
         let modelID = Writer.identifier(URLlessBaseName(d.file))
         line(0, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
@@ -307,7 +293,7 @@ private struct Writer {
             for r in d.reactions {
                 line(
                     3,
-                    "<reaction" + attribute("id", unique(r.id)) + attribute("name", r.equation)
+                    "<reaction" + attribute("id", used.insertUnused(r.id)) + attribute("name", r.equation)
                         + attribute("reversible", r.reversible ? "true" : "false") + ">")
                 notes(4, r.description)
                 let sides = [("listOfReactants", r.reactants), ("listOfProducts", r.products)]
@@ -356,7 +342,7 @@ private struct Writer {
             for (k, e) in grouped.enumerated() {
                 line(
                     3,
-                    "<event" + attribute("id", unique("event_\(k + 1)"))
+                    "<event" + attribute("id", used.insertUnused("event_\(k + 1)"))
                         + attribute("useValuesFromTriggerTime", "true") + ">")
                 notes(4, e.description)
                 line(4, "<trigger" + attribute("initialValue", "false") + attribute("persistent", "true") + ">")
@@ -377,7 +363,7 @@ private struct Writer {
                 stateEventNumber += 1
                 line(
                     3,
-                    "<event" + attribute("id", unique("event_\(grouped.count + stateEventNumber)"))
+                    "<event" + attribute("id", used.insertUnused("event_\(grouped.count + stateEventNumber)"))
                         + attribute("useValuesFromTriggerTime", trigger.useValuesFromTriggerTime ? "true" : "false")
                         + ">")
                 notes(4, e.description)

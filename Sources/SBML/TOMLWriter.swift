@@ -156,23 +156,19 @@ public enum TOMLWriter {
 
     /// A TOML basic string.
     public static func string(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
+        let escaped = s.replacingScalars { c in
             switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
             default:
-                if c.value < 0x20 || c.value == 0x7F {
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(c)
-                }
+                guard c.value < 0x20 || c.value == 0x7F else { return nil }
+                let hex = String(c.value, radix: 16)
+                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             }
         }
-        return out + "\""
+        return "\"" + escaped + "\""
     }
 }

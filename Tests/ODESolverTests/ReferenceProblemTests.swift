@@ -66,20 +66,15 @@ struct ReferenceProblemTests {
         var testDescription: String { run.testDescription }
     }
 
-    static let cases: [Case] = [
-        Case(run: ProblemRun("rober40", rtol: 1e-6, atol: 1e-10), multiple: 50),
-        Case(run: ProblemRun("rober40", rtol: 1e-8, atol: 1e-12), multiple: 50),
-        Case(run: ProblemRun("rober", rtol: 1e-6, atol: 1e-10), multiple: 50),
-        Case(run: ProblemRun("rober", rtol: 1e-8, atol: 1e-12), multiple: 50),
-        Case(run: ProblemRun("hires", rtol: 1e-6, atol: 1e-10), multiple: 50),
-        Case(run: ProblemRun("hires", rtol: 1e-8, atol: 1e-12), multiple: 50),
-        Case(run: ProblemRun("pollu", rtol: 1e-6, atol: 1e-10), multiple: 50),
-        Case(run: ProblemRun("pollu", rtol: 1e-8, atol: 1e-12), multiple: 50),
-        Case(run: ProblemRun("orego", rtol: 1e-6, atol: 1e-10), multiple: 200),
-        Case(run: ProblemRun("orego", rtol: 1e-8, atol: 1e-12), multiple: 200),
-        Case(run: ProblemRun("vdp", rtol: 1e-6, atol: 1e-10), multiple: 100),
-        Case(run: ProblemRun("vdp", rtol: 1e-8, atol: 1e-12), multiple: 100),
+    /// Each problem with its multiple, run at rtol 1e-6, atol 1e-10 and at rtol 1e-8, atol 1e-12.
+    static let multiples: [(problem: String, multiple: Double)] = [
+        ("rober40", 50), ("rober", 50), ("hires", 50), ("pollu", 50), ("orego", 200), ("vdp", 100),
     ]
+    static let cases: [Case] = multiples.flatMap { p in
+        [(1e-6, 1e-10), (1e-8, 1e-12)].map {
+            Case(run: ProblemRun(p.problem, rtol: $0, atol: $1), multiple: p.multiple)
+        }
+    }
 
     @Test(arguments: cases)
     func endTimeErrorIsASmallMultipleOfTheTolerance(_ c: Case) throws {
