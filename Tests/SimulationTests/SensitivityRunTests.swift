@@ -50,6 +50,16 @@ struct SensitivityRunTests {
         #expect(worst <= tolerance, "\(what): worst relative difference \(worst)", sourceLocation: sourceLocation)
     }
 
+    /// `expectClose` for each named column against its expected values.
+    static func expectColumns(
+        _ course: TimeCourse, _ expected: [String: [Double]], _ tolerance: Double,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        for (name, values) in expected.sorted(by: { $0.key < $1.key }) {
+            expectClose(try column(course, name), values, tolerance, name, sourceLocation: sourceLocation)
+        }
+    }
+
     // MARK: A → B → C
 
     static let chain = Fixtures.text("sensitivity_chain.toml")
@@ -101,9 +111,7 @@ struct SensitivityRunTests {
         let dAdk = t.map { t in -t * a0 * exp(-k * t) - (after(t) ? (t - tau) * dose * exp(-k * (t - tau)) : 0) }
         let dAdD = t.map { t in after(t) ? exp(-k * (t - tau)) : 0 }
         let dAdA0 = t.map { exp(-k * $0) }
-        Self.expectClose(try Self.column(course, "d(A)/d(k)"), dAdk, 1e-7, "dA/dk")
-        Self.expectClose(try Self.column(course, "d(A)/d(D)"), dAdD, 1e-7, "dA/dD")
-        Self.expectClose(try Self.column(course, "d(A)/d(A)"), dAdA0, 1e-7, "dA/dA0")
+        try Self.expectColumns(course, ["d(A)/d(k)": dAdk, "d(A)/d(D)": dAdD, "d(A)/d(A)": dAdA0], 1e-7)
     }
 
     @Test("A state event: the event time's own sensitivity enters the jump (dA by k, θ, R and A(0))")
@@ -120,10 +128,8 @@ struct SensitivityRunTests {
         let dAdTheta = t.indices.map { t[$0] < tau ? 0 : -reset * decay[$0] / theta }
         let dAdR = t.indices.map { t[$0] < tau ? 0 : decay[$0] }
         let dAdA0 = t.indices.map { t[$0] < tau ? exp(-k * t[$0]) : reset * decay[$0] / a0 }
-        Self.expectClose(try Self.column(course, "d(A)/d(k)"), dAdk, 1e-6, "dA/dk")
-        Self.expectClose(try Self.column(course, "d(A)/d(theta)"), dAdTheta, 1e-6, "dA/dtheta")
-        Self.expectClose(try Self.column(course, "d(A)/d(R)"), dAdR, 1e-6, "dA/dR")
-        Self.expectClose(try Self.column(course, "d(A)/d(A)"), dAdA0, 1e-6, "dA/dA0")
+        try Self.expectColumns(
+            course, ["d(A)/d(k)": dAdk, "d(A)/d(theta)": dAdTheta, "d(A)/d(R)": dAdR, "d(A)/d(A)": dAdA0], 1e-6)
     }
 
     @Test("A compartment size: the volume ratio of a transport and a rate law naming it, against differences")
