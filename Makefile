@@ -5,7 +5,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps pydeps build release lint format test demo results bench clean
+.PHONY: all deps pydeps build release lint format test demo results bench bench-sensitivities clean
 
 all: release
 
@@ -62,6 +62,12 @@ results: release pydeps
 bench: release
 	python3 -m pip install -q -r Scripts/requirements.txt
 	Scripts/bench-solvers
+
+## Forward sensitivities side by side: stat3sim against libRoadRunner's forward solver, and AMICI with
+## `make bench-sensitivities BENCH_ARGS=--with-amici` (pip-builds AMICI into .build-bench/ first, ~5 min).
+bench-sensitivities: release
+	python3 -m pip install -q -r Scripts/requirements.txt
+	Scripts/bench-sensitivities $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

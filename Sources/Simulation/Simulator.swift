@@ -251,7 +251,8 @@ public final class Simulator {
             prepared, scenario: name, sink: StoredRows(capacity: times.count * prepared.columns.count), stop: nil)
         return TimeCourse(
             scenario: name, columns: prepared.columns, times: Array(times), values: recorder.sink.values,
-            statistics: prepared.solver.statistics)
+            statistics: prepared.solver.statistics,
+            sensitivityStatistics: prepared.sensitivities == nil ? nil : prepared.solver.sensitivityStatistics)
     }
 
     /// Runs the model's default, or `scenario`, writing each row to `stream` as the integration

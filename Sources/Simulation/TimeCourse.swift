@@ -10,6 +10,8 @@ public struct TimeCourse: Sendable {
     /// Row-major values, `times.count × columns.count`.
     public var values: [Double]
     public var statistics: SolverStatistics
+    /// The sensitivities' work counters, for a run with `RunSettings.sensitivities`.
+    public var sensitivityStatistics: SensitivityStatistics? = nil
 
     public func value(row: Int, column: Int) -> Double { values[row * columns.count + column] }
 
