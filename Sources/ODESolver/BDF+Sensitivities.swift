@@ -65,6 +65,11 @@ extension BDFSolver {
         parameterDerivatives = vector(width)
         sensitivityScratch = vector(max(width, n))
         sensitivityJacobian = vector(width > 0 ? n * n : 0)
+        let pattern = sensitivityJacobianPattern()
+        sensitivityPatternStart = .allocate(capacity: n + 1)
+        sensitivityPatternStart.initialize(from: pattern.start, count: n + 1)
+        sensitivityPatternRow = .allocate(capacity: max(pattern.row.count, 1))
+        sensitivityPatternRow.initialize(from: pattern.row, count: pattern.row.count)
         for k in 0..<parameters.count {
             for i in 0..<n { sensitivityAbsoluteTolerances[k * n + i] = absoluteTolerances[i] / abs(scales[k]) }
         }
@@ -86,6 +91,8 @@ extension BDFSolver {
         parameterDerivatives = .allocate(capacity: 0)
         sensitivityScratch = .allocate(capacity: 0)
         sensitivityJacobian = .allocate(capacity: 0)
+        sensitivityPatternStart = .allocate(capacity: 0)
+        sensitivityPatternRow = .allocate(capacity: 0)
     }
 
     var sensitivityBuffers: [UnsafeMutablePointer<Double>] {
@@ -98,6 +105,24 @@ extension BDFSolver {
     func deallocateSensitivityBuffers() {
         for p in sensitivityBuffers { p.deallocate() }
         sensitivityParameters.deallocate()
+        sensitivityPatternStart.deallocate()
+        sensitivityPatternRow.deallocate()
+    }
+
+    /// The Jacobian's nonzero rows by column, from the system's pattern (deduplicated, in row
+    /// order), or every row of every column when it gives none.
+    func sensitivityJacobianPattern() -> (start: [Int], row: [Int]) {
+        let n = dimension
+        var rows = [[Int]](repeating: [], count: n)
+        if let pattern = system.jacobianPattern {
+            for (i, j) in pattern where (0..<n).contains(i) && (0..<n).contains(j) { rows[j].append(i) }
+            for j in 0..<n { rows[j] = Array(Set(rows[j])).sorted() }
+        } else {
+            for j in 0..<n { rows[j] = Array(0..<n) }
+        }
+        var start = [0]
+        for j in 0..<n { start.append(start[j] + rows[j].count) }
+        return (start, rows.flatMap { $0 })
     }
 
     /// The number of sensitivities integrated (Ns).
@@ -198,7 +223,13 @@ extension BDFSolver {
                 let x = sk[j]
                 if x == 0 { continue }
                 let column = sensitivityJacobian + j &* n
-                for i in 0..<n { out[i] += column[i] * x }
+                var e = sensitivityPatternStart[j]
+                let end = sensitivityPatternStart[j &+ 1]
+                while e < end {
+                    let i = sensitivityPatternRow[e]
+                    out[i] += column[i] * x
+                    e &+= 1
+                }
             }
         }
     }

@@ -86,6 +86,11 @@ public final class BDFSolver<System: ODESystem> {
     /// J(t_n, y_n), the exact Jacobian at the step's solution, which the sensitivity equations
     /// need (the Newton matrix may hold an older one).
     @exclusivity(unchecked) var sensitivityJacobian: UnsafeMutablePointer<Double>
+    /// Where J can be nonzero, by column (compressed: rows `sensitivityPatternRow[start[j] ..<
+    /// start[j+1]]` of column j), from the system's `jacobianPattern`, so that J·s_k costs the
+    /// nonzeros, not n² (dense when the system gives no pattern).
+    @exclusivity(unchecked) var sensitivityPatternStart: UnsafeMutablePointer<Int>
+    @exclusivity(unchecked) var sensitivityPatternRow: UnsafeMutablePointer<Int>
     @exclusivity(unchecked) var sensitivityConvergenceRate = 1.0
     @exclusivity(unchecked) var sensitivityCorrectionNorm = 0.0
     /// Counters of the sensitivity work since the last `reset` (CVODES's `nfSe`, `nniS`, …).
@@ -193,6 +198,8 @@ public final class BDFSolver<System: ODESystem> {
         parameterDerivatives = vector(0)
         sensitivityScratch = vector(0)
         sensitivityJacobian = vector(0)
+        sensitivityPatternStart = .allocate(capacity: 0)
+        sensitivityPatternRow = .allocate(capacity: 0)
         switch options.absoluteTolerance {
         case .scalar(let atol):
             absoluteTolerances.update(repeating: atol, count: n)
