@@ -11,10 +11,10 @@ struct BenchSensitivities: ParsableCommand {
         commandName: "bench-sensitivities",
         abstract: "Time a model's run with and without forward sensitivities (prints JSON).",
         discussion: """
-            Runs the model's default run (or a scenario) --repeats times as a plain solve and
-            --repeats times with forward sensitivities, alternating the two on one Simulator, and
-            prints the median µs of each, their ratio, the goal ratio (Np + 1) × 0.5 and the work
-            counters of one solve of each kind. Each timed solve is a whole Simulator.run: values
+            Runs the model's default run (or a scenario) --repeats times as a plain solve and \
+            --repeats times with forward sensitivities, alternating the two on one Simulator, and \
+            prints the median µs of each, their ratio, the goal ratio (Np + 1) × 0.5 and the work \
+            counters of one solve of each kind. Each timed solve is a whole Simulator.run: values \
             set, solver built, integrated over the output grid with every row kept.
 
             Example:
