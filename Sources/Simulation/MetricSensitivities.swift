@@ -120,8 +120,9 @@ extension Simulator {
             zip(steady, final).allSatisfy({ abs($0 - $1) <= 1e-3 * abs($1) + atol })
         else {
             throw SimulationError(
-                "steady_state: the run has not settled by t = \(t.plainText) (Newton from its final state does not "
-                    + "converge within 0.1 % of it); give a later --t-end.")
+                "steady_state: Newton from the state at t = \(t.plainText) does not converge within 0.1 % of it: "
+                    + "either the run has not settled (give a later --t-end) or its steady state is not isolated "
+                    + "(dead-end complexes, say), and then it has no local sensitivity.")
         }
         let n = network.speciesCount
         let unknowns = solver.independent + solver.dependent

@@ -30,8 +30,8 @@ struct Sensitivity: ParsableCommand {
               stat3sim sensitivity Models/classic.toml --metric peak:pSTAT3_fraction
               stat3sim sensitivity Models/cancer.toml --scenario normal,socs3_silenced,gp130_Y759F \\
                   --metric peak:pSTAT3_nuclear --metric value_at@1440:pSTAT3_nuclear --t-end 1440
-              stat3sim sensitivity Models/classic.toml --metric steady_state:pSTAT3_fraction \\
-                  --t-end 6000 --parameters kf13,k18a,gp130
+              stat3sim sensitivity Models/sobotta2017.toml --metric steady_state:pSTAT3_fraction \\
+                  --t-end 20000
             """)
 
     @Argument(help: "The model file (TOML), or an SBML file (.xml).")
