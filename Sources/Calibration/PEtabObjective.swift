@@ -24,7 +24,7 @@ public final class PEtabObjective: @unchecked Sendable {
     public let problem: PEtabProblem
     public let rtol: Double
     public let atol: Double
-    let experiments: [Experiment]
+    private(set) var experiments: [Experiment] = []
     /// Initial assignments with the targets of other assignments written out (over parameters,
     /// compartments and species the file gives numbers for).
     let assignments: [(target: String, expression: Expr)]
@@ -74,7 +74,18 @@ public final class PEtabObjective: @unchecked Sendable {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(k)
         }
-        experiments = order.map { key in
+        let comparisons = Self.timeComparisons(problem.model)
+        let theta = linearValues()
+        let estimated = Set(problem.estimated.map(\.id))
+        // A run stops at the piecewise switches of its condition: a timed event without assignments.
+        func stops(_ d: inout ModelDefinition, condition: String, tEnd: Double) throws {
+            let plan = plan(condition: condition, theta: theta, estimated: estimated)
+            let times = try switchTimes(comparisons, plan: plan, tEnd: tEnd, condition: condition)
+            if !times.isEmpty {
+                d.events.append(ModelDefinition.Event(times: times, assignments: [], description: "piecewise switch"))
+            }
+        }
+        experiments = try order.map { key in
             let rows = groups[key]!
             let first = problem.measurements[rows[0]]
             var times = Array(Set(rows.map { problem.measurements[$0].time })).sorted()
@@ -84,13 +95,15 @@ public final class PEtabObjective: @unchecked Sendable {
             d.simulation.tEnd = times.last!
             d.simulation.outputInterval = nil
             d.simulation.explicitOutputTimes = times
+            try stops(&d, condition: first.simulationConditionId, tEnd: times.last!)
             var steady: Simulator? = nil
-            if first.preequilibrationConditionId != nil {
+            if let pre = first.preequilibrationConditionId {
                 var s = problem.model
                 s.simulation.tStart = 0
                 s.simulation.tEnd = Preequilibration.times.last!
                 s.simulation.outputInterval = nil
                 s.simulation.explicitOutputTimes = Preequilibration.times
+                try stops(&s, condition: pre, tEnd: Preequilibration.times.last!)
                 steady = Simulator(s)
             }
             return Experiment(
