@@ -128,7 +128,7 @@ extension PEtabObjective {
         let last = course.times.count - 1
         var state: [String: Double] = [:]
         var dependencies: [String: [String: Double]] = [:]
-        for s in problem.model.species where !s.isParameter || true {
+        for s in problem.model.species {
             let c = index[s.name]!
             let x = course.value(row: last, column: c)
             let before = course.value(row: last - 1, column: c)

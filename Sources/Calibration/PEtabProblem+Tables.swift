@@ -24,10 +24,13 @@ extension PEtabProblem {
             guard isIdentifier(name) else { throw fail("parameterId '\(name)' is not a valid identifier.") }
             guard seen.insert(name).inserted else { throw fail("the parameter '\(name)' is listed twice.") }
             switch model.symbol(named: name) {
-            case .species?, .observable?:
+            case .species?:
                 throw fail(
-                    "'\(name)' is a \(model.symbol(named: name) == .species(0) ? "species" : "species or rule target") "
-                        + "of the model; the parameter table may list model parameters and compartments only.")
+                    "'\(name)' is a species of the model; the parameter table lists parameters and compartments.")
+            case .observable?:
+                throw fail(
+                    "'\(name)' is computed by an assignment rule of the model; the parameter table lists parameters "
+                        + "and compartments.")
             default: break
             }
             let scaleText = table.field(row, scale)
