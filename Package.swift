@@ -13,10 +13,12 @@ let package = Package(
         .library(name: "ReactionModel", targets: ["ReactionModel"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "SBML", targets: ["SBML"]),
+        .library(name: "Calibration", targets: ["Calibration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // LAPACK (OpenBLAS) as a system library. Nothing but ODESolver imports it.
@@ -32,12 +34,16 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["ReactionModel", "ODESolver"]),
         // SBML import (Level 2 and 3 core, read with Foundation's XMLParser) and Level 3 Version 2 export.
         .target(name: "SBML", dependencies: ["ReactionModel"]),
+        // PEtab v1 problems (YAML through Yams, the SBML model, TSV tables): likelihoods and their gradients.
+        .target(
+            name: "Calibration",
+            dependencies: ["ReactionModel", "Simulation", "SBML", .product(name: "Yams", package: "Yams")]),
         // Classic stiff test problems with published reference solutions (tests, benchmarks, demo).
         .target(name: "StiffProblems", dependencies: ["ODESolver"]),
         .executableTarget(
             name: "stat3sim",
             dependencies: [
-                "ODESolver", "StiffProblems", "ReactionModel", "Simulation", "SBML",
+                "ODESolver", "StiffProblems", "ReactionModel", "Simulation", "SBML", "Calibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What the test suites share: the test models of Tests/Fixtures, temporary folders.
@@ -46,6 +52,7 @@ let package = Package(
         .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver", "TestSupport"]),
         .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation"]),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["stat3sim", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+
+@testable import Calibration
+
+/// The problems of Tests/PEtab (Benchmark-Models-PEtab, see its README), found from this file.
+enum Problems {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("PEtab")
+
+    static func path(_ name: String) -> String { folder.appendingPathComponent("\(name)/\(name).yaml").path }
+
+    static func objective(_ name: String) throws -> PEtabObjective {
+        try PEtabObjective(problem: PEtabProblem.load(path: path(name)), rtol: 1e-10, atol: 1e-12)
+    }
+}
+
+/// The negative log-likelihoods at the nominal parameters against the reference values of the
+/// collection (libRoadRunner at rtol 1e-10, checked against AMICI's; /Tests/PEtab/README.md).
+final class PEtabNLLTests: XCTestCase {
+    func check(_ name: String, nll: Double, prior: Double = 0) throws {
+        let value = try Problems.objective(name).evaluate()
+        XCTAssertEqual(value.nll, nll, accuracy: 1e-3, name)
+        XCTAssertEqual(value.priorNLL, prior, accuracy: 1e-3, name)
+    }
+
+    func testBoehm() throws { try check("Boehm_JProteomeRes2014", nll: 138.2220) }
+    func testFujita() throws { try check("Fujita_SciSignal2010", nll: -53.0838) }
+    func testElowitz() throws { try check("Elowitz_Nature2000", nll: -63.2028) }
+    func testBachmann() throws { try check("Bachmann_MSB2011", nll: -418.4057, prior: -0.7238) }
+    func testBrannmarkWithPreequilibration() throws { try check("Brannmark_JBC2010", nll: 141.8892) }
+    func testWeberWithPreequilibration() throws { try check("Weber_BMC2015", nll: 296.2018) }
+}
+
+/// Gradients from forward sensitivities against central differences of the NLL on the parameter
+/// scale, away from the nominal values (which are the best fits: there the gradient is nearly zero
+/// and a relative comparison says nothing): every estimated parameter is moved by ±0.1 (in
+/// alternation) on its scale. The differences are fourth-order, with step 1e-3, of solves at rtol
+/// 1e-12.
+final class PEtabGradientTests: XCTestCase {
+    static func linear(_ p: PEtabProblem.Parameter, _ x: Double) -> Double {
+        switch p.scale {
+        case .lin: return x
+        case .log: return exp(x)
+        case .log10: return pow(10, x)
+        }
+    }
+
+    /// (parameter, gradient, differences) for every estimated parameter.
+    func gradientCheck(_ name: String, step: Double = 1e-3, every: Int = 1) throws -> [(String, Double, Double)] {
+        let objective = try Problems.objective(name)
+        let fine = try PEtabObjective(problem: objective.problem, rtol: 1e-12, atol: 1e-14)
+        let estimated = objective.problem.estimated
+        var point: [String: Double] = [:]
+        for (k, p) in estimated.enumerated() {
+            point[p.id] = p.scale.scaled(p.nominalValue) + (k % 2 == 0 ? 0.1 : -0.1)
+        }
+        func linear(_ point: [String: Double]) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: estimated.map { ($0.id, Self.linear($0, point[$0.id]!)) })
+        }
+        let value = try objective.evaluate(values: linear(point), gradient: true)
+        var rows: [(String, Double, Double)] = []
+        for (k, p) in estimated.enumerated() where k % every == 0 {
+            func nll(_ delta: Double) throws -> Double {
+                var moved = point
+                moved[p.id]! += delta
+                return try fine.evaluate(values: linear(moved)).nll
+            }
+            let fd = (try -nll(2 * step) + 8 * nll(step) - 8 * nll(-step) + nll(-2 * step)) / (12 * step)
+            rows.append((p.id, value.gradient![p.id]!, fd))
+        }
+        return rows
+    }
+
+    /// Each component within 1e-4 of the differences, relative to them; a component below 1e-3 of
+    /// the largest is compared with 1e-4 × 1e-3 of the largest instead (there the differences are
+    /// only as good as the solves: two step sizes give different values).
+    func assertGradient(_ name: String, every: Int = 1) throws {
+        let rows = try gradientCheck(name, every: every)
+        let largest = rows.map { abs($0.2) }.max()!
+        for (id, g, fd) in rows {
+            let scale = max(abs(fd), 1e-3 * largest)
+            XCTAssertLessThanOrEqual(
+                abs(g - fd) / scale, 1e-4, "\(name) \(id): gradient \(g), differences \(fd)")
+        }
+    }
+
+    func testBoehm() throws { try assertGradient("Boehm_JProteomeRes2014") }
+    func testFujita() throws { try assertGradient("Fujita_SciSignal2010") }
+    func testElowitz() throws { try assertGradient("Elowitz_Nature2000") }
+    /// Every other parameter (all 22 passed too; 30 s in a debug build).
+    func testBrannmark() throws { try assertGradient("Brannmark_JBC2010", every: 2) }
+    func testWeber() throws { try assertGradient("Weber_BMC2015") }
+    /// Eight of the 113 parameters; 77 s in a debug build, so only with STAT3SIM_SLOW_TESTS=1.
+    func testBachmann() throws {
+        try XCTSkipUnless(
+            ProcessInfo.processInfo.environment["STAT3SIM_SLOW_TESTS"] == "1", "set STAT3SIM_SLOW_TESTS=1")
+        try assertGradient("Bachmann_MSB2011", every: 15)
+    }
+}

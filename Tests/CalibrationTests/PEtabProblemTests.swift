@@ -1,0 +1,108 @@
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import Calibration
+
+/// Reading problems: what is read, and mistakes and refusals reported with FILE:LINE.
+final class PEtabProblemTests: XCTestCase {
+    func testBoehmContents() throws {
+        let p = try PEtabProblem.load(path: Problems.path("Boehm_JProteomeRes2014"))
+        XCTAssertEqual(p.estimated.count, 9)
+        XCTAssertEqual(p.measurements.count, 48)
+        XCTAssertEqual(p.observables.map(\.id), ["pSTAT5A_rel", "pSTAT5B_rel", "rSTAT5A_rel"])
+        XCTAssertEqual(Set(p.initialAssignments.map(\.target)), ["STAT5A", "STAT5B"])
+        XCTAssertEqual(p.measurements[0].line, 2)
+        XCTAssertEqual(p.measurements[0].noiseParameters, [.parameter("sd_pSTAT5A_rel")])
+    }
+
+    /// A copy of Boehm's problem with one table's text changed by `edit`.
+    func broken(_ file: String, _ edit: (String) -> String) throws -> String {
+        let source = Problems.folder.appendingPathComponent("Boehm_JProteomeRes2014")
+        let folder = try temporaryFolder("petab")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            // (Without carriage returns: "\r\n" is one Character, which line splitting would not cut.)
+            let raw = try String(contentsOf: source.appendingPathComponent(name), encoding: .utf8)
+            var text = String(String.UnicodeScalarView(raw.unicodeScalars.filter { $0 != "\r" }))
+            if name == file { text = edit(text) }
+            try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return folder.appendingPathComponent("Boehm_JProteomeRes2014.yaml").path
+    }
+
+    func message(_ path: String) -> String {
+        do {
+            _ = try PEtabObjective(problem: PEtabProblem.load(path: path)).evaluate()
+            return "no error"
+        } catch { return "\(error)" }
+    }
+
+    func folderOf(_ path: String) -> String { (path as NSString).deletingLastPathComponent }
+
+    func testUnknownObservableNamesFileAndLine() throws {
+        let path = try broken("measurementData_Boehm_JProteomeRes2014.tsv") {
+            $0.replacingOccurrences(of: "rSTAT5A_rel\t\tmodel1_data1\t14.7", with: "rSTAT5_rel\t\tmodel1_data1\t14.7")
+        }
+        let m = message(path)
+        XCTAssertTrue(m.hasPrefix(folderOf(path) + "/measurementData_Boehm_JProteomeRes2014.tsv:"), m)
+        XCTAssertTrue(m.contains("observableId 'rSTAT5_rel' is not in"), m)
+        XCTAssertTrue(m.contains("(did you mean"), m)
+    }
+
+    func testSteadyStateMeasurementsAreRefusedByName() throws {
+        let path = try broken("measurementData_Boehm_JProteomeRes2014.tsv") {
+            var lines = $0.components(separatedBy: "\n")
+            var fields = lines[3].components(separatedBy: "\t")
+            fields[4] = "inf"
+            lines[3] = fields.joined(separator: "\t")
+            return lines.joined(separator: "\n")
+        }
+        XCTAssertEqual(
+            message(path),
+            folderOf(path) + "/measurementData_Boehm_JProteomeRes2014.tsv:4: time inf (a steady-state measurement of "
+                + "'pSTAT5A_rel' in 'model1_data1') is not supported yet.")
+    }
+
+    func testUnknownPriorIsRefusedByName() throws {
+        let path = try broken("parameters_Boehm_JProteomeRes2014.tsv") {
+            var lines = $0.components(separatedBy: "\n")
+            lines[0] += "\tobjectivePriorType\tobjectivePriorParameters"
+            lines[1] += "\tgamma\t1;2"
+            return lines.joined(separator: "\n")
+        }
+        XCTAssertTrue(
+            message(path).hasPrefix(
+                folderOf(path) + "/parameters_Boehm_JProteomeRes2014.tsv:2: objectivePriorType 'gamma' of "
+                    + "'Epo_degradation_BaF3' is not a PEtab v1 prior (uniform, normal,"), message(path))
+    }
+
+    func testPlaceholderCountIsChecked() throws {
+        let path = try broken("measurementData_Boehm_JProteomeRes2014.tsv") {
+            $0.replacingOccurrences(of: "\tsd_pSTAT5A_rel\t", with: "\tsd_pSTAT5A_rel;2\t")
+        }
+        XCTAssertTrue(
+            message(path).contains(
+                ".tsv:2: noiseParameters 'sd_pSTAT5A_rel;2' gives 2 values; the formula of 'pSTAT5A_rel' has 1 "
+                    + "placeholder to bind."), message(path))
+    }
+
+    func testYAMLMistakesNameTheLine() throws {
+        let path = try broken("Boehm_JProteomeRes2014.yaml") {
+            $0.replacingOccurrences(of: "format_version: 1", with: "format_version: 2")
+        }
+        XCTAssertEqual(
+            message(path),
+            path + ":1: format_version is '2'; this importer reads PEtab v1 (format_version: 1).")
+    }
+
+    func testFormulaNamesAreResolved() throws {
+        let path = try broken("observables_Boehm_JProteomeRes2014.tsv") {
+            $0.replacingOccurrences(
+                of: "(100 * pApB + 200 * pApA * specC17)", with: "(100 * pApX + 200 * pApA * specC17)")
+        }
+        XCTAssertTrue(
+            message(path).contains(
+                "observables_Boehm_JProteomeRes2014.tsv:2: observableFormula of 'pSTAT5A_rel' uses 'pApX', which is not "
+                    + "a model quantity"), message(path))
+    }
+}
