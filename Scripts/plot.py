@@ -35,6 +35,30 @@ def save(fig, out):
     print(f"wrote {out}")
 
 
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg back-end."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def read_rows(path, valid, what):
+    """The rows of a CSV as dicts; exits with `what` when `valid(first row)` is false."""
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not valid(rows[0]):
+        sys.exit(f"plot.py: {path} is not {what}")
+    return rows
+
+
+def finish(fig, args):
+    """The figure's title, then `save`."""
+    if args.title:
+        fig.suptitle(args.title)
+    save(fig, args.out)
+
+
 def read(path):
     with open(path) as f:
         rows = list(csv.reader(f))
@@ -95,10 +119,7 @@ def main():
     if args.indices:
         return indices(args)
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names, data = read(args.csv)
     columns = args.columns.split(",") if args.columns else default_columns(args.csv, names)
     for c in columns:
@@ -136,21 +157,14 @@ def main():
             ax.legend(fontsize=8)
     for k in range(panels, rows * cols):
         axes[k // cols][k % cols].axis("off")
-    if args.title:
-        fig.suptitle(args.title)
-    save(fig, args.out)
+    finish(fig, args)
 
 
 def heatmap(args):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    with open(args.csv) as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "point" not in rows[0] or "status" not in rows[0]:
-        sys.exit(f"plot.py: {args.csv} is not a sweep file (no point and status columns)")
+    plt = pyplot()
+    rows = read_rows(args.csv, lambda r: "point" in r and "status" in r, "a sweep file (no point and status columns)")
     for name in (args.x, args.y, args.z):
         if not name or name not in rows[0]:
             sys.exit(f"plot.py: --heatmap needs --x, --y and --z among: {', '.join(rows[0].keys())}")
@@ -188,14 +202,9 @@ def heatmap(args):
 
 
 def tornado(args):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with open(args.csv) as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "normalized" not in rows[0] or "rank" not in rows[0]:
-        sys.exit(f"plot.py: {args.csv} is not a `stat3sim sensitivity` file (no normalized and rank columns)")
+    plt = pyplot()
+    rows = read_rows(args.csv, lambda r: "normalized" in r and "rank" in r,
+                     "a `stat3sim sensitivity` file (no normalized and rank columns)")
     metrics = list(dict.fromkeys(r["metric"] for r in rows))
     scenarios = list(dict.fromkeys(r.get("scenario", "default") for r in rows))
     value = {}
@@ -221,21 +230,15 @@ def tornado(args):
         ax.grid(axis="x", alpha=0.3)
         if len(scenarios) > 1:
             ax.legend(fontsize=8)
-    if args.title:
-        fig.suptitle(args.title)
-    save(fig, args.out)
+    finish(fig, args)
 
 
 def indices(args):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    with open(args.csv) as f:
-        rows = list(csv.DictReader(f))
-    if not rows or not ({"S1", "ST"} <= set(rows[0]) or {"mu_star", "sigma"} <= set(rows[0])):
-        sys.exit(f"plot.py: {args.csv} is not a `stat3sim gsa` file (no S1/ST or mu_star/sigma columns)")
+    plt = pyplot()
+    rows = read_rows(args.csv, lambda r: {"S1", "ST"} <= set(r) or {"mu_star", "sigma"} <= set(r),
+                     "a `stat3sim gsa` file (no S1/ST or mu_star/sigma columns)")
     sobol = "S1" in rows[0]
     bars = [("S1", "S1_conf"), ("ST", "ST_conf")] if sobol else [("mu_star", "mu_star_conf"), ("sigma", None)]
     metrics = list(dict.fromkeys(r["metric"] for r in rows))
@@ -255,9 +258,7 @@ def indices(args):
         ax.set_title(metric, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
-    if args.title:
-        fig.suptitle(args.title)
-    save(fig, args.out)
+    finish(fig, args)
 
 
 if __name__ == "__main__":
