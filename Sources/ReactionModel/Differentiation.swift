@@ -83,11 +83,11 @@ extension Expression {
             }
             if db == .number(0) {
                 // u^v · v' · ln u, with its limit 0 at u = 0 (Hill terms x^n at x = 0, whose
-                // sensitivity by n would otherwise be 0 · −∞ = NaN).
-                let term = Expression.multiply(self, .multiply(de, .function(.log, base))).simplified
-                return .select(
-                    left: .number(0), right: base, ifLess: term,
-                    otherwise: .select(left: base, right: .number(0), ifLess: term, otherwise: .number(0)))
+                // sensitivity by n would otherwise be 0 · −∞ = NaN): ln(u + [u = 0]), so that u^v = 0
+                // multiplies ln 1 there. (v' appears once: nested exponents stay linear in size.)
+                let isZero = Expression.select(
+                    left: .number(0), right: .function(.abs, base), ifLess: .number(0), otherwise: .number(1))
+                return Expression.multiply(self, .multiply(de, .function(.log, .add(base, isZero)))).simplified
             }
             // u^v · (v' ln u + v u'/u)
             return Expression.multiply(
