@@ -318,10 +318,7 @@ extension NetReader {
                 : Expr.chain(
                     operands, inverse: Array(repeating: false, count: operands.count - 1), direct: Expr.add,
                     inverse: Expr.subtract)
-            observables.append(
-                .init(
-                    name: name, expression: sum, text: ExpressionText.text(sum),
-                    description: "BioNetGen group (observable) \(name)"))
+            observables.append(.init(name: name, expression: sum, text: ExpressionText.text(sum)))
         }
         return observables
     }

@@ -16,7 +16,7 @@ struct Stat3Sim: ParsableCommand {
             Run.self, Check.self, Steady.self, Sweep.self, GSA.self, Sensitivity.self, Merge.self, Export.self,
             Import.self,
             Demo.self,
-            BenchSolver.self, BenchLinearAlgebra.self,
+            BenchSolver.self, BenchLinearAlgebra.self, BenchLoad.self,
         ])
 
     static func main() {
