@@ -67,7 +67,7 @@ extension NetReader {
         if text.contains("log(") {
             throw fail(
                 line,
-                "\(what) \"\(excerpt(text, limit: 80))\" uses log(), whose base BioNetGen's parsers disagree on; "
+                "\(what) \"\(excerpt(text, limit: 80))\" uses log(), whose base differs between tools (e or 10); "
                     + "write ln() or log10().")
         }
         for name in parsed.names where !known(name) && NetReader.constants[name] == nil {
