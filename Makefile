@@ -39,7 +39,8 @@ format:
 	$(SWIFT) format format --in-place --recursive --parallel Sources Tests
 
 ## Lint, build everything, run every unit and end-to-end test, then the cross-check of the published
-## models against libRoadRunner (as TOML models and as imported SBML) and the SBML export round
+## models against libRoadRunner (as TOML models and as imported SBML), BioNetGen networks (.net) against
+## libRoadRunner on BioNetGen's SBML of them, and the SBML export round
 ## trip (TOML -> SBML -> libRoadRunner), and `stat3sim gsa` against SALib on the same samples.
 test: deps pydeps lint
 	$(SWIFT) build --build-tests
@@ -47,6 +48,7 @@ test: deps pydeps lint
 	$(SWIFT) build -c release
 	Scripts/crosscheck
 	Scripts/crosscheck-sbml
+	Scripts/crosscheck-bionetgen
 	Scripts/export-roundtrip
 	Scripts/crosscheck-gsa
 

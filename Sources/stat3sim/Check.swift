@@ -18,7 +18,7 @@ struct Check: ParsableCommand {
               stat3sim check my_model.toml && stat3sim run my_model.toml
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     func run() throws {

@@ -23,7 +23,7 @@ struct Export: ParsableCommand {
               stat3sim export Models/classic.toml --out - | head
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     @Option(help: "Output SBML file; '-' writes to standard output. Default: MODEL-NAME.xml here.")

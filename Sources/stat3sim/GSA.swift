@@ -62,7 +62,7 @@ struct GSA: ParsableCommand {
                   --points-out shard_2.csv
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     @Option(

@@ -34,7 +34,7 @@ struct Run: ParsableCommand {
               stat3sim run Models/classic.toml --t-end 1e6 --output-interval 0.001 --max-rows 1000000001 --out big.csv
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     @Option(
@@ -228,9 +228,19 @@ func parseAssignment(_ text: String) throws -> (name: String, value: Double) {
 }
 
 /// Loads a model or fails with its paragraph.
-/// A file ending in .xml or .sbml is SBML, imported on the fly; anything else is a model file.
+/// A file ending in .xml or .sbml is SBML and one ending in .net a BioNetGen network, both imported
+/// on the fly; anything else is a model file.
 func loadModel(_ path: String) throws -> (ModelDefinition, String) {
     let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+    if ext == "net" {
+        do {
+            let definition = try BioNetGenReader.definition(path: path)
+            let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return (definition, source)
+        } catch let error as ModelError {
+            throw CLIError(error.description)
+        }
+    }
     if ext == "xml" || ext == "sbml" {
         do {
             let (definition, warnings) = try SBMLReader.imported(path: path)

@@ -34,7 +34,7 @@ struct Sensitivity: ParsableCommand {
                   --t-end 20000
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     @Option(

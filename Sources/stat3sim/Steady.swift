@@ -19,7 +19,7 @@ struct Steady: ParsableCommand {
               stat3sim steady Models/cancer.toml --scenario autocrine_loop --set IL6_dose=0.1 --out ss.csv
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     @Option(help: "A scenario (or several joined by '+').")

@@ -29,7 +29,7 @@ struct Sweep: ParsableCommand {
               stat3sim sweep Models/classic.toml --vary IL6=0.01:10:200:log --shard auto --out shard.csv
             """)
 
-    @Argument(help: "The model file (TOML), or an SBML file (.xml).")
+    @Argument(help: "The model file (TOML), SBML (.xml) or BioNetGen network (.net).")
     var model: String
 
     @Option(

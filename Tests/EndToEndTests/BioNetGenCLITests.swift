@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Models/bionetgen/NAME.
+private func network(_ name: String) -> String {
+    Fixtures.folder.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Models/bionetgen/\(name)").path
+}
+
+@Suite("BioNetGen networks on the command line")
+struct BioNetGenCLITests {
+    /// `run` reads the .net directly, and `import` writes a model file that runs to the same numbers.
+    @Test func runAndImportAgree() throws {
+        let dir = try temporaryFolder("bngnet")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let toml = dir.appendingPathComponent("multistate.toml").path
+        let imported = try CLI.run(["import", network("multistate.net"), "--out", toml])
+        #expect(imported.status == 0)
+        #expect(imported.standardError == "wrote \(toml) (9 species, 18 reactions, 0 events)\n")
+        let text = try String(contentsOfFile: toml, encoding: .utf8)
+        #expect(
+            text.contains(#"S7 = { initial = 0, compartment = "cell", description = "A(Y~P,r!1).L(r!2).R(a!1,l!2)" }"#))
+        #expect(text.contains(#"A_P = "S7 + S8 + S9""#))
+
+        var csv: [String] = []
+        for (model, name) in [(network("multistate.net"), "net.csv"), (toml, "toml.csv")] {
+            let out = dir.appendingPathComponent(name).path
+            let run = try CLI.run(["run", model, "--t-end", "20", "--output-interval", "5", "--out", out])
+            #expect(run.status == 0, "\(run.standardError)")
+            csv.append(try String(contentsOfFile: out, encoding: .utf8))
+        }
+        #expect(csv[0] == csv[1])
+        #expect(csv[0].hasPrefix("time,S1,S2,S3,S4,S5,S6,S7,S8,S9,A_P,A_unbound_P,A_bound_P,RLA_P\n"))
+    }
+
+    @Test func malformedNetworkIsOneLineNamingFileAndLine() throws {
+        let dir = try temporaryFolder("bngnet-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.net").path
+        try "begin species\n  1 A() 1\nend species\nbegin reactions\n  1 1 0 kdeg\nend reactions\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["check", bad])
+        #expect(result.status == 1)
+        #expect(
+            result.standardError
+                == "\(bad):5: the rate law of reaction 1 \"kdeg\" uses 'kdeg', which is not a parameter.\n")
+    }
+
+    @Test func benchLoadPrintsJSON() throws {
+        let result = try CLI.run(["bench-load", network("multisite2.net"), "--repeats", "2"])
+        #expect(result.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        #expect(json?["species"] as? Int == 66)
+        #expect(json?["reactions"] as? Int == 288)
+        #expect((json?["read_median_ms"] as? Double ?? -1) >= 0)
+    }
+}
