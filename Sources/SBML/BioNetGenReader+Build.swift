@@ -92,12 +92,7 @@ extension NetReader {
         var byName: [String: Int] = [:]
         for line in lines {
             _ = try index(line, "parameter")
-            guard line.fields.count >= 3 else {
-                throw fail(
-                    line.number,
-                    "a parameter line is 'INDEX NAME VALUE' (e.g. '1 kon 0.01'); this one has "
-                        + "\(line.fields.count) field\(line.fields.count == 1 ? "" : "s").")
-            }
+            try requireFields(line, { $0 >= 3 }, "a parameter line is 'INDEX NAME VALUE' (e.g. '1 kon 0.01')")
             let name = String(line.fields[1])
             try claim(name, "parameter", line.number)
             byName[name] = entries.count
@@ -152,12 +147,7 @@ extension NetReader {
         var position: [Int: Int] = [:]
         for line in blocks["species"]!.lines {
             let i = try index(line, "species")
-            guard line.fields.count >= 3 else {
-                throw fail(
-                    line.number,
-                    "a species line is 'INDEX PATTERN AMOUNT' (e.g. '1 R(l) R0'); this one has "
-                        + "\(line.fields.count) field\(line.fields.count == 1 ? "" : "s").")
-            }
+            try requireFields(line, { $0 >= 3 }, "a species line is 'INDEX PATTERN AMOUNT' (e.g. '1 R(l) R0')")
             if let earlier = position[i] {
                 throw fail(
                     line.number, "a second species with index \(i) (the first is \(species[earlier].description!)).")
@@ -199,12 +189,8 @@ extension NetReader {
         var laws: [String: Expr] = [:]
         for line in blocks["reactions"]?.lines ?? [] {
             let i = try index(line, "reaction")
-            guard line.fields.count >= 4 else {
-                throw fail(
-                    line.number,
-                    "a reaction line is 'INDEX REACTANTS PRODUCTS RATE' (e.g. '1 1,2 3 kon'); "
-                        + "this one has \(line.fields.count) field\(line.fields.count == 1 ? "" : "s").")
-            }
+            try requireFields(
+                line, { $0 >= 4 }, "a reaction line is 'INDEX REACTANTS PRODUCTS RATE' (e.g. '1 1,2 3 kon')")
             if let earlier = seen[i] {
                 throw fail(line.number, "a second reaction with index \(i) (the first is at line \(earlier)).")
             }
@@ -288,12 +274,8 @@ extension NetReader {
         var observables: [ModelDefinition.Observable] = []
         for line in blocks["groups"]?.lines ?? [] {
             _ = try index(line, "group")
-            guard line.fields.count == 2 || line.fields.count == 3 else {
-                throw fail(
-                    line.number,
-                    "a group line is 'INDEX NAME ENTRIES' (e.g. '1 Bound 4,2*5'); this one has "
-                        + "\(line.fields.count) field\(line.fields.count == 1 ? "" : "s").")
-            }
+            try requireFields(
+                line, { $0 == 2 || $0 == 3 }, "a group line is 'INDEX NAME ENTRIES' (e.g. '1 Bound 4,2*5')")
             let name = String(line.fields[1])
             try claim(name, "observable", line.number)
             var operands: [Expr] = []

@@ -181,6 +181,14 @@ struct NetReader {
         return i
     }
 
+    /// Fails unless `valid(field count)`: "a KIND line is 'USAGE'; this one has N fields."
+    func requireFields(_ line: Line, _ valid: (Int) -> Bool, _ usage: String) throws {
+        let count = line.fields.count
+        guard valid(count) else {
+            throw fail(line.number, "\(usage); this one has \(count) field\(count == 1 ? "" : "s").")
+        }
+    }
+
     func checkName(_ name: String, _ kind: String, line: Int) throws {
         guard isUsableName(name) else {
             throw fail(

@@ -12,7 +12,8 @@ struct BenchSensitivities: ParsableCommand {
         abstract: "Time a model's run with and without forward sensitivities (prints JSON).",
         discussion: """
             Runs the model's default run (or a scenario) --repeats times as a plain solve and \
-            --repeats times with forward sensitivities, alternating the two on one Simulator, and \
+            --repeats times with forward sensitivities (by default by every parameter with a nonzero value \
+            that no event sets or reads), alternating the two on one Simulator, and \
             prints the median µs of each, their ratio, the goal ratio (Np + 1) × 0.5 and the work \
             counters of one solve of each kind. Each timed solve is a whole Simulator.run: values \
             set, solver built, integrated over the output grid with every row kept.
@@ -27,41 +28,27 @@ struct BenchSensitivities: ParsableCommand {
     @Option(help: "A scenario of the model (default: the model's own run).")
     var scenario: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "Sensitivities by these parameters, compartments or species, comma-separated (default: every "
-                + "parameter with a nonzero value that no event sets).",
-            valueName: "names"))
-    var parameters: String?
-
-    @Option(help: "Relative tolerance (default: the model's).")
-    var rtol: Double?
-
-    @Option(help: "Absolute tolerance (default: the model's).")
-    var atol: Double?
+    @OptionGroup var selection: ParameterSelection
 
     @Option(help: "Number of timed solves of each kind.")
     var repeats: Int = 20
 
-    @Flag(
-        inversion: .prefixedNo,
-        help: "Include the sensitivities in the solver's error test (CVODES errconS; on by default).")
-    var sensitivityErrorControl = true
+    @OptionGroup var errorControl: SensitivityErrorControl
 
     @Flag(help: "Also print every column's value at the end time (\"end\"), for cross-checks.")
     var endValues = false
+
+    @OptionGroup var options: RunOptions
 
     func run() throws {
         guard repeats > 0 else { throw ValidationError("--repeats must be positive.") }
         let (definition, _) = try loadModel(model)
         let simulator = Simulator(definition)
-        let names = try parameterNames(definition)
-        var plain = RunSettings()
-        plain.rtol = rtol
-        plain.atol = atol
+        let plain = try options.settings()
+        let names = try parameterNames(simulator, settings: plain)
         var sensitive = plain
         sensitive.sensitivities = SensitivityRequest(
-            parameters: names, normalized: false, errorControl: sensitivityErrorControl)
+            parameters: names, normalized: false, errorControl: errorControl.sensitivityErrorControl)
 
         do {
             // Untimed first solves: they compile the derivative programs and give the counters.
@@ -82,10 +69,11 @@ struct BenchSensitivities: ParsableCommand {
             let ss = course.sensitivityStatistics ?? SensitivityStatistics()
             var json: [String: Any] = [
                 "model": definition.name, "file": model, "scenario": scenario ?? "default",
-                "rtol": rtol ?? definition.simulation.rtol, "atol": atol ?? definition.simulation.atol,
+                "rtol": plain.rtol ?? definition.simulation.rtol, "atol": plain.atol ?? definition.simulation.atol,
                 "t_end": course.times.last!, "output_times": course.times.count,
                 "species": definition.species.count, "observables": definition.observables.count,
-                "parameters": names.count, "parameter_names": names, "error_control": sensitivityErrorControl,
+                "parameters": names.count, "parameter_names": names,
+                "error_control": errorControl.sensitivityErrorControl,
                 "repeats": repeats,
                 "plain_median_us": plainMedian, "plain_min_us": plainTimes[0],
                 "sensitivity_median_us": sensitiveMedian, "sensitivity_min_us": sensitiveTimes[0],
@@ -116,28 +104,19 @@ struct BenchSensitivities: ParsableCommand {
         }
     }
 
-    /// `--parameters`, or every parameter with a nonzero value in the run that no event of the
-    /// run sets (sensitivities by those are refused).
-    func parameterNames(_ d: ModelDefinition) throws -> [String] {
-        if let parameters {
-            return parameters.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                !$0.isEmpty
+    /// --parameters, or every parameter with a nonzero value in the run that no event of the run
+    /// sets or reads when it sets a parameter (sensitivities by those are refused).
+    func parameterNames(_ simulator: Simulator, settings: RunSettings) throws -> [String] {
+        if let names = selection.names { return names }
+        do {
+            _ = try simulator.initialState(scenario: scenario, settings: settings)
+            let ranked = try simulator.rankableParameters(scenario: scenario).ranked
+            let d = simulator.definition
+            return ranked.filter { name in
+                simulator.network.parameterValue(d.parameters.firstIndex { $0.name == name }!) != 0
             }
-        }
-        let scenarios: [ModelDefinition.Scenario]
-        do { scenarios = try Simulator.scenarios(named: scenario, in: d) } catch let error as SimulationError {
+        } catch let error as SimulationError {
             throw CLIError("\(model): \(error.message)")
-        }
-        var values = d.parameters.map(\.value)
-        for s in scenarios { for (i, x) in s.parameters { values[i] = x } }
-        var setByEvents = Set<Int>()
-        for event in d.events + scenarios.flatMap(\.events) {
-            for assignment in event.assignments {
-                if case .parameter(let i) = assignment.target { setByEvents.insert(i) }
-            }
-        }
-        return d.parameters.indices.filter { values[$0] != 0 && !setByEvents.contains($0) }.map {
-            d.parameters[$0].name
         }
     }
 

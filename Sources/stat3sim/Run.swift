@@ -68,10 +68,7 @@ struct Run: ParsableCommand {
     @Flag(help: "With --sensitivities: write normalized sensitivities d ln X / d ln P, columns dln(X)/dln(P).")
     var normalized = false
 
-    @Flag(
-        inversion: .prefixedNo,
-        help: "With --sensitivities: include them in the solver's error test (CVODES errconS; on by default).")
-    var sensitivityErrorControl = true
+    @OptionGroup var errorControl: SensitivityErrorControl
 
     @Flag(help: "Print all solver counters in the summary.")
     var stats = false
@@ -87,8 +84,8 @@ struct Run: ParsableCommand {
             let names = sensitivities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             settings.sensitivities = SensitivityRequest(
                 parameters: names.filter { !$0.isEmpty }, normalized: normalized,
-                errorControl: sensitivityErrorControl)
-        } else if normalized || !sensitivityErrorControl {
+                errorControl: errorControl.sensitivityErrorControl)
+        } else if normalized || !errorControl.sensitivityErrorControl {
             throw CLIError("--normalized and --no-sensitivity-error-control go with --sensitivities.")
         }
 

@@ -51,12 +51,7 @@ struct Sensitivity: ParsableCommand {
             valueName: "metric"))
     var metrics: [MetricSpec] = []
 
-    @Option(
-        help: ArgumentHelp(
-            "Rank these parameters, compartments (size) or species (initial value) instead of every parameter "
-                + "(comma-separated).",
-            valueName: "names"))
-    var parameters: String?
+    @OptionGroup var selection: ParameterSelection
 
     @Option(help: "Rows of the table printed for each metric.")
     var top: Int = 10
@@ -85,9 +80,8 @@ struct Sensitivity: ParsableCommand {
         do {
             for name in names {
                 let chosen: [String]
-                if let parameters {
-                    chosen = parameters.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                        .filter { !$0.isEmpty }
+                if let names = selection.names {
+                    chosen = names
                 } else {
                     let (ranked, left) = try simulator.rankableParameters(scenario: name)
                     chosen = ranked
