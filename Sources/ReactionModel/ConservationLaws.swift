@@ -94,6 +94,34 @@ struct Fraction: Equatable {
     }
 }
 
+/// A row of Nᵀ: (column, value) by increasing column, nonzero values only.
+typealias SparseRow = [(column: Int, value: Fraction)]
+
+extension Array where Element == (column: Int, value: Fraction) {
+    /// a − factor · b, merged by column (entries that cancel are dropped).
+    static func subtracting(_ a: SparseRow, _ factor: Fraction, _ b: SparseRow) -> SparseRow {
+        var result: SparseRow = []
+        result.reserveCapacity(a.count + b.count)
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].column < b[j].column) {
+                result.append(a[i])
+                i += 1
+            } else if i == a.count || b[j].column < a[i].column {
+                result.append((b[j].column, Fraction(0) - factor * b[j].value))
+                j += 1
+            } else {
+                let value = a[i].value - factor * b[j].value
+                if !value.isZero { result.append((a[i].column, value)) }
+                i += 1
+                j += 1
+            }
+        }
+        return result
+    }
+}
+
 extension ModelDefinition {
     /// The conservation laws of the reaction network, or nil when a coefficient is not a simple
     /// rational (more than 6 decimals) so that exact elimination does not apply.
@@ -146,51 +174,69 @@ extension ModelDefinition {
         freeColumns: Set<Int>, basis: [[Int]]
     )? {
         guard m > 0 else { return (freeColumns: [], basis: []) }
-        // Nᵀ: one row per reaction, one column per active species; coefficients as fractions.
-        var rows: [[Fraction]] = []
+        // Nᵀ: one sparse row per reaction over the active species; coefficients as fractions.
+        var rows: [SparseRow] = []
         for reaction in reactions {
-            var row = [Fraction](repeating: Fraction(0), count: m)
+            var entries: [Int: Fraction] = [:]
             func add(_ s: Int, _ c: Double) -> Bool {
                 guard let k = column[s], activeIndex[k] >= 0 else { return true }
                 let scaled = (c * 1e6).rounded()
                 guard abs(c * 1e6 - scaled) < 1e-6 else { return false }
-                row[activeIndex[k]] = row[activeIndex[k]] - Fraction(-Int(scaled), 1_000_000)
+                entries[activeIndex[k], default: Fraction(0)] =
+                    entries[activeIndex[k], default: Fraction(0)] - Fraction(-Int(scaled), 1_000_000)
                 return true
             }
             for (s, c) in reaction.reactants { guard add(s, -c) else { return nil } }
             for (s, c) in reaction.products { guard add(s, c) else { return nil } }
-            rows.append(row)
+            rows.append(entries.filter { !$0.value.isZero }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }
         // A quantity with a rate rule changes by its own column: it is in no conservation law.
         for (s, k) in column.sorted(by: { $0.value < $1.value }) where species[s].rateRule != nil && activeIndex[k] >= 0
         {
-            var row = [Fraction](repeating: Fraction(0), count: m)
-            row[activeIndex[k]] = Fraction(1)
-            rows.append(row)
+            rows.append([(activeIndex[k], Fraction(1))])
         }
-        // Reduced row echelon form of Nᵀ; its null space is the left null space of N.
-        var pivotColumns: [Int] = []
-        var r = 0
-        for c in 0..<m where r < rows.count {
-            guard let p = (r..<rows.count).first(where: { !rows[$0][c].isZero }) else { continue }
-            rows.swapAt(r, p)
-            let pivot = rows[r][c]
-            rows[r] = rows[r].map { $0 / pivot }
-            for i in 0..<rows.count where i != r && !rows[i][c].isZero {
-                let factor = rows[i][c]
-                for j in 0..<m { rows[i][j] = rows[i][j] - factor * rows[r][j] }
+        // The reduced row echelon form of Nᵀ (its null space is the left null space of N), which
+        // is unique, built one sparse row at a time: each reaction's row is reduced against the
+        // rows kept so far (a reverse reaction's row vanishes at once) and kept when something is
+        // left, so at most rank(N) rows are ever stored; then back substitution. Dense
+        // elimination over every reaction cost minutes and gigabytes on 10⁴-reaction networks.
+        var pivotRow: [Int: SparseRow] = [:]
+        for row in rows {
+            var v = row
+            while let first = v.first {
+                if let b = pivotRow[first.column] {
+                    v = SparseRow.subtracting(v, first.value, b)
+                } else {
+                    pivotRow[first.column] = v.map { ($0.column, $0.value / first.value) }
+                    break
+                }
             }
-            pivotColumns.append(c)
-            r += 1
+        }
+        let pivotColumns = pivotRow.keys.sorted()
+        for c in pivotColumns.reversed() {
+            var row = pivotRow[c]!
+            // Rows of later pivots are already reduced: subtracting them touches no other pivot.
+            for (column, _) in row.dropFirst() where pivotRow[column] != nil {
+                guard let value = row.first(where: { $0.column == column })?.value else { continue }
+                row = SparseRow.subtracting(row, value, pivotRow[column]!)
+            }
+            pivotRow[c] = row
         }
         let pivots = Set(pivotColumns)
+        // −RREF[k][free] for every pivot row k, by free column.
+        var entriesByFree: [Int: [(pivot: Int, value: Fraction)]] = [:]
+        for pc in pivotColumns {
+            for (column, value) in pivotRow[pc]! where column != pc {
+                entriesByFree[column, default: []].append((pc, Fraction(0) - value))
+            }
+        }
         var basis: [[Int]] = []
         var freeColumns = Set<Int>()
         for free in 0..<m where !pivots.contains(free) {
             freeColumns.insert(free)
             var vector = [Fraction](repeating: Fraction(0), count: m)
             vector[free] = Fraction(1)
-            for (k, pc) in pivotColumns.enumerated() { vector[pc] = Fraction(0) - rows[k][free] }
+            for (pc, value) in entriesByFree[free] ?? [] { vector[pc] = value }
             // Scale to the smallest integer vector.
             var lcm = 1
             for f in vector where !f.isZero { lcm = lcm / Fraction.gcd(lcm, f.denominator) * f.denominator }
