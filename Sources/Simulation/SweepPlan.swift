@@ -109,6 +109,8 @@ public struct SweepPlan: Sendable {
     var designCount = 0
     /// The 2d-dimensional base sequence of a Saltelli design, built once.
     var saltelliBase: SobolSequence? = nil
+    /// The d-dimensional sequence of a `.sobol` plan, built once (not once per point).
+    var sobolSequence: SobolSequence? = nil
 
     public var parameterSetCount: Int {
         switch method {
@@ -211,6 +213,7 @@ public struct SweepPlan: Sendable {
                     + "use lhs or random."
             )
         }
+        if case .sobol = method { sobolSequence = SobolSequence(dimensions: dimensions.count) }
     }
 
     /// A plan over the rows of a CSV file with one column per name.
@@ -276,8 +279,7 @@ public struct SweepPlan: Sendable {
                 dimension.value(at: (Double(strata[d][set]) + rng.uniform()) / Double(n))
             }
         case .sobol:
-            let sequence = SobolSequence(dimensions: dimensions.count)
-            let u = sequence.point(set + 1)
+            let u = sobolSequence!.point(set + 1)
             return dimensions.enumerated().map { d, dimension in dimension.value(at: u[d]) }
         case .points:
             return explicitSets[set]
