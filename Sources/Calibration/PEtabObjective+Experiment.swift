@@ -183,6 +183,7 @@ extension PEtabObjective {
                 }
             }
             let h = formulas.observable.evaluate(value)
+            result.simulations.append((k, h))
             let sigma = formulas.noise.evaluate(value)
             let term = try likelihood(m, observables[m.observableId]!, h: h, sigma: sigma)
             result.nll += term.nll

@@ -16,6 +16,8 @@ public struct PEtabObjectiveValue: Sendable {
     /// ∂priorNLL/∂θ, likewise.
     public var priorGradient: [String: Double]?
     public var measurements: Int
+    /// The simulated observable h of every measurement, in the measurement table's order.
+    public var simulations: [Double] = []
 }
 
 /// Evaluates a problem at parameter values: one simulation per pair of conditions (in parallel),
@@ -138,8 +140,10 @@ public final class PEtabObjective: @unchecked Sendable {
         var total = PEtabObjectiveValue(
             nll: 0, priorNLL: 0, chi2: 0, gradient: gradient ? [:] : nil, priorGradient: gradient ? [:] : nil,
             measurements: problem.measurements.count)
+        total.simulations = [Double](repeating: .nan, count: problem.measurements.count)
         for r in results {
             let v = try r!.get()
+            for (k, h) in v.simulations { total.simulations[k] = h }
             total.nll += v.nll
             total.chi2 += v.chi2
             if gradient { for (p, g) in v.gradient { total.gradient![p, default: 0] += g } }
@@ -161,6 +165,8 @@ public final class PEtabObjective: @unchecked Sendable {
         var chi2 = 0.0
         /// By parameter id, on the linear scale.
         var gradient: [String: Double] = [:]
+        /// (measurement index, simulated h).
+        var simulations: [(measurement: Int, value: Double)] = []
     }
 }
 

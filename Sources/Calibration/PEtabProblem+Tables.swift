@@ -290,8 +290,10 @@ extension PEtabProblem {
             measurements.append(
                 Measurement(
                     observableId: obsId, preequilibrationConditionId: pre, simulationConditionId: sim, measurement: y,
-                    time: t, observableParameters: op, noiseParameters: np, line: row.line))
+                    time: t, observableParameters: op, noiseParameters: np, line: row.line,
+                    fields: table.header.indices.map { table.field(row, $0) }))
         }
+        measurementColumns = table.header
         if measurements.isEmpty { throw PEtabError("the measurement table has no rows.", file: table.file, line: 1) }
     }
 }
@@ -311,4 +313,19 @@ func isIdentifier(_ s: String) -> Bool {
 
 extension PEtabProblem.Prior.Kind {
     var isUniform: Bool { self == .uniform || self == .parameterScaleUniform }
+}
+
+extension PEtabProblem {
+    /// The PEtab simulation table: the measurement table with its `measurement` column renamed
+    /// `simulation` and holding `simulated[k]` for measurement k (shortest round-trip numbers).
+    public func simulationTable(_ simulated: [Double]) -> String {
+        let column = measurementColumns.firstIndex(of: "measurement")
+        var lines = [measurementColumns.map { $0 == "measurement" ? "simulation" : $0 }.joined(separator: "\t")]
+        for (k, m) in measurements.enumerated() {
+            var fields = m.fields
+            if let column { fields[column] = simulated[k].exactText }
+            lines.append(fields.joined(separator: "\t"))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 }

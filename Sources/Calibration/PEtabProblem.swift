@@ -23,6 +23,8 @@ public struct PEtabProblem: Sendable {
     public var conditions: [Condition]
     public var observables: [Observable]
     public var measurements: [Measurement]
+    /// The measurement table's header.
+    public var measurementColumns: [String] = []
     /// Files and columns that were read but play no part in the likelihood (visualisation,
     /// dataset ids, initialisation priors), for `petab check`.
     public var notes: [String]
@@ -95,6 +97,8 @@ public struct PEtabProblem: Sendable {
         public var observableParameters: [Value]
         public var noiseParameters: [Value]
         public var line: Int
+        /// The row as written (one field per column of `measurementColumns`), for the simulation table.
+        public var fields: [String] = []
     }
 
     public func parameter(_ id: String) -> Parameter? { parameters.first { $0.id == id } }

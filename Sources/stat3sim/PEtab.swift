@@ -91,6 +91,13 @@ struct PEtabNLL: ParsableCommand {
     @Flag(help: "Print one JSON object: nll, prior_nll, chi2 (and gradient, prior_gradient).")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Also write the PEtab simulation table here: the measurement table with a 'simulation' column of the "
+                + "simulated observables in place of 'measurement'.",
+            valueName: "file.tsv"))
+    var simulations: String?
+
     @Option(help: "Relative tolerance of the simulations.")
     var rtol = 1e-10
 
@@ -104,6 +111,13 @@ struct PEtabNLL: ParsableCommand {
             let objective = try PEtabObjective(problem: p, rtol: rtol, atol: atol)
             value = try objective.evaluate(gradient: gradient)
         } catch let e as PEtabError { throw CLIError(e.description) }
+        if let simulations {
+            do { try OutputWriter.writeAtomically(p.simulationTable(value.simulations), to: simulations) } catch let
+                error as SimulationError
+            {
+                throw CLIError(error.message)
+            }
+        }
         let ids = p.estimated.map(\.id)
         if json {
             var fields = [

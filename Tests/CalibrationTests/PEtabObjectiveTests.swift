@@ -19,9 +19,48 @@ enum Problems {
 /// collection (libRoadRunner at rtol 1e-10, checked against AMICI's; /Tests/PEtab/README.md).
 final class PEtabNLLTests: XCTestCase {
     func check(_ name: String, nll: Double, prior: Double = 0) throws {
-        let value = try Problems.objective(name).evaluate()
+        let objective = try Problems.objective(name)
+        let value = try objective.evaluate()
         XCTAssertEqual(value.nll, nll, accuracy: 1e-3, name)
         XCTAssertEqual(value.priorNLL, prior, accuracy: 1e-3, name)
+        try checkSimulations(name, objective.problem, value.simulations)
+    }
+
+    /// The simulation table against the collection's `simulatedData_*.tsv` (its simulations at the
+    /// nominal parameters, by another tool), where the problem has one: matched by observable,
+    /// conditions and time (in order among repeats), within 1e-4 of the larger of the value and
+    /// 1e-3 of the table's largest value.
+    func checkSimulations(_ name: String, _ problem: PEtabProblem, _ simulated: [Double]) throws {
+        let reference = Problems.folder.appendingPathComponent("\(name)/simulatedData_\(name).tsv")
+        guard FileManager.default.fileExists(atPath: reference.path) else { return }
+        func rows(_ text: String) -> [[String: String]] {
+            let lines = text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+            let header = lines[0].map(String.init)
+            return lines.dropFirst().map { fields in
+                Dictionary(
+                    uniqueKeysWithValues: zip(header, fields.map(String.init) + [String](repeating: "", count: 9)))
+            }
+        }
+        func key(_ r: [String: String]) -> String {
+            [
+                r["observableId"]!, r["preequilibrationConditionId"] ?? "", r["simulationConditionId"]!,
+                String(Double(r["time"]!)!),
+            ].joined(separator: "|")
+        }
+        let ours = rows(problem.simulationTable(simulated))
+        let theirs = rows(try String(contentsOf: reference, encoding: .utf8))
+        XCTAssertEqual(ours.count, theirs.count, name)
+        var queue: [String: [Double]] = [:]
+        for r in ours { queue[key(r), default: []].append(Double(r["simulation"]!)!) }
+        let scale = theirs.map { abs(Double($0["simulation"]!)!) }.max()!
+        var worst = 0.0
+        for r in theirs {
+            let expected = Double(r["simulation"]!)!
+            let got = try XCTUnwrap(queue[key(r)]?.first, "\(name): no simulation for \(key(r))")
+            queue[key(r)]!.removeFirst()
+            worst = max(worst, abs(got - expected) / max(abs(expected), 1e-3 * scale))
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-4, "\(name): simulations against simulatedData")
     }
 
     func testBoehm() throws { try check("Boehm_JProteomeRes2014", nll: 138.2220) }
