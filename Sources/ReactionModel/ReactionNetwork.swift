@@ -46,6 +46,10 @@ public final class ReactionNetwork: ODESystem {
     let derivatives: ProgramRows
     /// Numeric rate constants of the fast path (their slots follow t).
     let fastConstants: [Double]
+    /// Rate constants `c·k` of the fast path (a number times a parameter or compartment size, as
+    /// BioNetGen writes statistical factors): slot ← factor × slots[source], kept current by
+    /// `setParameter` and `setCompartmentSize`.
+    let fastProducts: [(slot: Int, factor: Double, source: Int)]
     /// What each name stands for (`definition.symbolTable`).
     let symbols: [String: ModelDefinition.Symbol]
     /// Compiled on first use, for forward sensitivities only (see `ReactionNetwork+Sensitivities`).
@@ -112,6 +116,7 @@ public final class ReactionNetwork: ODESystem {
         fastConstantSlot = .buffer(fast.constantSlot)
         fastFactors = CompressedRows(fast.factors)
         fastConstants = fast.constants
+        fastProducts = fast.products
 
         // Rate laws.
         let rateExpressions =
@@ -139,6 +144,7 @@ public final class ReactionNetwork: ODESystem {
         for (i, c) in definition.compartments.enumerated() { slots[compartmentBase + i] = c.size }
         for (i, s) in definition.species.enumerated() { slots[i] = s.initial }
         updateVolumes()
+        updateProducts()
     }
 
     deinit {
@@ -214,6 +220,8 @@ public final class ReactionNetwork: ODESystem {
         var factors: [[(slot: Int, power: Int)]] = []
         /// Numbers become extra constant slots after t.
         var constants: [Double] = []
+        /// Products `c·k` take a slot there too, filled from their parameter's.
+        var products: [(slot: Int, factor: Double, source: Int)] = []
 
         init(
             _ definition: ModelDefinition, _ symbols: [String: ModelDefinition.Symbol], reactionTotal: Int,
@@ -222,6 +230,12 @@ public final class ReactionNetwork: ODESystem {
             let nS = definition.species.count
             let nP = definition.parameters.count
             var constants: [Double] = []
+            var products: [(slot: Int, factor: Double, source: Int)] = []
+            func slotOfName(_ n: String) -> Int? {
+                if case .parameter(let i)? = symbols[n] { return nS + i }
+                if case .compartment(let i)? = symbols[n] { return nS + nP + i }
+                return nil
+            }
             func slotOfConstant(_ e: Expression?) -> Int? {
                 switch e {
                 case nil: return -1
@@ -229,9 +243,13 @@ public final class ReactionNetwork: ODESystem {
                     constants.append(x)
                     return timeSlot + constants.count
                 case .name(let n)?:
-                    if case .parameter(let i)? = symbols[n] { return nS + i }
-                    if case .compartment(let i)? = symbols[n] { return nS + nP + i }
-                    return nil
+                    return slotOfName(n)
+                case .multiply(.number(let c), .name(let n))?:
+                    // c·k rounds once, as the general program's first product does.
+                    guard let source = slotOfName(n) else { return nil }
+                    constants.append(0)
+                    products.append((timeSlot + constants.count, c, source))
+                    return timeSlot + constants.count
                 default: return nil
                 }
             }
@@ -257,6 +275,7 @@ public final class ReactionNetwork: ODESystem {
                 if rev != nil { factors[2 * r + 1] = factorsOf(reaction.products) }
             }
             self.constants = constants
+            self.products = products
         }
     }
 
@@ -324,6 +343,7 @@ public final class ReactionNetwork: ODESystem {
         let other = ReactionNetwork(definition)
         other.slots.update(from: slots, count: timeSlot + 1)
         other.updateVolumes()
+        other.updateProducts()
         return other
     }
 
@@ -351,11 +371,20 @@ public final class ReactionNetwork: ODESystem {
 
     /// Parameter, compartment-size and species-initial values in force (after scenarios).
     public func parameterValue(_ i: Int) -> Double { slots[parameterBase + i] }
-    public func setParameter(_ i: Int, _ value: Double) { slots[parameterBase + i] = value }
+    public func setParameter(_ i: Int, _ value: Double) {
+        slots[parameterBase + i] = value
+        if !fastProducts.isEmpty { updateProducts() }
+    }
     public func compartmentSize(_ i: Int) -> Double { slots[compartmentBase + i] }
     public func setCompartmentSize(_ i: Int, _ value: Double) {
         slots[compartmentBase + i] = value
         updateVolumes()
+        if !fastProducts.isEmpty { updateProducts() }
+    }
+
+    /// The fast path's `c·k` constants from their parameters' values.
+    func updateProducts() {
+        for (slot, factor, source) in fastProducts { slots[slot] = factor * slots[source] }
     }
 
     /// Recomputes stoichiometry · V_reaction / V_species after a compartment size changed.
