@@ -274,8 +274,7 @@ public final class ReactionNetwork: ODESystem {
                 factors[2 * r] = factorsOf(reaction.reactants)
                 if rev != nil { factors[2 * r + 1] = factorsOf(reaction.products) }
             }
-            self.constants = constants
-            self.products = products
+            (self.constants, self.products) = (constants, products)
         }
     }
 
