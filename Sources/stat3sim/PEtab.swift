@@ -76,7 +76,7 @@ struct PEtabCheck: ParsableCommand {
 struct PEtabNLL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nll",
-        abstract: "The negative log-likelihood at the nominal parameters (prior term and χ² beside).",
+        abstract: "The negative log-likelihood at the nominal (or given) parameters, with the prior term and χ².",
         discussion: """
             The NLL excludes the objective priors, which are printed separately. --gradient adds the derivatives
             of both by every estimated parameter on its scale (lin, log or log10), from forward sensitivities.
@@ -90,6 +90,13 @@ struct PEtabNLL: ParsableCommand {
 
     @Flag(help: "Print one JSON object: nll, prior_nll, chi2 (and gradient, prior_gradient).")
     var json = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate at these parameter values (linear scale): a PEtab parameter table (its nominalValue column) "
+                + "or a TSV with columns parameterId and value; parameters it leaves out keep their nominal values.",
+            valueName: "file.tsv"))
+    var parameters: String?
 
     @Option(
         help: ArgumentHelp(
@@ -109,7 +116,8 @@ struct PEtabNLL: ParsableCommand {
         let value: PEtabObjectiveValue
         do {
             let objective = try PEtabObjective(problem: p, rtol: rtol, atol: atol)
-            value = try objective.evaluate(gradient: gradient)
+            let values = try parameters.map(p.parameterValues(file:)) ?? [:]
+            value = try objective.evaluate(values: values, gradient: gradient)
         } catch let e as PEtabError { throw CLIError(e.description) }
         if let simulations {
             do { try OutputWriter.writeAtomically(p.simulationTable(value.simulations), to: simulations) } catch let

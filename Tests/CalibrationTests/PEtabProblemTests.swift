@@ -105,4 +105,29 @@ final class PEtabProblemTests: XCTestCase {
                 "observables_Boehm_JProteomeRes2014.tsv:2: observableFormula of 'pSTAT5A_rel' uses 'pApX', which is not "
                     + "a model quantity"), message(path))
     }
+
+    /// `petab nll --parameters`: the problem's own parameter table gives the reference NLL; a
+    /// `parameterId`/`value` table moves one parameter; unknown ids are refused with FILE:LINE.
+    func testParameterValuesFromAFile() throws {
+        let p = try PEtabProblem.load(path: Problems.path("Boehm_JProteomeRes2014"))
+        let own = Problems.folder.appendingPathComponent("Boehm_JProteomeRes2014/parameters_Boehm_JProteomeRes2014.tsv")
+        let objective = try PEtabObjective(problem: p, rtol: 1e-10, atol: 1e-12)
+        let nominal = try p.parameterValues(file: own.path)
+        XCTAssertEqual(nominal.count, p.parameters.count)
+        XCTAssertEqual(try objective.evaluate(values: nominal).nll, 138.2220, accuracy: 1e-3)
+        let folder = try temporaryFolder("petab-values")
+        let moved = folder.appendingPathComponent("moved.tsv").path
+        try "parameterId\tvalue\nk_exp_hetero\t2e-05\n".write(toFile: moved, atomically: true, encoding: .utf8)
+        let values = try p.parameterValues(file: moved)
+        XCTAssertEqual(values, ["k_exp_hetero": 2e-05])
+        XCTAssertNotEqual(try objective.evaluate(values: values).nll, 138.2220, accuracy: 1e-3)
+        let wrong = folder.appendingPathComponent("wrong.tsv").path
+        try "parameterId\tvalue\nk_exp_heter\t1\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try p.parameterValues(file: wrong)) { error in
+            XCTAssertEqual(
+                (error as? PEtabError)?.description,
+                "\(wrong):2: 'k_exp_heter' is not in the problem's parameter table (\(p.parameterFile)) "
+                    + "(did you mean 'k_exp_hetero'?).")
+        }
+    }
 }
