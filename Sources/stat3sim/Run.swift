@@ -228,33 +228,27 @@ func parseAssignment(_ text: String) throws -> (name: String, value: Double) {
 /// A file ending in .xml or .sbml is SBML and one ending in .net a BioNetGen network, both imported
 /// on the fly; anything else is a model file.
 func loadModel(_ path: String) throws -> (ModelDefinition, String) {
-    let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-    if ext == "net" {
-        do {
-            let definition = try BioNetGenReader.definition(path: path)
-            let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            return (definition, source)
-        } catch let error as ModelError {
+    let definition: ModelDefinition
+    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    case "net":
+        do { definition = try BioNetGenReader.definition(path: path) } catch let error as ModelError {
             throw CLIError(error.description)
         }
-    }
-    if ext == "xml" || ext == "sbml" {
+    case "xml", "sbml":
         do {
-            let (definition, warnings) = try SBMLReader.imported(path: path)
+            let warnings: [String]
+            (definition, warnings) = try SBMLReader.imported(path: path)
             for warning in warnings { FileHandle.standardError.write(Data("\(path): warning: \(warning)\n".utf8)) }
-            let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            return (definition, source)
         } catch let error as SBMLImportError {
             throw CLIError("\(path): \(error.message)")
         }
+    default:
+        do { definition = try ModelLoader.load(path: path) } catch let error as ModelError {
+            throw CLIError(error.description)
+        }
     }
-    do {
-        let definition = try ModelLoader.load(path: path)
-        let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return (definition, source)
-    } catch let error as ModelError {
-        throw CLIError(error.description)
-    }
+    // The text the sidecars hash.
+    return (definition, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
 }
 
 /// An error printed as its message alone (no "Error:" prefix noise), exit status 1.
