@@ -37,7 +37,7 @@ let package = Package(
         // PEtab v1 problems (YAML through Yams, the SBML model, TSV tables): likelihoods and their gradients.
         .target(
             name: "Calibration",
-            dependencies: ["ReactionModel", "Simulation", "SBML", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["CLAPACK", "ReactionModel", "Simulation", "SBML", .product(name: "Yams", package: "Yams")]),
         // Classic stiff test problems with published reference solutions (tests, benchmarks, demo).
         .target(name: "StiffProblems", dependencies: ["ODESolver"]),
         .executableTarget(

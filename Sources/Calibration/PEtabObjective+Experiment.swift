@@ -83,6 +83,7 @@ extension PEtabObjective {
         s.overrides = plan.overrides
         s.rtol = rtol
         s.atol = atol
+        s.maxSteps = maxSteps
         if sensitivities, !plan.sensitivityNames.isEmpty {
             s.sensitivities = SensitivityRequest(parameters: plan.sensitivityNames)
         }
@@ -147,9 +148,10 @@ extension PEtabObjective {
         return (state, dependencies)
     }
 
-    func evaluate(_ experiment: Experiment, theta: [String: Double], gradient: Bool, estimated: Set<String>) throws
-        -> ExperimentValue
-    {
+    func evaluate(
+        _ experiment: Experiment, theta: [String: Double], gradient: Bool, fisher: Bool = false,
+        estimated: Set<String>
+    ) throws -> ExperimentValue {
         var plan = plan(condition: experiment.simulation, theta: theta, estimated: estimated)
         if experiment.preequilibration != nil {
             let steady = try preequilibrate(experiment, theta: theta, gradient: gradient, estimated: estimated)
@@ -167,6 +169,8 @@ extension PEtabObjective {
         let index = Dictionary(course.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let rowOf = Dictionary(course.times.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var result = ExperimentValue()
+        let n = estimatedIndex.count
+        if fisher { result.fisher = [Double](repeating: 0, count: n * n) }
         let d = problem.model
         for k in experiment.rows {
             let m = problem.measurements[k]
@@ -207,15 +211,29 @@ extension PEtabObjective {
                 }
                 return g
             }
-            for (p, v) in total(formulas.observablePartials) { result.gradient[p, default: 0] += term.dh * v }
-            for (p, v) in total(formulas.noisePartials) { result.gradient[p, default: 0] += term.dsigma * v }
+            let dh = total(formulas.observablePartials)
+            let dsigma = total(formulas.noisePartials)
+            for (p, v) in dh { result.gradient[p, default: 0] += term.dh * v }
+            for (p, v) in dsigma { result.gradient[p, default: 0] += term.dsigma * v }
+            if fisher {
+                addOuterProduct(dh, weight: term.fisherWeights.h, to: &result.fisher, dimension: n)
+                addOuterProduct(dsigma, weight: term.fisherWeights.sigma, to: &result.fisher, dimension: n)
+            }
         }
         return result
     }
 
-    /// One datum's −log-likelihood and (m̃ − h̃)²/σ², with the derivatives of the former by h and σ.
+    /// `matrix` += weight · v vᵀ over the estimated parameters (v by parameter id).
+    func addOuterProduct(_ v: [String: Double], weight: Double, to matrix: inout [Double], dimension n: Int) {
+        let entries = v.compactMap { id, x in estimatedIndex[id].map { ($0, x) } }
+        for (i, a) in entries { for (j, b) in entries { matrix[i * n + j] += weight * a * b } }
+    }
+
+    /// One datum's −log-likelihood and (m̃ − h̃)²/σ², with the derivatives of the former by h and σ
+    /// and the datum's Fisher information per (∂h)² and per (∂σ)²: (dh̃/dh)²/σ² and 2/σ² for normal
+    /// noise, (dh̃/dh)²/σ² and 1/σ² for Laplace noise (|m̃ − h̃|/σ is then exponential).
     func likelihood(_ m: PEtabProblem.Measurement, _ o: PEtabProblem.Observable, h: Double, sigma: Double) throws
-        -> (nll: Double, chi2: Double, dh: Double, dsigma: Double)
+        -> (nll: Double, chi2: Double, dh: Double, dsigma: Double, fisherWeights: (h: Double, sigma: Double))
     {
         let y = m.measurement
         let (mt, ht, dht, jacobian): (Double, Double, Double, Double)
@@ -240,11 +258,17 @@ extension PEtabObjective {
         switch o.distribution {
         case .normal:
             let nll = 0.5 * log(2 * Double.pi * sigma * sigma) + 0.5 * chi2 + jacobian
-            return (nll, chi2, -r / (sigma * sigma) * dht, 1 / sigma - r * r / (sigma * sigma * sigma))
+            return (
+                nll, chi2, -r / (sigma * sigma) * dht, 1 / sigma - r * r / (sigma * sigma * sigma),
+                (dht * dht / (sigma * sigma), 2 / (sigma * sigma))
+            )
         case .laplace:
             let nll = log(2 * sigma) + abs(r) / sigma + jacobian
             let sign: Double = r > 0 ? 1 : (r < 0 ? -1 : 0)
-            return (nll, chi2, -sign / sigma * dht, 1 / sigma - abs(r) / (sigma * sigma))
+            return (
+                nll, chi2, -sign / sigma * dht, 1 / sigma - abs(r) / (sigma * sigma),
+                (dht * dht / (sigma * sigma), 1 / (sigma * sigma))
+            )
         }
     }
 }

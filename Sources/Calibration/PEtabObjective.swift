@@ -15,6 +15,14 @@ public struct PEtabObjectiveValue: Sendable {
     public var gradient: [String: Double]?
     /// ∂priorNLL/∂θ, likewise.
     public var priorGradient: [String: Double]?
+    /// The Fisher information of the measurements on the parameter scale (with `fisher: true`):
+    /// row-major n × n over `problem.estimated`, Σ (∂h̃/∂θ)ᵀ(∂h̃/∂θ)/σ² plus the noise
+    /// parameters' share (2 (∂σ/∂θ)ᵀ(∂σ/∂θ)/σ² for normal noise, 1× for Laplace). It is the
+    /// Gauss–Newton Hessian of `nll` that Fides and Data2Dynamics fit with: positive
+    /// semi-definite, and from the first-order sensitivities alone.
+    public var fisher: [Double]?
+    /// The Gauss–Newton part of the prior term's Hessian on the parameter scale (its diagonal).
+    public var priorFisher: [Double]?
     public var measurements: Int
     /// The simulated observable h of every measurement, in the measurement table's order.
     public var simulations: [Double] = []
@@ -32,6 +40,13 @@ public final class PEtabObjective: @unchecked Sendable {
     let assignments: [(target: String, expression: Expr)]
     let observables: [String: PEtabProblem.Observable]
     let cache = FormulaCache()
+    /// Position of each estimated parameter in `problem.estimated` (the Fisher matrix's order).
+    let estimatedIndex: [String: Int]
+    /// Runs the conditions of one evaluation in parallel (off when the caller runs several
+    /// evaluations at once, as a multi-start fit does).
+    public var parallelConditions = true
+    /// Most solver steps between stops of a simulation (nil: the simulator's default).
+    public var maxSteps: Int? = nil
 
     /// The measurements of one simulation condition (after one preequilibration condition).
     struct Experiment {
@@ -69,6 +84,8 @@ public final class PEtabObjective: @unchecked Sendable {
                 "the initial assignments of the model form a loop through '\(target)'.", file: problem.modelFile)
         }
         assignments = problem.initialAssignments.map { ($0.target, expressions[$0.target]!) }
+        estimatedIndex = Dictionary(
+            problem.estimated.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         var groups: [String: [Int]] = [:]
         var order: [String] = []
         for (k, m) in problem.measurements.enumerated() {
@@ -123,40 +140,58 @@ public final class PEtabObjective: @unchecked Sendable {
     }
 
     /// The objective at the nominal values, or at `values` (linear scale, by parameter id) where
-    /// it gives them; with `gradient`, its derivatives by the estimated parameters on their scales.
-    public func evaluate(values: [String: Double] = [:], gradient: Bool = false) throws -> PEtabObjectiveValue {
+    /// it gives them; with `gradient`, its derivatives by the estimated parameters on their scales;
+    /// with `fisher` (implies `gradient`), the Fisher information too.
+    public func evaluate(values: [String: Double] = [:], gradient: Bool = false, fisher: Bool = false) throws
+        -> PEtabObjectiveValue
+    {
         let theta = linearValues(values)
-        let estimated = problem.estimated.map(\.id)
+        let gradient = gradient || fisher
+        let estimated = Set(problem.estimated.map(\.id))
         var results = [Result<ExperimentValue, Error>?](repeating: nil, count: experiments.count)
         let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: experiments.count) { k in
+        let work = { (k: Int) in
             let r = Result {
-                try self.evaluate(experiments[k], theta: theta, gradient: gradient, estimated: Set(estimated))
+                try self.evaluate(
+                    self.experiments[k], theta: theta, gradient: gradient, fisher: fisher, estimated: estimated)
             }
             lock.lock()
             results[k] = r
             lock.unlock()
         }
+        if parallelConditions {
+            DispatchQueue.concurrentPerform(iterations: experiments.count, execute: work)
+        } else {
+            for k in experiments.indices { work(k) }
+        }
+        let n = problem.estimated.count
         var total = PEtabObjectiveValue(
             nll: 0, priorNLL: 0, chi2: 0, gradient: gradient ? [:] : nil, priorGradient: gradient ? [:] : nil,
             measurements: problem.measurements.count)
         total.simulations = [Double](repeating: .nan, count: problem.measurements.count)
+        if fisher { total.fisher = [Double](repeating: 0, count: n * n) }
         for r in results {
             let v = try r!.get()
             for (k, h) in v.simulations { total.simulations[k] = h }
             total.nll += v.nll
             total.chi2 += v.chi2
             if gradient { for (p, g) in v.gradient { total.gradient![p, default: 0] += g } }
+            if fisher { for k in 0..<(n * n) { total.fisher![k] += v.fisher[k] } }
         }
         if gradient {
             // On the parameter's scale: dθ_lin/dθ = θ ln 10 (log10), θ (log), 1 (lin).
-            for p in problem.estimated {
-                total.gradient![p.id] = (total.gradient![p.id] ?? 0) * p.scale.linearDerivative(theta[p.id]!)
+            let chain = problem.estimated.map { $0.scale.linearDerivative(theta[$0.id]!) }
+            for (i, p) in problem.estimated.enumerated() {
+                total.gradient![p.id] = (total.gradient![p.id] ?? 0) * chain[i]
+            }
+            if fisher {
+                for i in 0..<n { for j in 0..<n { total.fisher![i * n + j] *= chain[i] * chain[j] } }
             }
         }
         let prior = priorTerm(theta)
         total.priorNLL = prior.value
         if gradient { total.priorGradient = prior.gradient }
+        if fisher { total.priorFisher = problem.estimated.map { prior.curvature[$0.id] ?? 0 } }
         return total
     }
 
@@ -167,6 +202,8 @@ public final class PEtabObjective: @unchecked Sendable {
         var gradient: [String: Double] = [:]
         /// (measurement index, simulated h).
         var simulations: [(measurement: Int, value: Double)] = []
+        /// Fisher information on the linear scale (n × n over the estimated parameters), when asked.
+        var fisher: [Double] = []
     }
 }
 
@@ -180,7 +217,8 @@ extension PEtabProblem.Scale {
         }
     }
 
-    func scaled(_ x: Double) -> Double {
+    /// `x` (linear) on this scale.
+    public func scaled(_ x: Double) -> Double {
         switch self {
         case .lin: return x
         case .log: return Foundation.log(x)

@@ -69,6 +69,10 @@ public struct RunMetadata: Codable, Sendable {
     public struct Shard: Codable, Sendable {
         public var index: Int
         public var count: Int
+        public init(index: Int, count: Int) {
+            self.index = index
+            self.count = count
+        }
     }
     public struct Totals: Codable, Sendable {
         public var points, ok, failed, unsettled: Int
@@ -128,6 +132,8 @@ public struct RunMetadata: Codable, Sendable {
     public var jobs: Int?
     public var wallSeconds: Double?
     public var mergedFrom: [String]?
+    // fit (a multi-start fit's rows merge like a sweep's points)
+    public var fit: FitDescription?
     // follow
     public var follow: Follow?
     public var scenario: String?
@@ -140,7 +146,7 @@ public struct RunMetadata: Codable, Sendable {
             complete, jobs
         case wallSeconds = "wall_seconds"
         case mergedFrom = "merged_from"
-        case follow, scenario, bistable
+        case follow, scenario, bistable, fit
     }
 
     public init(version: String, command: [String], definition d: ModelDefinition, sha256: String, units: Bool = true) {
@@ -211,6 +217,44 @@ public struct SweepDescription: Codable, Sendable {
         var bare = self
         bare.fingerprint = nil
         return SHA256.hex(Data(layOut(bare, options: [.sortedKeys]).utf8))
+    }
+}
+
+/// What defines a multi-start fit's rows (`stat3sim fit`): the problem, the design of the starts
+/// and the settings; the fingerprint hashes them, so that only rows of one fit resume or merge.
+public struct FitDescription: Codable, Sendable {
+    /// SHA-256 of the problem's YAML file and tables, concatenated in that order.
+    public var problemSha256: String
+    public var starts: Int
+    public var seed: String
+    public var rtol, atol: Double
+    public var maxIterations: Int
+    public var maxSteps: Int
+    /// The estimated parameters, in the columns' order.
+    public var parameters: [String]
+    public var fingerprint: String?
+    enum CodingKeys: String, CodingKey {
+        case problemSha256 = "problem_sha256"
+        case starts, seed, rtol, atol
+        case maxIterations = "max_iterations"
+        case maxSteps = "max_steps"
+        case parameters, fingerprint
+    }
+
+    public init(
+        problemSha256: String, starts: Int, seed: UInt64, rtol: Double, atol: Double, maxIterations: Int,
+        maxSteps: Int, parameters: [String]
+    ) {
+        self.problemSha256 = problemSha256
+        self.starts = starts
+        self.seed = String(seed)
+        self.rtol = rtol
+        self.atol = atol
+        self.maxIterations = maxIterations
+        self.maxSteps = maxSteps
+        self.parameters = parameters
+        fingerprint = nil
+        fingerprint = SHA256.hex(Data(layOut(self, options: [.sortedKeys]).utf8))
     }
 }
 

@@ -60,7 +60,7 @@ public final class Simulator {
         var options = BDFOptions(
             relativeTolerance: settings.rtol ?? definition.simulation.rtol,
             absoluteTolerance: settings.atol ?? definition.simulation.atol)
-        options.maxSteps = 500_000
+        options.maxSteps = settings.maxSteps ?? 500_000
         return options
     }
 

@@ -44,6 +44,10 @@ public struct RunSettings: Sendable {
     public var maxRows: Int? = nil
     /// Forward sensitivities to write as columns after everything else (`--sensitivities`).
     public var sensitivities: SensitivityRequest? = nil
+    /// Most solver steps between two stops (events, the end); nil: 500,000. A fit lowers it, as
+    /// AMICI does, so that a start in a region of extreme stiffness fails fast instead of costing
+    /// minutes.
+    public var maxSteps: Int? = nil
 
     public init() {}
 }

@@ -6,11 +6,13 @@ import Simulation
 /// `stat3sim merge`: join the shards of one sweep into one file.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Merge the shard files of one sweep into one file, checking that every point is there exactly once.",
+        abstract:
+            "Merge the shard files of one sweep (or fit) into one file, checking that every point is there exactly once.",
         discussion: """
             Each shard's .meta.json must name the same model (SHA-256) and the same sweep (fingerprint of
             ranges, method, seed, metrics and settings), and be complete. The merged file has every point
-            in order, as an unsharded run writes it.
+            in order, as an unsharded run writes it. The shards of a `stat3sim fit` merge the same way
+            (a start is a point; the fingerprint covers the problem, starts, seed and settings).
 
             Example:
               stat3sim merge shard_*.csv --out sweep.csv
@@ -40,7 +42,7 @@ struct Merge: ParsableCommand {
             guard meta.complete == true else {
                 throw CLIError("merge: \(file) is not complete (finish it with --resume first).")
             }
-            let thisFingerprint = meta.sweep?.fingerprint
+            let thisFingerprint = meta.sweep?.fingerprint ?? meta.fit?.fingerprint
             let thisModel: String? = meta.model.sha256
             if fingerprint == nil {
                 fingerprint = thisFingerprint
@@ -57,7 +59,7 @@ struct Merge: ParsableCommand {
                 )
             }
             if let count = meta.shard?.value?.count { shardCounts.insert(count) }
-            total = meta.sweep?.points ?? 0
+            total = meta.sweep?.points ?? meta.fit?.starts ?? 0
             seconds += meta.wallSeconds ?? 0
             let text = try String(contentsOfFile: file, encoding: .utf8)
             var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
@@ -120,9 +122,9 @@ struct Merge: ParsableCommand {
         let statusColumn = columns.firstIndex(of: "status") ?? 0
         for point in 1...total {
             let status = OutputWriter.splitCSV(String(rows[point]!))[statusColumn]
-            if status == "ok" {
+            if status == "ok" || status.hasPrefix("converged") {
                 totals.ok += 1
-            } else if status == "failed" {
+            } else if status == "failed" || status.hasPrefix("failed:") {
                 totals.failed += 1
             } else {
                 totals.unsettled += 1

@@ -14,7 +14,8 @@ struct Stat3Sim: ParsableCommand {
         version: version,
         subcommands: [
             Run.self, Check.self, Steady.self, Sweep.self, GSA.self, Sensitivity.self, Merge.self, Export.self,
-            Import.self, PEtab.self, Demo.self, BenchSolver.self, BenchLinearAlgebra.self, BenchSensitivities.self,
+            Import.self, PEtab.self, Fit.self, Profile.self, Demo.self, BenchSolver.self, BenchLinearAlgebra.self,
+            BenchSensitivities.self,
             BenchLoad.self,
         ])
 

@@ -27,7 +27,7 @@ struct SweepExecutionOptions: ParsableArguments {
         var execution = SweepExecution()
         execution.jobs = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         guard execution.jobs >= 1 else { throw CLIError("--jobs must be at least 1.") }
-        execution.shard = try shard.map(parseShard)
+        execution.shard = try shard.map(Self.parseShard)
         execution.output = output
         execution.resume = resume
         execution.progress = isatty(STDERR_FILENO) == 1
@@ -36,7 +36,7 @@ struct SweepExecutionOptions: ParsableArguments {
         return execution
     }
 
-    func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
         if text == "auto" {
             // A SLURM job array: task IDs MIN…MAX, one shard each.
             let env = ProcessInfo.processInfo.environment
