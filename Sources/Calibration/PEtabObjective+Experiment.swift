@@ -189,6 +189,7 @@ extension PEtabObjective {
             let h = formulas.observable.evaluate(value)
             result.simulations.append((k, h))
             let sigma = formulas.noise.evaluate(value)
+            result.noise.append((k, sigma))
             let term = try likelihood(m, observables[m.observableId]!, h: h, sigma: sigma)
             result.nll += term.nll
             result.chi2 += term.chi2

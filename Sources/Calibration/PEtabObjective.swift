@@ -26,6 +26,8 @@ public struct PEtabObjectiveValue: Sendable {
     public var measurements: Int
     /// The simulated observable h of every measurement, in the measurement table's order.
     public var simulations: [Double] = []
+    /// The noise σ of every measurement (the noise formula's value), likewise.
+    public var noise: [Double] = []
 }
 
 /// Evaluates a problem at parameter values: one simulation per pair of conditions (in parallel),
@@ -169,10 +171,12 @@ public final class PEtabObjective: @unchecked Sendable {
             nll: 0, priorNLL: 0, chi2: 0, gradient: gradient ? [:] : nil, priorGradient: gradient ? [:] : nil,
             measurements: problem.measurements.count)
         total.simulations = [Double](repeating: .nan, count: problem.measurements.count)
+        total.noise = total.simulations
         if fisher { total.fisher = [Double](repeating: 0, count: n * n) }
         for r in results {
             let v = try r!.get()
             for (k, h) in v.simulations { total.simulations[k] = h }
+            for (k, sigma) in v.noise { total.noise[k] = sigma }
             total.nll += v.nll
             total.chi2 += v.chi2
             if gradient { for (p, g) in v.gradient { total.gradient![p, default: 0] += g } }
@@ -202,6 +206,8 @@ public final class PEtabObjective: @unchecked Sendable {
         var gradient: [String: Double] = [:]
         /// (measurement index, simulated h).
         var simulations: [(measurement: Int, value: Double)] = []
+        /// (measurement index, σ).
+        var noise: [(measurement: Int, value: Double)] = []
         /// Fisher information on the linear scale (n × n over the estimated parameters), when asked.
         var fisher: [Double] = []
     }

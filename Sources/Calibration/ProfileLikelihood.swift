@@ -21,8 +21,8 @@ public struct ParameterProfile: Sendable {
     public var optimum: Double
     /// Ascending in `value`; the optimum is among them.
     public var points: [ProfilePoint]
-    /// Where the profile crosses the threshold on each side (linear interpolation between the
-    /// points either side); nil where it stays below it up to the bound or the point limit.
+    /// Where the profile crosses the threshold on each side (refined by regula falsi to a point
+    /// within 0.01 of it, then interpolated linearly); nil where it stays below it up to the bound or the point limit.
     public var lower: Double?
     public var upper: Double?
     /// Why a side ended without crossing: "bound" or "points".
@@ -87,9 +87,25 @@ public struct ProfileLikelihood: Sendable {
                 points.append(point)
                 lowest = min(lowest, point.objective)
                 if point.ratio >= threshold {
-                    // Linear between the last point below the threshold and this one.
-                    let t = (threshold - previous.ratio) / (point.ratio - previous.ratio)
-                    crossing = previous.value + t * (point.value - previous.value)
+                    var (below, above) = (previous, point)
+                    // Regula falsi between the last point below the threshold and the first above it,
+                    // until a point lies within 0.01 of the threshold: the interval's end is then
+                    // known to a few per mille of the last step, whatever the profile's shape.
+                    for _ in 0..<4 {
+                        let t = (threshold - below.ratio) / (above.ratio - below.ratio)
+                        let v = below.value + t * (above.value - below.value)
+                        guard v != below.value, v != above.value else { break }
+                        let inner = try fixedFit(index, at: v, from: below.parameters, optimum: value, objective)
+                        points.append(inner)
+                        lowest = min(lowest, inner.objective)
+                        if abs(inner.ratio - threshold) < 0.01 {
+                            (below, above) = (inner, inner)
+                            break
+                        }
+                        if inner.ratio < threshold { below = inner } else { above = inner }
+                    }
+                    let t = above.ratio == below.ratio ? 0 : (threshold - below.ratio) / (above.ratio - below.ratio)
+                    crossing = below.value + t * (above.value - below.value)
                     end = "crossed"
                     break
                 }
@@ -105,7 +121,8 @@ public struct ProfileLikelihood: Sendable {
         }
         return ParameterProfile(
             parameter: problem.estimated[index].id, index: index, optimum: x[index],
-            points: sides[0].points.reversed() + [optimumPoint] + sides[1].points, lower: sides[0].crossing,
+            points: (sides[0].points + [optimumPoint] + sides[1].points).sorted { $0.value < $1.value },
+            lower: sides[0].crossing,
             upper: sides[1].crossing, lowerEnd: sides[0].end, upperEnd: sides[1].end,
             better: lowest < value - 1e-3 ? lowest : nil)
     }
