@@ -133,6 +133,9 @@ public final class PEtabObjective: @unchecked Sendable {
         }
     }
 
+    /// Simulations one evaluation runs: one per pair of conditions, plus its preequilibration.
+    public var simulationCount: Int { experiments.reduce(0) { $0 + ($1.preequilibration == nil ? 1 : 2) } }
+
     /// The values of the parameter table's parameters (linear scale): the nominal values, with
     /// `values` in place of those it gives.
     public func linearValues(_ values: [String: Double] = [:]) -> [String: Double] {

@@ -57,13 +57,15 @@ struct BenchSensitivities: ParsableCommand {
             var plainTimes: [Double] = []
             var sensitiveTimes: [Double] = []
             for _ in 0..<repeats {
-                plainTimes.append(try time { _ = try simulator.run(scenario: scenario, settings: plain) })
-                sensitiveTimes.append(try time { _ = try simulator.run(scenario: scenario, settings: sensitive) })
+                plainTimes.append(
+                    try Timing.microseconds { _ = try simulator.run(scenario: scenario, settings: plain) })
+                sensitiveTimes.append(
+                    try Timing.microseconds { _ = try simulator.run(scenario: scenario, settings: sensitive) })
             }
             plainTimes.sort()
             sensitiveTimes.sort()
-            let plainMedian = median(plainTimes)
-            let sensitiveMedian = median(sensitiveTimes)
+            let plainMedian = Timing.median(plainTimes)
+            let sensitiveMedian = Timing.median(sensitiveTimes)
             let s = course.statistics
             let p = plainCourse.statistics
             let ss = course.sensitivityStatistics ?? SensitivityStatistics()
@@ -118,16 +120,5 @@ struct BenchSensitivities: ParsableCommand {
         } catch let error as SimulationError {
             throw CLIError("\(model): \(error.message)")
         }
-    }
-
-    func time(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-3
-    }
-
-    func median(_ sorted: [Double]) -> Double {
-        let n = sorted.count
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 }

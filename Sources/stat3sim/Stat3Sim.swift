@@ -15,7 +15,7 @@ struct Stat3Sim: ParsableCommand {
         subcommands: [
             Run.self, Check.self, Steady.self, Sweep.self, GSA.self, Sensitivity.self, Merge.self, Export.self,
             Import.self, PEtab.self, Fit.self, Profile.self, Demo.self, BenchSolver.self, BenchLinearAlgebra.self,
-            BenchSensitivities.self,
+            BenchSensitivities.self, BenchPEtab.self,
             BenchLoad.self,
         ])
 
