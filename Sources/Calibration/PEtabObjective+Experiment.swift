@@ -113,14 +113,42 @@ extension PEtabObjective {
         return PEtabError("\(which) failed: \(e)", file: problem.measurementFile)
     }
 
-    /// The steady state of the preequilibration condition and its derivatives: the state at the
-    /// end of a run to 1e8 time units, checked to have settled against the one before.
+    /// The steady state of the preequilibration condition and its derivatives: Newton from the
+    /// end of a plain run to 1e8 time units, with the sensitivities by a linear solve
+    /// (`Simulator.settledSteadyState`); where that cannot be used (events that change the state,
+    /// a steady state that is not isolated), the state at the end of a run to 1e8 with
+    /// sensitivities, checked to have settled against the one before.
     func preequilibrate(_ experiment: Experiment, theta: [String: Double], gradient: Bool, estimated: Set<String>)
         throws
         -> (state: [String: Double], dependencies: [String: [String: Double]])
     {
         var plan = plan(condition: experiment.preequilibration!, theta: theta, estimated: estimated)
         applyInitialAssignments(&plan)
+        let runSettings = settings(plan, sensitivities: gradient)
+        if let (steady, s) = try? experiment.steadySimulator!.settledSteadyState(
+            settings: runSettings, settleTime: Preequilibration.times.last!)
+        {
+            var state: [String: Double] = [:]
+            var dependencies: [String: [String: Double]] = [:]
+            let names = runSettings.sensitivities?.parameters ?? []
+            let n = problem.model.species.count
+            for (i, species) in problem.model.species.enumerated() {
+                state[species.name] = steady[i]
+                var d: [String: Double] = [:]
+                for (m, name) in names.enumerated() where s[m * n + i] != 0 {
+                    for (p, x) in plan.dependencies[name]! { d[p, default: 0] += s[m * n + i] * x }
+                }
+                if !d.isEmpty { dependencies[species.name] = d }
+            }
+            return (state, dependencies)
+        }
+        return try preequilibrateByIntegration(experiment, plan: plan, gradient: gradient)
+    }
+
+    /// The preequilibration's steady state as the end of a run to 1e8 with sensitivities.
+    func preequilibrateByIntegration(_ experiment: Experiment, plan: RunPlan, gradient: Bool) throws
+        -> (state: [String: Double], dependencies: [String: [String: Double]])
+    {
         let course: TimeCourse
         do {
             course = try experiment.steadySimulator!.run(settings: settings(plan, sensitivities: gradient))

@@ -110,10 +110,13 @@ extension Simulator {
     ///     L s*   = L s(t_end) + (∂L/∂p)(y(t_end) − y*)   (the conservation laws, in amounts)
     ///
     /// since the conserved totals are those of the state at the end (events may have changed
-    /// them earlier). Constant species keep their final sensitivity.
+    /// them earlier). Constant species keep their final sensitivity. With `totalsFrom`, `sEnd`
+    /// are the sensitivities at that state instead (the totals are conserved from there on).
     func steadyStateSensitivities(
-        from final: [Double], finalSensitivities sEnd: [Double], parameters: [Int], settings: RunSettings, t: Double
+        from final: [Double], finalSensitivities sEnd: [Double], parameters: [Int], settings: RunSettings, t: Double,
+        totalsFrom: [Double]? = nil
     ) throws -> (state: [Double], s: [Double]) {
+        let totalsState = totalsFrom ?? final
         let solver = try SteadyStateSolver(network: network, options: solverOptions(settings))
         let atol = settings.atol ?? definition.simulation.atol
         guard let (steady, _) = solver.newton(from: final, t: t),
@@ -188,7 +191,7 @@ extension Simulator {
                     value += coefficient * sEndM[v]
                     // A law's coefficients are amounts: stoichiometry × the species' compartment size.
                     if let compartment, definition.species[v].compartment == compartment {
-                        value += coefficient / network.compartmentSize(compartment) * (final[v] - steady[v])
+                        value += coefficient / network.compartmentSize(compartment) * (totalsState[v] - steady[v])
                     }
                 }
                 b[solver.independent.count + law] = value
