@@ -113,19 +113,28 @@ extension PEtabObjective {
         return PEtabError("\(which) failed: \(e)", file: problem.measurementFile)
     }
 
-    /// The steady state of the preequilibration condition and its derivatives: Newton from the
-    /// end of a plain run to 1e8 time units, with the sensitivities by a linear solve
-    /// (`Simulator.settledSteadyState`); where that cannot be used (events that change the state,
-    /// a steady state that is not isolated), the state at the end of a run to 1e8 with
-    /// sensitivities, checked to have settled against the one before.
+    /// The steady state of the preequilibration condition and its derivatives.
     func preequilibrate(_ experiment: Experiment, theta: [String: Double], gradient: Bool, estimated: Set<String>)
         throws
         -> (state: [String: Double], dependencies: [String: [String: Double]])
     {
         var plan = plan(condition: experiment.preequilibration!, theta: theta, estimated: estimated)
         applyInitialAssignments(&plan)
+        return try steadyState(
+            experiment.steadySimulator!, plan: plan, gradient: gradient,
+            what: "the preequilibration (condition '\(experiment.preequilibration!)')")
+    }
+
+    /// The steady state a run with `plan` settles to and its derivatives: Newton from the end of a
+    /// plain run to 1e8 time units, with the sensitivities by a linear solve
+    /// (`Simulator.settledSteadyState`); where that cannot be used (events that change the state,
+    /// a steady state that is not isolated), the state at the end of a run to 1e8 with
+    /// sensitivities, checked to have settled against the one before.
+    func steadyState(_ simulator: Simulator, plan: RunPlan, gradient: Bool, what: String) throws
+        -> (state: [String: Double], dependencies: [String: [String: Double]])
+    {
         let runSettings = settings(plan, sensitivities: gradient)
-        if let (steady, s) = try? experiment.steadySimulator!.settledSteadyState(
+        if let (steady, s) = try? simulator.settledSteadyState(
             settings: runSettings, settleTime: Preequilibration.times.last!)
         {
             var state: [String: Double] = [:]
@@ -142,17 +151,10 @@ extension PEtabObjective {
             }
             return (state, dependencies)
         }
-        return try preequilibrateByIntegration(experiment, plan: plan, gradient: gradient)
-    }
-
-    /// The preequilibration's steady state as the end of a run to 1e8 with sensitivities.
-    func preequilibrateByIntegration(_ experiment: Experiment, plan: RunPlan, gradient: Bool) throws
-        -> (state: [String: Double], dependencies: [String: [String: Double]])
-    {
         let course: TimeCourse
-        do {
-            course = try experiment.steadySimulator!.run(settings: settings(plan, sensitivities: gradient))
-        } catch { throw failure(error, experiment, preequilibration: true) }
+        do { course = try simulator.run(settings: runSettings) } catch {
+            throw PEtabError("\(what) failed: \(error)", file: problem.measurementFile)
+        }
         let index = Dictionary(course.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let last = course.times.count - 1
         var state: [String: Double] = [:]
@@ -163,9 +165,8 @@ extension PEtabObjective {
             let before = course.value(row: last - 1, column: c)
             if abs(x - before) > 1e-6 * max(abs(x), 1e-6) + atol {
                 throw PEtabError(
-                    "the preequilibration (condition '\(experiment.preequilibration!)') does not settle: '\(s.name)' "
-                        + "is \(before) at t = \(course.times[last - 1]) and \(x) at t = \(course.times[last]).",
-                    file: problem.measurementFile)
+                    "\(what) does not settle: '\(s.name)' is \(before) at t = \(course.times[last - 1]) and \(x) at "
+                        + "t = \(course.times[last]).", file: problem.measurementFile)
             }
             state[s.name] = x
             if gradient {
@@ -190,24 +191,37 @@ extension PEtabObjective {
         } else {
             applyInitialAssignments(&plan)
         }
-        let course: TimeCourse
-        do {
-            course = try experiment.simulator.run(settings: settings(plan, sensitivities: gradient))
-        } catch { throw failure(error, experiment, preequilibration: false) }
-        let index = Dictionary(course.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let rowOf = Dictionary(course.times.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let course: TimeCourse?
+        if experiment.rows.contains(where: { problem.measurements[$0].time.isFinite }) {
+            do {
+                course = try experiment.simulator.run(settings: settings(plan, sensitivities: gradient))
+            } catch { throw failure(error, experiment, preequilibration: false) }
+        } else {
+            course = nil
+        }
+        let steady = try experiment.infinitySimulator.map {
+            try steadyState(
+                $0, plan: plan, gradient: gradient,
+                what: "the steady state of condition '\(experiment.simulation)' (measurements at t = inf)")
+        }
+        let index =
+            course.map { Dictionary($0.columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
+        let rowOf =
+            course.map { Dictionary($0.times.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
         var result = ExperimentValue()
         let n = estimatedIndex.count
         if fisher { result.fisher = [Double](repeating: 0, count: n * n) }
         let d = problem.model
         for k in experiment.rows {
             let m = problem.measurements[k]
-            let row = rowOf[m.time]!
+            let atSteadyState = m.time.isInfinite
+            let row = atSteadyState ? 0 : rowOf[m.time]!
             let formulas = cache.formulas(m, observables[m.observableId]!)
             func value(_ name: String) -> Double {
                 if name == "time" { return m.time }
                 switch d.symbol(named: name) {
-                case .species?, .observable?: return course.value(row: row, column: index[name]!)
+                case .species? where atSteadyState: return steady!.state[name]!
+                case .species?, .observable?: return course!.value(row: row, column: index[name]!)
                 case .parameter(let i)?: return plan.values[name] ?? d.parameters[i].value
                 case .compartment(let i)?: return plan.values[name] ?? d.compartments[i].size
                 case .time?: return m.time
@@ -228,8 +242,9 @@ extension PEtabObjective {
                 for (name, partial) in partials {
                     let dn: [String: Double]
                     switch d.symbol(named: name) {
+                    case .species? where atSteadyState: dn = steady!.dependencies[name] ?? [:]
                     case .species?, .observable?:
-                        dn = derivatives(course, index, plan, quantity: name, row: row)
+                        dn = derivatives(course!, index, plan, quantity: name, row: row)
                     case .parameter?, .compartment?: dn = plan.dependencies[name] ?? [:]
                     case .time?: dn = [:]
                     case nil: dn = name != "time" && estimated.contains(name) ? [name: 1] : [:]

@@ -59,6 +59,8 @@ public final class PEtabObjective: @unchecked Sendable {
         var simulator: Simulator
         /// The preequilibration's simulator (output at the end times of ever longer runs).
         var steadySimulator: Simulator?
+        /// For measurements at t = inf: the simulation condition's steady state.
+        var infinitySimulator: Simulator?
     }
 
     public init(problem: PEtabProblem, rtol: Double = 1e-10, atol: Double = 1e-12) throws {
@@ -109,27 +111,30 @@ public final class PEtabObjective: @unchecked Sendable {
         experiments = try order.map { key in
             let rows = groups[key]!
             let first = problem.measurements[rows[0]]
-            var times = Array(Set(rows.map { problem.measurements[$0].time })).sorted()
-            if times.last! <= 0 { times.append(1) }  // a run needs an end after its start
+            var times = Array(Set(rows.map { problem.measurements[$0].time }.filter(\.isFinite))).sorted()
+            let infinity = rows.contains { problem.measurements[$0].time.isInfinite }
+            if times.isEmpty || times.last! <= 0 { times.append(1) }  // a run needs an end after its start
             var d = problem.model
             d.simulation.tStart = 0
             d.simulation.tEnd = times.last!
             d.simulation.outputInterval = nil
             d.simulation.explicitOutputTimes = times
             try stops(&d, condition: first.simulationConditionId, tEnd: times.last!)
-            var steady: Simulator? = nil
-            if let pre = first.preequilibrationConditionId {
+            // A run to the steady state of `condition` (output at the end times of ever longer runs).
+            func steadySimulator(_ condition: String) throws -> Simulator {
                 var s = problem.model
                 s.simulation.tStart = 0
                 s.simulation.tEnd = Preequilibration.times.last!
                 s.simulation.outputInterval = nil
                 s.simulation.explicitOutputTimes = Preequilibration.times
-                try stops(&s, condition: pre, tEnd: Preequilibration.times.last!)
-                steady = Simulator(s)
+                try stops(&s, condition: condition, tEnd: Preequilibration.times.last!)
+                return Simulator(s)
             }
             return Experiment(
                 preequilibration: first.preequilibrationConditionId, simulation: first.simulationConditionId,
-                times: times, rows: rows, simulator: Simulator(d), steadySimulator: steady)
+                times: times, rows: rows, simulator: Simulator(d),
+                steadySimulator: try first.preequilibrationConditionId.map(steadySimulator),
+                infinitySimulator: infinity ? try steadySimulator(first.simulationConditionId) : nil)
         }
     }
 

@@ -261,8 +261,15 @@ extension PEtabProblem {
                 throw fail("time '\(table.field(row, time))' is not a number ≥ 0 (or inf).")
             }
             if t.isInfinite {
-                throw fail(
-                    "time inf (a steady-state measurement of '\(obsId)' in '\(sim)') is not supported yet.")
+                // A steady-state measurement: its formulas are evaluated at the steady state, where
+                // the model's assignment-rule values are not kept.
+                for name in obs.formula.names + obs.noiseFormula.names {
+                    if case .observable? = model.symbol(named: name) {
+                        throw fail(
+                            "time inf: '\(obsId)' uses '\(name)', a value the model computes by an assignment rule; a "
+                                + "steady-state measurement can use species and parameters only.")
+                    }
+                }
             }
             if obs.transformation != .lin, y <= 0 {
                 throw fail(

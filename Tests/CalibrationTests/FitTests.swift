@@ -215,3 +215,38 @@ final class PEtabFitTests: XCTestCase {
         guard case .converged = result.status else { return XCTFail("\(result.status)") }
     }
 }
+
+/// Measurements at t = inf (the steady state of the simulation condition) and at a finite time
+/// in one condition, against closed forms: A ⇌ B (kf, kr) from A = 1 (Tests/Fixtures/petab_steady),
+/// B* = kf/(kf + kr), B(1) = B*(1 − e^{−(kf+kr)}).
+final class SteadyStateMeasurementTests: XCTestCase {
+    func testNLLAndGradientAtInfinityAgainstClosedForms() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/petab_steady/exchange.yaml").path
+        let objective = try PEtabObjective(problem: PEtabProblem.load(path: path), rtol: 1e-10, atol: 1e-12)
+        let sigma = 0.1
+        for (kf, kr) in [(2.0, 1.0), (0.3, 4.0)] {
+            let value = try objective.evaluate(values: ["kf": kf, "kr": kr], gradient: true)
+            let k = kf + kr
+            let steady = kf / k
+            let e = exp(-k)
+            // (datum, h, dh/dkf, dh/dkr)
+            let data = [
+                (0.6, steady, kr / (k * k), -kf / (k * k)),
+                (0.35, 1 - steady, -kr / (k * k), kf / (k * k)),
+                (0.5, steady * (1 - e), kr / (k * k) * (1 - e) + steady * e, -kf / (k * k) * (1 - e) + steady * e),
+            ]
+            var nll = 0.0
+            var gradient = (kf: 0.0, kr: 0.0)
+            for (y, h, dkf, dkr) in data {
+                let r = y - h
+                nll += 0.5 * log(2 * Double.pi * sigma * sigma) + 0.5 * r * r / (sigma * sigma)
+                gradient.kf += -r / (sigma * sigma) * dkf * kf * M_LN10
+                gradient.kr += -r / (sigma * sigma) * dkr * kr * M_LN10
+            }
+            XCTAssertEqual(value.nll, nll, accuracy: 1e-7)
+            XCTAssertEqual(value.gradient!["kf"]!, gradient.kf, accuracy: 1e-6 * abs(gradient.kf))
+            XCTAssertEqual(value.gradient!["kr"]!, gradient.kr, accuracy: 1e-6 * abs(gradient.kr))
+        }
+    }
+}
