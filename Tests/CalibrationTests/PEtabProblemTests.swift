@@ -49,7 +49,9 @@ final class PEtabProblemTests: XCTestCase {
         XCTAssertTrue(m.contains("(did you mean"), m)
     }
 
-    func testSteadyStateMeasurementsAreRefusedByName() throws {
+    /// Boehm's problem with its fourth measurement row moved to t = inf and, if `formula` is given, the
+    /// observable pSTAT5A_rel computed by it.
+    func steadyStateVariant(formula: String? = nil) throws -> String {
         let path = try broken("measurementData_Boehm_JProteomeRes2014.tsv") {
             var lines = $0.components(separatedBy: "\n")
             var fields = lines[3].components(separatedBy: "\t")
@@ -57,10 +59,35 @@ final class PEtabProblemTests: XCTestCase {
             lines[3] = fields.joined(separator: "\t")
             return lines.joined(separator: "\n")
         }
+        if let formula {
+            let observables = URL(fileURLWithPath: folderOf(path)).appendingPathComponent(
+                "observables_Boehm_JProteomeRes2014.tsv")
+            var lines = try String(contentsOf: observables, encoding: .utf8).components(separatedBy: "\n")
+            let row = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("pSTAT5A_rel\t") })
+            var fields = lines[row].components(separatedBy: "\t")
+            fields[2] = formula
+            lines[row] = fields.joined(separator: "\t")
+            try lines.joined(separator: "\n").write(to: observables, atomically: true, encoding: .utf8)
+        }
+        return path
+    }
+
+    func testSteadyStateMeasurementsAreRead() throws {
+        let path = try steadyStateVariant()
+        let problem = try PEtabProblem.load(path: path)
+        XCTAssertEqual(problem.measurements[2].time, .infinity)
+        XCTAssertEqual(problem.measurements[2].line, 4)
+        XCTAssertEqual(message(path), "no error")
+    }
+
+    func testSteadyStateMeasurementsOfAssignmentRuleValuesAreRefusedByName() throws {
+        // BaF3_Epo is given by an assignment rule of time, which has no value at t = inf.
+        let path = try steadyStateVariant(formula: "pApB + BaF3_Epo")
         XCTAssertEqual(
             message(path),
-            folderOf(path) + "/measurementData_Boehm_JProteomeRes2014.tsv:4: time inf (a steady-state measurement of "
-                + "'pSTAT5A_rel' in 'model1_data1') is not supported yet.")
+            folderOf(path) + "/measurementData_Boehm_JProteomeRes2014.tsv:4: time inf: 'pSTAT5A_rel' uses "
+                + "'BaF3_Epo', a value the model computes by an assignment rule; a steady-state measurement can use "
+                + "species and parameters only.")
     }
 
     func testUnknownPriorIsRefusedByName() throws {
