@@ -59,7 +59,7 @@ public struct ModelDefinition: Sendable {
         public init(
             name: String, initial: Double, compartment: Int, constant: Bool, unit: String? = nil,
             description: String? = nil,
-            rateRule: Expression? = nil, isParameter: Bool = false
+            rateRule: Expression? = nil, isParameter: Bool = false, mayBeNegative: Bool = false
         ) {
             self.name = name
             self.initial = initial
@@ -69,6 +69,7 @@ public struct ModelDefinition: Sendable {
             self.description = description
             self.rateRule = rateRule
             self.isParameter = isParameter
+            self.mayBeNegative = mayBeNegative
         }
 
         public var name: String
@@ -87,6 +88,10 @@ public struct ModelDefinition: Sendable {
         /// set by events and scenarios like one; `compartment` means nothing for it, and writers
         /// give it back as a parameter.
         public var isParameter: Bool
+        /// `may_be_negative = true`: a quantity that may be below zero (a membrane potential, a
+        /// displacement), so its initial value may be negative too. SBML allows any species to be
+        /// negative; the import sets this for those that start below zero.
+        public var mayBeNegative: Bool = false
     }
 
     public struct Parameter: Sendable, Equatable {
@@ -360,4 +365,25 @@ public struct ModelDefinition: Sendable {
     private var symbols = SymbolCache()
 
     public func scenario(named name: String) -> Scenario? { scenarios.first { $0.name == name } }
+
+    /// Whether `e` is constant between events: it names only parameters, compartment sizes,
+    /// boundary species (`constant = true`) and observables of those, which change only at events
+    /// (not time, nor a species that is not constant, nor a parameter with a rate rule). An
+    /// equality of such quantities changes only at events, where triggers are evaluated anyway,
+    /// so it is a valid trigger.
+    public func changesOnlyAtEvents(_ e: Expression) -> Bool {
+        let symbols = symbolTable
+        var seen = Set<String>()
+        var pending = e.names
+        while let name = pending.popLast() {
+            guard seen.insert(name).inserted else { continue }
+            switch symbols[name] {
+            case .time?, nil: return false
+            case .species(let i)?: if !species[i].constant || species[i].rateRule != nil { return false }
+            case .observable(let i)?: pending += observables[i].expression.names
+            case .parameter?, .compartment?: break
+            }
+        }
+        return true
+    }
 }

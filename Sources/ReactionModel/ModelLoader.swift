@@ -182,8 +182,8 @@ private struct Loader {
             var compartmentName: String? = nil
             if let entry = value.table {
                 try checkKeys(
-                    entry, allowed: ["initial", "compartment", "constant", "unit", "description"], "[species] \(name)",
-                    at: here)
+                    entry, allowed: ["initial", "compartment", "constant", "unit", "description", "may_be_negative"],
+                    "[species] \(name)", at: here)
                 guard let initial = entry["initial"] else {
                     throw here.fail("\(what) needs an initial concentration (\(name) = { initial = 0.0 }).")
                 }
@@ -195,6 +195,12 @@ private struct Loader {
                     }
                     species.constant = b
                 }
+                if let c = entry["may_be_negative"] {
+                    guard let b = c.bool else {
+                        throw here.fail("'may_be_negative' of \(what) must be true or false, not \(describe(c)).")
+                    }
+                    species.mayBeNegative = b
+                }
                 if let u = entry["unit"] { species.unit = try here.string(u, "the unit of \(what)") }
                 if let s = entry["description"] {
                     species.description = try here.string(s, "the description of \(what)")
@@ -202,10 +208,12 @@ private struct Loader {
             } else {
                 species.initial = try here.number(value, "the initial concentration of \(what)")
             }
-            guard species.initial.isFinite, species.initial >= 0 else {
+            guard species.initial.isFinite, species.initial >= 0 || species.mayBeNegative else {
                 throw here.fail(
                     "the initial concentration of \(what) must be a finite number ≥ 0, not "
-                        + "\(species.initial.plainText).")
+                        + "\(species.initial.plainText)"
+                        + (species.initial < 0
+                            ? " (declare it with may_be_negative = true if it may be negative)." : "."))
             }
             if let compartmentName {
                 guard let index = compartmentNames.firstIndex(of: compartmentName) else {
@@ -841,12 +849,17 @@ private struct Loader {
                 "the condition 'when' of \(where_) \"\(text)\" uses '\(name)', which is not a species, parameter, "
                     + "compartment or observable\(didYouMean(name, among: known)).")
         }
-        if let equality = condition.comparisons.first(where: { $0.relation == .equal || $0.relation == .notEqual }) {
+        // An equality of quantities that change only at events is well defined (it can change only
+        // where triggers are evaluated anyway); of continuous ones it holds only at an instant.
+        if let equality = condition.comparisons.first(where: {
+            ($0.relation == .equal || $0.relation == .notEqual) && !d.changesOnlyAtEvents(.subtract($0.left, $0.right))
+        }) {
             throw place.fail(
                 "the condition 'when' of \(where_) compares with '\(equality.relation.rawValue)'; state events are "
                     + "found where a comparison changes between solver steps, which an equality of two continuous "
                     + "quantities does not do (write a crossing, e.g. \"\(ExpressionText.text(equality.left)) >= "
-                    + "\(ExpressionText.text(equality.right))\").")
+                    + "\(ExpressionText.text(equality.right))\"; equalities of parameters, sizes and boundary species, "
+                    + "which change only at events, are allowed).")
         }
         var trigger = ModelDefinition.Event.Trigger(condition: condition)
         func flag(_ name: String) throws -> Bool? {
@@ -1065,7 +1078,7 @@ private struct Loader {
                 + parameterValues.filter { $0.index >= d.parameters.count }.map {
                     (stateParameters[$0.index - d.parameters.count], $0.value)
                 }
-            for (i, x) in scenario.initial where x < 0 && !d.species[i].isParameter {
+            for (i, x) in scenario.initial where x < 0 && !d.species[i].isParameter && !d.species[i].mayBeNegative {
                 throw here.with(key: "initial").fail(
                     "\(what) gives species '\(d.species[i].name)' the negative initial concentration "
                         + "\(x.plainText).")

@@ -18,6 +18,8 @@ struct Instruction {
         /// Any other function of one argument: `Expression.apply` (not hot in IL-6 models).
         case function
         /// pops right, left, otherwise, ifLess (pushed in that order reversed): see `compile`.
+        /// With `index` ≥ 0 the slot there, when set (not NaN), chooses instead of the comparison:
+        /// nonzero takes ifLess (a `Switch`); the same for abs, sign, floor and ceil.
         case select
         /// pushes value + Σ coefficient·slot over `count` terms of the linear table from `index`:
         /// sums of species (totals, fractions' numerators) in one tight loop.
@@ -48,6 +50,9 @@ struct ProgramBuilder {
     var maxDepth = 1
     var linearSlots: [Int32] = []
     var linearCoefficients: [Double] = []
+    /// The slot of the switch that fixes a select (`.less`, of left − right), abs or sign
+    /// (`.less`, of the argument), floor or ceil node, or −1 (`ReactionNetwork` sets it).
+    var switchSlot: ((Switch.Kind, Expression) -> Int)? = nil
 
     /// The terms of `e` when it is a sum of (number ×) names and numbers with at least three
     /// name terms, else nil.
@@ -84,6 +89,9 @@ struct ProgramBuilder {
     mutating func compile(_ expression: Expression, slot: (String) -> Int) -> ProgramRange {
         let start = instructions.count
         var depth = 0
+        func switchOf(_ kind: Switch.Kind, _ argument: Expression) -> Int {
+            switchSlot?(kind, argument) ?? -1
+        }
         func emit(_ code: Instruction.Code, _ index: Int = 0, _ value: Double = 0, delta: Int) {
             instructions.append(Instruction(code: code, index: Int32(index), value: value))
             depth += delta
@@ -139,21 +147,21 @@ struct ProgramBuilder {
             case .power(_, .number(let k)) where k == k.rounded() && k >= 2 && k <= 8:
                 emit(.powerInteger, Int(k), delta: 0)
             case .power: emit(.power, delta: -1)
-            case .function(let f, _):
+            case .function(let f, let a):
                 switch f {
                 case .exp: emit(.exp, delta: 0)
                 case .log: emit(.log, delta: 0)
                 case .log10: emit(.log10, delta: 0)
                 case .sqrt: emit(.sqrt, delta: 0)
-                case .abs: emit(.abs, delta: 0)
-                case .sign: emit(.sign, delta: 0)
-                case .floor: emit(.floor, delta: 0)
-                case .ceil: emit(.ceil, delta: 0)
+                case .abs: emit(.abs, switchOf(.less, a), delta: 0)
+                case .sign: emit(.sign, switchOf(.less, a), delta: 0)
+                case .floor: emit(.floor, switchOf(.floor, a), delta: 0)
+                case .ceil: emit(.ceil, switchOf(.ceil, a), delta: 0)
                 case .factorial: emit(.factorial, delta: 0)
                 case .digamma: emit(.digamma, delta: 0)
                 default: emit(.function, Instruction.functions.firstIndex(of: f)!, delta: 0)
                 }
-            case .select: emit(.select, delta: -3)
+            case .select(let l, let r, _, _): emit(.select, switchOf(.less, .subtract(l, r)), delta: -3)
             }
         }
         var range = ProgramRange(start: Int32(start), end: Int32(instructions.count))
@@ -243,10 +251,18 @@ final class ProgramTape {
             case .log: s[top] = log(s[top])
             case .log10: s[top] = log10(s[top])
             case .sqrt: s[top] = s[top].squareRoot()
-            case .abs: s[top] = abs(s[top])
-            case .sign: s[top] = s[top] > 0 ? 1 : (s[top] < 0 ? -1 : 0)
-            case .floor: s[top] = s[top].rounded(.down)
-            case .ceil: s[top] = s[top].rounded(.up)
+            case .abs:
+                let fixed = instruction.index >= 0 ? slots[Int(instruction.index)] : .nan
+                s[top] = fixed.isNaN ? abs(s[top]) : (fixed != 0 ? -s[top] : s[top])
+            case .sign:
+                let fixed = instruction.index >= 0 ? slots[Int(instruction.index)] : .nan
+                s[top] = fixed.isNaN ? (s[top] > 0 ? 1 : (s[top] < 0 ? -1 : 0)) : (fixed != 0 ? -1 : 1)
+            case .floor:
+                let fixed = instruction.index >= 0 ? slots[Int(instruction.index)] : .nan
+                s[top] = fixed.isNaN ? s[top].rounded(.down) : fixed
+            case .ceil:
+                let fixed = instruction.index >= 0 ? slots[Int(instruction.index)] : .nan
+                s[top] = fixed.isNaN ? s[top].rounded(.up) : fixed
             case .factorial: s[top] = tgamma(s[top] + 1)
             case .digamma: s[top] = Expression.digamma(s[top])
             case .function: s[top] = Expression.apply(Instruction.functions[Int(instruction.index)], s[top])
@@ -265,7 +281,9 @@ final class ProgramTape {
                 let left = s[top &- 1]
                 top &-= 3
                 // stack now: [.., ifLess, otherwise] with top at ifLess; keep one
-                s[top] = left < right ? s[top] : s[top &+ 1]
+                let fixed = instruction.index >= 0 ? slots[Int(instruction.index)] : .nan
+                let less = fixed.isNaN ? left < right : fixed != 0
+                s[top] = less ? s[top] : s[top &+ 1]
             }
             pc &+= 1
         }

@@ -196,7 +196,7 @@ extension ReactionNetwork {
         let rateExpressions =
             definition.reactions.map { ReactionNetwork.ratePerVolume($0, in: definition) }
             + ruleSpecies.map { definition.species[$0].rateRule! }
-        var builder = ProgramBuilder()
+        var builder = switchingBuilder()
         var byQuantity = [[(index: Int, program: ProgramRange)]](repeating: [], count: nP + nC)
         for (r, rate) in rateExpressions.enumerated() where changes.start[r + 1] > changes.start[r] {
             let full = inliningObservables(rate)
@@ -222,7 +222,7 @@ extension ReactionNetwork {
     /// ∂O/∂y_j and ∂O/∂q for every observable O (inlined) and every species and parameter or
     /// compartment it names.
     func buildObservableTerms() -> ObservableDerivativeTerms {
-        var builder = ProgramBuilder()
+        var builder = switchingBuilder()
         var bySpecies: [[(index: Int, program: ProgramRange)]] = []
         var byQuantity: [[(index: Int, program: ProgramRange)]] = []
         for o in definition.observables {

@@ -52,6 +52,15 @@ public final class ReactionNetwork: ODESystem {
     let fastProducts: [(slot: Int, factor: Double, source: Int)]
     /// What each name stands for (`definition.symbolTable`).
     let symbols: [String: ModelDefinition.Symbol]
+    /// The discontinuities of the right-hand side (`Switch`); switch k's slot is
+    /// `switchBase + k`, NaN (compare live) unless the integration loop has set it.
+    public let switches: [Switch]
+    let switchBase: Int
+    /// Room to keep the switches while `load` evaluates live.
+    let switchSave: UnsafeMutablePointer<Double>
+    /// Switch index by `Switch.key`, and observables written out, for `switchingBuilder`.
+    let switchIndex: [String: Int]
+    let switchInlining: [String: Expression]
     /// Compiled on first use, for forward sensitivities only (see `ReactionNetwork+Sensitivities`).
     lazy var parameterTerms = buildParameterTerms()
     lazy var observableTerms = buildObservableTerms()
@@ -72,13 +81,26 @@ public final class ReactionNetwork: ODESystem {
         // Slots for the numeric rate constants of the fast path follow t; at most one per rate
         // constant.
         let constantCapacity = 2 * definition.reactions.count
-        slotCount = timeSlot + 1 + constantCapacity
+        let switches = Switch.collect(definition)
+        self.switches = switches
+        switchBase = timeSlot + 1 + constantCapacity
+        switchSave = .allocate(capacity: max(switches.count, 1))
+        switchSave.initialize(repeating: .nan, count: max(switches.count, 1))
+        // The switches' slots, then a copy of each that live evaluation leaves in place, for the
+        // root functions of floor and ceil (`Switch.slotName`).
+        slotCount = switchBase + 2 * switches.count
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
+        for k in 0..<(2 * switches.count) { slots[switchBase + k] = .nan }
 
         let symbols = definition.symbolTable
         self.symbols = symbols
-        let slotOf: (String) -> Int = { [symbols, nS, nP, nC] name in
+        var switchIndex: [String: Int] = [:]
+        for (k, s) in switches.enumerated() { switchIndex[Switch.key(s.kind, s.argument)] = k }
+        self.switchIndex = switchIndex
+        switchInlining = ReactionNetwork.allObservablesInlined(definition, symbols)
+        let slotOf: (String) -> Int = { [symbols, nS, nP, nC, switchBase] name in
+            if let k = Switch.index(ofSlotName: name) { return switchBase + switches.count + k }
             switch symbols[name]! {
             case .species(let i): return i
             case .parameter(let i): return nS + i
@@ -94,6 +116,7 @@ public final class ReactionNetwork: ODESystem {
         }
 
         var builder = ProgramBuilder()
+        builder.switchSlot = ReactionNetwork.switchSlot(switchIndex, switchInlining, switchBase)
         let order = ReactionNetwork.observableOrder(definition, observableNames, observableIndex)
         observableOrder = order
         var observablePrograms: [ProgramRange] = []
@@ -149,6 +172,7 @@ public final class ReactionNetwork: ODESystem {
 
     deinit {
         slots.deallocate()
+        switchSave.deallocate()
         ratePrograms.deallocate()
         rateObservableOrder.deallocate()
         fastKind.deallocate()
@@ -156,6 +180,57 @@ public final class ReactionNetwork: ODESystem {
     }
 
     // MARK: Steps of the compilation
+
+    /// Every observable written out in terms of species, parameters, sizes and time.
+    static func allObservablesInlined(
+        _ definition: ModelDefinition, _ symbols: [String: ModelDefinition.Symbol]
+    ) -> [String: Expression] {
+        var inlined: [String: Expression] = [:]
+        var visiting = Set<String>()
+        func inline(_ name: String) -> Expression? {
+            if let done = inlined[name] { return done }
+            guard case .observable(let i)? = symbols[name], visiting.insert(name).inserted else { return nil }
+            let e = definition.observables[i].expression.substituting(inline)
+            inlined[name] = e
+            return e
+        }
+        for o in definition.observables { _ = inline(o.name) }
+        return inlined
+    }
+
+    /// The builder's switch lookup: a node's switch by its key (observables written out).
+    static func switchSlot(_ index: [String: Int], _ inlining: [String: Expression], _ base: Int) -> (
+        (Switch.Kind, Expression) -> Int
+    )? {
+        guard !index.isEmpty else { return nil }
+        return { kind, argument in
+            let key = Switch.key(kind, argument.substituting { inlining[$0] })
+            return index[key].map { base + $0 } ?? -1
+        }
+    }
+
+    /// A program builder whose selects, abs, sign, floor and ceil follow the network's switches.
+    func switchingBuilder() -> ProgramBuilder {
+        var builder = ProgramBuilder()
+        builder.switchSlot = ReactionNetwork.switchSlot(switchIndex, switchInlining, switchBase)
+        return builder
+    }
+
+    /// Switch k's slot: NaN when not set (the programs compare live), else its branch.
+    public func switchValue(_ k: Int) -> Double { slots[switchBase + k] }
+    public func setSwitch(_ k: Int, _ value: Double) {
+        slots[switchBase + k] = value
+        slots[switchBase + switches.count + k] = value
+    }
+    /// Unsets every switch: the programs compare live again.
+    public func releaseSwitches() {
+        for k in switches.indices { slots[switchBase + k] = .nan }
+    }
+
+    /// Unsets every switch and its copy (the end of a run).
+    public func resetSwitches() {
+        for k in 0..<(2 * switches.count) { slots[switchBase + k] = .nan }
+    }
 
     /// Observables in dependency order: depth first, without recursion (chains of observables
     /// naming the previous one can be as long as the model).
@@ -398,14 +473,32 @@ public final class ReactionNetwork: ODESystem {
         }
     }
 
-    /// Loads a state and time into the slots and evaluates the observables.
+    /// Loads a state and time into the slots and evaluates the observables: their values at that
+    /// instant (every switch compares live, whatever branch the right-hand side is held to), or
+    /// with `frozen`, as the right-hand side sees them.
     @inline(__always)
-    func load(t: Double, y: UnsafePointer<Double>) {
+    func load(t: Double, y: UnsafePointer<Double>, frozen: Bool = false) {
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
+        let held = !frozen && !switches.isEmpty
+        if held {
+            switchSave.update(from: slots + switchBase, count: switches.count)
+            releaseSwitches()
+        }
         for i in observableOrder {
             slots[observableBase + i] = tape.evaluate(observablePrograms[i], slots)
         }
+        if held { (slots + switchBase).update(from: switchSave, count: switches.count) }
+    }
+
+    /// Runs `body` with every switch unset (live comparisons), then restores them.
+    @inline(__always)
+    func live<T>(_ body: () -> T) -> T {
+        guard !switches.isEmpty else { return body() }
+        switchSave.update(from: slots + switchBase, count: switches.count)
+        releaseSwitches()
+        defer { (slots + switchBase).update(from: switchSave, count: switches.count) }
+        return body()
     }
 
     /// Observable values at (t, y), into `output` (in declaration order).
@@ -433,20 +526,32 @@ public final class ReactionNetwork: ODESystem {
     }
 
     public func compile(_ expressions: [Expression]) -> CompiledExpressions {
-        var builder = ProgramBuilder()
+        var builder = switchingBuilder()
         let programs = expressions.map { builder.compile($0, slot: slot(of:)) }
         return CompiledExpressions(tape: ProgramTape(builder), programs: programs)
     }
 
     /// The values of `compiled` at (t, y), into `output`; allocates nothing.
+    /// The values at that instant (switches compare live), or with `frozen` on the branches the
+    /// switches hold.
     public func evaluate(
-        _ compiled: CompiledExpressions, t: Double, y: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>
+        _ compiled: CompiledExpressions, t: Double, y: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>,
+        frozen: Bool = false
     ) {
-        load(t: t, y: y)
-        for (k, program) in compiled.programs.enumerated() { output[k] = compiled.tape.evaluate(program, slots) }
+        load(t: t, y: y, frozen: frozen)
+        if frozen {
+            for (k, program) in compiled.programs.enumerated() { output[k] = compiled.tape.evaluate(program, slots) }
+        } else {
+            live {
+                for (k, program) in compiled.programs.enumerated() {
+                    output[k] = compiled.tape.evaluate(program, slots)
+                }
+            }
+        }
     }
 
     func slot(of name: String) -> Int {
+        if let k = Switch.index(ofSlotName: name) { return switchBase + switches.count + k }
         switch symbols[name]! {
         case .species(let i): return i
         case .parameter(let i): return parameterBase + i

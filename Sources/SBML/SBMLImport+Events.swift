@@ -50,6 +50,7 @@ extension Importer {
             throw SBMLImportError("SBML trigger of event \(excerpt(id)) has empty math.")
         }
         let condition = try self.condition(triggerMath, place: "trigger of event \(excerpt(id))").condition
+        try checkTriggerEqualities(condition, event: id)
         if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
             throw SBMLImportError.unsupported(
                 "SBML trigger of event \(excerpt(id)) uses the id "

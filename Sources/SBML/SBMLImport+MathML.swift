@@ -586,15 +586,17 @@ extension Importer {
                 return try clause(
                     .or(.not(a.condition), b.condition), [(a.depth + 1, a.size + 1), (b.depth, b.size)],
                     place: place)
-            case "eq", "neq":
-                // Root finding locates changes of sign; an equality of continuous quantities holds
-                // only at an instant between samples, so it would fire by chance.
-                throw unsupported("<\(op.name)> as a trigger (an equality, which root finding cannot locate)", place)
-            case "lt", "gt", "leq", "geq":
+            case "lt", "gt", "leq", "geq", "eq", "neq":
+                // An equality is kept only on quantities that change at events alone (then it
+                // changes only where triggers are evaluated): `checkTriggerEqualities` refuses the
+                // others once the model is built, as root finding cannot locate them.
                 let relation: Condition.Relation = [
                     "lt": .less, "gt": .greater, "leq": .lessEqual,
-                    "geq": .greaterEqual,
+                    "geq": .greaterEqual, "eq": .equal, "neq": .notEqual,
                 ][op.name]!
+                if op.name == "neq" && operands.count != 2 {
+                    throw unsupported("<neq> with \(operands.count) arguments", place)
+                }
                 let args = try operands.map { try expression($0, place: place, scope: scope) }
                 guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
                 var result: Clause?

@@ -38,6 +38,11 @@ extension Importer {
         let reactants = try side(of: node, id, "listOfReactants", "speciesReference", true)
         let products = try side(of: node, id, "listOfProducts", "speciesReference", false)
         guard node.child("kineticLaw") != nil else {
+            if root.requiredPackages["fbc"] != nil {
+                throw SBMLImportError.unsupported(
+                    "SBML reaction \(excerpt(id)) has no kineticLaw: the model is a flux balance model (package "
+                        + "fbc), not a time course, which is not supported.")
+            }
             throw SBMLImportError(
                 "SBML reaction \(excerpt(id)) has no "
                     + "kineticLaw.")

@@ -27,9 +27,9 @@ extension Importer {
         }
     }
 
-    /// Round-off below zero (COPASI writes steady states such as -1.2e-26) is zero: the model
-    /// file forbids negative concentrations, and 1e-12 of the model's largest one is far below
-    /// any tolerance. Anything larger stays and is refused by the loader.
+    /// Round-off below zero (COPASI writes steady states such as -1.2e-26) is zero: 1e-12 of the
+    /// model's largest value is far below any tolerance. Anything larger stays, and the species
+    /// is imported with `may_be_negative = true` (SBML allows negative species: potentials).
     mutating func clearRoundOff() {
         let scale = speciesNodes.map { abs(values[$0.attributes["id"]!] ?? 0) }.max() ?? 0
         for node in speciesNodes {
@@ -60,13 +60,14 @@ extension Importer {
                         name: amount, initial: values[amount]!, compartment: compartmentIndex(id),
                         constant: held,
                         description: "amount of \(id) (compartment \(speciesCompartment[id]!) changes "
-                            + "size)"))
+                            + "size)", mayBeNegative: values[amount]! < 0))
                 continue
             }
             species.append(
                 .init(
                     name: id, initial: values[id]!, compartment: compartmentIndex(id),
-                    constant: constant, description: Importer.label(node), rateRule: rateRules[id]))
+                    constant: constant, description: Importer.label(node), rateRule: rateRules[id],
+                    mayBeNegative: values[id]! < 0))
         }
         for id in rateRuledParameters {
             let node = parameterNodeByID[id]

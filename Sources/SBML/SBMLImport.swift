@@ -135,6 +135,7 @@ struct Importer {
     /// The phases in order (each may refuse the model with an `SBMLImportError`).
     mutating func run() throws -> ModelDefinition {
         try checkDocument()
+        renameTimeID()
         try readFunctionDefinitions()
         try readCompartments()
         try readSpecies()
@@ -163,14 +164,86 @@ struct Importer {
             observables: observables, reactions: reactions, events: events, simulation: simulation)
     }
 
-    /// The document around the model: no required packages, nothing beside the model.
-    func checkDocument() throws {
-        if let required = root.attributes["required"], required == "true" {
+    /// Root finding locates changes of sign; an equality of continuous quantities holds only at
+    /// an instant between samples, so it would fire by chance. Equalities of quantities that
+    /// change only at events (`ModelDefinition.changesOnlyAtEvents`) are kept.
+    func checkTriggerEqualities(_ condition: Condition, event id: String) throws {
+        let equalities = condition.comparisons.filter { $0.relation == .equal || $0.relation == .notEqual }
+        guard !equalities.isEmpty else { return }
+        let d = ModelDefinition(
+            file: file, name: "", description: nil, compartments: compartments, species: species,
+            parameters: parameters, observables: observables, reactions: reactions, events: [],
+            simulation: simulation)
+        for c in equalities {
+            guard !d.changesOnlyAtEvents(.subtract(c.left, c.right)) else { continue }
+            throw SBMLImportError.unsupported(
+                "SBML trigger of event \(excerpt(id)) uses the MathML <\(c.relation == .equal ? "eq" : "neq")> as a "
+                    + "trigger on \(excerpt(ExpressionText.text(c.left))) and \(excerpt(ExpressionText.text(c.right))), "
+                    + "which change between events (an equality, which root finding cannot locate), which is not "
+                    + "supported; write a crossing (<geq/>, <leq/>) instead.")
+        }
+    }
+
+    /// The document around the model: no required packages, nothing beside the model. Packages
+    /// marked `required="false"` cannot change the simulation (SBML's rule): their elements are
+    /// ignored, with one note.
+    mutating func checkDocument() throws {
+        let required = root.requiredPackages.filter { $0.value == "true" }.keys.sorted()
+        if let first = required.first {
+            throw SBMLImportError.unsupported(
+                "SBML package '\(excerpt(first))' (required=\"true\") is not supported yet"
+                    + (required.count > 1
+                        ? " (nor \(required.dropFirst().map { excerpt($0) }.joined(separator: ", ")))." : "."))
+        }
+        if root.requiredPackages.isEmpty, let required = root.attributes["required"], required == "true" {
             throw SBMLImportError.unsupported("SBML packages are not supported yet.")
         }
+        let optional = root.requiredPackages.keys.sorted()
+        if !optional.isEmpty {
+            warnings.append(
+                "SBML package\(optional.count == 1 ? "" : "s") \(optional.map { excerpt($0) }.joined(separator: ", ")) "
+                    + "(required=\"false\", so without effect on the simulation) ignored.")
+        }
         for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
+            if isOptionalPackage(child) { continue }
             throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")
         }
+    }
+
+    /// An element of an optional package: in a namespace other than SBML core's, MathML's and
+    /// XHTML's, in a document that declares optional packages.
+    func isOptionalPackage(_ node: XMLNode) -> Bool {
+        guard !root.requiredPackages.isEmpty, let namespace = node.namespace else { return false }
+        return namespace != root.namespace && !namespace.hasSuffix("/MathML") && !namespace.hasSuffix("/xhtml")
+    }
+
+    /// SBML ids are free; the model file reserves `t` for time. An id `t` (and every mention of
+    /// it) is renamed to `t_` (or `t__`, …, whichever is free), with a note.
+    mutating func renameTimeID() {
+        let referring: Set<String> = [
+            "id", "variable", "species", "compartment", "symbol", "outside", "conversionFactor",
+        ]
+        let named: Set<String> = [
+            "compartment", "species", "parameter", "localParameter", "reaction", "speciesReference",
+            "functionDefinition", "event",
+        ]
+        var ids = Set<String>()
+        var hasTime = false
+        root.forEachDescendant { n in
+            if let id = n.attributes["id"] {
+                ids.insert(id)
+                if id == "t" && named.contains(n.name) { hasTime = true }
+            }
+        }
+        guard hasTime else { return }
+        var fresh = "t_"
+        while ids.contains(fresh) { fresh += "_" }
+        root.forEachDescendant { n in
+            if n.name == "ci" && n.trimmedText == "t" { n.text = fresh }
+            if n.name == "unitDefinition" || n.name == "unit" { return }
+            for key in referring where n.attributes[key] == "t" { n.attributes[key] = fresh }
+        }
+        warnings.append("SBML id 't' is imported as '\(fresh)' (t is time in stat3sim's model files).")
     }
 
     /// The model's own children: only the lists the import reads (or may ignore).
@@ -182,6 +255,8 @@ struct Importer {
                 "listOfCompartmentTypes", "listOfSpeciesTypes", "listOfCompartments", "listOfSpecies",
                 "listOfParameters", "listOfInitialAssignments", "listOfRules", "listOfConstraints",
                 "listOfReactions", "listOfEvents":
+                break
+            case _ where isOptionalPackage(child):
                 break
             default:
                 throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")

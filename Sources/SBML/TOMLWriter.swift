@@ -35,6 +35,7 @@ public enum TOMLWriter {
                 "compartment = \(string(d.compartments[s.compartment].name))",
             ]
             if s.constant { fields.append("constant = true") }
+            if s.mayBeNegative { fields.append("may_be_negative = true") }
             if let u = s.unit { fields.append("unit = \(string(u))") }
             if let x = s.description { fields.append("description = \(string(x))") }
             out.append("\(s.name) = { \(fields.joined(separator: ", ")) }")

@@ -7,7 +7,11 @@ import Foundation
 /// A minimal element tree read with Foundation's XMLParser (namespaces processed: names are local).
 final class XMLNode {
     let name: String
-    let attributes: [String: String]
+    /// By local name (a prefix dropped); `Importer.renameTimeID` may change values.
+    var attributes: [String: String]
+    /// Packages' `prefix:required` attributes by prefix (the SBML element's declaration of which
+    /// packages change the model's meaning).
+    var requiredPackages: [String: String] = [:]
     var children: [XMLNode] = []
     /// Character data directly inside this element; a `<sep/>` child appends `XMLNode.separator`.
     var text = ""
@@ -142,11 +146,15 @@ final class XMLNode {
             }
             // Attributes may arrive prefixed when namespaces are processed; keep local names.
             var attributes: [String: String] = [:]
+            var required: [String: String] = [:]
             for (k, v) in attributeDict {
-                let local = k.split(separator: ":").last.map(String.init) ?? k
+                let parts = k.split(separator: ":")
+                let local = parts.last.map(String.init) ?? k
                 attributes[local] = v
+                if parts.count == 2 && local == "required" { required[String(parts[0])] = v }
             }
             let node = XMLNode(name: elementName, attributes: attributes)
+            node.requiredPackages = required
             node.namespace = namespaceURI
             if elementName == "sep", let top = stack.last { top.text.append(XMLNode.separator) }
             if let top = stack.last {

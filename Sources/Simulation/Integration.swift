@@ -25,9 +25,45 @@ struct ConfiguredRun {
     var schedule: [(time: Double, event: ModelDefinition.Event)]
     /// State events (`when`), in file order (the model's, then the scenarios').
     var stateEvents: [ModelDefinition.Event] = []
-    /// Their comparisons' root functions, all events' in one list, compiled for the network.
+    /// Their comparisons' root functions, all events' in one list, then the watched switches',
+    /// compiled for the network.
     var rootFunctions: ReactionNetwork.CompiledExpressions? = nil
+    /// The network's discontinuities: which are watched by root finding, which are stop times.
+    var switches = SwitchPlan()
+}
 
+/// How a run follows the network's switches (`Switch`): a switch that depends on time alone,
+/// affinely, is a stop time computed ahead from its slot and its `a + b·t`; every other one is
+/// watched through its root functions, after the state events' comparisons.
+struct SwitchPlan {
+    /// Root functions of the watched switches, in order, with the relation that holds before a
+    /// crossing.
+    var watched: [(switchIndex: Int, expression: Expression, relation: Condition.Relation)] = []
+    /// Every switch's argument (evaluated with all switches unset).
+    var arguments: ReactionNetwork.CompiledExpressions? = nil
+    /// The switches that are stop times, and their `a`, `b` (two programs each, in order).
+    var timed: [Int] = []
+    var affineTerms: ReactionNetwork.CompiledExpressions? = nil
+    var count = 0
+
+    init() {}
+
+    init(_ network: ReactionNetwork) {
+        let switches = network.switches
+        count = switches.count
+        guard !switches.isEmpty else { return }
+        var terms: [Expression] = []
+        for (k, s) in switches.enumerated() {
+            if let (a, b) = s.affine {
+                timed.append(k)
+                terms += [a, b]
+            } else {
+                for root in s.rootFunctions(k) { watched.append((k, root.expression, root.relation)) }
+            }
+        }
+        arguments = network.compile(switches.map(\.argument))
+        if !terms.isEmpty { affineTerms = network.compile(terms) }
+    }
 }
 
 /// The integration loop shared by time courses and sweeps.
@@ -109,6 +145,29 @@ struct EventLoop {
     /// Forward sensitivities, when the solver integrates them: their values at restarts and
     /// their jumps at events.
     var sensitivities: RunSensitivities? = nil
+    /// How many of `relations` are the state events' (the rest are watched switches').
+    let eventRootCount: Int
+    /// Per timed switch (`SwitchPlan.timed`): its next change, time and value after it.
+    var switchStops: [(time: Double, value: Double)?] = []
+    /// The earliest of `switchStops`.
+    var nextSwitchStop = Double.infinity
+    /// Whether the last `updateTriggers` changed a switch (then the solver must restart).
+    var switchesChanged = false
+    /// Per switch: the start of its current run of flips and their count (see `refreeze`).
+    var flipWindow: [(start: Double, count: Int)] = []
+    /// Switches found chattering (flipping back and forth in place): left to compare live.
+    var released = Set<Int>()
+    final class SwitchScratch {
+        var arguments: [Double]
+        var values: [Double]
+        var terms: [Double]
+        init(_ plan: SwitchPlan) {
+            arguments = [Double](repeating: 0, count: plan.count)
+            values = arguments
+            terms = [Double](repeating: 0, count: 2 * plan.timed.count)
+        }
+    }
+    let switchScratch: SwitchScratch
 
     init(_ configured: ConfiguredRun, network: ReactionNetwork, solver: BDFSolver<ReactionNetwork>) {
         self.configured = configured
@@ -116,14 +175,24 @@ struct EventLoop {
         self.solver = solver
         t = configured.tStart
         relations = configured.stateEvents.flatMap { $0.trigger!.condition.comparisons.map(\.relation) }
+        eventRootCount = relations.count
+        relations += configured.switches.watched.map(\.relation)
         holds = [Bool](repeating: false, count: relations.count)
+        switchStops = [(time: Double, value: Double)?](repeating: nil, count: configured.switches.timed.count)
+        flipWindow = [(start: Double, count: Int)](repeating: (-.infinity, 0), count: configured.switches.count)
+        switchScratch = SwitchScratch(configured.switches)
         triggerValue = configured.stateEvents.map { $0.trigger!.initialValue }
         scratch = Scratch(states: configured.initial.count, roots: relations.count)
     }
 
     var hasStateEvents: Bool { !configured.stateEvents.isEmpty }
+    /// Whether anything is watched by root finding (state events or switches).
+    var hasRoots: Bool { !relations.isEmpty }
+    var hasSwitches: Bool { configured.switches.count > 0 }
 
     mutating func run<Observer: IntegrationObserver>(state: inout [Double], observer: inout Observer) throws {
+        // The switches are this loop's: outside it the network's programs compare live again.
+        defer { network.resetSwitches() }
         state = configured.initial
         t = configured.tStart
         sensitivities?.start()
@@ -140,7 +209,7 @@ struct EventLoop {
         while true {
             let stop = min(
                 nextTimed < configured.schedule.count ? configured.schedule[nextTimed].time : configured.tEnd,
-                pending.first?.time ?? .infinity, configured.tEnd)
+                pending.first?.time ?? .infinity, nextSwitchStop, configured.tEnd)
             if t < stop {
                 let reached = try solver.step(stopTime: stop)
                 // The last step ends within round-off of the stop: call it the stop.
@@ -155,7 +224,8 @@ struct EventLoop {
                 try interpolate(at: stop, state: &state)
                 stepped = false
             }
-            if timed.isEmpty && due.isEmpty && carried.isEmpty { break }  // stop = t_end: `state` is the final state
+            // Nothing due and no switch here: stop = t_end, and `state` is the final state.
+            if timed.isEmpty && due.isEmpty && carried.isEmpty && nextSwitchStop != stop { break }
             try execute(timed + due + carried, at: stop, state: &state)
             carried.removeAll()
             restart(at: stop, state: state, observer: &observer)
@@ -174,7 +244,7 @@ struct EventLoop {
 
     func isDue(_ time: Double) -> Bool {
         (nextTimed < configured.schedule.count && configured.schedule[nextTimed].time == time)
-            || (pending.first.map { $0.time == time } ?? false)
+            || (pending.first.map { $0.time == time } ?? false) || nextSwitchStop == time
     }
 
     mutating func restart<Observer: IntegrationObserver>(at time: Double, state: [Double], observer: inout Observer) {
@@ -201,7 +271,7 @@ struct EventLoop {
     mutating func advance<Observer: IntegrationObserver>(to t1: Double, state: inout [Double], observer: inout Observer)
         throws
     {
-        guard hasStateEvents else {
+        guard hasRoots else {
             try observer.step(from: t, to: t1, eventAtEnd: isDue(t1), solver: solver, network: network)
             t = t1
             stepped = true
@@ -269,15 +339,21 @@ struct EventLoop {
                 executions.append(pending.removeFirst().execution)
             }
             executions += fired
-            try observer.step(from: t, to: earliest, eventAtEnd: !executions.isEmpty, solver: solver, network: network)
+            // A switch that changed here: the right-hand side takes its other branch from now
+            // on, so the solver restarts here even with nothing to assign.
+            let switched = switchesChanged
+            try observer.step(
+                from: t, to: earliest, eventAtEnd: !executions.isEmpty || switched, solver: solver, network: network)
             t = earliest
             stepped = true
-            if !executions.isEmpty {
+            if !executions.isEmpty || switched {
                 // The happening's time is the root's: it moves with the parameters (a delayed
                 // assignment, due at `earliest`, is refused with sensitivities).
-                if changed { try sensitivities?.locate(root: earliestRoot, at: earliest, state: state) }
+                if changed && !executions.isEmpty && earliestRoot < eventRootCount {
+                    try sensitivities?.locate(root: earliestRoot, at: earliest, state: state)
+                }
                 defer { sensitivities?.eventTimeSensitivity = nil }
-                try execute(executions, at: earliest, state: &state)
+                if !executions.isEmpty { try execute(executions, at: earliest, state: &state) }
                 restart(at: earliest, state: state, observer: &observer)
                 return
             }
@@ -328,7 +404,8 @@ struct EventLoop {
     /// assignments.
     mutating func updateTriggers(at time: Double, state: [Double]) throws -> [Execution] {
         cancelled.removeAll(keepingCapacity: true)
-        guard hasStateEvents else { return [] }
+        switchesChanged = hasSwitches ? refreeze(at: time, state: state) : false
+        guard hasRoots else { return [] }
         rootValues(at: time, state: state, into: &scratch.roots)
         for k in relations.indices { holds[k] = relations[k].holds(scratch.roots[k]) }
         var immediate: [Execution] = []
@@ -368,6 +445,84 @@ struct EventLoop {
             }
         }
         return immediate
+    }
+
+    /// Sets every switch to the branch it takes right after (`time`, `state`), and the next stop
+    /// of each timed switch; returns whether any switch changed. A switch's slot is its
+    /// argument's value with every switch unset (nested conditions compare live), except for a
+    /// timed switch at its own stop, which takes the value it was computed to take there, and at
+    /// a boundary of its own (an argument exactly 0 or an integer), the value it takes on the way
+    /// out. A switch that flips 50 times in a row within a millionth of the run (a sliding
+    /// mode, where each branch drives the argument back across the other) is released: it
+    /// compares live for the rest of the run, as without switches.
+    mutating func refreeze(at time: Double, state: [Double]) -> Bool {
+        let plan = configured.switches
+        let switches = network.switches
+        let sc = switchScratch
+        for k in 0..<plan.count { sc.values[k] = network.switchValue(k) }
+        network.releaseSwitches()
+        if let arguments = plan.arguments {
+            state.withUnsafeBufferPointer { y in
+                sc.arguments.withUnsafeMutableBufferPointer {
+                    network.evaluate(arguments, t: time, y: y.baseAddress!, into: $0.baseAddress!)
+                }
+            }
+        }
+        var changed = false
+        let span = configured.tEnd - configured.tStart
+        for k in 0..<plan.count {
+            var value = switches[k].value(at: sc.arguments[k])
+            if released.contains(k) { value = .nan }
+            if !(value == sc.values[k]) && !value.isNaN {
+                changed = true
+                if sc.values[k].isFinite {
+                    // A flip (not the first setting): count runs of flips close together.
+                    if time - flipWindow[k].start > 1e-6 * span {
+                        flipWindow[k] = (time, 0)
+                    }
+                    flipWindow[k].count += 1
+                    if flipWindow[k].count > 50 {
+                        released.insert(k)
+                        value = .nan
+                    }
+                }
+            }
+            network.setSwitch(k, value)
+        }
+        guard let terms = plan.affineTerms else { return changed }
+        for (j, k) in plan.timed.enumerated() {
+            if let stop = switchStops[j], stop.time == time { network.setSwitch(k, stop.value) }
+        }
+        evaluateAffineTerms(terms, at: time, state: state)
+        // Boundaries: the value on the way out.
+        for (j, k) in plan.timed.enumerated() where !(switchStops[j]?.time == time) && !released.contains(k) {
+            let x = sc.arguments[k]
+            let b = sc.terms[2 * j + 1]
+            switch switches[k].kind {
+            case .less where x == 0 && b < 0: network.setSwitch(k, 1)
+            case .floor where x == x.rounded() && b < 0: network.setSwitch(k, x - 1)
+            case .ceil where x == x.rounded() && b > 0: network.setSwitch(k, x + 1)
+            default: break
+            }
+        }
+        evaluateAffineTerms(terms, at: time, state: state)
+        nextSwitchStop = .infinity
+        for (j, k) in plan.timed.enumerated() {
+            let current = network.switchValue(k)
+            if !(current == sc.values[k]) { changed = true }
+            switchStops[j] = switches[k].nextChange(
+                after: time, current: current, a: sc.terms[2 * j], b: sc.terms[2 * j + 1])
+            if let stop = switchStops[j] { nextSwitchStop = min(nextSwitchStop, stop.time) }
+        }
+        return changed
+    }
+
+    func evaluateAffineTerms(_ terms: ReactionNetwork.CompiledExpressions, at time: Double, state: [Double]) {
+        state.withUnsafeBufferPointer { y in
+            switchScratch.terms.withUnsafeMutableBufferPointer {
+                network.evaluate(terms, t: time, y: y.baseAddress!, into: $0.baseAddress!, frozen: true)
+            }
+        }
     }
 
     /// The index of the event to run next: the highest priority (evaluated now); among equal

@@ -91,10 +91,11 @@ public final class Simulator {
             initial: initial, tStart: d.simulation.tStart, tEnd: tEnd, outputTimes: times,
             schedule: schedule.map { ($0.time, $0.event) })
         configured.stateEvents = events.filter { $0.trigger != nil }
-        if !configured.stateEvents.isEmpty {
-            configured.rootFunctions = network.compile(
-                configured.stateEvents.flatMap { $0.trigger!.condition.rootFunctions })
-        }
+        configured.switches = SwitchPlan(network)
+        let roots =
+            configured.stateEvents.flatMap { $0.trigger!.condition.rootFunctions }
+            + configured.switches.watched.map(\.expression)
+        if !roots.isEmpty { configured.rootFunctions = network.compile(roots) }
         return configured
     }
 
@@ -133,7 +134,7 @@ public final class Simulator {
         switch d.symbol(named: name) {
         case .parameter(let i): network.setParameter(i, value)
         case .species(let i):
-            guard value >= 0 || d.species[i].isParameter else {
+            guard value >= 0 || d.species[i].isParameter || d.species[i].mayBeNegative else {
                 throw SimulationError("\(flag) \(name)=\(value): an initial concentration must be ≥ 0.")
             }
             initial[i] = value

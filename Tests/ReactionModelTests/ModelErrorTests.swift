@@ -90,7 +90,8 @@ struct ModelErrorTests {
         ),
         Case(
             name: "negativeInitial", replace: "A = 1.0\n", with: "A = -1.0\n",
-            message: #"model.toml:5: the initial concentration of species 'A' must be a finite number ≥ 0, not -1."#),
+            message: #"model.toml:5: the initial concentration of species 'A' must be a finite number ≥ 0, not -1 "#
+                + #"(declare it with may_be_negative = true if it may be negative)."#),
         Case(
             name: "nonFiniteInitial", replace: "A = 1.0\n", with: "A = nan\n",
             message: #"model.toml:5: the initial concentration of species 'A' must be a finite number ≥ 0, not "#
@@ -104,7 +105,7 @@ struct ModelErrorTests {
             with: "C = { inital = 2.0, constant = true }\n",
             message:
                 #"model.toml:7: [species] C has an unknown key 'inital' (did you mean 'initial'?); the keys allowed "#
-                + #"here are initial, compartment, constant, unit, description."#
+                + #"here are initial, compartment, constant, unit, description, may_be_negative."#
         ),
         Case(
             name: "constantNotBool", replace: "C = { initial = 2.0, constant = true }\n",

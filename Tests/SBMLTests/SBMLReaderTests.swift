@@ -5,7 +5,8 @@ import Testing
 
 @testable import SBML
 
-private func sbml(_ body: String) -> String {
+/// A Level 3 Version 2 document around `body` (the model's lists); shared by the SBML tests.
+func sbml(_ body: String) -> String {
     """
     <?xml version="1.0" encoding="UTF-8"?>
     <sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
@@ -16,7 +17,7 @@ private func sbml(_ body: String) -> String {
     """
 }
 
-private let time = #"<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> time </csymbol>"#
+let time = #"<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> time </csymbol>"#
 
 // In the XML below, a `\` at the end of a line continues that line: the XML itself has no line
 // break there, and the continuation starts at the literal's left margin.

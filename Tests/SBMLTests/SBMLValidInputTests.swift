@@ -1,0 +1,104 @@
+import Foundation
+import ReactionModel
+import Simulation
+import Testing
+
+@testable import SBML
+
+/// Valid SBML that the import used to refuse (issue 15, item 2): each runs, against a closed form.
+@Suite("Valid SBML the import accepts")
+struct SBMLValidInputTests {
+    /// A membrane-like potential V' = −k(V + 65) from V = −70, with the rate constant's id `t`,
+    /// an optional `layout` package, and an event `time ≥ 5 ∧ flag = 0` that sets V = −80 and
+    /// flag = 1 (so it fires once). `extra` goes inside the model, `trigger` replaces the trigger.
+    static func model(extra: String = "", trigger: String? = nil) -> String {
+        let condition =
+            trigger
+            ?? "<apply><and/><apply><geq/>\(time)<cn> 5 </cn></apply><apply><eq/><ci> flag </ci><cn> 0 </cn></apply></apply>"
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2" \
+            xmlns:layout="http://www.sbml.org/sbml/level3/version1/layout/version1" layout:required="false">
+              <model id="potential">
+                <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
+                <listOfSpecies><species id="V" compartment="c" initialConcentration="-70" \
+            hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>
+                <listOfParameters>
+                  <parameter id="t" value="2" constant="true"/>
+                  <parameter id="flag" value="0" constant="false"/>
+                </listOfParameters>
+                <listOfReactions>
+                  <reaction id="leak" reversible="true">
+                    <listOfReactants><speciesReference species="V" stoichiometry="1" constant="true"/></listOfReactants>
+                    <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
+                      <apply><times/><ci> c </ci><ci> t </ci><apply><plus/><ci> V </ci><cn> 65 </cn></apply></apply>
+                    </math></kineticLaw>
+                  </reaction>
+                </listOfReactions>
+                <listOfEvents>
+                  <event id="reset" useValuesFromTriggerTime="true">
+                    <trigger initialValue="false" persistent="true">
+                      <math xmlns="http://www.w3.org/1998/Math/MathML">\(condition)</math>
+                    </trigger>
+                    <listOfEventAssignments>
+                      <eventAssignment variable="flag"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 1 </cn></math></eventAssignment>
+                      <eventAssignment variable="V"><math xmlns="http://www.w3.org/1998/Math/MathML"><cn> -80 </cn></math></eventAssignment>
+                    </listOfEventAssignments>
+                  </event>
+                </listOfEvents>
+                \(extra)
+              </model>
+            </sbml>
+            """
+    }
+
+    static let layout = """
+        <layout:listOfLayouts xmlns:layout="http://www.sbml.org/sbml/level3/version1/layout/version1">
+          <layout:layout layout:id="l1"><layout:dimensions layout:width="100" layout:height="100"/></layout:layout>
+        </layout:listOfLayouts>
+        """
+
+    @Test func negativeValuesAnIdTAnOptionalPackageAndAnEqualityOnAFlag() throws {
+        let (d, warnings) = try SBMLReader.imported(
+            fromXML: SBMLValidInputTests.model(extra: SBMLValidInputTests.layout), file: "v.xml")
+        #expect(warnings.contains { $0.contains("package layout") && $0.contains("ignored") })
+        #expect(warnings.contains { $0.contains("'t'") && $0.contains("t_") })
+        #expect(d.species[0].mayBeNegative)
+        let course = try SBMLSwitchTests.run(d, tEnd: 10, interval: 0.5, rtol: 1e-11)
+        let v = try #require(course.column(named: "V"))
+        for (time, value) in zip(course.times, v) {
+            // −65 − 5e^{−2t} until the event at t = 5, then −65 − 15e^{−2(t − 5)}; once only.
+            let exact = time < 5 ? -65 - 5 * exp(-2 * time) : -65 - 15 * exp(-2 * (time - 5))
+            #expect(abs(value - exact) < 1e-7, "V(\(time)) = \(value), exact \(exact)")
+        }
+    }
+
+    /// An equality of a species that reactions change stays refused, naming the event.
+    @Test func anEqualityOnAContinuousQuantityStaysRefused() {
+        let xml = SBMLValidInputTests.model(trigger: "<apply><eq/><ci> V </ci><cn> -66 </cn></apply>")
+        do {
+            _ = try SBMLReader.definition(fromXML: xml, file: "v.xml")
+            Issue.record("the import did not refuse an equality of V")
+        } catch let e as SBMLImportError {
+            #expect(e.kind == .unsupported)
+            #expect(e.message.contains("event reset") && e.message.contains("<eq>"), "\(e.message)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    /// A required package is still refused, by name.
+    @Test func aRequiredPackageIsRefusedByName() {
+        let xml = SBMLValidInputTests.model().replacingOccurrences(
+            of: #"layout:required="false""#, with: #"layout:required="true""#)
+        do {
+            _ = try SBMLReader.definition(fromXML: xml, file: "v.xml")
+            Issue.record("the import did not refuse a required package")
+        } catch let e as SBMLImportError {
+            #expect(e.kind == .unsupported)
+            #expect(e.message.contains("'layout'"), "\(e.message)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
