@@ -92,6 +92,12 @@ public struct ModelDefinition: Sendable {
         /// displacement), so its initial value may be negative too. SBML allows any species to be
         /// negative; the import sets this for those that start below zero.
         public var mayBeNegative: Bool = false
+        /// `atol = …`: this species' own absolute tolerance, in its units, in place of
+        /// `[simulation] atol`: a species far smaller than the others (nanomolar beside molar, a
+        /// trace intermediate) is only resolved by an absolute tolerance below its own size. The
+        /// SBML import sets one for every species it reads without tolerances (see
+        /// `ModelDefinition.scaledAbsoluteTolerances`). A command line `--atol` overrides it.
+        public var absoluteTolerance: Double? = nil
     }
 
     public struct Parameter: Sendable, Equatable {

@@ -182,7 +182,8 @@ private struct Loader {
             var compartmentName: String? = nil
             if let entry = value.table {
                 try checkKeys(
-                    entry, allowed: ["initial", "compartment", "constant", "unit", "description", "may_be_negative"],
+                    entry,
+                    allowed: ["initial", "compartment", "constant", "unit", "description", "may_be_negative", "atol"],
                     "[species] \(name)", at: here)
                 guard let initial = entry["initial"] else {
                     throw here.fail("\(what) needs an initial concentration (\(name) = { initial = 0.0 }).")
@@ -200,6 +201,14 @@ private struct Loader {
                         throw here.fail("'may_be_negative' of \(what) must be true or false, not \(describe(c)).")
                     }
                     species.mayBeNegative = b
+                }
+                if let a = entry["atol"] {
+                    let x = try here.number(a, "the absolute tolerance of \(what)")
+                    guard x.isFinite, x > 0 else {
+                        throw here.fail(
+                            "the absolute tolerance of \(what) must be a finite number > 0, not \(x.plainText).")
+                    }
+                    species.absoluteTolerance = x
                 }
                 if let u = entry["unit"] { species.unit = try here.string(u, "the unit of \(what)") }
                 if let s = entry["description"] {

@@ -15,8 +15,19 @@ extension Importer {
             if let x = value("tStart") { simulation.tStart = x }
             if let x = value("tEnd") { simulation.tEnd = x }
             if let x = value("rtol") { simulation.rtol = x }
-            if let x = value("atol") { simulation.atol = x }
+            if let x = value("atol") {
+                simulation.atol = x
+                hasAbsoluteTolerance = true
+            }
             if let x = value("outputInterval") { simulation.outputInterval = x }
+            // `speciesAtol="A=1e-15 B=2e-12"`: species' own absolute tolerances.
+            for pair in (settings.attributes["speciesAtol"] ?? "").split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, let x = Double(parts[1]), x > 0, x.isFinite,
+                    let i = species.firstIndex(where: { $0.name == parts[0] })
+                else { continue }
+                species[i].absoluteTolerance = x
+            }
             if let list = settings.attributes["outputTimes"] {
                 simulation.explicitOutputTimes = list.split(separator: " ").compactMap { Double($0) }
             }

@@ -99,6 +99,9 @@ struct Importer {
     var reactionIDsTaken: Set<String> = []
     var events: [ModelDefinition.Event] = []
     var simulation = ModelDefinition.Simulation()
+    /// Whether the file gave an absolute tolerance (stat3sim's annotation); without one every
+    /// species gets its own, scaled to its size.
+    var hasAbsoluteTolerance = false
 
     init(root: XMLNode, file: String) throws {
         guard root.name == "sbml" else {
@@ -158,10 +161,12 @@ struct Importer {
         let name =
             model.attributes["name"] ?? model.attributes["id"]
             ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        return ModelDefinition(
+        var definition = ModelDefinition(
             file: file, name: name, description: model.child("notes")?.paragraphs.nilIfEmpty,
             compartments: compartments, species: species, parameters: parameters,
             observables: observables, reactions: reactions, events: events, simulation: simulation)
+        if !hasAbsoluteTolerance { definition.scaleAbsoluteTolerances() }
+        return definition
     }
 
     /// Root finding locates changes of sign; an equality of continuous quantities holds only at

@@ -219,6 +219,8 @@ private struct Writer {
         var settings =
             attribute("tStart", number(sim.tStart)) + attribute("tEnd", number(sim.tEnd))
             + attribute("rtol", number(sim.rtol)) + attribute("atol", number(sim.atol))
+        let own = d.species.compactMap { s in s.absoluteTolerance.map { "\(s.name)=\(number($0))" } }
+        if !own.isEmpty { settings += attribute("speciesAtol", own.joined(separator: " ")) }
         if let times = sim.explicitOutputTimes {
             settings += attribute("outputTimes", times.map(number).joined(separator: " "))
         } else if let interval = sim.outputInterval {

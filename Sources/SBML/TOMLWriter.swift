@@ -36,6 +36,7 @@ public enum TOMLWriter {
             ]
             if s.constant { fields.append("constant = true") }
             if s.mayBeNegative { fields.append("may_be_negative = true") }
+            if let a = s.absoluteTolerance { fields.append("atol = \(number(a))") }
             if let u = s.unit { fields.append("unit = \(string(u))") }
             if let x = s.description { fields.append("description = \(string(x))") }
             out.append("\(s.name) = { \(fields.joined(separator: ", ")) }")

@@ -18,7 +18,15 @@ public struct RunMetadata: Codable, Sendable {
     public struct Solver: Codable, Sendable {
         public var method: String
         public var rtol: Double
+        /// The absolute tolerance of every state without its own.
         public var atol: Double
+        /// The species' own absolute tolerances (`atol = …` in the file, or scaled to their sizes
+        /// by the SBML import), when they are in force.
+        public var atolBySpecies: [String: Double]? = nil
+        enum CodingKeys: String, CodingKey {
+            case method, rtol, atol
+            case atolBySpecies = "atol_by_species"
+        }
     }
     public struct Statistics: Codable, Sendable {
         var steps, rhsEvaluations, jacobianEvaluations, luFactorizations, newtonIterations, errorTestFailures,

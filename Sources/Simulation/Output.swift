@@ -120,6 +120,10 @@ public enum OutputWriter {
         meta.solver = .init(
             method: "BDF (variable order 1-5, Nordsieck, CVODE rules)",
             rtol: settings.rtol ?? definition.simulation.rtol, atol: settings.atol ?? definition.simulation.atol)
+        if settings.atol == nil {
+            let own = definition.species.compactMap { s in s.absoluteTolerance.map { (s.name, $0) } }
+            if !own.isEmpty { meta.solver?.atolBySpecies = Dictionary(own) { a, _ in a } }
+        }
         meta.columns = ["time"] + (runs.first?.columns ?? [])
         meta.runs = runs.map {
             .init(scenario: $0.scenario ?? "default", rows: $0.rows, solverStatistics: .init($0.statistics))

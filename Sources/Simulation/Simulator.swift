@@ -60,6 +60,10 @@ public final class Simulator {
         var options = BDFOptions(
             relativeTolerance: settings.rtol ?? definition.simulation.rtol,
             absoluteTolerance: settings.atol ?? definition.simulation.atol)
+        // The species' own tolerances, unless the command line gives one for all.
+        if settings.atol == nil, let perSpecies = definition.absoluteTolerancesByState {
+            options.absoluteTolerance = .perComponent(perSpecies)
+        }
         options.maxSteps = settings.maxSteps ?? 500_000
         return options
     }

@@ -105,7 +105,7 @@ struct ModelErrorTests {
             with: "C = { inital = 2.0, constant = true }\n",
             message:
                 #"model.toml:7: [species] C has an unknown key 'inital' (did you mean 'initial'?); the keys allowed "#
-                + #"here are initial, compartment, constant, unit, description, may_be_negative."#
+                + #"here are initial, compartment, constant, unit, description, may_be_negative, atol."#
         ),
         Case(
             name: "constantNotBool", replace: "C = { initial = 2.0, constant = true }\n",
