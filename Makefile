@@ -5,7 +5,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
 
-.PHONY: all deps pydeps build release lint format test demo results bench bench-sensitivities clean
+.PHONY: all deps pydeps build release lint format test demo results bench bench-sensitivities bench-fit clean
 
 all: release
 
@@ -70,6 +70,13 @@ bench: release
 bench-sensitivities: release
 	python3 -m pip install -q -r Scripts/requirements.txt
 	Scripts/bench-sensitivities $(BENCH_ARGS)
+
+## PEtab calibration speed: NLL and gradient ms on Tests/PEtab's problems and converged fit starts per
+## CPU hour; AMICI beside it with `make bench-fit BENCH_ARGS=--with-amici` (pip-builds AMICI into
+## .build-bench/ first, ~5 min, and compiles each problem once).
+bench-fit: release
+	python3 -m pip install -q -r Scripts/requirements.txt
+	Scripts/bench-fit $(BENCH_ARGS)
 
 clean:
 	rm -rf .build
