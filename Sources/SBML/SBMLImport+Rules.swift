@@ -11,22 +11,29 @@ extension Importer {
             if rule.name == "rateRule" { rateRuleNodes[variable] = rule }
             if rule.name == "assignmentRule" { assignmentRuleTargets.insert(variable) }
         }
+        // Algebraic rules solved for their variables are assignment rules from here on (their
+        // math may read rates: rateOf needs the rate rules above).
+        let algebraic = try solveAlgebraicRules()
+        for solved in algebraic.values { assignmentRuleTargets.insert(solved.variable) }
 
         variableReferences = Set(
             model.list("listOfEvents", "event").flatMap {
                 $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
             }.filter { speciesReferenceIDs.contains($0) })
         if let rules = model.child("listOfRules") {
-            for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
-                let variable = rule.attributes["variable"] ?? ""
+            for (position, rule) in rules.children.enumerated()
+            where rule.name != "notes" && rule.name != "annotation" {
+                let solved = algebraic[position]
+                let variable = solved?.variable ?? rule.attributes["variable"] ?? ""
                 let kind = kindOf(variable)
                 // Level 3 Version 2: no math, no effect.
-                if rule.name != "algebraicRule" && rule.child("math") == nil { continue }
+                if rule.child("math") == nil { continue }
                 // The rule's math, its place named by the rule and by what `variable` is (`target`).
                 func ruleMath(_ target: String) throws -> Expr {
-                    try math(of: rule, place: "\(rule.name) for \(target) \(excerpt(variable))")
+                    if let solved { return solved.value }
+                    return try math(of: rule, place: "\(rule.name) for \(target) \(excerpt(variable))")
                 }
-                switch rule.name {
+                switch solved == nil ? rule.name : "assignmentRule" {
                 case "assignmentRule" where kind == "parameter":
                     ruleExpressions[variable] = try ruleMath("parameter")
                     observableIDs.append(variable)
