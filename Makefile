@@ -3,13 +3,13 @@
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+APT_PACKAGES := libopenblas-dev liblapacke-dev libsuitesparse-dev pkg-config
 
 .PHONY: all deps pydeps build release lint format test demo results bench bench-sensitivities bench-fit clean
 
 all: release
 
-## Install LAPACK/OpenBLAS and pkg-config with apt when (and only when) they are missing.
+## Install LAPACK/OpenBLAS, SuiteSparse (KLU) and pkg-config with apt when (and only when) they are missing.
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -64,28 +64,54 @@ public struct BDFOptions: Sendable, Equatable {
 
     /// Which LU back-end factorises and solves with M = I − γJ.
     public enum LinearSolver: Sendable, Equatable {
-        /// `.native` up to `automaticCrossover` unknowns, `.lapack` above.
+        /// The dense `.native` LU up to `automaticCrossover` unknowns; above it the sparse LU when
+        /// the system gives a Jacobian pattern with at most `sparseDensityLimit` of the n² entries
+        /// nonzero, and `.lapack` otherwise.
         case automatic
+        /// `.automatic`'s dense choice at every size: `.native` up to `automaticCrossover`,
+        /// `.lapack` above.
+        case dense
         /// LAPACK `dgetrf`/`dgetrs` (OpenBLAS) at every size.
         case lapack
         /// The Swift LU of `DenseLU` at every size.
         case native
+        /// The sparse LU of `SparseLU` (SuiteSparse KLU) on the system's Jacobian pattern (every
+        /// entry, when the system gives none), at every size.
+        case sparse
 
         /// Largest n for which `.automatic` picks the Swift LU. Measured with
         /// `stat3sim bench-linear-algebra` (LU plus one solve of a reaction-network-like sparse
         /// matrix, the Newton matrix's shape): see the README's performance section.
         public static let automaticCrossover = 80
 
+        /// Largest fraction of nonzeros (distinct entries of the pattern plus the diagonal, over
+        /// n²) for which `.automatic` picks the sparse LU above `automaticCrossover`. Reaction
+        /// networks of hundreds of species lie far below it (egfr_net: 0.03); a denser matrix
+        /// fills in until the sparse LU does a dense LU's work with more bookkeeping.
+        public static let sparseDensityLimit = 0.1
+
         public func backend(forDimension n: Int) -> DenseLU.Backend {
             switch self {
             case .lapack: return .lapack
             case .native: return .native
-            case .automatic: return n <= LinearSolver.automaticCrossover ? .native : .lapack
+            case .automatic, .dense, .sparse: return n <= LinearSolver.automaticCrossover ? .native : .lapack
+            }
+        }
+
+        /// Whether the Newton matrix of an n×n system is factorised by the sparse LU, given the
+        /// distinct nonzeros of its pattern (nil: the system gives no pattern).
+        public func usesSparse(dimension n: Int, nonzeros: Int?) -> Bool {
+            switch self {
+            case .sparse: return n > 0
+            case .dense, .lapack, .native: return false
+            case .automatic:
+                guard let nonzeros, n > LinearSolver.automaticCrossover else { return false }
+                return Double(nonzeros) <= LinearSolver.sparseDensityLimit * Double(n) * Double(n)
             }
         }
     }
 
-    /// LU back-end for the Newton matrix (not a CVODE option: CVODE uses its own dense LU).
+    /// LU back-end for the Newton matrix (CVODE's choice of SUNLinearSolver: its dense LU, or KLU).
     public var linearSolver: LinearSolver = .automatic
 
     public init() {}
