@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
         .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver", "TestSupport"]),
-        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation"]),
+        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation", "ODESolver"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["stat3sim", "TestSupport"]),
     ],
