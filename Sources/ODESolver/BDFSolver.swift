@@ -171,6 +171,8 @@ public final class BDFSolver<System: ODESystem> {
     public var sparseNonzeros: (matrix: Int, factors: Int)? {
         sparseNewtonMatrix.map { ($0.nonzeroCount, $0.factorNonzeros) }
     }
+    /// Floating-point operations of the sparse LU's last factorisation (0 on the dense path).
+    public var sparseFlops: Double { sparseNewtonMatrix?.flops ?? 0 }
 
     /// Time of the latest step: the solver has integrated up to here (`tn`).
     public var currentTime: Double { tn }
@@ -322,6 +324,8 @@ public final class BDFSolver<System: ODESystem> {
         jacobianIsCurrent = false
         stepAtFactorization = 0
         stepAtJacobian = 0
+        // A new run searches its own pivots: its result must not depend on the runs before it.
+        sparseNewtonMatrix?.discardFactorization()
         tau.update(repeating: 0, count: maxOrder + 3)
         tq.update(repeating: 0, count: 6)
         l.update(repeating: 0, count: maxOrder + 2)

@@ -128,6 +128,14 @@ public final class SparseLU {
         return Int(numeric.pointee.lnz) + Int(numeric.pointee.unz) + Int(numeric.pointee.nzoff)
     }
 
+    /// Floating-point operations of the last numeric factorisation (`klu_flops`): what a
+    /// refactorisation costs, against 2n³/3 for a dense LU. 0 before the first factorisation.
+    public var flops: Double {
+        guard numeric != nil else { return 0 }
+        klu_flops(symbolic, numeric, common)
+        return common.pointee.flops
+    }
+
     /// Writes `values` = I − γ·`jacobian` (`jacobian` in this structure's order) and factorises.
     /// Returns `false` when the matrix is singular.
     public func factorize(identityMinus gamma: Double, times jacobian: UnsafePointer<Double>) -> Bool {
@@ -155,6 +163,14 @@ public final class SparseLU {
         numeric = klu_factor(columnStart, rows, values, symbolic, common)
         factorizations += 1
         return numeric != nil
+    }
+
+    /// Forgets the pivots, so that the next `factorize()` searches afresh (`klu_factor`): what a
+    /// solver does at a restart (CVODE's KLU module does it at every re-initialisation), so that a
+    /// solve's result does not depend on the solves before it in the same workspace (a sweep's
+    /// output is the same for any number of jobs).
+    public func discardFactorization() {
+        if numeric != nil { klu_free_numeric(&numeric, common) }
     }
 
     /// Overwrites `b` with the solution x of A x = b, using the last factorisation.

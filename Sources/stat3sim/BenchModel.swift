@@ -89,6 +89,7 @@ struct BenchModel: ParsableCommand {
         if let nonzeros = solver.sparseNonzeros {
             json["matrix_nonzeros"] = nonzeros.matrix
             json["factor_nonzeros"] = nonzeros.factors
+            json["flops"] = solver.sparseFlops
         }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

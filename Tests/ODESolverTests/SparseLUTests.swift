@@ -268,4 +268,22 @@ struct SparseBDFTests {
         let noPattern = try BDFSolver(system: Robertson())
         #expect(!noPattern.usesSparseLinearSolver)
     }
+
+    /// A reused workspace gives every solve the result of a fresh one, bit for bit, whatever it
+    /// solved before: each run factorises with its own pivot search (`sparseFactorizations` 1),
+    /// as a sweep's identical output for any number of jobs needs.
+    @Test func reusedWorkspaceRepeatsAFreshSolveExactly() throws {
+        let chain = StiffChain(dimension: 120, sparse: true)
+        var options = BDFOptions(relativeTolerance: 1e-6, absoluteTolerance: 1e-10)
+        options.linearSolver = .sparse
+        let fresh = try BDFSolver(system: chain, options: options)
+        let expected = try fresh.solve(from: 0, initialState: chain.initialState, outputTimes: [2]).finalState
+        let reused = try BDFSolver(system: chain, options: options)
+        let other = (0..<120).map { Double($0 % 7) * 0.1 }
+        _ = try reused.solve(from: 0, initialState: other, outputTimes: [5])
+        let again = try reused.solve(from: 0, initialState: chain.initialState, outputTimes: [2]).finalState
+        #expect(again == expected)
+        #expect(reused.statistics.sparseFactorizations == 1)
+        #expect(reused.statistics == fresh.statistics)
+    }
 }
