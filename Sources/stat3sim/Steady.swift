@@ -34,8 +34,8 @@ struct Steady: ParsableCommand {
     @Option(
         name: .customLong("linear-solver"),
         help: ArgumentHelp(
-            "LU of the Newton matrix in the integration phases (Newton on the reduced system is always dense): "
-                + LinearSolverChoice.help.abstract,
+            LinearSolverChoice.help.abstract
+                + " Used by the integration phases; Newton on the reduced system is always dense.",
             valueName: LinearSolverChoice.help.valueName))
     var linearSolver: LinearSolverChoice = .automatic
 
