@@ -66,7 +66,8 @@ public struct BDFOptions: Sendable, Equatable {
     public enum LinearSolver: Sendable, Equatable {
         /// The dense `.native` LU up to `automaticCrossover` unknowns; above it the sparse LU when
         /// the system gives a Jacobian pattern with at most `sparseDensityLimit` of the n² entries
-        /// nonzero, and `.lapack` otherwise.
+        /// nonzero and the fill its ordering predicts leaves it cheaper than a dense LU
+        /// (`sparseIsCheaper`), and `.lapack` otherwise.
         case automatic
         /// `.automatic`'s dense choice at every size: `.native` up to `automaticCrossover`,
         /// `.lapack` above.
@@ -89,6 +90,21 @@ public struct BDFOptions: Sendable, Equatable {
         /// networks of hundreds of species lie far below it (egfr_net: 0.03); a denser matrix
         /// fills in until the sparse LU does a dense LU's work with more bookkeeping.
         public static let sparseDensityLimit = 0.1
+
+        /// How many times more flops per second LAPACK's blocked dense LU does than KLU's sparse
+        /// refactorisation, measured end to end (one thread, release build): egfr_net does 9.1×
+        /// fewer flops per LU with KLU (AMD's estimate) and solves 1.5× faster, BCR 12.8× fewer and
+        /// 2.8× faster, so the dense LU does 4.6–6× more per second. `.automatic` takes the
+        /// sparse LU only when the ordering's flop estimate times this stays below the dense LU's
+        /// 2n³/3 (fceri_gamma2: 7.5× fewer; the README's "Large networks" has the numbers).
+        public static let denseThroughputAdvantage = 6.0
+
+        /// Whether a sparse LU whose ordering predicts `estimatedFlops` per factorisation beats a
+        /// dense LU of n unknowns (fill-in can make a sparse pattern's factors nearly dense).
+        public static func sparseIsCheaper(dimension n: Int, estimatedFlops: Double) -> Bool {
+            let dense = 2 * Double(n) * Double(n) * Double(n) / 3
+            return estimatedFlops * denseThroughputAdvantage <= dense
+        }
 
         public func backend(forDimension n: Int) -> DenseLU.Backend {
             switch self {

@@ -173,6 +173,8 @@ public final class BDFSolver<System: ODESystem> {
     }
     /// Floating-point operations of the sparse LU's last factorisation (0 on the dense path).
     public var sparseFlops: Double { sparseNewtonMatrix?.flops ?? 0 }
+    /// The ordering's estimate of the flops of one sparse factorisation (0 on the dense path).
+    public var sparseEstimatedFlops: Double { sparseNewtonMatrix?.estimatedFlops ?? 0 }
 
     /// Time of the latest step: the solver has integrated up to here (`tn`).
     public var currentTime: Double { tn }
@@ -211,10 +213,20 @@ public final class BDFSolver<System: ODESystem> {
         let structure =
             options.linearSolver == .automatic || options.linearSolver == .sparse
             ? pattern.map { SparseLU.Structure(dimension: n, pattern: $0) } : nil
+        var chosen: SparseLU? = nil
         if options.linearSolver.usesSparse(dimension: n, nonzeros: structure?.nonzeroCount) {
             // With no pattern (only `.sparse` gets here) every entry may be nonzero.
             let full = structure ?? SparseLU.Structure(dimension: n, pattern: (0..<(n * n)).map { ($0 % n, $0 / n) })
-            let sparse = SparseLU(structure: full)
+            let candidate = SparseLU(structure: full)
+            // The automatic choice also weighs the fill the ordering predicts.
+            if options.linearSolver == .sparse
+                || BDFOptions.LinearSolver.sparseIsCheaper(dimension: n, estimatedFlops: candidate.estimatedFlops)
+            {
+                chosen = candidate
+            }
+        }
+        if let sparse = chosen {
+            let full = sparse.structure
             sparseNewtonMatrix = sparse
             newtonMatrix = nil
             sparseJacobian = vector(sparse.nonzeroCount)

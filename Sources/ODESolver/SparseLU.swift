@@ -128,6 +128,11 @@ public final class SparseLU {
         return Int(numeric.pointee.lnz) + Int(numeric.pointee.unz) + Int(numeric.pointee.nzoff)
     }
 
+    /// Floating-point operations of one factorisation as estimated by the ordering, before any
+    /// numeric work (AMD's count for its fill, `est_flops` of `klu_analyze`; pivoting may add a
+    /// little). What the automatic choice weighs against a dense LU's 2n³/3.
+    public var estimatedFlops: Double { symbolic?.pointee.est_flops ?? 0 }
+
     /// Floating-point operations of the last numeric factorisation (`klu_flops`): what a
     /// refactorisation costs, against 2n³/3 for a dense LU. 0 before the first factorisation.
     public var flops: Double {

@@ -90,6 +90,7 @@ struct BenchModel: ParsableCommand {
             json["matrix_nonzeros"] = nonzeros.matrix
             json["factor_nonzeros"] = nonzeros.factors
             json["flops"] = solver.sparseFlops
+            json["estimated_flops"] = solver.sparseEstimatedFlops
         }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

@@ -286,4 +286,38 @@ struct SparseBDFTests {
         #expect(reused.statistics.sparseFactorizations == 1)
         #expect(reused.statistics == fresh.statistics)
     }
+
+    /// A random pattern of 3 % density fills in almost completely (no ordering helps a random
+    /// graph): the automatic choice sees it in the ordering's flop estimate and stays dense;
+    /// `.sparse` still takes KLU when asked.
+    @Test func automaticChoiceWeighsThePredictedFill() throws {
+        let n = 400
+        let entries = randomSparse(n: n, density: 0.03, diagonal: 1, seed: 11)
+        let system = LinearSparseSystem(dimension: n, entries: entries)
+        let automatic = try BDFSolver(system: system)
+        #expect(!automatic.usesSparseLinearSolver)
+        let probe = SparseLU(dimension: n, pattern: entries.map { ($0.row, $0.column) })
+        #expect(probe.structure.density <= BDFOptions.LinearSolver.sparseDensityLimit)
+        #expect(!BDFOptions.LinearSolver.sparseIsCheaper(dimension: n, estimatedFlops: probe.estimatedFlops))
+        var options = BDFOptions()
+        options.linearSolver = .sparse
+        #expect(try BDFSolver(system: system, options: options).usesSparseLinearSolver)
+    }
+}
+
+/// dy/dt = A y for a sparse A given as (row, column, value) triples, with its pattern.
+struct LinearSparseSystem: ODESystem {
+    let dimension: Int
+    let entries: [(row: Int, column: Int, value: Double)]
+    var providesJacobian: Bool { true }
+    func rhs(t: Double, y: UnsafePointer<Double>, dydt: UnsafeMutablePointer<Double>) {
+        for i in 0..<dimension { dydt[i] = 0 }
+        for e in entries { dydt[e.row] += e.value * y[e.column] }
+    }
+    func jacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, jacobian: UnsafeMutablePointer<Double>
+    ) {
+        for e in entries { jacobian[e.row + e.column * dimension] += e.value }
+    }
+    var jacobianPattern: [(row: Int, column: Int)]? { entries.map { ($0.row, $0.column) } }
 }
