@@ -75,4 +75,31 @@ struct SparseLinearSolverTests {
         #expect(sparse.statistics.sparseRefactorizations > 0)
         #expect(dense.statistics.sparseFactorizations + dense.statistics.sparseRefactorizations == 0)
     }
+
+    /// The network's Jacobian written into compressed columns (one position per pattern entry)
+    /// holds exactly the dense Jacobian's entries, and the dense one has nothing outside the
+    /// pattern; at a state with every species nonzero, so that no term vanishes by accident.
+    @Test func sparseJacobianIsTheDenseOne() throws {
+        let d = try Self.classic()
+        let network = ReactionNetwork(d)
+        let n = network.dimension
+        let pattern = try #require(network.jacobianPattern)
+        let structure = SparseLU.Structure(dimension: n, pattern: pattern)
+        let y = (0..<n).map { 0.1 + Double($0 % 5) * 0.37 }
+        var f = [Double](repeating: 0, count: n)
+        var dense = [Double](repeating: 0, count: n * n)
+        var values = [Double](repeating: 0, count: structure.nonzeroCount)
+        network.rhs(t: 0, y: y, dydt: &f)
+        network.jacobian(t: 0, y: y, dydt: f, jacobian: &dense)
+        network.sparseJacobian(t: 0, y: y, dydt: f, positions: structure.entryPositions, values: &values)
+        var seen = [Bool](repeating: false, count: n * n)
+        for j in 0..<n {
+            for e in Int(structure.columnStart[j])..<Int(structure.columnStart[j + 1]) {
+                let i = Int(structure.rows[e])
+                seen[i + j * n] = true
+                #expect(abs(values[e] - dense[i + j * n]) <= 1e-13 * max(1, abs(dense[i + j * n])), "J[\(i), \(j)]")
+            }
+        }
+        for k in 0..<(n * n) where !seen[k] { #expect(dense[k] == 0, "J[\(k % n), \(k / n)] outside the pattern") }
+    }
 }
