@@ -3,13 +3,13 @@
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+APT_PACKAGES := libopenblas-dev liblapacke-dev libsuitesparse-dev pkg-config
 
-.PHONY: all deps pydeps build release lint format test demo results bench bench-sensitivities bench-fit clean
+.PHONY: all deps pydeps build release lint format test demo results bench bench-sensitivities bench-fit bench-networks clean
 
 all: release
 
-## Install LAPACK/OpenBLAS and pkg-config with apt when (and only when) they are missing.
+## Install LAPACK/OpenBLAS, SuiteSparse (KLU) and pkg-config with apt when (and only when) they are missing.
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -77,6 +77,12 @@ bench-sensitivities: release
 bench-fit: release
 	python3 -m pip install -q -r Scripts/requirements.txt
 	Scripts/bench-fit $(BENCH_ARGS)
+
+## The five BioNetGen networks on the Catalyst protocol beside libRoadRunner (README, "Large networks");
+## BCR and fceri_gamma2 take minutes per solve: `make bench-networks BENCH_ARGS=--models multistate,multisite2,egfr_net`.
+bench-networks: release
+	python3 -m pip install -q -r Scripts/requirements.txt
+	Scripts/bench-networks $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

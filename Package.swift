@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // stat3sim: a simulator of IL-6/JAK/STAT3 signalling with its own stiff BDF solver.
-// Module dependencies point one way (see docs/architecture.md): CLAPACK <- ODESolver <- ... <- stat3sim.
+// Module dependencies point one way (see docs/architecture.md): CLAPACK, CKLU <- ODESolver <- ... <- stat3sim.
 import PackageDescription
 
 let package = Package(
@@ -26,8 +26,10 @@ let package = Package(
             name: "CLAPACK",
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
+        // SuiteSparse KLU, the sparse LU of large Newton matrices. Nothing but ODESolver imports it.
+        .systemLibrary(name: "CKLU", providers: [.apt(["libsuitesparse-dev"])]),
         // The stiff solver. Knows nothing of biology.
-        .target(name: "ODESolver", dependencies: ["CLAPACK"]),
+        .target(name: "ODESolver", dependencies: ["CLAPACK", "CKLU"]),
         // Model files: parsing, validation, expressions, the compiled reaction network.
         .target(name: "ReactionModel", dependencies: ["ODESolver", "TOMLKit"]),
         // Time courses with events and scenarios, outputs (CSV, metadata), summaries.
@@ -51,7 +53,7 @@ let package = Package(
         .testTarget(name: "ODESolverTests", dependencies: ["ODESolver", "StiffProblems"]),
         .testTarget(name: "ReactionModelTests", dependencies: ["ReactionModel", "ODESolver"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "ReactionModel", "ODESolver", "TestSupport"]),
-        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation"]),
+        .testTarget(name: "SBMLTests", dependencies: ["SBML", "ReactionModel", "Simulation", "ODESolver"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["stat3sim", "TestSupport"]),
     ],

@@ -82,7 +82,7 @@ extension BDFSolver {
         while true {
             statistics.newtonIterations += 1
             for i in 0..<n { delta[i] = -delta[i] }
-            newtonMatrix.solve(delta)
+            solveNewtonMatrix(delta)
             // M was factorised for an older γ: CVODE's correction for the changed γ.
             if gammaScale != 1 { for i in 0..<n { delta[i] *= gammaScale } }
             for i in 0..<n { correction[i] += delta[i] }
@@ -124,7 +124,6 @@ extension BDFSolver {
     /// every `maxStepsBetweenJacobians` steps, after a failure with a stale J (unless γ moved a
     /// lot, when refactoring alone may cure it), and after a failure that cut the step.
     func linearSetup(_ reason: SetupReason) -> NewtonOutcome {
-        let n = dimension
         let gammaChange = abs(gamma / gammaAtFactorization - 1)
         let newJacobian =
             stepsSinceReset == 0
@@ -135,13 +134,7 @@ extension BDFSolver {
             statistics.jacobianEvaluations += 1
             stepAtJacobian = stepsSinceReset
             jacobianIsCurrent = true
-            savedJacobian.update(repeating: 0, count: n * n)
-            if system.providesJacobian {
-                system.jacobian(t: tn, y: y, dydt: fCurrent, jacobian: savedJacobian)
-            } else {
-                finiteDifferenceJacobian()
-            }
-            for k in 0..<(n * n) where !savedJacobian[k].isFinite {
+            if !evaluateJacobian() {
                 gammaAtFactorization = gamma
                 return .nonFiniteJacobian
             }
@@ -153,10 +146,87 @@ extension BDFSolver {
         return factorizeNewtonMatrix() ? .converged : .singularMatrix
     }
 
-    /// Factorises M = I − γ·savedJacobian for the current γ; the convergence-rate estimates and
-    /// the reuse bookkeeping restart with the new matrix. False when M is singular.
+    /// J(t_n, y) at the current iterate into `savedJacobian`, or on the sparse path into
+    /// `sparseJacobian` (straight from the system, or gathered from a dense evaluation). False
+    /// when an entry is not finite.
+    func evaluateJacobian() -> Bool {
+        let n = dimension
+        if let sparse = sparseNewtonMatrix {
+            let count = sparse.nonzeroCount
+            sparseJacobian.update(repeating: 0, count: count)
+            if writesSparseJacobian {
+                system.sparseJacobian(
+                    t: tn, y: y, dydt: fCurrent, positions: sparseJacobianPositions, values: sparseJacobian)
+            } else {
+                savedJacobian.update(repeating: 0, count: n * n)
+                if system.providesJacobian {
+                    system.jacobian(t: tn, y: y, dydt: fCurrent, jacobian: savedJacobian)
+                } else {
+                    finiteDifferenceJacobian()
+                }
+                gatherSparseJacobian(from: savedJacobian)
+            }
+            for k in 0..<count where !sparseJacobian[k].isFinite { return false }
+            return true
+        }
+        savedJacobian.update(repeating: 0, count: n * n)
+        if system.providesJacobian {
+            system.jacobian(t: tn, y: y, dydt: fCurrent, jacobian: savedJacobian)
+        } else {
+            finiteDifferenceJacobian()
+        }
+        for k in 0..<(n * n) where !savedJacobian[k].isFinite { return false }
+        return true
+    }
+
+    /// `sparseJacobian` from a dense column-major J: the entries of the sparse pattern (the
+    /// pattern covers every entry that can be nonzero, so nothing is lost).
+    func gatherSparseJacobian(from dense: UnsafePointer<Double>) {
+        guard let sparse = sparseNewtonMatrix else { return }
+        let n = dimension
+        let structure = sparse.structure
+        structure.columnStart.withUnsafeBufferPointer { start in
+            structure.rows.withUnsafeBufferPointer { rows in
+                for j in 0..<n {
+                    let column = dense + j &* n
+                    for e in Int(start[j])..<Int(start[j &+ 1]) { sparseJacobian[e] = column[Int(rows[e])] }
+                }
+            }
+        }
+    }
+
+    /// Makes a dense column-major J (the sensitivities' J(t_n, y_n)) the one M is formed from.
+    func useJacobian(_ dense: UnsafePointer<Double>) {
+        if sparseNewtonMatrix != nil {
+            gatherSparseJacobian(from: dense)
+            if !writesSparseJacobian { savedJacobian.update(from: dense, count: dimension * dimension) }
+        } else {
+            savedJacobian.update(from: dense, count: dimension * dimension)
+        }
+    }
+
+    /// Overwrites `b` with M⁻¹ b, by whichever LU factorised M.
+    @inline(__always)
+    func solveNewtonMatrix(_ b: UnsafeMutablePointer<Double>) {
+        if let sparse = sparseNewtonMatrix {
+            sparse.solve(b)
+        } else {
+            newtonMatrix.unsafelyUnwrapped.solve(b)
+        }
+    }
+
+    /// Factorises M = I − γJ (the Jacobian last saved) for the current γ; the convergence-rate
+    /// estimates and the reuse bookkeeping restart with the new matrix. False when M is singular.
     func factorizeNewtonMatrix() -> Bool {
-        let factorized = newtonMatrix.factorize(identityMinus: gamma, times: savedJacobian)
+        let factorized: Bool
+        if let sparse = sparseNewtonMatrix {
+            let (full, reused) = (sparse.factorizations, sparse.refactorizations)
+            factorized = sparse.factorize(identityMinus: gamma, times: sparseJacobian)
+            statistics.sparseFactorizations += sparse.factorizations - full
+            statistics.sparseRefactorizations += sparse.refactorizations - reused
+        } else {
+            factorized = newtonMatrix.unsafelyUnwrapped.factorize(identityMinus: gamma, times: savedJacobian)
+        }
         gammaAtFactorization = gamma
         gammaRatio = 1
         stepAtFactorization = stepsSinceReset

@@ -268,7 +268,7 @@ extension BDFSolver {
         // With a matrix older than this step, retry once with M = I − γ J(t_n, y_n), as CVODES
         // sets up the linear solver again for a sensitivity failure. The state's later steps
         // then use this matrix too.
-        savedJacobian.update(from: sensitivityJacobian, count: n * n)
+        useJacobian(sensitivityJacobian)
         stepAtJacobian = stepsSinceReset
         sensitivityStatistics.linearSetups += 1
         guard factorizeNewtonMatrix() else { return .singularMatrix }
@@ -290,7 +290,7 @@ extension BDFSolver {
             for k in 0..<sensitivityCount {
                 let d = sensitivityDelta + k &* n
                 for i in 0..<n { d[i] = -d[i] }
-                newtonMatrix.solve(d)
+                solveNewtonMatrix(d)
             }
             if gammaScale != 1 { for i in 0..<width { sensitivityDelta[i] *= gammaScale } }
             for i in 0..<width { sensitivityCorrection[i] += sensitivityDelta[i] }

@@ -64,28 +64,70 @@ public struct BDFOptions: Sendable, Equatable {
 
     /// Which LU back-end factorises and solves with M = I − γJ.
     public enum LinearSolver: Sendable, Equatable {
-        /// `.native` up to `automaticCrossover` unknowns, `.lapack` above.
+        /// The dense `.native` LU up to `automaticCrossover` unknowns; above it the sparse LU when
+        /// the system gives a Jacobian pattern with at most `sparseDensityLimit` of the n² entries
+        /// nonzero and the fill its ordering predicts leaves it cheaper than a dense LU
+        /// (`sparseIsCheaper`), and `.lapack` otherwise.
         case automatic
+        /// `.automatic`'s dense choice at every size: `.native` up to `automaticCrossover`,
+        /// `.lapack` above.
+        case dense
         /// LAPACK `dgetrf`/`dgetrs` (OpenBLAS) at every size.
         case lapack
         /// The Swift LU of `DenseLU` at every size.
         case native
+        /// The sparse LU of `SparseLU` (SuiteSparse KLU) on the system's Jacobian pattern (every
+        /// entry, when the system gives none), at every size.
+        case sparse
 
         /// Largest n for which `.automatic` picks the Swift LU. Measured with
         /// `stat3sim bench-linear-algebra` (LU plus one solve of a reaction-network-like sparse
         /// matrix, the Newton matrix's shape): see the README's performance section.
         public static let automaticCrossover = 80
 
+        /// Largest fraction of nonzeros (distinct entries of the pattern plus the diagonal, over
+        /// n²) for which `.automatic` picks the sparse LU above `automaticCrossover`. Reaction
+        /// networks of hundreds of species lie far below it (egfr_net: 0.03); a denser matrix
+        /// fills in until the sparse LU does a dense LU's work with more bookkeeping.
+        public static let sparseDensityLimit = 0.1
+
+        /// How many times more flops per second LAPACK's blocked dense LU does than KLU's sparse
+        /// refactorisation, measured end to end (one thread, release build): egfr_net does 9.1×
+        /// fewer flops per LU with KLU (AMD's estimate) and solves 1.5× faster, BCR 12.8× fewer and
+        /// 2.8× faster, so the dense LU does 4.6–6× more per second. `.automatic` takes the
+        /// sparse LU only when the ordering's flop estimate times this stays below the dense LU's
+        /// 2n³/3 (fceri_gamma2: 7.5× fewer; the README's "Large networks" has the numbers).
+        public static let denseThroughputAdvantage = 6.0
+
+        /// Whether a sparse LU whose ordering predicts `estimatedFlops` per factorisation beats a
+        /// dense LU of n unknowns (fill-in can make a sparse pattern's factors nearly dense).
+        public static func sparseIsCheaper(dimension n: Int, estimatedFlops: Double) -> Bool {
+            let dense = 2 * Double(n) * Double(n) * Double(n) / 3
+            return estimatedFlops * denseThroughputAdvantage <= dense
+        }
+
         public func backend(forDimension n: Int) -> DenseLU.Backend {
             switch self {
             case .lapack: return .lapack
             case .native: return .native
-            case .automatic: return n <= LinearSolver.automaticCrossover ? .native : .lapack
+            case .automatic, .dense, .sparse: return n <= LinearSolver.automaticCrossover ? .native : .lapack
+            }
+        }
+
+        /// Whether the Newton matrix of an n×n system is factorised by the sparse LU, given the
+        /// distinct nonzeros of its pattern (nil: the system gives no pattern).
+        public func usesSparse(dimension n: Int, nonzeros: Int?) -> Bool {
+            switch self {
+            case .sparse: return n > 0
+            case .dense, .lapack, .native: return false
+            case .automatic:
+                guard let nonzeros, n > LinearSolver.automaticCrossover else { return false }
+                return Double(nonzeros) <= LinearSolver.sparseDensityLimit * Double(n) * Double(n)
             }
         }
     }
 
-    /// LU back-end for the Newton matrix (not a CVODE option: CVODE uses its own dense LU).
+    /// LU back-end for the Newton matrix (CVODE's choice of SUNLinearSolver: its dense LU, or KLU).
     public var linearSolver: LinearSolver = .automatic
 
     public init() {}

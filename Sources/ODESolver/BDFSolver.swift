@@ -47,10 +47,22 @@ public final class BDFSolver<System: ODESystem> {
     /// Scratch vector for the finite-difference Jacobian.
     let jacobianScratch: UnsafeMutablePointer<Double>
     /// The last Jacobian evaluated (column-major), kept so M can be refactored for a new γ
-    /// without a new Jacobian.
+    /// without a new Jacobian. Empty (capacity 0) on the sparse path when the system writes its
+    /// Jacobian straight into `sparseJacobian`.
     let savedJacobian: UnsafeMutablePointer<Double>
-    /// `M = I − γJ` and its LU factors.
-    let newtonMatrix: DenseLU
+    /// `M = I − γJ` and its LU factors, when M is dense (nil on the sparse path).
+    let newtonMatrix: DenseLU?
+    /// `M = I − γJ` in compressed columns and its KLU factors, on the sparse path
+    /// (`BDFOptions.LinearSolver.usesSparse`).
+    let sparseNewtonMatrix: SparseLU?
+    /// The last Jacobian evaluated, in `sparseNewtonMatrix`'s compressed-column order (empty on
+    /// the dense path).
+    let sparseJacobian: UnsafeMutablePointer<Double>
+    /// Where entry p of the system's `jacobianPattern` lives in `sparseJacobian`.
+    let sparseJacobianPositions: UnsafeMutablePointer<Int>
+    /// Whether the system writes its Jacobian straight into `sparseJacobian` (else the dense
+    /// `savedJacobian` is evaluated and gathered).
+    let writesSparseJacobian: Bool
 
     // MARK: Method coefficients (CVODE's l, tau, tq; 1-based where CVODE is)
 
@@ -150,6 +162,20 @@ public final class BDFSolver<System: ODESystem> {
     /// Counters since the last `reset(time:state:)`.
     @exclusivity(unchecked) public internal(set) var statistics = SolverStatistics()
 
+    /// Whether M = I − γJ is factorised by the sparse LU (KLU) rather than a dense one: what
+    /// `options.linearSolver` chose for this system.
+    public var usesSparseLinearSolver: Bool { sparseNewtonMatrix != nil }
+
+    /// Nonzeros of the sparse Newton matrix M (its pattern with the diagonal) and of its last LU
+    /// factors (0 before the first factorisation); nil on the dense path.
+    public var sparseNonzeros: (matrix: Int, factors: Int)? {
+        sparseNewtonMatrix.map { ($0.nonzeroCount, $0.factorNonzeros) }
+    }
+    /// Floating-point operations of the sparse LU's last factorisation (0 on the dense path).
+    public var sparseFlops: Double { sparseNewtonMatrix?.flops ?? 0 }
+    /// The ordering's estimate of the flops of one sparse factorisation (0 on the dense path).
+    public var sparseEstimatedFlops: Double { sparseNewtonMatrix?.estimatedFlops ?? 0 }
+
     /// Time of the latest step: the solver has integrated up to here (`tn`).
     public var currentTime: Double { tn }
     /// Order and size of the last successful step.
@@ -182,10 +208,44 @@ public final class BDFSolver<System: ODESystem> {
         fCurrent = vector(n)
         scratch = vector(n)
         jacobianScratch = vector(n)
-        savedJacobian = vector(n * n)
-        // (Never factorized when n = 0: `stepWithoutState` takes over.)
-        newtonMatrix = DenseLU(dimension: max(n, 1), backend: options.linearSolver.backend(forDimension: max(n, 1)))
-        if let pattern = system.jacobianPattern { newtonMatrix.useOrdering(forPattern: pattern) }
+        // The pattern is asked for once: a system may build it on every call.
+        let pattern = system.jacobianPattern
+        let structure =
+            options.linearSolver == .automatic || options.linearSolver == .sparse
+            ? pattern.map { SparseLU.Structure(dimension: n, pattern: $0) } : nil
+        var chosen: SparseLU? = nil
+        if options.linearSolver.usesSparse(dimension: n, nonzeros: structure?.nonzeroCount) {
+            // With no pattern (only `.sparse` gets here) every entry may be nonzero.
+            let full = structure ?? SparseLU.Structure(dimension: n, pattern: (0..<(n * n)).map { ($0 % n, $0 / n) })
+            let candidate = SparseLU(structure: full)
+            // The automatic choice also weighs the fill the ordering predicts.
+            if options.linearSolver == .sparse
+                || BDFOptions.LinearSolver.sparseIsCheaper(dimension: n, estimatedFlops: candidate.estimatedFlops)
+            {
+                chosen = candidate
+            }
+        }
+        if let sparse = chosen {
+            let full = sparse.structure
+            sparseNewtonMatrix = sparse
+            newtonMatrix = nil
+            sparseJacobian = vector(sparse.nonzeroCount)
+            let positions = full.entryPositions
+            sparseJacobianPositions = .allocate(capacity: max(positions.count, 1))
+            sparseJacobianPositions.initialize(from: positions, count: positions.count)
+            writesSparseJacobian = system.providesJacobian && system.providesSparseJacobian && pattern != nil
+            savedJacobian = vector(writesSparseJacobian ? 0 : n * n)
+        } else {
+            // (Never factorized when n = 0: `stepWithoutState` takes over.)
+            let dense = DenseLU(dimension: max(n, 1), backend: options.linearSolver.backend(forDimension: max(n, 1)))
+            if let pattern { dense.useOrdering(forPattern: pattern) }
+            newtonMatrix = dense
+            sparseNewtonMatrix = nil
+            sparseJacobian = vector(0)
+            sparseJacobianPositions = .allocate(capacity: 1)
+            writesSparseJacobian = false
+            savedJacobian = vector(n * n)
+        }
         l = vector(maxOrder + 2)
         tau = vector(maxOrder + 3)
         tq = vector(6)
@@ -211,10 +271,11 @@ public final class BDFSolver<System: ODESystem> {
     deinit {
         for p in [
             nordsieck, errorWeights, absoluteTolerances, y, correction, delta, fCurrent,
-            scratch, jacobianScratch, savedJacobian, l, tau, tq,
+            scratch, jacobianScratch, savedJacobian, sparseJacobian, l, tau, tq,
         ] {
             p.deallocate()
         }
+        sparseJacobianPositions.deallocate()
         deallocateSensitivityBuffers()
     }
 
@@ -275,6 +336,8 @@ public final class BDFSolver<System: ODESystem> {
         jacobianIsCurrent = false
         stepAtFactorization = 0
         stepAtJacobian = 0
+        // A new run searches its own pivots: its result must not depend on the runs before it.
+        sparseNewtonMatrix?.discardFactorization()
         tau.update(repeating: 0, count: maxOrder + 3)
         tq.update(repeating: 0, count: 6)
         l.update(repeating: 0, count: maxOrder + 2)

@@ -28,6 +28,19 @@ public protocol ODESystem {
     /// its LU factorisation to reduce fill-in from it. `nil` (the default) means dense.
     var jacobianPattern: [(row: Int, column: Int)]? { get }
 
+    /// Whether ``sparseJacobian(t:y:dydt:positions:values:)`` is implemented. When `false` and the
+    /// solver factorises the Newton matrix sparsely, it evaluates the dense Jacobian and gathers
+    /// the pattern's entries (an n×n buffer; fine for a few hundred unknowns, not thousands).
+    var providesSparseJacobian: Bool { get }
+
+    /// Adds `∂f_i/∂y_j` at `(t, y)` for each entry p = (i, j) of ``jacobianPattern`` (in its
+    /// order) into `values[positions[p]]`: the solver's compressed-column storage, so no n×n
+    /// matrix is ever formed. An entry's contributions may be split over several p with the same
+    /// (i, j): they add up. `values` is zeroed before the call; `dydt` holds `f(t, y)`.
+    func sparseJacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, positions: UnsafePointer<Int>,
+        values: UnsafeMutablePointer<Double>)
+
     /// How many parameters `parameterDerivative` can differentiate by (0, the default: the system
     /// has no forward sensitivities).
     var parameterCount: Int { get }
@@ -50,6 +63,13 @@ extension ODESystem {
     public func componentName(_ index: Int) -> String { "y[\(index)]" }
 
     public var jacobianPattern: [(row: Int, column: Int)]? { nil }
+
+    public var providesSparseJacobian: Bool { false }
+
+    public func sparseJacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, positions: UnsafePointer<Int>,
+        values: UnsafeMutablePointer<Double>
+    ) {}
 
     public var parameterCount: Int { 0 }
 

@@ -10,6 +10,12 @@ public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
     public var jacobianEvaluations = 0
     /// LU factorisations of `M = I − γJ` (`nsetups`; one LAPACK `dgetrf` each).
     public var luFactorizations = 0
+    /// Of the LU factorisations, those by the sparse LU (KLU) with a new pivot search
+    /// (`klu_factor`): the first of a run, and any after the old pivots went bad. 0 on the dense path.
+    public var sparseFactorizations = 0
+    /// Of the LU factorisations, those by the sparse LU that reused the last pivots
+    /// (`klu_refactor`, CVODE's KLU refactorisation). 0 on the dense path.
+    public var sparseRefactorizations = 0
     /// Newton iterations (`nni`), i.e. linear solves with the factorised M.
     public var newtonIterations = 0
     /// Failed local error tests (`netf`).
@@ -32,6 +38,8 @@ public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
         rhsEvaluationsForJacobian += other.rhsEvaluationsForJacobian
         jacobianEvaluations += other.jacobianEvaluations
         luFactorizations += other.luFactorizations
+        sparseFactorizations += other.sparseFactorizations
+        sparseRefactorizations += other.sparseRefactorizations
         newtonIterations += other.newtonIterations
         errorTestFailures += other.errorTestFailures
         convergenceFailures += other.convergenceFailures
@@ -42,7 +50,10 @@ public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "steps \(steps), f evaluations \(rhsEvaluations) (+\(rhsEvaluationsForJacobian) for Jacobians), "
-            + "Jacobians \(jacobianEvaluations), LU factorisations \(luFactorizations), "
+            + "Jacobians \(jacobianEvaluations), LU factorisations \(luFactorizations)"
+            + (sparseFactorizations + sparseRefactorizations > 0
+                ? " (sparse: \(sparseFactorizations) factorisations, \(sparseRefactorizations) refactorisations)" : "")
+            + ", "
             + "Newton iterations \(newtonIterations), error-test failures \(errorTestFailures), "
             + "convergence failures \(convergenceFailures), last order \(lastOrder), "
             + "last step \(lastStep)"

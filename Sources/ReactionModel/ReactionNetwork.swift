@@ -657,6 +657,45 @@ public final class ReactionNetwork: ODESystem {
             r &+= 1
         }
     }
+
+    public var providesSparseJacobian: Bool { true }
+
+    /// The Jacobian straight into the solver's compressed columns: entry p of `jacobianPattern`
+    /// is (species k changed by reaction r, species j that r's rate depends on), so walking the
+    /// same reactions, derivatives and changes in the same order finds each term's position.
+    public func sparseJacobian(
+        t: Double, y: UnsafePointer<Double>, dydt: UnsafePointer<Double>, positions: UnsafePointer<Int>,
+        values: UnsafeMutablePointer<Double>
+    ) {
+        slots.update(from: y, count: speciesCount)
+        slots[timeSlot] = t
+        let derivatives = self.derivatives
+        let changes = self.changes
+        let entries = changes.entries
+        var p = 0
+        var r = 0
+        while r < reactionCount {
+            let first = changes.start[r]
+            let last = changes.start[r &+ 1]
+            var d = derivatives.start[r]
+            let end = derivatives.start[r &+ 1]
+            if first == last {
+                r &+= 1
+                continue
+            }
+            while d < end {
+                let value = tape.evaluate(derivatives.entries[d].program, slots)
+                var k = first
+                while k < last {
+                    values[positions[p]] += entries[k].coefficient * value
+                    p &+= 1
+                    k &+= 1
+                }
+                d &+= 1
+            }
+            r &+= 1
+        }
+    }
 }
 
 #if canImport(Glibc)

@@ -31,12 +31,18 @@ public struct RunMetadata: Codable, Sendable {
     public struct Statistics: Codable, Sendable {
         var steps, rhsEvaluations, jacobianEvaluations, luFactorizations, newtonIterations, errorTestFailures,
             convergenceFailures, lastOrder: Int
+        /// Of the LU factorisations, the sparse LU's with a pivot search and those reusing its pivots
+        /// (both 0 when the Newton matrix is dense; absent from sidecars written before there was a
+        /// sparse LU, which must still read).
+        var sparseFactorizations, sparseRefactorizations: Int?
         var lastStep: Double
         enum CodingKeys: String, CodingKey {
             case steps
             case rhsEvaluations = "rhs_evaluations"
             case jacobianEvaluations = "jacobian_evaluations"
             case luFactorizations = "lu_factorizations"
+            case sparseFactorizations = "sparse_factorizations"
+            case sparseRefactorizations = "sparse_refactorizations"
             case newtonIterations = "newton_iterations"
             case errorTestFailures = "error_test_failures"
             case convergenceFailures = "convergence_failures"
@@ -48,6 +54,8 @@ public struct RunMetadata: Codable, Sendable {
             rhsEvaluations = s.rhsEvaluations
             jacobianEvaluations = s.jacobianEvaluations
             luFactorizations = s.luFactorizations
+            sparseFactorizations = s.sparseFactorizations
+            sparseRefactorizations = s.sparseRefactorizations
             newtonIterations = s.newtonIterations
             errorTestFailures = s.errorTestFailures
             convergenceFailures = s.convergenceFailures

@@ -65,6 +65,7 @@ public final class Simulator {
             options.absoluteTolerance = .perComponent(perSpecies)
         }
         options.maxSteps = settings.maxSteps ?? 500_000
+        options.linearSolver = settings.linearSolver
         return options
     }
 

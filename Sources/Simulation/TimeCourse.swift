@@ -48,6 +48,9 @@ public struct RunSettings: Sendable {
     /// AMICI does, so that a start in a region of extreme stiffness fails fast instead of costing
     /// minutes.
     public var maxSteps: Int? = nil
+    /// Which LU factorises the solver's Newton matrix (`--linear-solver`): the automatic choice
+    /// by size and sparsity unless the command line names one. Results agree to round-off.
+    public var linearSolver: BDFOptions.LinearSolver = .automatic
 
     public init() {}
 }

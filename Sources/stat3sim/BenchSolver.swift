@@ -29,7 +29,7 @@ struct BenchSolver: ParsableCommand {
     @Option(help: "Number of timed solves.")
     var repeats: Int = 1000
 
-    @Option(help: "LU back-end: automatic, lapack or native.")
+    @Option(help: LinearSolverChoice.help)
     var linearSolver: LinearSolverChoice = .automatic
 
     func run() throws {
@@ -51,15 +51,25 @@ struct BenchSolver: ParsableCommand {
     }
 }
 
-/// The `--linear-solver` flag.
+/// The `--linear-solver` option: which LU factorises the Newton matrix (`BDFOptions.LinearSolver`).
 enum LinearSolverChoice: String, ExpressibleByArgument, CaseIterable {
-    case automatic, lapack, native
+    case automatic, dense, lapack, native, sparse
+
+    /// The option's help, naming the choices and the automatic rule.
+    static let help = ArgumentHelp(
+        "LU of the Newton matrix: automatic (the dense Swift LU up to \(BDFOptions.LinearSolver.automaticCrossover) "
+            + "species, above that the sparse LU (KLU) when at most "
+            + "\(Int(BDFOptions.LinearSolver.sparseDensityLimit * 100)) % of the Jacobian can be nonzero, LAPACK "
+            + "otherwise), dense (Swift LU or LAPACK by size), lapack, native (Swift LU) or sparse (KLU).",
+        valueName: "automatic|dense|lapack|native|sparse")
 
     var option: BDFOptions.LinearSolver {
         switch self {
         case .automatic: return .automatic
         case .lapack: return .lapack
         case .native: return .native
+        case .dense: return .dense
+        case .sparse: return .sparse
         }
     }
 }

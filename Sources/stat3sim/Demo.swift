@@ -26,7 +26,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Absolute tolerance.")
     var atol: Double = 1e-10
 
-    @Option(help: "LU back-end: automatic, lapack or native.")
+    @Option(help: LinearSolverChoice.help)
     var linearSolver: LinearSolverChoice = .automatic
 
     func run() throws {

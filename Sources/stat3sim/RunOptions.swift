@@ -1,4 +1,5 @@
 import ArgumentParser
+import ODESolver
 import Simulation
 
 /// The options every simulating command shares: values to override and solver settings.
@@ -31,6 +32,9 @@ struct RunOptions: ParsableArguments {
             valueName: "N"))
     var maxRows: Int?
 
+    @Option(name: .customLong("linear-solver"), help: LinearSolverChoice.help)
+    var linearSolver: LinearSolverChoice = .automatic
+
     /// The settings these options ask for.
     func settings() throws -> RunSettings {
         var settings = RunSettings()
@@ -39,6 +43,7 @@ struct RunOptions: ParsableArguments {
         settings.outputInterval = outputInterval
         settings.rtol = rtol
         settings.atol = atol
+        settings.linearSolver = linearSolver.option
         if let maxRows {
             guard maxRows >= 1 else { throw CLIError("--max-rows must be at least 1.") }
             settings.maxRows = maxRows

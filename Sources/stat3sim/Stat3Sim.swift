@@ -17,6 +17,7 @@ struct Stat3Sim: ParsableCommand {
             Import.self, PEtab.self, Fit.self, Profile.self, Demo.self, BenchSolver.self, BenchLinearAlgebra.self,
             BenchSensitivities.self, BenchPEtab.self,
             BenchLoad.self,
+            BenchModel.self,
         ])
 
     static func main() {

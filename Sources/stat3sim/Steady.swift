@@ -31,10 +31,19 @@ struct Steady: ParsableCommand {
     @Option(help: "Also write the steady state as CSV (name,value) to this file.")
     var out: String?
 
+    @Option(
+        name: .customLong("linear-solver"),
+        help: ArgumentHelp(
+            LinearSolverChoice.help.abstract
+                + " Used by the integration phases; Newton on the reduced system is always dense.",
+            valueName: LinearSolverChoice.help.valueName))
+    var linearSolver: LinearSolverChoice = .automatic
+
     func run() throws {
         let (d, _) = try loadModel(model)
         var settings = RunSettings()
         settings.overrides = try assignments.map(parseAssignment)
+        settings.linearSolver = linearSolver.option
         let simulator = Simulator(d)
         let result: SteadyState
         var observables = [Double](repeating: 0, count: d.observables.count)

@@ -55,4 +55,37 @@ struct BioNetGenCLITests {
         #expect(json?["reactions"] as? Int == 288)
         #expect((json?["read_median_ms"] as? Double ?? -1) >= 0)
     }
+
+    /// `--linear-solver` reaches the solver: egfr_net (356 species) goes sparse by itself, the
+    /// counters say so in the summary and the sidecar, and `dense` gives the same end state.
+    @Test func linearSolverOptionAndSparseCounters() throws {
+        let dir = try temporaryFolder("bngnet-klu")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var ends: [[Double]] = []
+        for solver in ["automatic", "dense"] {
+            let out = dir.appendingPathComponent("\(solver).csv").path
+            let run = try CLI.run([
+                "run", network("egfr_net.net"), "--t-end", "10", "--output-interval", "10", "--rtol", "1e-6", "--atol",
+                "1e-9", "--linear-solver", solver, "--stats", "--out", out,
+            ])
+            #expect(run.status == 0, "\(run.standardError)")
+            #expect(run.standardError.contains("(sparse: 1 factorisations,") == (solver == "automatic"))
+            let meta = try String(
+                contentsOfFile: dir.appendingPathComponent("\(solver).meta.json").path, encoding: .utf8)
+            #expect(meta.contains(#""sparse_factorizations" : 1"#) == (solver == "automatic"), "\(meta)")
+            let last = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").last!
+            ends.append(last.split(separator: ",").map { Double($0)! })
+        }
+        let scale = ends[1].map(abs).max()!
+        for (x, y) in zip(ends[0], ends[1]) { #expect(abs(x - y) <= 1e-6 * max(abs(y), 1e-6 * scale)) }
+
+        let bench = try CLI.run([
+            "bench-model", network("egfr_net.net"), "--t-end", "1", "--repeats", "2", "--linear-solver", "sparse",
+        ])
+        #expect(bench.status == 0, "\(bench.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(bench.standardOutput.utf8)) as? [String: Any]
+        #expect(json?["sparse"] as? Bool == true)
+        #expect(json?["repeats"] as? Int == 2)
+        #expect((json?["end_state"] as? [String: Double])?.count == 356)
+    }
 }
