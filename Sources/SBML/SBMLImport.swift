@@ -138,6 +138,7 @@ struct Importer {
     /// The phases in order (each may refuse the model with an `SBMLImportError`).
     mutating func run() throws -> ModelDefinition {
         try checkDocument()
+        dropExportHelpers()
         renameTimeID()
         try readFunctionDefinitions()
         try readCompartments()
@@ -220,6 +221,19 @@ struct Importer {
     func isOptionalPackage(_ node: XMLNode) -> Bool {
         guard !root.requiredPackages.isEmpty, let namespace = node.namespace else { return false }
         return namespace != root.namespace && !namespace.hasSuffix("/MathML") && !namespace.hasSuffix("/xhtml")
+    }
+
+    /// The elements `stat3sim export` adds for other tools only (the parameter and event that have
+    /// COPASI evaluate triggers again after a state event, and the assignments to that parameter),
+    /// marked by the annotation `<stat3sim:exportHelper/>`: dropped, so that a round trip gives
+    /// the model that was exported.
+    func dropExportHelpers() {
+        func isHelper(_ node: XMLNode) -> Bool {
+            node.child("annotation")?.children.contains {
+                $0.name == "exportHelper" && $0.namespace == SBMLWriter.annotationNamespace
+            } ?? false
+        }
+        model.forEachDescendant { n in n.children.removeAll(where: isHelper) }
     }
 
     /// SBML ids are free; the model file reserves `t` for time. An id `t` (and every mention of
