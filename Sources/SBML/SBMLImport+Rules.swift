@@ -24,7 +24,7 @@ extension Importer {
                 if rule.name != "algebraicRule" && rule.child("math") == nil { continue }
                 // The rule's math, its place named by the rule and by what `variable` is (`target`).
                 func ruleMath(_ target: String) throws -> Expr {
-                    try math(of: rule, place: "\(rule.name) for \(target) \(excerpt(variable))")
+                    try math(of: rule, place: "\(rule.name) for \(target) '\(excerpt(variable))'")
                 }
                 switch rule.name {
                 case "assignmentRule" where kind == "parameter":
@@ -61,11 +61,15 @@ extension Importer {
                     ruleExpressions[variable] = try ruleMath("compartment")
                     observableIDs.append(variable)
                 case "algebraicRule":
-                    throw SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")
+                    throw SBMLImportError.unsupported(
+                        "SBML \(algebraicRuleLabel(rule, in: rules)) is not supported yet (it makes the model a "
+                            + "system of differential-algebraic equations); rewrite it as an assignmentRule for the "
+                            + "variable it determines (0 = x + y - 10 as x = 10 - y), or as a rateRule.")
                 default:
                     throw SBMLImportError.unsupported(
-                        "SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is "
-                            + "not supported yet.")
+                        "SBML \(excerpt(rule.name)) for \(kind) '\(excerpt(variable))' is not supported yet; a rule "
+                            + "may set a species, a parameter, a compartment or a speciesReference: declare "
+                            + "'\(excerpt(variable))' as one of these.")
                 }
             }
         }
@@ -82,6 +86,26 @@ extension Importer {
                 a,
                 _ in a
             })
+    }
+
+    /// An algebraic rule as a message names it: `algebraicRule 'id' for 'x', 'y' (rule 2 of
+    /// listOfRules)`, with its id when it has one and the ids its math names (at most five).
+    func algebraicRuleLabel(_ rule: XMLNode, in rules: XMLNode) -> String {
+        var seen: [String] = []
+        rule.child("math")?.forEachDescendant { n in
+            let name = n.trimmedText
+            if n.name == "ci", !name.isEmpty, !seen.contains(name) { seen.append(name) }
+        }
+        let position =
+            (rules.children.filter { $0.name != "notes" && $0.name != "annotation" }
+                .firstIndex { $0 === rule } ?? 0) + 1
+        var label = "algebraicRule"
+        if let id = rule.attributes["id"] { label += " '\(excerpt(id))'" }
+        if !seen.isEmpty {
+            label += " for " + seen.prefix(5).map { "'\(excerpt($0))'" }.joined(separator: ", ")
+            if seen.count > 5 { label += ", …" }
+        }
+        return label + " (rule \(position) of listOfRules)"
     }
 
     /// The observables of the model file: the concentration of each species held as an amount,

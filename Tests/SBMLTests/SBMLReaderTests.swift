@@ -139,7 +139,12 @@ struct SBMLReaderTests {
             <apply><minus/><ci> S1 </ci><cn> 1 </cn></apply></math></algebraicRule>
             </listOfRules>
             """)
-        #expect(throws: SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")) {
+        #expect(
+            throws: SBMLImportError.unsupported(
+                "SBML algebraicRule for 'S1' (rule 1 of listOfRules) is not supported yet (it makes the model a "
+                    + "system of differential-algebraic equations); rewrite it as an assignmentRule for the variable "
+                    + "it determines (0 = x + y - 10 as x = 10 - y), or as a rateRule.")
+        ) {
             try SBMLReader.definition(fromXML: xml, file: "algebraic.xml")
         }
     }
