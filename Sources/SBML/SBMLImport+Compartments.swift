@@ -21,7 +21,7 @@ extension Importer {
                         "eventAssignment"
                     ).compactMap { $0.attributes["variable"] }
                 })
-        variableCompartments = Set(compartmentIDs.filter(changedIDs.contains))
+        variableCompartments = Set(compartmentIDs.filter(changedIDs.contains)).union(compartmentsInAlgebraicRules())
         if !variableCompartments.isEmpty {
             var allIDs = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterIDSet)
                 .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys)

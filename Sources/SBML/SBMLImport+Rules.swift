@@ -11,22 +11,29 @@ extension Importer {
             if rule.name == "rateRule" { rateRuleNodes[variable] = rule }
             if rule.name == "assignmentRule" { assignmentRuleTargets.insert(variable) }
         }
+        // Algebraic rules solved for their variables are assignment rules from here on (their
+        // math may read rates: rateOf needs the rate rules above).
+        let algebraic = try solveAlgebraicRules()
+        for solved in algebraic.values { assignmentRuleTargets.insert(solved.variable) }
 
         variableReferences = Set(
             model.list("listOfEvents", "event").flatMap {
                 $0.list("listOfEventAssignments", "eventAssignment").compactMap { $0.attributes["variable"] }
             }.filter { speciesReferenceIDs.contains($0) })
         if let rules = model.child("listOfRules") {
-            for rule in rules.children where rule.name != "notes" && rule.name != "annotation" {
-                let variable = rule.attributes["variable"] ?? ""
+            for (position, rule) in rules.children.enumerated()
+            where rule.name != "notes" && rule.name != "annotation" {
+                let solved = algebraic[position]
+                let variable = solved?.variable ?? rule.attributes["variable"] ?? ""
                 let kind = kindOf(variable)
                 // Level 3 Version 2: no math, no effect.
-                if rule.name != "algebraicRule" && rule.child("math") == nil { continue }
+                if rule.child("math") == nil { continue }
                 // The rule's math, its place named by the rule and by what `variable` is (`target`).
                 func ruleMath(_ target: String) throws -> Expr {
-                    try math(of: rule, place: "\(rule.name) for \(target) '\(excerpt(variable))'")
+                    if let solved { return solved.value }
+                    return try math(of: rule, place: "\(rule.name) for \(target) '\(excerpt(variable))'")
                 }
-                switch rule.name {
+                switch solved == nil ? rule.name : "assignmentRule" {
                 case "assignmentRule" where kind == "parameter":
                     ruleExpressions[variable] = try ruleMath("parameter")
                     observableIDs.append(variable)
@@ -61,10 +68,10 @@ extension Importer {
                     ruleExpressions[variable] = try ruleMath("compartment")
                     observableIDs.append(variable)
                 case "algebraicRule":
+                    // (solveAlgebraicRules has solved every algebraic rule with math, or refused it.)
                     throw SBMLImportError.unsupported(
-                        "SBML \(algebraicRuleLabel(rule, in: rules)) is not supported yet (it makes the model a "
-                            + "system of differential-algebraic equations); rewrite it as an assignmentRule for the "
-                            + "variable it determines (0 = x + y - 10 as x = 10 - y), or as a rateRule.")
+                        "SBML algebraicRule \(position + 1) of listOfRules is not supported yet; write it as an "
+                            + "assignmentRule (or rateRule) of the variable it determines.")
                 default:
                     throw SBMLImportError.unsupported(
                         "SBML \(excerpt(rule.name)) for \(kind) '\(excerpt(variable))' is not supported yet; a rule "
@@ -86,26 +93,6 @@ extension Importer {
                 a,
                 _ in a
             })
-    }
-
-    /// An algebraic rule as a message names it: `algebraicRule 'id' for 'x', 'y' (rule 2 of
-    /// listOfRules)`, with its id when it has one and the ids its math names (at most five).
-    func algebraicRuleLabel(_ rule: XMLNode, in rules: XMLNode) -> String {
-        var seen: [String] = []
-        rule.child("math")?.forEachDescendant { n in
-            let name = n.trimmedText
-            if n.name == "ci", !name.isEmpty, !seen.contains(name) { seen.append(name) }
-        }
-        let position =
-            (rules.children.filter { $0.name != "notes" && $0.name != "annotation" }
-                .firstIndex { $0 === rule } ?? 0) + 1
-        var label = "algebraicRule"
-        if let id = rule.attributes["id"] { label += " '\(excerpt(id))'" }
-        if !seen.isEmpty {
-            label += " for " + seen.prefix(5).map { "'\(excerpt($0))'" }.joined(separator: ", ")
-            if seen.count > 5 { label += ", …" }
-        }
-        return label + " (rule \(position) of listOfRules)"
     }
 
     /// The observables of the model file: the concentration of each species held as an amount,

@@ -112,21 +112,30 @@ struct MetricTargets {
     }
 }
 
-/// A time for messages: whole numbers without ".0", others as shortest round-trip text.
 /// Computes metrics while the solver integrates: samples every internal step at four evenly
 /// spaced points by dense output, keeping running extrema, the trapezoid integral and, for
-/// half-lives, the sampled curve. Buffers are reused across points.
+/// half-lives, the sampled curve. Metrics that need only values at given times (`final`,
+/// `value_at`) skip the sampling: the step's end at t_end and the value_at times are all they read.
+/// Buffers are reused across points.
 struct MetricsObserver: IntegrationObserver {
     /// Targets as (isSpecies, index) and the metrics, each pointing at its target.
     let targets: [(species: Bool, index: Int)]
     let targetNames: [String]
     let metrics: [(kind: Metric.Kind, target: Int)]
     let needsCurve: [Bool]
+    /// Whether any metric reads the course between output times (peak, minimum, integral, ...).
+    let samplesSteps: Bool
+    /// Whether any target is an observable (then a sample evaluates the observables).
+    let readsObservables: Bool
+    /// The value_at metrics: (index among the metrics, time).
+    let valueAtTimes: [(metric: Int, time: Double)]
     var configured: ConfiguredRun
     let speciesCount: Int
 
-    // Per-run accumulators, one slot per target.
-    var peak: [Double], peakTime: [Double], minimum: [Double], area: [Double], last: [Double], baseline: [Double]
+    /// Per-run accumulators, `Accumulator.count` slots per target in one flat buffer, so that a
+    /// sample touches one array (one uniqueness check) however many targets there are.
+    var accumulators: [Double]
+    enum Accumulator: Int, CaseIterable { case peak, peakTime, minimum, area, last, baseline }
     var lastTime = 0.0
     var curveTimes: [[Double]], curveValues: [[Double]]
     var valueAt: [Double?]
@@ -142,15 +151,21 @@ struct MetricsObserver: IntegrationObserver {
         let list = resolved.metrics
         let names = resolved.names
         needsCurve = names.indices.map { t in list.contains { $0.1 == t && ($0.0 == .halfLife) } }
+        samplesSteps = list.contains {
+            switch $0.kind {
+            case .final, .valueAt: return false
+            default: return true
+            }
+        }
+        readsObservables = resolved.targets.contains { !$0.species }
+        valueAtTimes = list.enumerated().compactMap { m, metric in
+            if case .valueAt(let time) = metric.kind { return (m, time) }
+            return nil
+        }
         speciesCount = definition.species.count
         configured = ConfiguredRun(initial: [], tStart: 0, tEnd: 0, outputTimes: OutputGrid(explicit: []), schedule: [])
         let n = names.count
-        peak = .init(repeating: 0, count: n)
-        peakTime = peak
-        minimum = peak
-        area = peak
-        last = peak
-        baseline = peak
+        accumulators = .init(repeating: 0, count: n * Accumulator.allCases.count)
         curveTimes = .init(repeating: [], count: n)
         curveValues = curveTimes
         valueAt = .init(repeating: nil, count: list.count)
@@ -158,12 +173,21 @@ struct MetricsObserver: IntegrationObserver {
         observables = .init(repeating: 0, count: definition.observables.count)
     }
 
+    /// Target k's accumulator.
+    func value(_ accumulator: Accumulator, _ k: Int) -> Double {
+        accumulators[k * Accumulator.allCases.count + accumulator.rawValue]
+    }
+    func peak(_ k: Int) -> Double { value(.peak, k) }
+    func last(_ k: Int) -> Double { value(.last, k) }
+    func baseline(_ k: Int) -> Double { value(.baseline, k) }
+
     mutating func reset(for run: ConfiguredRun) {
         configured = run
-        for k in peak.indices {
-            peak[k] = -.infinity
-            minimum[k] = .infinity
-            area[k] = 0
+        let width = Accumulator.allCases.count
+        for k in targets.indices {
+            accumulators[k * width + Accumulator.peak.rawValue] = -.infinity
+            accumulators[k * width + Accumulator.minimum.rawValue] = .infinity
+            accumulators[k * width + Accumulator.area.rawValue] = 0
             curveTimes[k].removeAll(keepingCapacity: true)
             curveValues[k].removeAll(keepingCapacity: true)
         }
@@ -172,43 +196,55 @@ struct MetricsObserver: IntegrationObserver {
 
     /// Target values of the state in `state` at time t.
     mutating func sample(_ t: Double, _ y: UnsafePointer<Double>, network: ReactionNetwork, first: Bool) {
-        if targets.contains(where: { !$0.species }) {
+        if readsObservables {
             observables.withUnsafeMutableBufferPointer { network.observables(t: t, y: y, into: $0.baseAddress!) }
         }
-        for (k, target) in targets.enumerated() {
-            let v = target.species ? y[target.index] : observables[target.index]
-            if v > peak[k] {
-                peak[k] = v
-                peakTime[k] = t
+        let width = Accumulator.allCases.count
+        let (peak, peakTime, minimum, area, last) = (0, 1, 2, 3, 4)
+        let halfStep = 0.5 * (t - lastTime)
+        observables.withUnsafeBufferPointer { observables in
+            accumulators.withUnsafeMutableBufferPointer { a in
+                for (k, target) in targets.enumerated() {
+                    let v = target.species ? y[target.index] : observables[target.index]
+                    let slot = a.baseAddress! + k * width
+                    if v > slot[peak] {
+                        slot[peak] = v
+                        slot[peakTime] = t
+                    }
+                    if v < slot[minimum] { slot[minimum] = v }
+                    if !first { slot[area] += halfStep * (v + slot[last]) }
+                    slot[last] = v
+                }
             }
-            if v < minimum[k] { minimum[k] = v }
-            if !first { area[k] += 0.5 * (t - lastTime) * (v + last[k]) }
-            last[k] = v
-            if needsCurve[k] {
-                curveTimes[k].append(t)
-                curveValues[k].append(v)
-            }
+        }
+        for (k, curve) in needsCurve.enumerated() where curve {
+            curveTimes[k].append(t)
+            curveValues[k].append(value(.last, k))
         }
         lastTime = t
-        for (m, metric) in metrics.enumerated() {
-            if case .valueAt(let time) = metric.kind, time == t { valueAt[m] = last[metric.target] }
-        }
+        for (m, time) in valueAtTimes where time == t { valueAt[m] = value(.last, metrics[m].target) }
     }
 
     mutating func start(t: Double, state y: UnsafePointer<Double>, network: ReactionNetwork) {
         sample(t, y, network: network, first: true)
-        for k in baseline.indices { baseline[k] = last[k] }
+        let width = Accumulator.allCases.count
+        for k in targets.indices {
+            accumulators[k * width + Accumulator.baseline.rawValue] =
+                accumulators[k * width + Accumulator.last.rawValue]
+        }
     }
 
     mutating func step(
         from t0: Double, to t1: Double, eventAtEnd: Bool, solver: BDFSolver<ReactionNetwork>, network: ReactionNetwork
     ) throws {
         // value_at times inside the step (at t1 only when no event happens there).
-        for metric in metrics {
-            guard case .valueAt(let time) = metric.kind, time > t0, time < t1 || (time == t1 && !eventAtEnd) else {
-                continue
-            }
+        for (_, time) in valueAtTimes where time > t0 && (time < t1 || (time == t1 && !eventAtEnd)) {
             try sampleAt(time, solver: solver, network: network)
+        }
+        guard samplesSteps else {
+            // Only the end is read: the last step ends exactly at t_end.
+            if t1 >= configured.tEnd && t1 > lastTime { try sampleAt(t1, solver: solver, network: network) }
+            return
         }
         for j in 1...4 {
             let t = j == 4 ? t1 : t0 + (t1 - t0) * Double(j) / 4
@@ -238,36 +274,39 @@ struct MetricsObserver: IntegrationObserver {
         var unsettled: [Int] = []
         for (m, metric) in metrics.enumerated() {
             let k = metric.target
+            let (peak, peakTime, minimum, area, last) = (
+                value(.peak, k), value(.peakTime, k), value(.minimum, k), value(.area, k), value(.last, k)
+            )
             switch metric.kind {
-            case .peak: values.append(peak[k])
-            case .timeToPeak: values.append(peakTime[k])
-            case .final: values.append(last[k])
-            case .min: values.append(minimum[k])
-            case .auc: values.append(area[k])
-            case .mean: values.append(area[k] / duration)
+            case .peak: values.append(peak)
+            case .timeToPeak: values.append(peakTime)
+            case .final: values.append(last)
+            case .min: values.append(minimum)
+            case .auc: values.append(area)
+            case .mean: values.append(area / duration)
             case .valueAt: values.append(valueAt[m] ?? .nan)
             case .halfLife:
-                let halfway = last[k] + 0.5 * (peak[k] - last[k])
+                let halfway = last + 0.5 * (peak - last)
                 var result = Double.nan
                 let times = curveTimes[k]
                 let curve = curveValues[k]
-                if peak[k] > last[k], let start = times.firstIndex(of: peakTime[k]) {
+                if peak > last, let start = times.firstIndex(of: peakTime) {
                     for i in (start + 1)..<times.count where curve[i] <= halfway {
                         let (ta, va, tb, vb) = (times[i - 1], curve[i - 1], times[i], curve[i])
                         let tc = vb == va ? tb : ta + (halfway - va) * (tb - ta) / (vb - va)
-                        result = tc - peakTime[k]
+                        result = tc - peakTime
                         break
                     }
                 }
                 values.append(result)
             case .regime:
                 // Refined to 2 (bistable) by the workspace, which can compute steady states.
-                let rise = peak[k] - baseline[k]
-                values.append(rise > 0 && abs(last[k] - baseline[k]) > 0.1 * rise ? 1 : 0)
+                let rise = peak - baseline(k)
+                values.append(rise > 0 && abs(last - baseline(k)) > 0.1 * rise ? 1 : 0)
             case .steadyState:
-                let scale = max(abs(last[k]), 1e-9 * max(abs(peak[k]), abs(minimum[k])), Double.leastNormalMagnitude)
+                let scale = max(abs(last), 1e-9 * max(abs(peak), abs(minimum)), Double.leastNormalMagnitude)
                 if abs(rate(k)) * duration <= 1e-3 * scale {
-                    values.append(last[k])
+                    values.append(last)
                 } else {
                     values.append(.nan)
                     unsettled.append(m)

@@ -197,8 +197,9 @@ public final class SweepRunner {
 
         // Resume: keep the complete rows of an interrupted run of the same sweep.
         var done = 0
+        var resumedTotals = (ok: 0, failed: 0, unsettled: 0)
         if execution.resume {
-            done = try resumableRows(partial: partial, header: header)
+            (done, resumedTotals) = try resumableRows(partial: partial, header: header)
         }
         let created = [partial] + (trajectoriesPartial.map { [$0] } ?? [])
         let writer: OrderedWriter
@@ -247,7 +248,12 @@ public final class SweepRunner {
         try writer.close()
 
         let complete = writer.written == todoCount
-        let totals = try countStatuses(path: partial)
+        // The rows of this run are counted as they are written; resumed rows when they were read.
+        let written = writer.counts
+        let totals = (
+            ok: resumedTotals.ok + written.ok, failed: resumedTotals.failed + written.failed,
+            unsettled: resumedTotals.unsettled + written.unsettled
+        )
         let summary = SweepSummary(
             points: pointCount, ok: totals.ok, failed: totals.failed, unsettled: totals.unsettled,
             skipped: done, interrupted: !complete, seconds: Date().timeIntervalSince(started),
@@ -285,13 +291,16 @@ public final class SweepRunner {
         csv.hasSuffix(".csv") ? String(csv.dropLast(4)) + ".meta.json" : csv + ".meta.json"
     }
 
-    /// Complete rows already in `partial` (after checking it belongs to this sweep).
-    func resumableRows(partial: String, header: String) throws -> Int {
+    /// Complete rows already in `partial` (after checking it belongs to this sweep), and their
+    /// statuses.
+    func resumableRows(partial: String, header: String) throws -> (
+        rows: Int, totals: (ok: Int, failed: Int, unsettled: Int)
+    ) {
         guard FileManager.default.fileExists(atPath: partial) else {
             if FileManager.default.fileExists(atPath: execution.output) {
                 throw SimulationError("--resume: \(execution.output) is already complete; there is nothing to resume.")
             }
-            return 0
+            return (0, (0, 0, 0))
         }
         let meta = SweepRunner.metadataPath(partial)
         if let fingerprint = RunMetadata.read(meta)?.sweep?.fingerprint,
@@ -324,7 +333,7 @@ public final class SweepRunner {
         if let trajectories = execution.trajectories {
             try truncateTrajectories(trajectories + ".partial", throughPoint: expected.last ?? 0)
         }
-        return rows.count
+        return (rows.count, countStatuses(rows))
     }
 
     func truncateTrajectories(_ path: String, throughPoint last: Int) throws {
@@ -341,12 +350,11 @@ public final class SweepRunner {
         try (kept.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// Rows by status in a sweep file (all of it, so resumed rows count too).
-    func countStatuses(path: String) throws -> (ok: Int, failed: Int, unsettled: Int) {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+    /// Rows by status, from their status column.
+    func countStatuses(_ rows: [Substring]) -> (ok: Int, failed: Int, unsettled: Int) {
         let statusColumn = specification.header.firstIndex(of: "status")!
         var counts = (ok: 0, failed: 0, unsettled: 0)
-        for line in text.split(separator: "\n").dropFirst() {
+        for line in rows {
             let fields = OutputWriter.splitCSV(String(line))
             guard fields.count > statusColumn else { continue }
             switch fields[statusColumn] {

@@ -103,8 +103,8 @@ final class Workspace {
                 let fromRest = try? solver.solve(from: configured.initial, t: configured.tEnd)
             else { continue }
             let k = metrics.metrics[m].target
-            let rise = metrics.peak[k] - metrics.baseline[k]
-            if abs(targetValue(metric.target, in: fromRest.state, t: configured.tEnd) - metrics.last[k]) > 0.1 * rise {
+            let rise = metrics.peak(k) - metrics.baseline(k)
+            if abs(targetValue(metric.target, in: fromRest.state, t: configured.tEnd) - metrics.last(k)) > 0.1 * rise {
                 results[m] = 2
             }
         }

@@ -128,7 +128,8 @@ struct SBMLReaderTests {
         #expect(back.events == d.events)
     }
 
-    @Test func algebraicRuleIsRefusedByName() {
+    /// 0 = S1 − 1 with S1 in no reaction: the rule determines S1, imported as its assignment rule.
+    @Test func algebraicRuleLinearInAFreeSpeciesBecomesItsAssignment() throws {
         let xml = sbml(
             """
             <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
@@ -139,14 +140,11 @@ struct SBMLReaderTests {
             <apply><minus/><ci> S1 </ci><cn> 1 </cn></apply></math></algebraicRule>
             </listOfRules>
             """)
-        #expect(
-            throws: SBMLImportError.unsupported(
-                "SBML algebraicRule for 'S1' (rule 1 of listOfRules) is not supported yet (it makes the model a "
-                    + "system of differential-algebraic equations); rewrite it as an assignmentRule for the variable "
-                    + "it determines (0 = x + y - 10 as x = 10 - y), or as a rateRule.")
-        ) {
-            try SBMLReader.definition(fromXML: xml, file: "algebraic.xml")
-        }
+        let d = try SBMLReader.definition(fromXML: xml, file: "algebraic.xml")
+        #expect(d.species.isEmpty)
+        let s1 = try #require(d.observables.first { $0.name == "S1" })
+        // −g(0)/(∂g/∂S1) with g = S1 − 1: −((0 − 1)/1) = 1.
+        #expect(s1.expression == .negate(.divide(.subtract(.number(0), .number(1)), .number(1))))
     }
 
     @Test func rateRulesAndStateEventsImport() throws {

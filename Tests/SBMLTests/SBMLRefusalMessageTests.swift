@@ -68,20 +68,23 @@ struct SBMLRefusalMessageTests {
         }
     }
 
+    /// Algebraic rules linear in the variable they determine are solved; a nonlinear one
+    /// (0 = x² + y² − 1) is refused by its position, its id and its math.
     @Test func algebraicRule() {
         let rule = """
             <listOfRules>
-              <algebraicRule id="conservation">\(Self.math)<apply><minus/><apply><plus/><ci> x </ci><ci> y </ci>\
-            </apply><cn> 1 </cn></apply></math></algebraicRule>
+              <algebraicRule id="conservation">\(Self.math)<apply><minus/><apply><plus/><apply><times/><ci> x </ci>\
+            <ci> x </ci></apply><apply><times/><ci> y </ci><ci> y </ci></apply></apply><cn> 1 </cn></apply></math>\
+            </algebraicRule>
             </listOfRules>
             """
         let message = Self.refusal(Self.document(rule))
         Self.expect(
-            message, "algebraicRule 'conservation' for 'x', 'y' (rule 1 of listOfRules)",
-            "rewrite it as an assignmentRule for the variable it determines")
-        // Without an id the rule is named by the variables its math names.
+            message, "SBML algebraicRule 1 'conservation' (0 = ", "nonlinear in 'x', 'y'",
+            "write this one as an assignmentRule (or rateRule) of that variable")
+        // Without an id the rule is named by its position and its math.
         let anonymous = Self.refusal(Self.document(rule.replacingOccurrences(of: #" id="conservation""#, with: "")))
-        Self.expect(anonymous, "SBML algebraicRule for 'x', 'y' (rule 1 of listOfRules)", "rateRule")
+        Self.expect(anonymous, "SBML algebraicRule 1 (0 = ", "nonlinear in 'x', 'y'")
     }
 
     @Test func fastReaction() {

@@ -1,0 +1,124 @@
+import Foundation
+import ReactionModel
+import Simulation
+import Testing
+
+@testable import SBML
+
+/// Algebraic rules linear in the variable they determine, imported as assignment rules of it
+/// (docs/sbml-import.md), run against closed forms; the rest refused by name.
+@Suite("SBML algebraic rules")
+struct SBMLAlgebraicRuleTests {
+    static let math = #"<math xmlns="http://www.w3.org/1998/Math/MathML">"#
+
+    /// One compartment, species A (decaying at rate 1 from 2) and what `rest` adds.
+    static func model(_ rest: String, species: String = "") -> String {
+        sbml(
+            """
+            <listOfCompartments><compartment id="c" size="2" constant="true"/></listOfCompartments>
+            <listOfSpecies><species id="A" compartment="c" initialConcentration="2" \
+            hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>\(species)</listOfSpecies>
+            <listOfReactions><reaction id="decay" reversible="false">
+              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+              <kineticLaw>\(math)<apply><times/><ci> c </ci><ci> A </ci></apply></math></kineticLaw>
+            </reaction></listOfReactions>
+            \(rest)
+            """)
+    }
+
+    /// The import's refusal of `xml` ("" when it imports).
+    static func refusal(_ xml: String) -> String {
+        do { _ = try SBMLReader.definition(fromXML: xml, file: "algebraic.xml") } catch { return "\(error)" }
+        return ""
+    }
+
+    static func run(_ xml: String) throws -> TimeCourse {
+        var settings = RunSettings()
+        settings.tEnd = 3
+        settings.outputInterval = 0.5
+        settings.rtol = 1e-10
+        settings.atol = 1e-12
+        return try Simulator(SBMLReader.definition(fromXML: xml, file: "algebraic.xml")).run(settings: settings)
+    }
+
+    /// 0 = 3·y − A + 1 determines the non-constant parameter y (A is set by its reaction):
+    /// y = (A − 1)/3 with A = 2e^{−t}, at every output time and at t = 0.
+    @Test func aParameterDeterminedByALinearRule() throws {
+        let xml = SBMLAlgebraicRuleTests.model(
+            """
+            <listOfParameters><parameter id="y" value="100" constant="false"/></listOfParameters>
+            <listOfRules><algebraicRule>\(SBMLAlgebraicRuleTests.math)<apply><plus/>\
+            <apply><minus/><apply><times/><cn> 3 </cn><ci> y </ci></apply><ci> A </ci></apply><cn> 1 </cn>\
+            </apply></math></algebraicRule></listOfRules>
+            """)
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        let y = try #require(course.column(named: "y"))
+        for (t, value) in zip(course.times, y) {
+            #expect(abs(value - (2 * exp(-t) - 1) / 3) < 1e-8)
+        }
+    }
+
+    /// A species in amounts (hasOnlySubstanceUnits) is solved for its amount: 0 = B − A·c gives
+    /// the amount B = A·c = 4e^{−t}, whatever the concentration of B would be.
+    @Test func aSpeciesInAmountsDeterminedByALinearRule() throws {
+        let xml = SBMLAlgebraicRuleTests.model(
+            """
+            <listOfRules><algebraicRule>\(SBMLAlgebraicRuleTests.math)<apply><minus/><ci> B </ci>\
+            <apply><times/><ci> A </ci><ci> c </ci></apply></apply></math></algebraicRule></listOfRules>
+            """,
+            species: #"<species id="B" compartment="c" initialAmount="0" hasOnlySubstanceUnits="true" "#
+                + #"boundaryCondition="true" constant="false"/>"#)
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        // The time course holds B's concentration, amount / c.
+        let b = try #require(course.column(named: "B"))
+        for (t, value) in zip(course.times, b) {
+            #expect(abs(value * 2 - 4 * exp(-t)) < 1e-8)
+        }
+    }
+
+    /// A rule nonlinear in its only candidate, and one that determines nothing free, are refused
+    /// with the rule, its math and what to write instead.
+    @Test func rulesThatAreNotLinearInAFreeVariableAreRefusedByName() {
+        let nonlinear = SBMLAlgebraicRuleTests.model(
+            """
+            <listOfParameters><parameter id="y" value="1" constant="false"/></listOfParameters>
+            <listOfRules><algebraicRule>\(SBMLAlgebraicRuleTests.math)<apply><minus/>\
+            <apply><times/><ci> y </ci><ci> y </ci></apply><ci> A </ci></apply></math></algebraicRule></listOfRules>
+            """)
+        #expect(
+            throws: SBMLImportError.unsupported(
+                "SBML algebraicRule 1 (0 = (y*y - A)) is not supported: it is nonlinear in 'y', the variables it "
+                    + "could determine. stat3sim solves algebraic rules that are linear in the variable they "
+                    + "determine; write this one as an assignmentRule (or rateRule) of that variable.")
+        ) { try SBMLReader.definition(fromXML: nonlinear, file: "algebraic.xml") }
+
+        // A is set by its reaction and k is constant: nothing is left for the rule to determine.
+        let nothingFree = SBMLAlgebraicRuleTests.model(
+            """
+            <listOfParameters><parameter id="k" value="1" constant="true"/></listOfParameters>
+            <listOfRules><algebraicRule>\(SBMLAlgebraicRuleTests.math)<apply><minus/><ci> A </ci><ci> k </ci>\
+            </apply></math></algebraicRule></listOfRules>
+            """)
+        let message = SBMLAlgebraicRuleTests.refusal(nothingFree)
+        #expect(message.contains("algebraicRule 1 (0 = (A - k))"))
+        #expect(message.contains("determines no variable"))
+    }
+
+    /// Two rules that determine each other form a system of equations: refused, naming both.
+    @Test func rulesThatDetermineEachOtherAreRefused() {
+        let coupled = SBMLAlgebraicRuleTests.model(
+            """
+            <listOfParameters><parameter id="x" value="1" constant="false"/>\
+            <parameter id="y" value="1" constant="false"/></listOfParameters>
+            <listOfRules>
+            <algebraicRule>\(SBMLAlgebraicRuleTests.math)<apply><minus/><ci> A </ci>\
+            <apply><plus/><ci> y </ci><ci> x </ci></apply></apply></math></algebraicRule>
+            <algebraicRule>\(SBMLAlgebraicRuleTests.math)<apply><minus/><ci> x </ci><ci> y </ci></apply></math>\
+            </algebraicRule>
+            </listOfRules>
+            """)
+        let message = SBMLAlgebraicRuleTests.refusal(coupled)
+        #expect(message.contains("depend on each other"))
+        #expect(message.contains("'x'") && message.contains("'y'"))
+    }
+}
