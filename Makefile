@@ -19,10 +19,10 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-## Python packages of the scripts (libRoadRunner for the cross-checks, SALib for crosscheck-gsa, matplotlib for
-## figures).
+## Python packages of the scripts (libRoadRunner for the cross-checks, COPASI and basico for export-roundtrip,
+## SALib for crosscheck-gsa, matplotlib for figures).
 pydeps:
-	@$(PYTHON) -c "import roadrunner, matplotlib, scipy, SALib" 2>/dev/null || $(PYTHON) -m pip install -q -r Scripts/requirements.txt
+	@$(PYTHON) -c "import roadrunner, COPASI, basico, matplotlib, scipy, SALib" 2>/dev/null || $(PYTHON) -m pip install -q -r Scripts/requirements.txt
 
 build: deps
 	$(SWIFT) build
@@ -41,7 +41,7 @@ format:
 ## Lint, build everything, run every unit and end-to-end test, then the cross-check of the published
 ## models against libRoadRunner (as TOML models and as imported SBML), BioNetGen networks (.net) against
 ## libRoadRunner on BioNetGen's SBML of them, and the SBML export round
-## trip (TOML -> SBML -> libRoadRunner), and `stat3sim gsa` against SALib on the same samples.
+## trip (TOML -> SBML -> libRoadRunner and COPASI), and `stat3sim gsa` against SALib on the same samples.
 test: deps pydeps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test

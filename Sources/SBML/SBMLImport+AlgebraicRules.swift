@@ -115,7 +115,8 @@ extension Importer {
                     : "it is nonlinear in " + nonlinear.map { "'\(excerpt($0))'" }.joined(separator: ", ")
                         + ", the variables it could determine"
                 throw SBMLImportError.unsupported(
-                    "SBML algebraicRule \(r + 1) (0 = \(excerpt(maths[r].description, limit: 80))) is not "
+                    "SBML algebraicRule \(r + 1)\(Importer.idSuffix(rules[r].element)) "
+                        + "(0 = \(excerpt(maths[r].description, limit: 80))) is not "
                         + "supported: \(reason). stat3sim solves algebraic rules that are linear in the variable they "
                         + "determine; write this one as an assignmentRule (or rateRule) of that variable.")
             }

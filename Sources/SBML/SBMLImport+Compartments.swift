@@ -37,8 +37,10 @@ extension Importer {
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
                         throw SBMLImportError.unsupported(
-                            "SBML species \(excerpt(id)) in amounts, set by a rule in "
-                                + "compartment \(excerpt(c)) whose size changes, is not supported yet.")
+                            "SBML species '\(excerpt(id))' in amounts (hasOnlySubstanceUnits=\"true\"), set by a rule "
+                                + "in compartment '\(excerpt(c))' whose size changes, is not supported yet; let the "
+                                + "rule give its concentration (hasOnlySubstanceUnits=\"false\", the rule divided by "
+                                + "the size), or hold the compartment's size constant.")
                     }
                     continue
                 }

@@ -15,17 +15,17 @@ extension Importer {
     mutating func buildEvent(_ node: XMLNode, stateIndex: [String: Int], parameterIndex: [String: Int]) throws {
         let id = node.attributes["id"] ?? "(without id)"
         let priority = try node.child("priority").flatMap {
-            $0.child("math") == nil ? nil : try math(of: $0, place: "priority of event \(excerpt(id))")
+            $0.child("math") == nil ? nil : try math(of: $0, place: "priority of event '\(excerpt(id))'")
         }
         // Level 3 Version 2: an event without a trigger (or its math) never fires.
         guard let trigger = node.child("trigger") else {
             if level == 3 { return }
-            throw SBMLImportError("SBML event \(excerpt(id)) has no trigger.")
+            throw SBMLImportError("SBML event '\(excerpt(id))' has no trigger; give it one (Level 2 requires it).")
         }
         guard trigger.child("math") != nil else { return }
         var delay: Expr? = nil
         if let d = node.child("delay"), d.child("math") != nil {
-            let e = try math(of: d, place: "delay of event \(excerpt(id))")
+            let e = try math(of: d, place: "delay of event '\(excerpt(id))'")
             if e != .number(0) { delay = e }
         }
         // SBML's defaults (Level 2); Level 3 requires the attributes.
@@ -44,16 +44,18 @@ extension Importer {
                 if !initialValue { at = 0 } else { return }
             }
             events.append(.init(times: [at], assignments: assignments, description: Importer.label(node)))
+            eventIDs.append(id)
             return
         }
         guard let triggerMath = trigger.child("math")?.children.first(where: { $0.name != "annotation" }) else {
-            throw SBMLImportError("SBML trigger of event \(excerpt(id)) has empty math.")
+            throw SBMLImportError(
+                "SBML trigger of event '\(excerpt(id))' has empty math; give it a condition inside its <math>.")
         }
-        let condition = try self.condition(triggerMath, place: "trigger of event \(excerpt(id))").condition
+        let condition = try self.condition(triggerMath, place: "trigger of event '\(excerpt(id))'").condition
         try checkTriggerEqualities(condition, event: id)
         if let keyword = condition.names.first(where: ["and", "or", "xor", "not", "true", "false"].contains) {
             throw SBMLImportError.unsupported(
-                "SBML trigger of event \(excerpt(id)) uses the id "
+                "SBML trigger of event '\(excerpt(id))' uses the id "
                     + "'\(excerpt(keyword))', a keyword of the model file's conditions, which is not supported yet "
                     + "(rename it in the SBML file).")
         }
@@ -64,6 +66,7 @@ extension Importer {
                     condition: condition, initialValue: initialValue, persistent: persistent,
                     delay: delay, useValuesFromTriggerTime: useValuesFromTriggerTime,
                     priority: priority)))
+        eventIDs.append(id)
     }
 
     /// What event `node` (`id`) sets, as assignments of the model file.
@@ -76,7 +79,7 @@ extension Importer {
             let variable = a.attributes["variable"] ?? ""
             let kind = kindOf(variable)
             if a.child("math") == nil { continue }  // Level 3 Version 2: no math, no assignment
-            var e = try math(of: a, place: "eventAssignment to \(excerpt(variable)) in event \(excerpt(id))")
+            var e = try math(of: a, place: "eventAssignment to '\(excerpt(variable))' in event '\(excerpt(id))'")
             switch kind {
             case "species" where amountName[variable] != nil:
                 // The new amount: the value itself in amounts, else concentration × size.
@@ -105,8 +108,10 @@ extension Importer {
                 assignments.append(.init(target: target, targetName: variable, expression: e))
             default:
                 throw SBMLImportError.unsupported(
-                    "SBML eventAssignment to \(kind) \(excerpt(variable)) in event "
-                        + "\(excerpt(id)) is not supported yet.")
+                    "SBML eventAssignment to \(kind) '\(excerpt(variable))' in event '\(excerpt(id))' is not "
+                        + "supported yet; an event may set a species, a parameter, a compartment or a "
+                        + "speciesReference that no assignment rule sets: set what the rule for "
+                        + "'\(excerpt(variable))' reads instead, or declare it as one of these.")
             }
         }
         return assignments
@@ -147,7 +152,7 @@ extension Importer {
             return seen
         }
         for (i, a) in events.enumerated() where !a.times.isEmpty {
-            for b in events[(i + 1)...] where b.times == a.times {
+            for (j, b) in events.enumerated().dropFirst(i + 1) where b.times == a.times {
                 let setsA = Set(a.assignments.map(\.targetName))
                 let setsB = Set(b.assignments.map(\.targetName))
                 let readsA = reads(a)
@@ -155,9 +160,12 @@ extension Importer {
                 if !setsA.isDisjoint(with: readsB) || !setsB.isDisjoint(with: readsA)
                     || !setsA.isDisjoint(with: setsB)
                 {
+                    let shared = setsA.intersection(readsB.union(setsB)).union(setsB.intersection(readsA)).sorted()
+                    let names = shared.prefix(3).map { "'\(excerpt($0))'" }.joined(separator: ", ")
                     throw SBMLImportError.unsupported(
-                        "SBML events at the same time t = \(a.times[0]) that read or "
-                            + "set each other's variables are not supported yet.")
+                        "SBML events '\(excerpt(eventIDs[i]))' and '\(excerpt(eventIDs[j]))' at the same time t = "
+                            + "\(a.times[0]) read or set each other's variables (\(names)), which is not supported "
+                            + "yet; merge them into one event (its assignments all see the values before it).")
                 }
             }
         }

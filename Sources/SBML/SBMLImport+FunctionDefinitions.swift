@@ -9,14 +9,14 @@ extension Importer {
                 var lambda = math.children.first(where: { $0.name != "annotation" })
             else {
                 throw SBMLImportError.unsupported(
-                    "SBML functionDefinition \(id) without a lambda is not supported "
-                        + "yet.")
+                    "SBML functionDefinition '\(id)' without a lambda is not supported yet; write its math as "
+                        + "<lambda><bvar><ci> x </ci></bvar> … body … </lambda>.")
             }
             if lambda.name == "semantics", let inner = lambda.children.first { lambda = inner }
             guard lambda.name == "lambda" else {
                 throw SBMLImportError.unsupported(
-                    "SBML functionDefinition \(id) "
-                        + "without a lambda is not supported yet.")
+                    "SBML functionDefinition '\(id)' without a lambda is not supported yet; write its math as "
+                        + "<lambda><bvar><ci> x </ci></bvar> … body … </lambda>.")
             }
             let parameters = lambda.children("bvar").compactMap { $0.child("ci")?.trimmedText }
             guard
@@ -25,7 +25,8 @@ extension Importer {
                         && $0.name != "domainofapplication"
                 })
             else {
-                throw SBMLImportError("SBML functionDefinition \(id) has no body.")
+                throw SBMLImportError(
+                    "SBML functionDefinition '\(id)' has no body; give its lambda an expression after the bvars.")
             }
             functions[f.attributes["id"] ?? "?"] = FunctionDefinition(parameters: parameters, body: body)
         }
@@ -73,13 +74,13 @@ extension Importer {
                     let cycle = path.map(\.name)[path.lastIndex { $0.name == g }!...]
                     if cycle.count == 1 {
                         throw SBMLImportError(
-                            "SBML functionDefinition \(excerpt(g)) calls itself, which is not "
-                                + "supported.")
+                            "SBML functionDefinition '\(excerpt(g))' calls itself, which is not "
+                                + "supported; SBML forbids recursion: write it without the call.")
                     }
                     throw SBMLImportError(
-                        "SBML functionDefinition \(excerpt(g)) calls itself through "
-                            + "\(excerpt(cycle.dropFirst().first!)) (a cycle of \(cycle.count) function definitions), "
-                            + "which is not supported.")
+                        "SBML functionDefinition '\(excerpt(g))' calls itself through "
+                            + "'\(excerpt(cycle.dropFirst().first!))' (a cycle of \(cycle.count) function definitions), "
+                            + "which is not supported; SBML forbids recursion: break the cycle.")
                 case nil:
                     state[g] = false
                     path.append((g, 0))
@@ -99,9 +100,9 @@ extension Importer {
             if terms > Double(ImportLimits.terms) {
                 let count = terms < 1e15 ? String(Int(terms)) : String(format: "%.3g", terms)
                 throw SBMLImportError.limit(
-                    "SBML functionDefinition \(excerpt(name)) expands to \(count) terms once "
+                    "SBML functionDefinition '\(excerpt(name))' expands to \(count) terms once "
                         + "the function definitions it calls are inlined (the limit is \(ImportLimits.terms)), "
-                        + "which is not supported.")
+                        + "which is not supported; give repeated parts their own assignment rules (parameters).")
             }
             size[name] = terms
             uses[name] = occurrences

@@ -26,10 +26,12 @@ extension Importer {
                     || speciesReferenceIDs.contains(symbol), !observableIDSet.contains(symbol)
             else {
                 throw SBMLImportError.unsupported(
-                    "SBML initialAssignment to \(kind) \(excerpt(symbol)) is not "
-                        + "supported yet.")
+                    "SBML initialAssignment to \(kind) '\(excerpt(symbol))' is not supported yet; an "
+                        + "initialAssignment may set a species, a parameter, a compartment or a speciesReference "
+                        + "that no assignment rule sets: give what the rule for '\(excerpt(symbol))' reads its "
+                        + "initial value instead, or declare it as one of these.")
             }
-            initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) \(excerpt(symbol))")
+            initialAssignments[symbol] = try math(of: ia, place: "initialAssignment to \(kind) '\(excerpt(symbol))'")
         }
     }
 
@@ -84,8 +86,9 @@ extension Importer {
         if let first = done.firstIndex(of: false) {
             let (id, _) = try initialValue(pending[first])
             throw SBMLImportError.unsupported(
-                "SBML initial value of \(excerpt(id)) cannot be computed at import (it "
-                    + "depends on a value that is not defined at the start), which is not supported yet.")
+                "SBML initial value of \(kindOf(id)) '\(excerpt(id))' cannot be computed at import (it "
+                    + "depends on a value that is not defined at the start), which is not supported yet; give "
+                    + "'\(excerpt(id))' a value, or an initialAssignment that reads only values known at the start.")
         }
         for node in references where !variableReferences.contains(node.attributes["id"]!) {
             stoichiometryValues[node.attributes["id"]!] = values[node.attributes["id"]!]
@@ -111,7 +114,9 @@ extension Importer {
             if observableIDSet.contains(id) { return (id, 0) }  // replaced by its observable item
             if let e = initialAssignments[id] { return (id, evaluate(e, values)) }
             guard let v = node.attributes["value"].flatMap(Double.init) else {
-                throw SBMLImportError("SBML parameter \(excerpt(id)) has no value and no initial assignment.")
+                throw SBMLImportError(
+                    "SBML parameter '\(excerpt(id))' has no value and no initial assignment; give it a value "
+                        + "attribute or an initialAssignment.")
             }
             return (id, v)
         case .observable(let id):
@@ -132,7 +137,9 @@ extension Importer {
                 guard let size = values[c] else { return (id, nil) }
                 return (id, a / size)
             }
-            throw SBMLImportError("SBML species \(excerpt(id)) has no initial amount, concentration or assignment.")
+            throw SBMLImportError(
+                "SBML species '\(excerpt(id))' has no initial amount, concentration or assignment; give it "
+                    + "an initialConcentration, an initialAmount or an initialAssignment.")
         case .amount(let id):
             guard let c = values[id], let size = values[speciesCompartment[id]!] else { return (amountName[id]!, nil) }
             return (amountName[id]!, c * size)

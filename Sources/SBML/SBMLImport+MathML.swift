@@ -87,13 +87,15 @@ extension Importer {
     func tooDeep(_ place: String) -> SBMLImportError {
         SBMLImportError.limit(
             "SBML \(place) nests its math deeper than \(ImportLimits.mathDepth) levels (function "
-                + "definitions inlined), which is not supported.")
+                + "definitions inlined), which is not supported; split it with assignment rules (parameters "
+                + "for its parts).")
     }
 
     func tooLarge(_ place: String) -> SBMLImportError {
         SBMLImportError.limit(
             "SBML \(place) has more than \(ImportLimits.terms) terms once function definitions and "
-                + "reaction rates are inlined, which is not supported.")
+                + "reaction rates are inlined, which is not supported; give repeated parts their own "
+                + "assignment rules (parameters), which are not inlined.")
     }
 
     /// The depth and size of a node over `parts` (each measured by `measure`), if they stay within
@@ -167,7 +169,7 @@ extension Importer {
 
     func mathTerm(of node: XMLNode, place: String, local: [String: Term] = [:]) throws -> Term {
         guard let m = node.child("math"), let first = m.children.first(where: { $0.name != "annotation" }) else {
-            throw SBMLImportError("SBML \(place) has no math.")
+            throw SBMLImportError("SBML \(place) has no math; give it a <math> element with an expression.")
         }
         return try expression(first, place: place, scope: Scope(names: local, global: globalSubstitution))
     }
@@ -176,7 +178,9 @@ extension Importer {
     /// the reaction's id stands for in SBML math.
     func reactionFlux(_ id: String, place: String) throws -> Term {
         guard let r = reactionNodes[id], let law = r.child("kineticLaw") else {
-            throw SBMLImportError("SBML \(place) uses the rate of reaction \(excerpt(id)), which has no kineticLaw.")
+            throw SBMLImportError(
+                "SBML \(place) uses the rate of reaction '\(excerpt(id))', which has no kineticLaw; give "
+                    + "'\(excerpt(id))' a kineticLaw.")
         }
         if localNames[id]?[id] == nil, let m = law.child("math"),
             m.contains(where: {
@@ -185,16 +189,17 @@ extension Importer {
             })
         {
             throw SBMLImportError(
-                "SBML kineticLaw of reaction \(excerpt(id)) uses its own rate, which is not "
-                    + "supported.")
+                "SBML kineticLaw of reaction '\(excerpt(id))' uses its own rate (the id '\(excerpt(id))'), which is "
+                    + "not supported; write the rate law without it.")
         }
         return try oneLevelDeeper(
-            refusing: "SBML kineticLaw of reaction \(excerpt(id)) depends on itself through other "
-                + "reactions' rates (an algebraic loop), which is not supported."
+            refusing: "SBML kineticLaw of reaction '\(excerpt(id))' depends on itself through other "
+                + "reactions' rates (an algebraic loop), which is not supported; write the rate laws without "
+                + "each other's reaction ids."
         ) {
             var local: [String: Term] = [:]
             for (pid, name) in localNames[id] ?? [:] { local[pid] = Term(.name(name)) }
-            return try mathTerm(of: law, place: "kineticLaw of reaction \(excerpt(id))", local: local)
+            return try mathTerm(of: law, place: "kineticLaw of reaction '\(excerpt(id))'", local: local)
         }
     }
 
@@ -218,13 +223,15 @@ extension Importer {
                 if globalSubstitution[id] != nil {  // a species in amounts or a changing compartment
                     return try rateOf(id, place: place, scope: Scope())
                 }
-                throw unsupported("rateOf of an expression passed to a function", place)
+                throw unsupported(
+                    "rateOf of an expression passed to a function", place, instead: Importer.rateOfInstead)
             }
             if localGlobalNames.contains(n) { return Term(.number(0)) }
             id = n
         }
         return try oneLevelDeeper(
-            refusing: "SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not supported."
+            refusing: "SBML \(place) uses rateOf in a loop (a rate that depends on itself), which is not supported; "
+                + "\(Importer.rateOfInstead)."
         ) { [id] in try rateOf(symbol: id, place: place) }
     }
 
@@ -232,24 +239,26 @@ extension Importer {
     private func rateOf(symbol id: String, place: String) throws -> Term {
         if let rule = rateRuleNodes[id] {
             if rule.contains(where: { ($0.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") }) {
-                throw unsupported("rateOf of \(excerpt(id)), whose rate rule uses rateOf itself,", place)
+                throw unsupported(
+                    "rateOf of '\(excerpt(id))', whose rate rule uses rateOf itself,", place,
+                    instead: Importer.rateOfInstead)
             }
-            return try mathTerm(of: rule, place: "rateRule for \(excerpt(id))")
+            return try mathTerm(of: rule, place: "rateRule for '\(excerpt(id))'")
         }
         if assignmentRuleTargets.contains(id) {
             throw unsupported(
-                "rateOf of \(excerpt(id)), which an assignment rule "
-                    + "sets,", place)
+                "rateOf of '\(excerpt(id))', which an assignment rule sets,", place, instead: Importer.rateOfInstead)
         }
         if let c = speciesCompartment[id], variableCompartments.contains(c) {
-            throw unsupported("rateOf of \(excerpt(id)), whose compartment changes size,", place)
+            throw unsupported(
+                "rateOf of '\(excerpt(id))', whose compartment changes size,", place, instead: Importer.rateOfInstead)
         }
         guard let compartment = speciesCompartment[id] else {
             // Parameters and compartments without rate rules change only by events: rate 0.
             guard kindOf(id) == "parameter" || kindOf(id) == "compartment" else {
                 throw unsupported(
-                    "rateOf of "
-                        + "\(excerpt(id))", place)
+                    "rateOf of \(kindOf(id)) '\(excerpt(id))'", place,
+                    instead: "rateOf may name a species, a parameter or a compartment")
             }
             return Term(.number(0))
         }
@@ -266,8 +275,8 @@ extension Importer {
                 for ref in reaction.list(list, "speciesReference") where ref.attributes["species"] == id {
                     if ref.child("stoichiometryMath") != nil {
                         throw unsupported(
-                            "rateOf of \(excerpt(id)), whose stoichiometry in reaction \(excerpt(rid)) "
-                                + "is stoichiometryMath,", place)
+                            "rateOf of '\(excerpt(id))', whose stoichiometry in reaction '\(excerpt(rid))' "
+                                + "is stoichiometryMath,", place, instead: Importer.rateOfInstead)
                     }
                     // A speciesReference with an id is a name until the values are known (`run`
                     // substitutes it in rules), then its value.
@@ -297,15 +306,41 @@ extension Importer {
         let f = functions[name]!
         guard f.parameters.count == args.count else {
             throw SBMLImportError(
-                "SBML \(place) calls function \(excerpt(name)) with \(args.count) arguments; it "
-                    + "takes \(f.parameters.count).")
+                "SBML \(place) calls functionDefinition '\(excerpt(name))' with \(args.count) arguments; it "
+                    + "takes \(f.parameters.count): pass \(f.parameters.count).")
         }
         return Scope(names: Dictionary(zip(f.parameters, args), uniquingKeysWith: { a, _ in a }))
     }
 
-    func unsupported(_ what: String, _ place: String) -> SBMLImportError {
-        SBMLImportError.unsupported("SBML \(place) uses the MathML \(what), which is not supported yet.")
+    /// "SBML kineticLaw of reaction 'R' uses the MathML <x>, which is not supported yet; INSTEAD."
+    /// `place` names the element and its id; `instead` says what to write instead.
+    func unsupported(_ what: String, _ place: String, instead: String = Importer.mathInstead) -> SBMLImportError {
+        SBMLImportError.unsupported("SBML \(place) uses the MathML \(what), which is not supported yet; \(instead).")
     }
+
+    /// A csymbol other than time, avogadro and rateOf: delay (a delay differential equation) or
+    /// one the import does not know.
+    func unsupportedCsymbol(_ url: String, _ place: String) -> SBMLImportError {
+        if url.hasSuffix("/delay") {
+            return unsupported(
+                "csymbol delay (a delay differential equation)", place,
+                instead: "replace delay(x, tau) by a chain of n intermediate species (x -> x1 -> … -> xn at "
+                    + "rate n/tau each, the linear chain trick), or by x itself when tau is short against "
+                    + "the dynamics")
+        }
+        return unsupported(
+            "csymbol \(excerpt(url))", place,
+            instead: "the csymbols read are time, avogadro and rateOf (http://www.sbml.org/sbml/symbols/…)")
+    }
+
+    /// What to do about MathML the import does not read.
+    static let mathInstead =
+        "write it with the MathML of SBML core that the import reads (docs/sbml-import.md, Supported: plus, "
+        + "minus, times, divide, power, the functions, piecewise, relations and logic)"
+    static let rateOfInstead = "write the rate as an expression (the rate law or rule it stands for) instead of rateOf"
+    static let conditionInstead =
+        "write it as relations of two values (<lt/>, <leq/>, <gt/>, <geq/>, <eq/>, <neq/>) combined with <and/>, "
+        + "<or/>, <xor/>, <not/>"
 
     // The conversion recurses once per MathML level, through `expression` and `apply` only (the
     // operators are built in `operation`, outside the recursion, to keep each level's frame small).
@@ -314,7 +349,10 @@ extension Importer {
         defer { leave() }
         switch node.name {
         case "semantics":
-            guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
+            guard let first = node.children.first else {
+                throw unsupported(
+                    "<semantics> without content", place, instead: "put the expression inside <semantics>")
+            }
             return try expression(first, place: place, scope: scope)
         case "cn":
             return Term(.number(try number(node, place: place)))
@@ -335,7 +373,7 @@ extension Importer {
             if url.hasSuffix("/time") { return Term(.name("t")) }
             // SBML Level 3's value (not CODATA 2018's).
             if url.hasSuffix("/avogadro") { return Term(.number(6.02214179e23)) }
-            throw unsupported("csymbol \(excerpt(url))", place)
+            throw unsupportedCsymbol(url, place)
         case "pi": return Term(.number(Double.pi))
         case "infinity": return Term(.number(.infinity))
         case "notanumber": return Term(.number(.nan))
@@ -345,16 +383,18 @@ extension Importer {
         case "piecewise":
             guard let otherwise = node.child("otherwise") else {
                 throw unsupported(
-                    "<piecewise> without <otherwise>",
-                    place)
+                    "<piecewise> without <otherwise>", place,
+                    instead: "add an <otherwise> with the value where no piece applies")
             }
-            guard let value = otherwise.children.first else { throw unsupported("empty <otherwise>", place) }
+            guard let value = otherwise.children.first else {
+                throw unsupported("empty <otherwise>", place, instead: "give <otherwise> a value")
+            }
             var result = try expression(value, place: place, scope: scope)
             for piece in node.children("piece").reversed() {
                 guard piece.children.count == 2 else {
                     throw unsupported(
-                        "<piece> without a value and a condition",
-                        place)
+                        "<piece> without a value and a condition", place,
+                        instead: "give each <piece> a value and then a condition")
                 }
                 let value = try expression(piece.children[0], place: place, scope: scope)
                 result = try conditional(piece.children[1], then: value, else: result, place: place, scope: scope)
@@ -375,35 +415,46 @@ extension Importer {
         case "real", "integer":
             guard parts.count == 1, let x = Double(parts[0]) else {
                 throw unsupported(
-                    "number "
-                        + "'\(excerpt(node.trimmedText))'", place)
+                    "number '\(excerpt(node.trimmedText))'", place,
+                    instead: "write the number in decimal, as <cn> 1.5e-3 </cn>")
             }
             return x
         case "e-notation":
             guard parts.count == 2, let m = Double(parts[0]), let e = Double(parts[1]) else {
-                throw unsupported("number '\(excerpt(node.trimmedText))'", place)
+                throw unsupported(
+                    "number '\(excerpt(node.trimmedText))'", place,
+                    instead: "write the two parts as numbers, <cn type=\"\(type)\"> 1 <sep/> 3 </cn>")
             }
             return Double("\(parts[0])e\(parts[1])") ?? m * pow(10, e)
         case "rational":
             guard parts.count == 2, let p = Double(parts[0]), let q = Double(parts[1]) else {
-                throw unsupported("number '\(excerpt(node.trimmedText))'", place)
+                throw unsupported(
+                    "number '\(excerpt(node.trimmedText))'", place,
+                    instead: "write the two parts as numbers, <cn type=\"\(type)\"> 1 <sep/> 3 </cn>")
             }
             return p / q
         default:
-            throw unsupported("<cn type=\"\(excerpt(type))\">", place)
+            throw unsupported(
+                "<cn type=\"\(excerpt(type))\">", place,
+                instead: "use type real, integer, e-notation or rational (or write the value as a real)")
         }
     }
 
     func apply(_ node: XMLNode, place: String, scope: Scope) throws -> Term {
-        guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
+        guard let op = node.children.first else {
+            throw unsupported("empty <apply>", place, instead: "give <apply> an operator and its arguments")
+        }
         switch op.name {
         case "csymbol" where (op.attributes["definitionURL"] ?? "").hasSuffix("/rateOf"):
             guard node.children.count == 2, node.children[1].name == "ci" else {
                 throw unsupported(
-                    "rateOf of an "
-                        + "expression", place)
+                    "rateOf of an expression", place,
+                    instead: "rateOf takes one <ci>: write the rate of an expression out from the rates of its parts")
             }
             return try rateOf(node.children[1].trimmedText, place: place, scope: scope)
+        case "csymbol":
+            // A function csymbol other than rateOf (delay, or one the import does not know).
+            throw unsupportedCsymbol(op.attributes["definitionURL"] ?? "", place)
         case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor", "implies":
             // A condition in a numeric context: 1 when true, 0 when false.
             return try conditional(node, then: Term(.number(1)), else: Term(.number(0)), place: place, scope: scope)
@@ -417,8 +468,8 @@ extension Importer {
             let name = op.trimmedText
             guard let f = functions[name] else {
                 throw unsupported(
-                    "call of '\(excerpt(name))', which is not a "
-                        + "function definition", place)
+                    "call of '\(excerpt(name))', which is not a function definition", place,
+                    instead: "declare '\(excerpt(name))' in listOfFunctionDefinitions, or correct the call")
             }
             return try expression(f.body, place: place, scope: try bind(name, args, place: place))
         }
@@ -440,7 +491,11 @@ extension Importer {
     /// The operator `name` applied to converted arguments.
     func operation(_ name: String, _ args: [Term], qualifier: Term?, place: String) throws -> Term {
         func arity(_ n: Int) throws {
-            guard args.count == n else { throw unsupported("<\(name)> with \(args.count) arguments", place) }
+            guard args.count == n else {
+                throw unsupported(
+                    "<\(name)> with \(args.count) arguments", place,
+                    instead: "give <\(name)> \(n) argument\(n == 1 ? "" : "s")")
+            }
         }
         func function(_ f: Expr.Function, _ a: Term) throws -> Term { try node(.function(f, a.expr), a, place: place) }
         func binary(_ a: Term, _ b: Term, _ make: (Expr, Expr) -> Expr) throws -> Term {
@@ -505,7 +560,9 @@ extension Importer {
                     Expr.subtract)
         case "min", "max":
             // n-ary (MathML 3): nested selects.
-            guard !args.isEmpty else { throw unsupported("<\(name)> without arguments", place) }
+            guard !args.isEmpty else {
+                throw unsupported("<\(name)> without arguments", place, instead: "give <\(name)> at least one argument")
+            }
             return try fold(args[...], place: place) { a, b in
                 name == "min"
                     ? try select(a, b, a, b)
@@ -540,19 +597,24 @@ extension Importer {
         let scope = scope ?? Scope(global: globalSubstitution)
         switch node.name {
         case "semantics":
-            guard let first = node.children.first else { throw unsupported("<semantics> without content", place) }
+            guard let first = node.children.first else {
+                throw unsupported(
+                    "<semantics> without content", place, instead: "put the expression inside <semantics>")
+            }
             return try condition(first, place: place, scope: scope)
         case "true": return Clause(condition: .constant(true), depth: 1, size: 1)
         case "false": return Clause(condition: .constant(false), depth: 1, size: 1)
         case "apply":
-            guard let op = node.children.first else { throw unsupported("empty <apply>", place) }
+            guard let op = node.children.first else {
+                throw unsupported("empty <apply>", place, instead: "give <apply> an operator and its arguments")
+            }
             let operands = Array(node.children.dropFirst())
             func fold(_ combine: (Condition, Condition) -> Condition) throws -> Clause {
                 let parts = try operands.map { try condition($0, place: place, scope: scope) }
                 guard var result = parts.first else {
                     throw unsupported(
-                        "<\(excerpt(op.name))> without arguments",
-                        place)
+                        "<\(excerpt(op.name))> without arguments", place,
+                        instead: "give <\(excerpt(op.name))> at least one argument")
                 }
                 for p in parts.dropFirst() {
                     result = try clause(
@@ -572,14 +634,16 @@ extension Importer {
             case "or": return try fold { .or($0, $1) }
             case "xor": return try fold { .xor($0, $1) }
             case "not":
-                guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
+                guard operands.count == 1 else {
+                    throw unsupported(
+                        "<not> with \(operands.count) arguments", place, instead: "give <not> one argument")
+                }
                 let a = try condition(operands[0], place: place, scope: scope)
                 return try clause(.not(a.condition), [(a.depth, a.size)], place: place)
             case "implies":
                 guard operands.count == 2 else {
                     throw unsupported(
-                        "<implies> with \(operands.count) arguments",
-                        place)
+                        "<implies> with \(operands.count) arguments", place, instead: "give <implies> two arguments")
                 }
                 let a = try condition(operands[0], place: place, scope: scope)
                 let b = try condition(operands[1], place: place, scope: scope)
@@ -595,10 +659,15 @@ extension Importer {
                     "geq": .greaterEqual, "eq": .equal, "neq": .notEqual,
                 ][op.name]!
                 if op.name == "neq" && operands.count != 2 {
-                    throw unsupported("<neq> with \(operands.count) arguments", place)
+                    throw unsupported(
+                        "<neq> with \(operands.count) arguments", place,
+                        instead: "compare two values, or combine pairs with <and/>")
                 }
                 let args = try operands.map { try expression($0, place: place, scope: scope) }
-                guard args.count >= 2 else { throw unsupported("<\(op.name)> with \(args.count) argument", place) }
+                guard args.count >= 2 else {
+                    throw unsupported(
+                        "<\(op.name)> with \(args.count) argument", place, instead: "compare at least two values")
+                }
                 var result: Clause?
                 for k in 0..<(args.count - 1) {
                     let pair = try clause(
@@ -628,10 +697,10 @@ extension Importer {
                         op.trimmedText,
                         args, place: place))
             default:
-                throw unsupported("<\(excerpt(op.name))> as a trigger", place)
+                throw unsupported("<\(excerpt(op.name))> as a trigger", place, instead: Importer.conditionInstead)
             }
         default:
-            throw unsupported("<\(excerpt(node.name))> as a trigger", place)
+            throw unsupported("<\(excerpt(node.name))> as a trigger", place, instead: Importer.conditionInstead)
         }
     }
 
@@ -646,7 +715,9 @@ extension Importer {
         case "true": return value
         case "false": return rest
         case "apply":
-            guard let op = condition.children.first else { throw unsupported("empty <apply>", place) }
+            guard let op = condition.children.first else {
+                throw unsupported("empty <apply>", place, instead: "give <apply> an operator and its arguments")
+            }
             let operands = Array(condition.children.dropFirst())
             func sub(_ c: XMLNode, _ yes: Term, _ no: Term) throws -> Term {
                 try conditional(c, then: yes, else: no, place: place, scope: scope)
@@ -667,17 +738,23 @@ extension Importer {
                     guard let c = cs.first else { return no }
                     return try sub(c, try odd(cs.dropFirst(), no, yes), try odd(cs.dropFirst(), yes, no))
                 }
-                guard operands.count <= 6 else { throw unsupported("<xor> with \(operands.count) arguments", place) }
+                guard operands.count <= 6 else {
+                    throw unsupported(
+                        "<xor> with \(operands.count) arguments", place,
+                        instead: "nest <xor>s of at most 6 arguments each")
+                }
                 return try odd(operands[...], value, rest)
             case "not":
-                guard operands.count == 1 else { throw unsupported("<not> with \(operands.count) arguments", place) }
+                guard operands.count == 1 else {
+                    throw unsupported(
+                        "<not> with \(operands.count) arguments", place, instead: "give <not> one argument")
+                }
                 return try sub(operands[0], rest, value)
             case "implies":
                 // a ⇒ b: false only when a holds and b does not.
                 guard operands.count == 2 else {
                     throw unsupported(
-                        "<implies> with \(operands.count) arguments",
-                        place)
+                        "<implies> with \(operands.count) arguments", place, instead: "give <implies> two arguments")
                 }
                 return try sub(operands[0], try sub(operands[1], value, rest), value)
             default: break
@@ -714,7 +791,8 @@ extension Importer {
                 return try select(a, b, different, try select(b, a, different, equal))
             }
             guard args.count == 2, ["lt", "gt", "leq", "geq"].contains(op.name) else {
-                throw unsupported("condition <\(excerpt(op.name))> in <piecewise>", place)
+                throw unsupported(
+                    "condition <\(excerpt(op.name))> in <piecewise>", place, instead: Importer.conditionInstead)
             }
             let (a, b) = (args[0], args[1])
             switch op.name {
@@ -724,7 +802,8 @@ extension Importer {
             default: return try select(b, a, rest, value)  // leq
             }
         default:
-            throw unsupported("condition <\(excerpt(condition.name))> in <piecewise>", place)
+            throw unsupported(
+                "condition <\(excerpt(condition.name))> in <piecewise>", place, instead: Importer.conditionInstead)
         }
     }
 }

@@ -27,8 +27,8 @@ extension Importer {
                 let pid = p.attributes["id"] ?? "?"
                 guard let v = p.attributes["value"].flatMap(Double.init) else {
                     throw SBMLImportError(
-                        "SBML local parameter \(excerpt(pid)) of reaction \(excerpt(id)) has no "
-                            + "value.")
+                        "SBML local parameter '\(excerpt(pid))' of reaction '\(excerpt(id))' has no "
+                            + "value; give it a value attribute.")
                 }
                 var name = "\(id)_\(pid)"
                 var k = 1

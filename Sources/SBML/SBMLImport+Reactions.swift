@@ -31,8 +31,9 @@ extension Importer {
         let id = node.attributes["id"] ?? "?"
         if node.attributes["fast"] == "true" {
             throw SBMLImportError.unsupported(
-                "SBML reaction \(excerpt(id)) is "
-                    + "fast, which is not supported yet.")
+                "SBML reaction '\(excerpt(id))' is fast=\"true\", which is not supported yet; rewrite the fast "
+                    + "reaction as a slow one with large rate constants, or as an assignment rule of its "
+                    + "equilibrium.")
         }
         // A negative stoichiometry moves the species to the other side (the same ODE).
         let reactants = try side(of: node, id, "listOfReactants", "speciesReference", true)
@@ -40,14 +41,15 @@ extension Importer {
         guard node.child("kineticLaw") != nil else {
             if root.requiredPackages["fbc"] != nil {
                 throw SBMLImportError.unsupported(
-                    "SBML reaction \(excerpt(id)) has no kineticLaw: the model is a flux balance model (package "
-                        + "fbc), not a time course, which is not supported.")
+                    "SBML reaction '\(excerpt(id))' has no kineticLaw: the model is a flux balance model (package "
+                        + "fbc), not a time course, which is not supported; give every reaction a kineticLaw to "
+                        + "simulate it, or solve the flux balance with an FBA tool (COBRApy, COPASI).")
             }
             throw SBMLImportError(
-                "SBML reaction \(excerpt(id)) has no "
-                    + "kineticLaw.")
+                "SBML reaction '\(excerpt(id))' has no kineticLaw; give it one (its flux, in amount per "
+                    + "time).")
         }
-        let flux = try reactionFlux(id, place: "kineticLaw of reaction \(excerpt(id))").expr
+        let flux = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
         try buildVariableStoichiometries(node, id, flux)
         guard let first = reactants.first ?? products.first else { return }  // no species change: no effect
         let volume = compartments[species[first.species].compartment].name
@@ -80,8 +82,8 @@ extension Importer {
             if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
             guard let index = speciesIndex[s] else {
                 throw SBMLImportError(
-                    "SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not "
-                        + "declared.")
+                    "SBML reaction '\(excerpt(id))' names species '\(excerpt(s))', which is not "
+                        + "declared; declare it in listOfSpecies or correct the speciesReference.")
             }
             // A stoichiometry that changes is its own reaction (below).
             if ref.child("stoichiometryMath") != nil
@@ -97,8 +99,9 @@ extension Importer {
                 // constant one can be folded into the stoichiometry.
                 guard let value = values[factor], !variableIDs.contains(factor), kindOf(factor) == "parameter" else {
                     throw SBMLImportError.unsupported(
-                        "SBML conversionFactor \(excerpt(factor)) of species "
-                            + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
+                        "SBML conversionFactor '\(excerpt(factor))' of species '\(excerpt(s))' is not a constant "
+                            + "parameter, which is not supported yet; make it a constant parameter (set by no rule "
+                            + "or event), or multiply the stoichiometries of '\(excerpt(s))' by it instead.")
                 }
                 stoichiometry *= value
             }
@@ -106,8 +109,8 @@ extension Importer {
             if nu < 0 || (sign < 0 && nu == 0) { continue }
             guard nu.isFinite, nu >= 0 else {
                 throw SBMLImportError.unsupported(
-                    "SBML reaction \(excerpt(id)) has the stoichiometry \(nu) for "
-                        + "species \(excerpt(s)), which is not supported yet.")
+                    "SBML reaction '\(excerpt(id))' has the stoichiometry \(nu) for species '\(excerpt(s))', "
+                        + "which is not supported yet; give it a finite stoichiometry.")
             }
             if nu == 0 { continue }
             if let k = position[index] {
@@ -129,7 +132,8 @@ extension Importer {
                 if ruledSpecies.contains(s) || rateRules[s] != nil { continue }
                 let nu: Expr
                 if let m = ref.child("stoichiometryMath") {
-                    nu = try math(of: m, place: "stoichiometryMath of species \(excerpt(s)) in reaction \(excerpt(id))")
+                    nu = try math(
+                        of: m, place: "stoichiometryMath of species '\(excerpt(s))' in reaction '\(excerpt(id))'")
                 } else if let r = ref.attributes["id"], variableReferences.contains(r) {
                     nu = .name(r)
                 } else {
@@ -137,13 +141,14 @@ extension Importer {
                 }
                 guard let index = speciesIndex[s] else {
                     throw SBMLImportError(
-                        "SBML reaction \(excerpt(id)) names species '\(excerpt(s))', which is not "
-                            + "declared.")
+                        "SBML reaction '\(excerpt(id))' names species '\(excerpt(s))', which is not "
+                            + "declared; declare it in listOfSpecies or correct the speciesReference.")
                 }
                 if let factor = conversionFactor[s], variableIDs.contains(factor) {
                     throw SBMLImportError.unsupported(
-                        "SBML conversionFactor \(excerpt(factor)) of species "
-                            + "\(excerpt(s)) is not a constant parameter, which is not supported yet.")
+                        "SBML conversionFactor '\(excerpt(factor))' of species '\(excerpt(s))' is not a constant "
+                            + "parameter, which is not supported yet; make it a constant parameter (set by no rule "
+                            + "or event), or multiply the stoichiometries of '\(excerpt(s))' by it instead.")
                 }
                 // (An amount lives in the unit compartment: ν · flux itself.)
                 let home = compartments[species[index].compartment].name
@@ -155,8 +160,8 @@ extension Importer {
                 if let factor = conversionFactor[s] {
                     guard let value = values[factor] else {
                         throw SBMLImportError(
-                            "SBML conversionFactor \(excerpt(factor)) of species \(excerpt(s)) "
-                                + "names no parameter.")
+                            "SBML conversionFactor '\(excerpt(factor))' of species '\(excerpt(s))' "
+                                + "names no parameter; declare '\(excerpt(factor))' in listOfParameters.")
                     }
                     rate = .multiply(rate, .number(value))
                 }

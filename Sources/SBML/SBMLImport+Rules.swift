@@ -31,7 +31,7 @@ extension Importer {
                 // The rule's math, its place named by the rule and by what `variable` is (`target`).
                 func ruleMath(_ target: String) throws -> Expr {
                     if let solved { return solved.value }
-                    return try math(of: rule, place: "\(rule.name) for \(target) \(excerpt(variable))")
+                    return try math(of: rule, place: "\(rule.name) for \(target) '\(excerpt(variable))'")
                 }
                 switch solved == nil ? rule.name : "assignmentRule" {
                 case "assignmentRule" where kind == "parameter":
@@ -68,11 +68,15 @@ extension Importer {
                     ruleExpressions[variable] = try ruleMath("compartment")
                     observableIDs.append(variable)
                 case "algebraicRule":
-                    throw SBMLImportError.unsupported("SBML algebraicRule is not supported yet.")
+                    // (solveAlgebraicRules has solved every algebraic rule with math, or refused it.)
+                    throw SBMLImportError.unsupported(
+                        "SBML algebraicRule \(position + 1) of listOfRules is not supported yet; write it as an "
+                            + "assignmentRule (or rateRule) of the variable it determines.")
                 default:
                     throw SBMLImportError.unsupported(
-                        "SBML \(excerpt(rule.name)) for \(kind) \(excerpt(variable)) is "
-                            + "not supported yet.")
+                        "SBML \(excerpt(rule.name)) for \(kind) '\(excerpt(variable))' is not supported yet; a rule "
+                            + "may set a species, a parameter, a compartment or a speciesReference: declare "
+                            + "'\(excerpt(variable))' as one of these.")
                 }
             }
         }

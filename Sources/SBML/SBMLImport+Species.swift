@@ -7,11 +7,14 @@ extension Importer {
     mutating func readSpecies() throws {
         allSpeciesNodes = model.list("listOfSpecies", "species")
         for s in allSpeciesNodes {
-            guard let id = s.attributes["id"] else { throw SBMLImportError("SBML species without an id.") }
+            guard let id = s.attributes["id"] else {
+                throw SBMLImportError("SBML species without an id; give every species an id.")
+            }
             guard let c = s.attributes["compartment"], compartmentIDSet.contains(c) else {
                 throw SBMLImportError(
-                    "SBML species \(excerpt(id)) is in compartment "
-                        + "'\(excerpt(s.attributes["compartment"] ?? ""))', which is not declared.")
+                    "SBML species '\(excerpt(id))' is in compartment "
+                        + "'\(excerpt(s.attributes["compartment"] ?? ""))', which is not declared; declare it in "
+                        + "listOfCompartments or correct the species' compartment.")
             }
             if let factor = s.attributes["conversionFactor"]
                 ?? model.attributes["conversionFactor"]

@@ -98,6 +98,8 @@ struct Importer {
     /// Ids in use, so that the reactions the import adds get fresh ones (`insertUnused`).
     var reactionIDsTaken: Set<String> = []
     var events: [ModelDefinition.Event] = []
+    /// The SBML id of each of `events` (for messages).
+    var eventIDs: [String] = []
     var simulation = ModelDefinition.Simulation()
     /// Whether the file gave an absolute tolerance (stat3sim's annotation); without one every
     /// species gets its own, scaled to its size.
@@ -116,8 +118,9 @@ struct Importer {
         self.level = Int(root.attributes["level"] ?? "") ?? 0
         guard level == 2 || level == 3 else {
             throw SBMLImportError(
-                "SBML Level \(excerpt(root.attributes["level"] ?? "?")) is not supported (Level 2 "
-                    + "and 3 are).")
+                "SBML Level \(excerpt(root.attributes["level"] ?? "?")) (the <sbml> element's level) is not "
+                    + "supported (Level 2 and 3 are); convert the file to Level 3 (libSBML's level converter, "
+                    + "or COPASI's export).")
         }
     }
 
@@ -129,6 +132,11 @@ struct Importer {
         return name
     }
 
+    /// ` 'id'` for an element with an id, else nothing (for messages).
+    static func idSuffix(_ node: XMLNode) -> String {
+        node.attributes["id"].map { " '\(excerpt($0))'" } ?? ""
+    }
+
     static func describe(_ node: XMLNode) -> String {
         node.attributes["id"].map { "\(node.name) \($0)" } ?? node.name
     }
@@ -138,6 +146,7 @@ struct Importer {
     /// The phases in order (each may refuse the model with an `SBMLImportError`).
     mutating func run() throws -> ModelDefinition {
         try checkDocument()
+        dropExportHelpers()
         renameTimeID()
         try readFunctionDefinitions()
         try readCompartments()
@@ -182,10 +191,11 @@ struct Importer {
         for c in equalities {
             guard !d.changesOnlyAtEvents(.subtract(c.left, c.right)) else { continue }
             throw SBMLImportError.unsupported(
-                "SBML trigger of event \(excerpt(id)) uses the MathML <\(c.relation == .equal ? "eq" : "neq")> as a "
-                    + "trigger on \(excerpt(ExpressionText.text(c.left))) and \(excerpt(ExpressionText.text(c.right))), "
-                    + "which change between events (an equality, which root finding cannot locate), which is not "
-                    + "supported; write a crossing (<geq/>, <leq/>) instead.")
+                "SBML trigger of event '\(excerpt(id))' uses the MathML <\(c.relation == .equal ? "eq" : "neq")> "
+                    + "as a trigger on \(excerpt(ExpressionText.text(c.left))) and "
+                    + "\(excerpt(ExpressionText.text(c.right))), which change between events (an equality, which "
+                    + "root finding cannot locate), which is not supported; write a crossing (<geq/>, <leq/>) "
+                    + "instead.")
         }
     }
 
@@ -196,12 +206,16 @@ struct Importer {
         let required = root.requiredPackages.filter { $0.value == "true" }.keys.sorted()
         if let first = required.first {
             throw SBMLImportError.unsupported(
-                "SBML package '\(excerpt(first))' (required=\"true\") is not supported yet"
+                "SBML package '\(excerpt(first))' (required=\"true\" on the <sbml> element) is not supported yet"
                     + (required.count > 1
-                        ? " (nor \(required.dropFirst().map { excerpt($0) }.joined(separator: ", ")))." : "."))
+                        ? " (nor \(required.dropFirst().map { "'\(excerpt($0))'" }.joined(separator: ", ")))" : "")
+                    + "; convert the model to SBML core first (a comp model: flatten it, e.g. with libSBML's "
+                    + "CompFlatteningConverter; other packages: export core SBML from the tool that wrote it).")
         }
         if root.requiredPackages.isEmpty, let required = root.attributes["required"], required == "true" {
-            throw SBMLImportError.unsupported("SBML packages are not supported yet.")
+            throw SBMLImportError.unsupported(
+                "SBML packages (required=\"true\" on the <sbml> element) are not supported yet; convert the model "
+                    + "to SBML core first.")
         }
         let optional = root.requiredPackages.keys.sorted()
         if !optional.isEmpty {
@@ -211,7 +225,10 @@ struct Importer {
         }
         for child in root.children where child.name != "model" && child.name != "notes" && child.name != "annotation" {
             if isOptionalPackage(child) { continue }
-            throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")
+            throw SBMLImportError.unsupported(
+                "SBML element <\(excerpt(child.name))>\(Importer.idSuffix(child)) in <sbml>, outside the model, is "
+                    + "not supported yet; remove it (an element of a package that does not change the math: "
+                    + "declare the package with required=\"false\").")
         }
     }
 
@@ -220,6 +237,19 @@ struct Importer {
     func isOptionalPackage(_ node: XMLNode) -> Bool {
         guard !root.requiredPackages.isEmpty, let namespace = node.namespace else { return false }
         return namespace != root.namespace && !namespace.hasSuffix("/MathML") && !namespace.hasSuffix("/xhtml")
+    }
+
+    /// The elements `stat3sim export` adds for other tools only (the parameter and event that have
+    /// COPASI evaluate triggers again after a state event, and the assignments to that parameter),
+    /// marked by the annotation `<stat3sim:exportHelper/>`: dropped, so that a round trip gives
+    /// the model that was exported.
+    func dropExportHelpers() {
+        func isHelper(_ node: XMLNode) -> Bool {
+            node.child("annotation")?.children.contains {
+                $0.name == "exportHelper" && $0.namespace == SBMLWriter.annotationNamespace
+            } ?? false
+        }
+        model.forEachDescendant { n in n.children.removeAll(where: isHelper) }
     }
 
     /// SBML ids are free; the model file reserves `t` for time. An id `t` (and every mention of
@@ -264,7 +294,10 @@ struct Importer {
             case _ where isOptionalPackage(child):
                 break
             default:
-                throw SBMLImportError.unsupported("SBML element <\(excerpt(child.name))> is not supported yet.")
+                throw SBMLImportError.unsupported(
+                    "SBML element <\(excerpt(child.name))>\(Importer.idSuffix(child)) in model "
+                        + "'\(excerpt(model.attributes["id"] ?? "?"))' is not supported yet; remove it (an element of a "
+                        + "package that does not change the math: declare the package with required=\"false\").")
             }
         }
     }

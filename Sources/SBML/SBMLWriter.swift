@@ -18,6 +18,16 @@ import ReactionModel
 ///   event (a later event's right-hand sides see the earlier ones' results), so the export does not
 ///   depend on how a tool orders simultaneous events.
 ///
+/// * state events (`when`) → `<event>` with their trigger, delay, priority and flags. When there
+///   is one without delay, the export adds a parameter `last_state_event_time` (which each of those
+///   events sets to the time it fires) and a no-op event `recheck_after_state_event`, triggered by
+///   `time ≥ last_state_event_time + δ` with δ = 1e-6 × (t_end − t_start): COPASI takes a root
+///   found before the state has moved by its relative tolerance since the last event to be the
+///   same root, so a trigger that turns false just after its own event (a dose that turns the
+///   marker down at once) is missed and the event never fires again; the later stop makes COPASI
+///   evaluate the triggers again. Both carry the annotation `<stat3sim:exportHelper/>`, and
+///   `stat3sim import` drops them.
+///
 /// A scenario (or several, applied left to right as on the command line) replaces parameter
 /// values, initial concentrations and compartment sizes and adds its events.
 public enum SBMLWriter {
@@ -51,6 +61,18 @@ public enum SBMLWriter {
     /// A number as SBML and MathML read it back exactly (shortest round-trip form).
     /// The namespace of stat3sim's annotation (the run settings of an exported model).
     public static let annotationNamespace = "urn:stat3sim:simulation:1"
+
+    /// The annotation of the elements the export adds for other tools only (see above); import
+    /// drops every element that carries it.
+    public static let exportHelperAnnotation =
+        "<annotation><stat3sim:exportHelper xmlns:stat3sim=\"\(annotationNamespace)\"/></annotation>"
+
+    /// The time after a state event at which the export's helper event has other tools evaluate
+    /// the triggers again: 1e-6 of the simulated span (1 when the span is not positive).
+    public static func recheckDelay(tStart: Double, tEnd: Double) -> Double {
+        let span = tEnd - tStart
+        return 1e-6 * (span > 0 && span.isFinite ? span : 1)
+    }
 
     public static func number(_ x: Double) -> String {
         if x.isNaN { return "NaN" }  // XML Schema's spellings
@@ -201,6 +223,21 @@ private struct Writer {
             d.compartments.map(\.name) + d.species.map(\.name) + d.parameters.map(\.name)
                 + d.observables.map(\.name))
 
+        // State events without delay get a helper (see the type's documentation): its parameter and
+        // event ids clash with no other id, reactions' and events' included.
+        let stateEvents = events.filter { $0.trigger != nil }
+        let recheck = stateEvents.contains { $0.trigger!.delay == nil }
+        var helperIDs: (parameter: String, event: String)? = nil
+        if recheck {
+            var taken = used.union(d.reactions.map(\.id))
+            taken.formUnion((1...(events.count + 1)).map { "event_\($0)" })
+            let parameter = taken.insertUnused("last_state_event_time")
+            let event = taken.insertUnused("recheck_after_state_event")
+            used.formUnion([parameter, event])
+            helperIDs = (parameter, event)
+        }
+        let recheckDelay = SBMLWriter.recheckDelay(tStart: d.simulation.tStart, tEnd: d.simulation.tEnd)
+
         let modelID = Writer.identifier(URLlessBaseName(d.file))
         line(0, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
         line(0, "<sbml xmlns=\"http://www.sbml.org/sbml/level3/version2/core\" level=\"3\" version=\"2\">")
@@ -254,7 +291,7 @@ private struct Writer {
         line(2, "</listOfSpecies>")
 
         let stateParameters = d.species.indices.filter { d.species[$0].isParameter }
-        if !d.parameters.isEmpty || !d.observables.isEmpty || !stateParameters.isEmpty {
+        if !d.parameters.isEmpty || !d.observables.isEmpty || !stateParameters.isEmpty || helperIDs != nil {
             line(2, "<listOfParameters>")
             for (i, p) in d.parameters.enumerated() {
                 line(
@@ -270,6 +307,17 @@ private struct Writer {
             }
             for o in d.observables {
                 line(3, "<parameter" + attribute("id", o.name) + attribute("constant", "false") + "/>")
+            }
+            if let helperIDs {
+                // Before the start by more than the delay: the helper's trigger is true at the start
+                // (initialValue true), so it fires only after a state event.
+                line(
+                    3,
+                    "<parameter" + attribute("id", helperIDs.parameter)
+                        + attribute("value", number(d.simulation.tStart - 2 * recheckDelay))
+                        + attribute("constant", "false") + ">")
+                line(4, SBMLWriter.exportHelperAnnotation)
+                line(3, "</parameter>")
             }
             line(2, "</listOfParameters>")
         }
@@ -338,7 +386,6 @@ private struct Writer {
         }
 
         let grouped = Writer.composedEvents(events, model: d)
-        let stateEvents = events.filter { $0.trigger != nil }
         if !grouped.isEmpty || !stateEvents.isEmpty {
             line(2, "<listOfEvents>")
             for (k, e) in grouped.enumerated() {
@@ -391,6 +438,33 @@ private struct Writer {
                     math(6, SBMLWriter.mathML(a.expression))
                     line(5, "</eventAssignment>")
                 }
+                if let helperIDs, trigger.delay == nil {
+                    line(5, "<eventAssignment" + attribute("variable", helperIDs.parameter) + ">")
+                    line(6, SBMLWriter.exportHelperAnnotation)
+                    math(6, SBMLWriter.mathML(.name("t")))
+                    line(5, "</eventAssignment>")
+                }
+                line(4, "</listOfEventAssignments>")
+                line(3, "</event>")
+            }
+            if let helperIDs {
+                // A no-op (it sets its parameter to its own value) that only stops the integration.
+                line(
+                    3,
+                    "<event" + attribute("id", helperIDs.event) + attribute("useValuesFromTriggerTime", "true") + ">")
+                line(4, SBMLWriter.exportHelperAnnotation)
+                line(4, "<trigger" + attribute("initialValue", "true") + attribute("persistent", "true") + ">")
+                math(
+                    5,
+                    SBMLWriter.mathML(
+                        Condition.comparison(
+                            .name("t"), .greaterEqual,
+                            .add(.name(helperIDs.parameter), .number(recheckDelay)))))
+                line(4, "</trigger>")
+                line(4, "<listOfEventAssignments>")
+                line(5, "<eventAssignment" + attribute("variable", helperIDs.parameter) + ">")
+                math(6, SBMLWriter.mathML(.name(helperIDs.parameter)))
+                line(5, "</eventAssignment>")
                 line(4, "</listOfEventAssignments>")
                 line(3, "</event>")
             }

@@ -186,7 +186,7 @@ public struct SBMLImportError: Error, CustomStringConvertible, Equatable, Sendab
     public enum Kind: Sendable, Equatable {
         /// Not an SBML model the import can read (malformed XML, missing values, loops, …).
         case invalid
-        /// SBML outside the subset the import covers ("… is not supported yet."): a refusal,
+        /// SBML outside the subset the import covers ("… is not supported yet; write … instead."): a refusal,
         /// never a different model.
         case unsupported
         /// Past one of the bounds of `ImportLimits` (nesting, expression size).

@@ -135,8 +135,9 @@ struct SBMLHostileInputTests {
     func mathNestedPastTheMathLimitIsRefused() {
         #expect(
             refusal(model(law: minusNested(600)))
-                == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
-                + "(function definitions inlined), which is not supported.")
+                == "SBML kineticLaw of reaction 'R' nests its math deeper than 512 levels "
+                + "(function definitions inlined), which is not supported; split it with assignment rules "
+                + "(parameters for its parts).")
     }
 
     @Test
@@ -209,12 +210,13 @@ struct SBMLHostileInputTests {
         let piecewise = "<piecewise><piece><ci>A</ci>\(and)</piece><otherwise><cn>0</cn></otherwise></piecewise>"
         #expect(
             refusal(model(law: piecewise))
-                == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
-                + "(function definitions inlined), which is not supported.")
+                == "SBML kineticLaw of reaction 'R' nests its math deeper than 512 levels "
+                + "(function definitions inlined), which is not supported; split it with assignment rules "
+                + "(parameters for its parts).")
         #expect(
             refusal(event(trigger: and, assigning: "1"))
-                == "SBML trigger of event E nests its math deeper than 512 levels (function definitions inlined), "
-                + "which is not supported.")
+                == "SBML trigger of event 'E' nests its math deeper than 512 levels (function definitions inlined), "
+                + "which is not supported; split it with assignment rules (parameters for its parts).")
     }
 
     @Test
@@ -223,8 +225,9 @@ struct SBMLHostileInputTests {
         let math = "<apply><min/>" + String(repeating: "<ci>A</ci>", count: 100_000) + "</apply>"
         #expect(
             refusal(model(law: math))
-                == "SBML kineticLaw of reaction R has more than 1000000 terms once "
-                + "function definitions and reaction rates are inlined, which is not supported.")
+                == "SBML kineticLaw of reaction 'R' has more than 1000000 terms once "
+                + "function definitions and reaction rates are inlined, which is not supported; give repeated "
+                + "parts their own assignment rules (parameters), which are not inlined.")
     }
 
     // MARK: Function definitions
@@ -234,7 +237,8 @@ struct SBMLHostileInputTests {
         let f = function("f", ["x"], "<apply><ci>f</ci><ci>x</ci></apply>")
         #expect(
             refusal(model(law: "<apply><ci>f</ci><ci>A</ci></apply>", functions: f))
-                == "SBML functionDefinition f calls itself, which is not supported.")
+                == "SBML functionDefinition 'f' calls itself, which is not supported; SBML forbids recursion: "
+                + "write it without the call.")
     }
 
     @Test
@@ -243,8 +247,8 @@ struct SBMLHostileInputTests {
         let g = function("g", ["x"], "<apply><plus/><cn>1</cn><apply><ci>f</ci><ci>x</ci></apply></apply>")
         #expect(
             refusal(model(law: "<ci>A</ci>", functions: "\(f)\(g)"))
-                == "SBML functionDefinition f calls itself through g (a cycle of 2 function definitions), "
-                + "which is not supported.")
+                == "SBML functionDefinition 'f' calls itself through 'g' (a cycle of 2 function definitions), "
+                + "which is not supported; SBML forbids recursion: break the cycle.")
     }
 
     @Test
@@ -259,9 +263,9 @@ struct SBMLHostileInputTests {
         }
         #expect(
             message
-                == "SBML functionDefinition f19 expands to 1048575 terms once "
+                == "SBML functionDefinition 'f19' expands to 1048575 terms once "
                 + "the function definitions it calls are inlined (the limit is 1000000), "
-                + "which is not supported.")
+                + "which is not supported; give repeated parts their own assignment rules (parameters).")
         #expect(time < 5)
     }
 
@@ -270,8 +274,9 @@ struct SBMLHostileInputTests {
         let functions = chain(2000) { k in "<apply><ci>f\(k - 1)</ci><ci>x</ci></apply>" }
         #expect(
             refusal(model(law: "<apply><ci>f2000</ci><ci>A</ci></apply>", functions: functions))
-                == "SBML kineticLaw of reaction R nests its math deeper than 512 levels "
-                + "(function definitions inlined), which is not supported.")
+                == "SBML kineticLaw of reaction 'R' nests its math deeper than 512 levels "
+                + "(function definitions inlined), which is not supported; split it with assignment rules "
+                + "(parameters for its parts).")
     }
 
     @Test
@@ -489,14 +494,18 @@ struct SBMLHostileInputTests {
         let message = try #require(refusal(xml))
         #expect(
             message
-                == "SBML species \(String(repeating: "x", count: 40))… is in compartment "
-                + "'nowhere\(String(repeating: "x", count: 33))…', which is not declared.")
+                == "SBML species '\(String(repeating: "x", count: 40))…' is in compartment "
+                + "'nowhere\(String(repeating: "x", count: 33))…', which is not declared; declare it in "
+                + "listOfCompartments or correct the species' compartment.")
         let tabbed = document(
             oneSpecies
                 + "<listOfReactions><reaction id=\"R\">"
                 + "<listOfReactants><speciesReference species=\"B&#10;&#9;C\"/></listOfReactants>"
                 + "<kineticLaw>\(mathML)<cn>1</cn></math></kineticLaw></reaction></listOfReactions>")
-        #expect(refusal(tabbed) == "SBML reaction R names species 'B\\n\\tC', which is not declared.")
+        #expect(
+            refusal(tabbed)
+                == "SBML reaction 'R' names species 'B\\n\\tC', which is not declared; declare it in listOfSpecies "
+                + "or correct the speciesReference.")
         let number = model(law: "<cn>" + String(repeating: "9", count: 10_000) + "x</cn>")
         #expect(try #require(refusal(number)).count < 200)
         #expect(excerpt("plain_id") == "plain_id")
@@ -526,7 +535,7 @@ struct SBMLImportErrorKindTests {
         let deep =
             String(repeating: "<apply><minus/>", count: 600) + "<ci>A</ci>" + String(repeating: "</apply>", count: 600)
         #expect(kind(model(law: deep)) == .limit)
-        // The message is the same sentence as before the kinds.
+        // The message names the rule and what to write instead.
         let message = try #require(refusal(algebraic))
         #expect(message.hasPrefix("SBML algebraicRule 1 (0 = A*A) is not supported: it is nonlinear in 'A'"))
     }

@@ -81,7 +81,7 @@ struct SBMLValidInputTests {
             Issue.record("the import did not refuse an equality of V")
         } catch let e as SBMLImportError {
             #expect(e.kind == .unsupported)
-            #expect(e.message.contains("event reset") && e.message.contains("<eq>"), "\(e.message)")
+            #expect(e.message.contains("event 'reset'") && e.message.contains("<eq>"), "\(e.message)")
         } catch {
             Issue.record("\(error)")
         }

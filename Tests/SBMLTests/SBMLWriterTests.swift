@@ -234,6 +234,92 @@ struct SBMLWriterTests {
         #expect(parsed.attributes(of: "eventAssignment", id: "Lext", key: "variable") != nil)
     }
 
+    static let stateEventSource = """
+        [species]
+        A = 0
+        Drug = 0
+        [parameters]
+        last_state_event_time = 3
+        [[reactions]]
+        equation = "-> A"
+        rate = "1 - Drug"
+        [[reactions]]
+        equation = "Drug ->"
+        forward = "1"
+        [[events]]
+        when = "A > 1"
+        set = { Drug = "Drug + 2" }
+        [[events]]
+        when = "A > 2"
+        delay = 1
+        set = { Drug = "Drug + last_state_event_time" }
+        [simulation]
+        t_start = 10
+        t_end = 40
+        """
+
+    /// A state event without delay: the export adds a parameter that the event sets to the time it
+    /// fires and a no-op event 1e-6 × (t_end − t_start) later (COPASI then evaluates the triggers
+    /// again), both marked `<stat3sim:exportHelper/>`, with ids that clash with none of the model's.
+    @Test func stateEventsWithoutDelayGetTheRecheckHelper() throws {
+        let d = try ModelLoader.load(source: Self.stateEventSource, file: "recheck.toml")
+        let xml = SBMLWriter.document(for: d, scenario: nil)
+        let parsed = try #require(Collector.parse(xml))
+        let ids = parsed.elements.compactMap { $0.attributes["id"] }
+        #expect(Set(ids).count == ids.count)
+        // The model's own parameter keeps its id; the helper's gets the next free one.
+        #expect(parsed.attributes(of: "parameter", id: "last_state_event_time")?["value"] == "3")
+        let helper = try #require(parsed.attributes(of: "parameter", id: "last_state_event_time_2"))
+        #expect(helper["constant"] == "false")
+        #expect(Double(helper["value"] ?? "") ?? 0 < 10)
+        #expect(parsed.counts["event"] == 3)
+        #expect(xml.components(separatedBy: "<stat3sim:exportHelper ").count - 1 == 3)
+        let first = squeeze(try #require(block(xml, "event", id: "event_1")))
+        #expect(
+            first.contains(
+                "<eventAssignmentvariable=\"last_state_event_time_2\">"
+                    + squeeze(SBMLWriter.exportHelperAnnotation)
+                    + "<mathxmlns=\"http://www.w3.org/1998/Math/MathML\"><csymbolencoding=\"text\""
+                    + "definitionURL=\"http://www.sbml.org/sbml/symbols/time\">time</csymbol></math>"))
+        // The delayed event fires later than it triggers: no helper assignment.
+        let second = squeeze(try #require(block(xml, "event", id: "event_2")))
+        #expect(!second.contains("last_state_event_time_2"))
+        let recheck = squeeze(try #require(block(xml, "event", id: "recheck_after_state_event")))
+        #expect(recheck.contains(squeeze(SBMLWriter.exportHelperAnnotation)))
+        #expect(SBMLWriter.recheckDelay(tStart: 10, tEnd: 40) == 1e-6 * 30)
+        #expect(
+            recheck.contains(
+                "<apply><geq/><csymbolencoding=\"text\"definitionURL=\"http://www.sbml.org/sbml/symbols/time\">"
+                    + "time</csymbol><apply><plus/><ci>last_state_event_time_2</ci>"
+                    + "<cn>\(SBMLWriter.number(1e-6 * 30))</cn></apply></apply>"))
+        #expect(recheck.contains("<triggerinitialValue=\"true\"persistent=\"true\">"))
+    }
+
+    /// Only state events without delay need the helper; timed events and delayed ones get none.
+    @Test func noHelperWithoutUndelayedStateEvents() throws {
+        let timed = SBMLWriter.document(for: try model(), scenario: nil)
+        #expect(!timed.contains("exportHelper") && !timed.contains("recheck_after_state_event"))
+        let delayed = try ModelLoader.load(
+            source: Self.stateEventSource.replacingOccurrences(
+                of: "set = { Drug = \"Drug + 2\" }", with: "delay = 0.5\nset = { Drug = \"Drug + 2\" }"),
+            file: "delayed.toml")
+        let xml = SBMLWriter.document(for: delayed, scenario: nil)
+        #expect(!xml.contains("exportHelper") && !xml.contains("recheck_after_state_event"))
+    }
+
+    /// Import drops what carries `<stat3sim:exportHelper/>`: the round trip gives the model exported,
+    /// the model's own parameter of the same name included, and the same time course.
+    @Test func importDropsTheExportHelpers() throws {
+        let d = try ModelLoader.load(source: Self.stateEventSource, file: "recheck.toml")
+        let back = try SBMLReader.definition(fromXML: SBMLWriter.document(for: d, scenario: nil), file: "recheck.xml")
+        #expect(back.parameters.map(\.name) == d.parameters.map(\.name))
+        #expect(back.events.count == d.events.count)
+        #expect(
+            back.events.map { $0.assignments.map(\.targetName) } == d.events.map { $0.assignments.map(\.targetName) })
+        #expect(TOMLWriter.document(for: back).contains("last_state_event_time = 3"))
+        #expect(!TOMLWriter.document(for: back).contains("last_state_event_time_2"))
+    }
+
     @Test func reactionIdsNeverClashWithOtherIds() throws {
         let d = try ModelLoader.load(
             source: """

@@ -20,8 +20,9 @@ struct RoundTripCase: CustomTestStringConvertible, Sendable {
 /// compartment sizes (classic_conserved unclamped_sbml), initial concentrations (trans
 /// crohns_high_sIL6R), parameters and events of several scenarios composed left to right (cancer
 /// lesion + therapy + protocol: events at 0, 30, 480 and 960 min, one of them adding to a species,
-/// one setting a parameter), and the published dosing schedule (sobotta2017 ruxolitinib, the
-/// cases of Scripts/export-roundtrip).
+/// one setting a parameter), the published dosing schedule (sobotta2017 ruxolitinib, the
+/// cases of Scripts/export-roundtrip), and a marker-triggered dose (cancer adaptive_ruxolitinib: a
+/// state event, for which the export adds a helper event that import drops).
 private let cases: [RoundTripCase] = [
     .init(file: "classic.toml"),
     .init(file: "classic_conserved.toml"),
@@ -32,6 +33,8 @@ private let cases: [RoundTripCase] = [
     .init(file: "trans.toml", scenario: "crohns_high_sIL6R"),
     .init(file: "cancer.toml"),
     .init(file: "cancer.toml", scenario: "socs3_silenced+ruxolitinib+pulse"),
+    // A state event without delay: the export adds its helper for COPASI, which import drops.
+    .init(file: "cancer.toml", scenario: "socs3_silenced+adaptive_ruxolitinib"),
 ]
 
 /// TOML → SBML → TOML, all in memory: the model loaded from its file, exported as SBML L3V2 with the
