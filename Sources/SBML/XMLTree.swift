@@ -67,7 +67,8 @@ final class XMLNode {
         if declaresDocumentType(xml) {
             throw SBMLImportError(
                 "the SBML file declares a document type (<!DOCTYPE>), which SBML files do not have "
-                    + "and which is not supported.")
+                    + "and which is not supported (no entity in it is expanded); remove the <!DOCTYPE …> "
+                    + "declaration and any entity references.")
         }
         let builder = Builder()
         let parser = XMLParser(data: Data(xml.utf8))
@@ -78,7 +79,9 @@ final class XMLNode {
             let inside = deep.owner.map { " in \($0)" } ?? ""
             throw SBMLImportError.limit(
                 "SBML element <\(excerpt(deep.name))>\(inside) (line \(deep.line)) is nested "
-                    + "more than \(ImportLimits.elementDepth) elements deep, which is not supported.")
+                    + "more than \(ImportLimits.elementDepth) elements deep, which is not supported; no SBML "
+                    + "model needs such depth: write deep math as assignment rules of its parts, and check the "
+                    + "file's origin.")
         }
         guard ok, builder.error == nil, let root = builder.root else {
             let reason = (builder.error ?? parser.parserError).map { "\($0.localizedDescription)" } ?? "no root element"

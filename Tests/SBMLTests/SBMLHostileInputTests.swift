@@ -128,7 +128,8 @@ struct SBMLHostileInputTests {
         #expect(
             refusal(model(law: minusNested(100_000)))
                 == "SBML element <minus> in reaction R (line 10) is nested more than 1000 elements deep, "
-                + "which is not supported.")
+                + "which is not supported; no SBML model needs such depth: write deep math as assignment "
+                + "rules of its parts, and check the file's origin.")
     }
 
     @Test
@@ -157,7 +158,8 @@ struct SBMLHostileInputTests {
         #expect(
             refusal(document(annotation + oneSpecies))
                 == "SBML element <a> in model m (line 4) is nested more than 1000 elements deep, "
-                + "which is not supported.")
+                + "which is not supported; no SBML model needs such depth: write deep math as assignment "
+                + "rules of its parts, and check the file's origin.")
     }
 
     @Test
@@ -429,7 +431,8 @@ struct SBMLHostileInputTests {
                 #expect(
                     text
                         == "the SBML file declares a document type (<!DOCTYPE>), "
-                        + "which SBML files do not have and which is not supported.",
+                        + "which SBML files do not have and which is not supported (no entity in it is "
+                        + "expanded); remove the <!DOCTYPE …> declaration and any entity references.",
                     "\(name)")
             }
             #expect(text.count < 5000, "\(name)")
@@ -446,7 +449,8 @@ struct SBMLHostileInputTests {
         #expect(
             refusal(xml)
                 == "the SBML file declares a document type (<!DOCTYPE>), "
-                + "which SBML files do not have and which is not supported.")
+                + "which SBML files do not have and which is not supported (no entity in it is "
+                + "expanded); remove the <!DOCTYPE …> declaration and any entity references.")
         var text = ""
         let time = seconds {
             text = written(xml, file: "bomb.xml")
