@@ -29,6 +29,7 @@ extension Importer {
 
     mutating func buildReaction(_ node: XMLNode) throws {
         let id = node.attributes["id"] ?? "?"
+        if reducedFastReactions.contains(id) { return }
         if node.attributes["fast"] == "true" {
             throw SBMLImportError.unsupported(
                 "SBML reaction '\(excerpt(id))' is fast=\"true\", which is not supported yet; rewrite the fast "

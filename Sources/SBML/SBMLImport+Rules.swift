@@ -80,6 +80,7 @@ extension Importer {
                 }
             }
         }
+        try reduceFastReactions()
         observableIDSet = Set(observableIDs)
         parameterIDs = parameterNodes.compactMap { $0.attributes["id"] }.filter {
             !observableIDSet.contains($0)

@@ -61,6 +61,10 @@ struct Importer {
     var parameterIDKept: Set<String> = []
     var eventTargets: Set<String> = []
     var assignmentRuleTargets: Set<String> = []
+    /// Fast reactions replaced by their equilibrium (`reduceFastReactions`): not built as reactions.
+    var reducedFastReactions: Set<String> = []
+    /// Their rate laws' slopes in the reactant, checked once the initial values are known.
+    var fastReactionSlopes: [(reaction: String, slope: Expr)] = []
 
     /// SBML elements in file order; `speciesNodes` without the species that rules set (no states).
     var compartmentNodes: [XMLNode] = []
@@ -159,6 +163,7 @@ struct Importer {
         try checkModelElements()
         try readInitialAssignments()
         try computeInitialValues()
+        try checkFastReactions()
         buildCompartments()
         buildSpecies()
         buildParameters()

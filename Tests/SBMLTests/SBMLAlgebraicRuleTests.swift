@@ -122,3 +122,73 @@ struct SBMLAlgebraicRuleTests {
         #expect(message.contains("'x'") && message.contains("'y'"))
     }
 }
+
+/// Fast reactions A ⇌ B reduced to their equilibrium (docs/sbml-import.md), against closed forms.
+@Suite("SBML fast reactions")
+struct SBMLFastReactionTests {
+    static let math = SBMLAlgebraicRuleTests.math
+
+    /// A ⇌ B fast (flux kf·A − kr·B, per volume), B → ∅ slow at rate k·B, in one compartment of
+    /// size 2. At equilibrium A = kr/(kf + kr)·T and B = kf/(kf + kr)·T with T = A + B, and the total
+    /// decays as dT/dt = −k·B = −k·kf/(kf + kr)·T: T(t) = T(0)·e^{−k·kf·t/(kf + kr)}.
+    @Test func aFastPairFollowsItsEquilibriumWhileASlowReactionDrainsIt() throws {
+        let xml = sbml(
+            """
+            <listOfCompartments><compartment id="c" size="2" constant="true"/></listOfCompartments>
+            <listOfSpecies>
+            <species id="A" compartment="c" initialConcentration="3" hasOnlySubstanceUnits="false" \
+            boundaryCondition="false" constant="false"/>
+            <species id="B" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" \
+            boundaryCondition="false" constant="false"/>
+            </listOfSpecies>
+            <listOfParameters><parameter id="kf" value="3" constant="true"/>\
+            <parameter id="kr" value="1" constant="true"/><parameter id="k" value="0.5" constant="true"/>\
+            </listOfParameters>
+            <listOfReactions>
+            <reaction id="bind" reversible="true" fast="true">
+              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+              <listOfProducts><speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>
+              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><apply><minus/>\
+            <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
+            </apply></apply></math></kineticLaw>
+            </reaction>
+            <reaction id="drain" reversible="false">
+              <listOfReactants><speciesReference species="B" stoichiometry="1" constant="true"/></listOfReactants>
+              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><ci> k </ci><ci> B </ci></apply></math></kineticLaw>
+            </reaction>
+            </listOfReactions>
+            """)
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        let a = try #require(course.column(named: "A"))
+        let b = try #require(course.column(named: "B"))
+        for (k, t) in course.times.enumerated() {
+            let total = 4 * exp(-0.5 * 3 * t / 4)
+            #expect(abs(a[k] - total / 4) < 1e-8, "A at t = \(t)")
+            #expect(abs(b[k] - 3 * total / 4) < 1e-8, "B at t = \(t)")
+        }
+    }
+
+    /// A fast reaction whose law is nonlinear in its species is refused with the reaction's id.
+    @Test func aNonlinearFastReactionIsRefusedByName() {
+        let xml = sbml(
+            """
+            <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
+            <listOfSpecies>
+            <species id="A" compartment="c" initialConcentration="3" hasOnlySubstanceUnits="false" \
+            boundaryCondition="false" constant="false"/>
+            <species id="B" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" \
+            boundaryCondition="false" constant="false"/>
+            </listOfSpecies>
+            <listOfReactions>
+            <reaction id="square" reversible="true" fast="true">
+              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+              <listOfProducts><speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>
+              <kineticLaw>\(Self.math)<apply><minus/><apply><times/><ci> A </ci><ci> A </ci></apply><ci> B </ci>\
+            </apply></math></kineticLaw>
+            </reaction>
+            </listOfReactions>
+            """)
+        let message = SBMLAlgebraicRuleTests.refusal(xml)
+        #expect(message.hasPrefix("SBML reaction 'square' is fast=\"true\" and its rate law is nonlinear in 'A'"))
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import ReactionModel
+
+/// Fast reactions (`fast="true"`): SBML means the reaction is always at equilibrium, its flux
+/// zero, while slow reactions move its species. For a fast `A ⇌ B` (one species on each side,
+/// stoichiometry 1) that is exact without any stiffness: the total amount N = n_A + n_B becomes
+/// a state that only slow reactions change, dN/dt = Σ_slow (ν_A + ν_B)·flux, and A and B are
+/// assignment rules solved from the fast flux v(A, B) = 0 with n_B = N − n_A, when v is linear in
+/// them (mass action, or any law linear in A and B). When one side is a reservoir (a boundary
+/// species nothing changes), the other is its equilibrium alone. Anything else is refused by name.
+extension Importer {
+    /// Reduces every fast reaction, or refuses the model, before the rules are closed.
+    mutating func reduceFastReactions() throws {
+        let fast = model.list("listOfReactions", "reaction").filter { $0.attributes["fast"] == "true" }
+        guard !fast.isEmpty else { return }
+        var allIDs = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterIDSet)
+            .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys)
+        let initialAssigned = Set(
+            model.list("listOfInitialAssignments", "initialAssignment").compactMap { $0.attributes["symbol"] })
+        var paired = Set<String>()
+        for node in fast {
+            let id = node.attributes["id"] ?? "?"
+            func refuse(_ why: String) -> SBMLImportError {
+                SBMLImportError.unsupported(
+                    "SBML reaction '\(excerpt(id))' is fast=\"true\" and \(why), which is not supported yet; "
+                        + "stat3sim reduces fast reactions A <-> B (one species on each side, stoichiometry 1, "
+                        + "a rate law linear in A and B, species in fixed compartments with initial values "
+                        + "given) to their equilibrium; rewrite the fast reaction as a slow one with large "
+                        + "rate constants, or as an assignment rule of its equilibrium.")
+            }
+            let reactants = node.list("listOfReactants", "speciesReference")
+            let products = node.list("listOfProducts", "speciesReference")
+            guard reactants.count == 1, products.count == 1,
+                let a = reactants[0].attributes["species"], let b = products[0].attributes["species"], a != b
+            else { throw refuse("has other than one reactant and one product") }
+            for ref in reactants + products {
+                let stoichiometry =
+                    ref.attributes["id"].flatMap { stoichiometryValues[$0] }
+                    ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1
+                guard ref.child("stoichiometryMath") == nil,
+                    ref.attributes["id"].map(variableReferences.contains) != true,
+                    ref.attributes["id"].map(initialAssigned.contains) != true, stoichiometry == 1
+                else { throw refuse("has a stoichiometry other than a constant 1") }
+            }
+            guard paired.insert(a).inserted, paired.insert(b).inserted else {
+                throw refuse("shares a species with another fast reaction")
+            }
+            // One side a reservoir (a boundary species that nothing changes): the other species is
+            // its equilibrium, whatever slow reactions do.
+            func isReservoir(_ s: String) -> Bool {
+                guard let species = speciesNodeByID[s] else { return false }
+                return (species.attributes["boundaryCondition"] == "true" || species.attributes["constant"] == "true")
+                    && !assignmentRuleTargets.contains(s) && rateRuleNodes[s] == nil && !eventTargets.contains(s)
+                    && amountName[s] == nil
+            }
+            if isReservoir(a) != isReservoir(b) {
+                let (held, free) = isReservoir(a) ? (a, b) : (b, a)
+                guard let species = speciesNodeByID[free], species.attributes["boundaryCondition"] != "true",
+                    species.attributes["constant"] != "true", !assignmentRuleTargets.contains(free),
+                    rateRuleNodes[free] == nil, !eventTargets.contains(free), amountName[free] == nil,
+                    !initialAssigned.contains(free)
+                else {
+                    throw refuse("its species '\(excerpt(free))' is set by a rule, an event or an initial assignment")
+                }
+                let law = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
+                if let ruled = law.names.first(where: { assignmentRuleTargets.contains($0) || rateRules[$0] != nil }) {
+                    throw refuse("its rate law reads '\(excerpt(ruled))', which a rule sets")
+                }
+                guard law.isLinear(in: free) else { throw refuse("its rate law is nonlinear in '\(excerpt(free))'") }
+                let slope = law.derivative(with: free)
+                if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
+                if let changing = slope.names.first(where: {
+                    eventTargets.contains($0) || assignmentRuleTargets.contains($0) || rateRules[$0] != nil
+                }) {
+                    throw refuse("its equilibrium depends on '\(excerpt(changing))', which a rule or an event changes")
+                }
+                fastReactionSlopes.append((id, slope))
+                ruleExpressions[free] = .negate(.divide(law.substituting { $0 == free ? .number(0) : nil }, slope))
+                observableIDs.append(free)
+                ruledSpecies.insert(free)
+                assignmentRuleTargets.insert(free)
+                reducedFastReactions.insert(id)
+                paired.insert(held)
+                continue
+            }
+            var volume: [String: String] = [:]
+            var initialAmount: [String: Double] = [:]
+            for s in [a, b] {
+                guard let species = speciesNodeByID[s], let c = speciesCompartment[s] else {
+                    throw refuse("names species '\(excerpt(s))', which is not declared")
+                }
+                guard species.attributes["boundaryCondition"] != "true", species.attributes["constant"] != "true",
+                    !assignmentRuleTargets.contains(s), rateRuleNodes[s] == nil, !eventTargets.contains(s),
+                    amountName[s] == nil, conversionFactor[s] == nil, !initialAssigned.contains(s),
+                    !initialAssigned.contains(c),
+                    let size = compartmentNodes.first(where: { $0.attributes["id"] == c })?.attributes["size"]
+                        .flatMap(Double.init) ?? (level == 2 ? 1 : nil)
+                else {
+                    throw refuse(
+                        "its species '\(excerpt(s))' is held, set by a rule, an event or an initial assignment, "
+                            + "or sits in a compartment that changes or has no size")
+                }
+                volume[s] = c
+                if let amount = species.attributes["initialAmount"].flatMap(Double.init) {
+                    initialAmount[s] = amount
+                } else if let concentration = species.attributes["initialConcentration"].flatMap(Double.init) {
+                    initialAmount[s] = concentration * size
+                } else {
+                    throw refuse("its species '\(excerpt(s))' has no initial value")
+                }
+            }
+            let (va, vb) = (Expr.name(volume[a]!), Expr.name(volume[b]!))
+
+            // The total amount and what slow reactions do to it (fluxes are amounts per time).
+            let total = allIDs.insertUnused("\(a)_\(b)_total")
+            var change: Expr? = nil
+            for reaction in model.list("listOfReactions", "reaction") where reaction !== node {
+                let rid = reaction.attributes["id"] ?? "?"
+                for (list, sign) in [("listOfReactants", -1.0), ("listOfProducts", 1.0)] {
+                    for ref in reaction.list(list, "speciesReference")
+                    where ref.attributes["species"] == a || ref.attributes["species"] == b {
+                        guard ref.child("stoichiometryMath") == nil,
+                            ref.attributes["id"].map(variableReferences.contains) != true
+                        else {
+                            throw refuse("its species change in reaction '\(excerpt(rid))' by a variable stoichiometry")
+                        }
+                        let nu =
+                            sign
+                            * (ref.attributes["id"].flatMap { stoichiometryValues[$0] }
+                                ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
+                        let flux = try reactionFlux(rid, place: "kineticLaw of reaction '\(excerpt(rid))'").expr
+                        let term = Expr.multiply(.number(nu), flux)
+                        change = change.map { .add($0, term) } ?? term
+                    }
+                }
+            }
+
+            // The equilibrium: v(A, B) = 0 with B = (N − A·V_A)/V_B, linear in A.
+            let law = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
+            if let ruled = law.names.first(where: { assignmentRuleTargets.contains($0) || rateRules[$0] != nil }) {
+                throw refuse("its rate law reads '\(excerpt(ruled))', which a rule sets")
+            }
+            let bFromA = Expr.divide(.subtract(.name(total), .multiply(.name(a), va)), vb)
+            let g = law.substituting { $0 == b ? bFromA : nil }
+            guard g.isLinear(in: a) else { throw refuse("its rate law is nonlinear in '\(excerpt(a))'") }
+            let slope = g.derivative(with: a)
+            if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
+            // The slope must not change during the run (nor vanish at the start: `checkFastReactions`).
+            if let changing = slope.names.first(where: {
+                eventTargets.contains($0) || assignmentRuleTargets.contains($0) || rateRules[$0] != nil
+            }) {
+                throw refuse("its equilibrium depends on '\(excerpt(changing))', which a rule or an event changes")
+            }
+            fastReactionSlopes.append((id, slope))
+            let aValue = Expr.negate(.divide(g.substituting { $0 == a ? .number(0) : nil }, slope))
+            let bValue = bFromA.substituting { $0 == a ? aValue : nil }
+
+            // A and B are concentrations given by the rules; N is a state.
+            for (s, value) in [(a, aValue), (b, bValue)] {
+                ruleExpressions[s] = value
+                observableIDs.append(s)
+                ruledSpecies.insert(s)
+                assignmentRuleTargets.insert(s)
+            }
+            let parameter = XMLNode(
+                name: "parameter",
+                attributes: [
+                    "id": total, "value": (initialAmount[a]! + initialAmount[b]!).exactText, "constant": "false",
+                    "name": "total amount of \(a) and \(b) (fast reaction \(id) at equilibrium)",
+                ])
+            parameterNodes.append(parameter)
+            parameterNodeByID[total] = parameter
+            parameterIDSet.insert(total)
+            rateRules[total] = change ?? .number(0)
+            rateRuledParameters.append(total)
+            reducedFastReactions.insert(id)
+        }
+    }
+
+    /// After the initial values are known: each reduced fast reaction has an equilibrium (the
+    /// slope of its rate law in its reactant is a nonzero number).
+    func checkFastReactions() throws {
+        for (id, slope) in fastReactionSlopes {
+            guard let value = evaluate(slope, values), value.isFinite, value != 0 else {
+                throw SBMLImportError.unsupported(
+                    "SBML reaction '\(excerpt(id))' is fast=\"true\" but its rate law does not determine an "
+                        + "equilibrium at the start (its slope in the reactant is \(slope) = "
+                        + "\(evaluate(slope, values).map { "\($0)" } ?? "unknown")), which is not supported; give its rate "
+                        + "constants nonzero values, or write the reaction as a slow one.")
+            }
+        }
+    }
+}
