@@ -54,7 +54,7 @@ extension Importer {
                     && amountName[s] == nil
             }
             if isReservoir(a) != isReservoir(b) {
-                let (held, free) = isReservoir(a) ? (a, b) : (b, a)
+                let free = isReservoir(a) ? b : a
                 guard let species = speciesNodeByID[free], species.attributes["boundaryCondition"] != "true",
                     species.attributes["constant"] != "true", !assignmentRuleTargets.contains(free),
                     rateRuleNodes[free] == nil, !eventTargets.contains(free), amountName[free] == nil,
@@ -80,7 +80,6 @@ extension Importer {
                 ruledSpecies.insert(free)
                 assignmentRuleTargets.insert(free)
                 reducedFastReactions.insert(id)
-                paired.insert(held)
                 continue
             }
             var volume: [String: String] = [:]
@@ -92,15 +91,18 @@ extension Importer {
                 guard species.attributes["boundaryCondition"] != "true", species.attributes["constant"] != "true",
                     !assignmentRuleTargets.contains(s), rateRuleNodes[s] == nil, !eventTargets.contains(s),
                     amountName[s] == nil, conversionFactor[s] == nil, !initialAssigned.contains(s),
-                    !initialAssigned.contains(c),
-                    let size = compartmentNodes.first(where: { $0.attributes["id"] == c })?.attributes["size"]
-                        .flatMap(Double.init) ?? (level == 2 ? 1 : nil)
+                    !initialAssigned.contains(c)
                 else {
                     throw refuse(
                         "its species '\(excerpt(s))' is held, set by a rule, an event or an initial assignment, "
-                            + "or sits in a compartment that changes or has no size")
+                            + "has a conversion factor, or sits in a compartment whose size changes or is set by an "
+                            + "initial assignment")
                 }
                 volume[s] = c
+                // (A compartment without a size has size 1, as everywhere in the import.)
+                let size =
+                    compartmentNodes.first(where: { $0.attributes["id"] == c })?.attributes["size"]
+                    .flatMap(Double.init) ?? 1
                 if let amount = species.attributes["initialAmount"].flatMap(Double.init) {
                     initialAmount[s] = amount
                 } else if let concentration = species.attributes["initialConcentration"].flatMap(Double.init) {
@@ -120,7 +122,8 @@ extension Importer {
                     for ref in reaction.list(list, "speciesReference")
                     where ref.attributes["species"] == a || ref.attributes["species"] == b {
                         guard ref.child("stoichiometryMath") == nil,
-                            ref.attributes["id"].map(variableReferences.contains) != true
+                            ref.attributes["id"].map(variableReferences.contains) != true,
+                            ref.attributes["id"].map(initialAssigned.contains) != true
                         else {
                             throw refuse("its species change in reaction '\(excerpt(rid))' by a variable stoichiometry")
                         }
