@@ -125,8 +125,7 @@ extension Importer {
         var solved: [Int: SolvedAlgebraicRule] = [:]
         for (variable, r) in ruleOf {
             let coefficient = edges[r].first { $0.variable == variable }!.coefficient
-            let rest = maths[r].substituting { $0 == variable ? .number(0) : nil }
-            var value = Expr.negate(.divide(rest, coefficient))
+            var value = maths[r].root(in: variable, slope: coefficient)
             // The math reads an amount-valued species as concentration × compartment.
             if onlySubstance.contains(variable), let c = speciesCompartment[variable] {
                 value = .multiply(value, .name(c))
@@ -148,6 +147,11 @@ extension Importer {
 }
 
 extension Expr {
+    /// Where an expression affine in `v` with this `slope` (∂/∂v) is zero: v = −self(v = 0)/slope.
+    func root(in v: String, slope: Expr) -> Expr {
+        .negate(.divide(substituting { $0 == v ? .number(0) : nil }, slope))
+    }
+
     /// Whether the expression is affine in `v`: a·v + b with a and b free of v.
     func isLinear(in v: String) -> Bool {
         func free(_ e: Expr) -> Bool { !e.names.contains(v) }

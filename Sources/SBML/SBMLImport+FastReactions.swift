@@ -62,23 +62,8 @@ extension Importer {
                 else {
                     throw refuse("its species '\(excerpt(free))' is set by a rule, an event or an initial assignment")
                 }
-                let law = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
-                if let ruled = law.names.first(where: { assignmentRuleTargets.contains($0) || rateRules[$0] != nil }) {
-                    throw refuse("its rate law reads '\(excerpt(ruled))', which a rule sets")
-                }
-                guard law.isLinear(in: free) else { throw refuse("its rate law is nonlinear in '\(excerpt(free))'") }
-                let slope = law.derivative(with: free)
-                if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
-                if let changing = slope.names.first(where: {
-                    eventTargets.contains($0) || assignmentRuleTargets.contains($0) || rateRules[$0] != nil
-                }) {
-                    throw refuse("its equilibrium depends on '\(excerpt(changing))', which a rule or an event changes")
-                }
-                fastReactionSlopes.append((id, slope))
-                ruleExpressions[free] = .negate(.divide(law.substituting { $0 == free ? .number(0) : nil }, slope))
-                observableIDs.append(free)
-                ruledSpecies.insert(free)
-                assignmentRuleTargets.insert(free)
+                let law = try fastLaw(id, refuse: refuse)
+                ruleSpecies(free, try equilibrium(law, solvingFor: free, reaction: id, refuse: refuse))
                 reducedFastReactions.insert(id)
                 continue
             }
@@ -139,32 +124,14 @@ extension Importer {
             }
 
             // The equilibrium: v(A, B) = 0 with B = (N − A·V_A)/V_B, linear in A.
-            let law = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
-            if let ruled = law.names.first(where: { assignmentRuleTargets.contains($0) || rateRules[$0] != nil }) {
-                throw refuse("its rate law reads '\(excerpt(ruled))', which a rule sets")
-            }
             let bFromA = Expr.divide(.subtract(.name(total), .multiply(.name(a), va)), vb)
-            let g = law.substituting { $0 == b ? bFromA : nil }
-            guard g.isLinear(in: a) else { throw refuse("its rate law is nonlinear in '\(excerpt(a))'") }
-            let slope = g.derivative(with: a)
-            if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
-            // The slope must not change during the run (nor vanish at the start: `checkFastReactions`).
-            if let changing = slope.names.first(where: {
-                eventTargets.contains($0) || assignmentRuleTargets.contains($0) || rateRules[$0] != nil
-            }) {
-                throw refuse("its equilibrium depends on '\(excerpt(changing))', which a rule or an event changes")
-            }
-            fastReactionSlopes.append((id, slope))
-            let aValue = Expr.negate(.divide(g.substituting { $0 == a ? .number(0) : nil }, slope))
+            let g = try fastLaw(id, refuse: refuse).substituting { $0 == b ? bFromA : nil }
+            let aValue = try equilibrium(g, solvingFor: a, reaction: id, refuse: refuse)
             let bValue = bFromA.substituting { $0 == a ? aValue : nil }
 
             // A and B are concentrations given by the rules; N is a state.
-            for (s, value) in [(a, aValue), (b, bValue)] {
-                ruleExpressions[s] = value
-                observableIDs.append(s)
-                ruledSpecies.insert(s)
-                assignmentRuleTargets.insert(s)
-            }
+            ruleSpecies(a, aValue)
+            ruleSpecies(b, bValue)
             let parameter = XMLNode(
                 name: "parameter",
                 attributes: [
@@ -178,6 +145,40 @@ extension Importer {
             rateRuledParameters.append(total)
             reducedFastReactions.insert(id)
         }
+    }
+
+    /// The kinetic law of fast reaction `id`, which must read nothing that a rule sets.
+    func fastLaw(_ id: String, refuse: (String) -> SBMLImportError) throws -> Expr {
+        let law = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
+        if let ruled = law.names.first(where: { assignmentRuleTargets.contains($0) || rateRules[$0] != nil }) {
+            throw refuse("its rate law reads '\(excerpt(ruled))', which a rule sets")
+        }
+        return law
+    }
+
+    /// The value of `v` where `g` = 0, g linear in v with a slope that no rule or event changes
+    /// (that it is nonzero at the start is checked by `checkFastReactions`).
+    mutating func equilibrium(
+        _ g: Expr, solvingFor v: String, reaction id: String, refuse: (String) -> SBMLImportError
+    ) throws -> Expr {
+        guard g.isLinear(in: v) else { throw refuse("its rate law is nonlinear in '\(excerpt(v))'") }
+        let slope = g.derivative(with: v)
+        if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
+        if let changing = slope.names.first(where: {
+            eventTargets.contains($0) || assignmentRuleTargets.contains($0) || rateRules[$0] != nil
+        }) {
+            throw refuse("its equilibrium depends on '\(excerpt(changing))', which a rule or an event changes")
+        }
+        fastReactionSlopes.append((id, slope))
+        return g.root(in: v, slope: slope)
+    }
+
+    /// Species `s` is no state: an observable of the concentration `value`.
+    mutating func ruleSpecies(_ s: String, _ value: Expr) {
+        ruleExpressions[s] = value
+        observableIDs.append(s)
+        ruledSpecies.insert(s)
+        assignmentRuleTargets.insert(s)
     }
 
     /// After the initial values are known: each reduced fast reaction has an equilibrium (the

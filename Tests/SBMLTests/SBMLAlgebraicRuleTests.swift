@@ -128,19 +128,26 @@ struct SBMLAlgebraicRuleTests {
 struct SBMLFastReactionTests {
     static let math = SBMLAlgebraicRuleTests.math
 
+    /// Compartment c of `size` with A = 3 and B = 1 in it.
+    static func pair(size: Int) -> String {
+        """
+        <listOfCompartments><compartment id="c" size="\(size)" constant="true"/></listOfCompartments>
+        <listOfSpecies>
+        <species id="A" compartment="c" initialConcentration="3" hasOnlySubstanceUnits="false" \
+        boundaryCondition="false" constant="false"/>
+        <species id="B" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" \
+        boundaryCondition="false" constant="false"/>
+        </listOfSpecies>
+        """
+    }
+
     /// A ⇌ B fast (flux kf·A − kr·B, per volume), B → ∅ slow at rate k·B, in one compartment of
     /// size 2. At equilibrium A = kr/(kf + kr)·T and B = kf/(kf + kr)·T with T = A + B, and the total
     /// decays as dT/dt = −k·B = −k·kf/(kf + kr)·T: T(t) = T(0)·e^{−k·kf·t/(kf + kr)}.
     @Test func aFastPairFollowsItsEquilibriumWhileASlowReactionDrainsIt() throws {
         let xml = sbml(
             """
-            <listOfCompartments><compartment id="c" size="2" constant="true"/></listOfCompartments>
-            <listOfSpecies>
-            <species id="A" compartment="c" initialConcentration="3" hasOnlySubstanceUnits="false" \
-            boundaryCondition="false" constant="false"/>
-            <species id="B" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" \
-            boundaryCondition="false" constant="false"/>
-            </listOfSpecies>
+            \(Self.pair(size: 2))
             <listOfParameters><parameter id="kf" value="3" constant="true"/>\
             <parameter id="kr" value="1" constant="true"/><parameter id="k" value="0.5" constant="true"/>\
             </listOfParameters>
@@ -172,13 +179,7 @@ struct SBMLFastReactionTests {
     @Test func aNonlinearFastReactionIsRefusedByName() {
         let xml = sbml(
             """
-            <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-            <listOfSpecies>
-            <species id="A" compartment="c" initialConcentration="3" hasOnlySubstanceUnits="false" \
-            boundaryCondition="false" constant="false"/>
-            <species id="B" compartment="c" initialConcentration="1" hasOnlySubstanceUnits="false" \
-            boundaryCondition="false" constant="false"/>
-            </listOfSpecies>
+            \(Self.pair(size: 1))
             <listOfReactions>
             <reaction id="square" reversible="true" fast="true">
               <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
