@@ -17,7 +17,7 @@ extension PEtabObjective {
         var found: [Expr] = []
         func visit(_ e: Expr) {
             switch e {
-            case .number, .name: break
+            case .number, .name, .delay: break
             case .negate(let a), .function(_, let a): visit(a)
             case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
                 .power(let a, let b):

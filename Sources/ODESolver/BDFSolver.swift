@@ -540,6 +540,18 @@ public final class BDFSolver<System: ODESystem> {
         }
     }
 
+    /// Hands the last step's interpolating polynomial to `body`: the step (start, end], the time
+    /// and step size the Nordsieck columns are centred and scaled on, the order, and the q + 1
+    /// columns of n values. A run of a delay equation keeps these as its history.
+    public func withLastStep(
+        _ body: (
+            _ start: Double, _ end: Double, _ tn: Double, _ h: Double, _ order: Int, _ nordsieck: UnsafePointer<Double>
+        )
+            -> Void
+    ) {
+        body(tn - hu, tn, tn, h, q, nordsieck)
+    }
+
     /// Horner on the columns of a Nordsieck array: Σ_j z_j s^j, with s = (t − t_n)/h.
     @inline(__always)
     func evaluateHistory(

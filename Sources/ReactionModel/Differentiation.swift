@@ -19,6 +19,9 @@ extension Expression {
             return derivative(a.derivative(with: variable), b.derivative(with: variable))
         case .select(_, _, let x, let y):
             return derivative(x.derivative(with: variable), y.derivative(with: variable))
+        // A past value does not move with the present state (the Newton matrix leaves it out,
+        // as delay solvers built on BDF do).
+        case .delay: return .number(0)
         }
     }
 
@@ -32,7 +35,7 @@ extension Expression {
             result = entries.filter { $0.value != .number(0) }
         }
         switch self {
-        case .number: break
+        case .number, .delay: break
         case .name(let n): if wanted(n) { result[n] = .number(1) }
         case .negate(let a), .function(_, let a):
             for (v, da) in a.derivatives(where: wanted) { result[v] = derivative(da) }
@@ -58,7 +61,7 @@ extension Expression {
     /// `select`): the chain rule, then simplification.
     func derivative(_ da: Expression, _ db: Expression = .number(0)) -> Expression {
         switch self {
-        case .number, .name: preconditionFailure("leaves have no operands")
+        case .number, .name, .delay: preconditionFailure("leaves have no operands")
         case .negate: return Expression.negate(da).simplified
         case .add: return Expression.add(da, db).simplified
         case .subtract: return Expression.subtract(da, db).simplified
@@ -140,7 +143,7 @@ extension Expression {
         var done: [Expression] = []
         while let (node, operandsDone) = pending.popLast() {
             switch node {
-            case .number, .name:
+            case .number, .name, .delay:
                 done.append(node)
                 continue
             default: break
@@ -148,7 +151,7 @@ extension Expression {
             if !operandsDone {
                 pending.append((node, true))
                 switch node {
-                case .number, .name: break
+                case .number, .name, .delay: break
                 case .negate(let a), .function(_, let a): pending.append((a, false))
                 case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
                     .power(let a, let b):
@@ -163,7 +166,7 @@ extension Expression {
                 continue
             }
             switch node {
-            case .number, .name: break
+            case .number, .name, .delay: break
             case .negate, .function:
                 let a = done.removeLast()
                 done.append(node.simplifiedNode(a))
@@ -188,7 +191,7 @@ extension Expression {
         _ sy: Expression = .number(0)
     ) -> Expression {
         switch self {
-        case .number, .name: return self
+        case .number, .name, .delay: return self
         case .negate:
             let s = x
             if case .number(let x) = s { return .number(-x) }
@@ -249,6 +252,9 @@ extension Expression {
         case .function(let f, let a): return Expression.apply(f, a.evaluate(value))
         case .select(let l, let r, let x, let y):
             return l.evaluate(value) < r.evaluate(value) ? x.evaluate(value) : y.evaluate(value)
+        // The value now: callers with a run's history substitute past values first
+        // (`ReactionNetwork.evaluate`).
+        case .delay(let a, _): return a.evaluate(value)
         }
     }
 

@@ -18,6 +18,11 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
     /// `lessThan ? ifLess : otherwise` when `left < right`; the form of min, max and their
     /// derivatives.
     case select(left: Expression, right: Expression, ifLess: Expression, otherwise: Expression)
+    /// `delay(value, lag)`: `value` as it was `lag` time units ago (SBML's delay csymbol; a
+    /// delay differential equation). Before the start of a run the value is the initial one.
+    /// Solving it needs the run's history (`StateHistory`); without one (steady states) it is
+    /// the value now, which is where a steady state of the delay equation lies.
+    case delay(Expression, Expression)
 
     public enum Function: String, Sendable, CaseIterable {
         case exp, log, log10, sqrt, abs
@@ -43,7 +48,7 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
             case .name(let n): if seen.insert(n).inserted { list.append(n) }
             case .negate(let a), .function(_, let a): visit(a)
             case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
-                .divide(let a, let b), .power(let a, let b):
+                .divide(let a, let b), .power(let a, let b), .delay(let a, let b):
                 visit(a)
                 visit(b)
             case .select(let a, let b, let c, let d):
@@ -74,7 +79,7 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case .name(let n): return named(n)
         case .negate(let a), .function(_, let a): return combine(a.extent(named: named))
         case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b),
-            .divide(let a, let b), .power(let a, let b):
+            .divide(let a, let b), .power(let a, let b), .delay(let a, let b):
             return combine(a.extent(named: named), b.extent(named: named))
         case .select(let a, let b, let c, let d):
             return combine(
@@ -94,11 +99,50 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case .multiply(let a, let b): return .multiply(a.substituting(substitution), b.substituting(substitution))
         case .divide(let a, let b): return .divide(a.substituting(substitution), b.substituting(substitution))
         case .power(let a, let b): return .power(a.substituting(substitution), b.substituting(substitution))
+        case .delay(let a, let b): return .delay(a.substituting(substitution), b.substituting(substitution))
         case .select(let a, let b, let c, let d):
             return .select(
                 left: a.substituting(substitution), right: b.substituting(substitution),
                 ifLess: c.substituting(substitution), otherwise: d.substituting(substitution))
         }
+    }
+
+    /// The expression with every `delay(value, lag)` node replaced by `replacement(value, lag)`
+    /// where that is non-nil (the outermost node; replacements are not walked again).
+    public func replacingDelays(_ replacement: (Expression, Expression) -> Expression?) -> Expression {
+        func walk(_ e: Expression) -> Expression {
+            switch e {
+            case .number, .name: return e
+            case .negate(let a): return .negate(walk(a))
+            case .function(let f, let a): return .function(f, walk(a))
+            case .add(let a, let b): return .add(walk(a), walk(b))
+            case .subtract(let a, let b): return .subtract(walk(a), walk(b))
+            case .multiply(let a, let b): return .multiply(walk(a), walk(b))
+            case .divide(let a, let b): return .divide(walk(a), walk(b))
+            case .power(let a, let b): return .power(walk(a), walk(b))
+            case .select(let a, let b, let c, let d):
+                return .select(left: walk(a), right: walk(b), ifLess: walk(c), otherwise: walk(d))
+            case .delay(let a, let b): return replacement(a, b) ?? .delay(walk(a), walk(b))
+            }
+        }
+        return walk(self)
+    }
+
+    /// Whether a `delay` node occurs anywhere in the expression.
+    public var containsDelay: Bool {
+        var pending = [self]
+        while let e = pending.popLast() {
+            switch e {
+            case .number, .name: break
+            case .delay: return true
+            case .negate(let a), .function(_, let a): pending.append(a)
+            case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
+                .power(let a, let b):
+                pending += [a, b]
+            case .select(let a, let b, let c, let d): pending += [a, b, c, d]
+            }
+        }
+        return false
     }
 
     public var description: String {
@@ -113,6 +157,7 @@ public indirect enum Expression: Equatable, Sendable, CustomStringConvertible {
         case .power(let a, let b): return "(\(a))^(\(b))"
         case .function(let f, let a): return "\(f.rawValue)(\(a))"
         case .select(let a, let b, let c, let d): return "(\(a) < \(b) ? \(c) : \(d))"
+        case .delay(let a, let b): return "delay(\(a), \(b))"
         }
     }
 }
@@ -563,6 +608,9 @@ public struct ExpressionParser {
             return (
                 .select(left: arguments[0], right: arguments[1], ifLess: arguments[2], otherwise: arguments[3]), depth
             )
+        case "delay":
+            try expect(2)
+            return (.delay(arguments[0], arguments[1]), depth)
         case "hill":
             try expect(3)
             let (x, k, n) = (arguments[0], arguments[1], arguments[2])
@@ -572,7 +620,7 @@ public struct ExpressionParser {
                 message:
                     "unknown function '\(name)' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, sin, "
                     + "cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, min, max, pow, hill, "
-                    + "if_less)",
+                    + "if_less, delay)",
                 offset: start)
         }
     }

@@ -29,6 +29,7 @@ public enum ExpressionText {
             if ifLess == l && otherwise == r { return ("min(\(text(l)), \(text(r)))", 5) }
             if ifLess == r && otherwise == l { return ("max(\(text(l)), \(text(r)))", 5) }
             return ("if_less(\(text(l)), \(text(r)), \(text(ifLess)), \(text(otherwise)))", 5)
+        case .delay(let value, let lag): return ("delay(\(text(value)), \(text(lag)))", 5)
         }
     }
 

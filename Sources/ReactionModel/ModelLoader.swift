@@ -120,6 +120,13 @@ private struct Loader {
             root["events"], definition: definition, table: "events", place: { "event #\($0 + 1)" })
         try readScenarios(root, into: &definition)
         try readSweep(root, into: &definition)
+        if let nested = definition.nestedDelay {
+            throw ModelError(
+                file: file, line: nil,
+                message: "\(ExpressionText.text(nested)) reads the past value of an expression that itself has a "
+                    + "delay, which is not supported: make the inner past value a species that follows it, or add "
+                    + "the lags (delay(delay(x, a), b) is delay(x, a + b)).")
+        }
         return definition
     }
 

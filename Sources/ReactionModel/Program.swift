@@ -53,6 +53,9 @@ struct ProgramBuilder {
     /// The slot of the switch that fixes a select (`.less`, of left − right), abs or sign
     /// (`.less`, of the argument), floor or ceil node, or −1 (`ReactionNetwork` sets it).
     var switchSlot: ((Switch.Kind, Expression) -> Int)? = nil
+    /// The slot that holds the past value of a `delay` node (`ReactionNetwork` fills it before
+    /// each evaluation), or nil: the value now is compiled instead.
+    var delaySlot: ((Expression) -> Int)? = nil
 
     /// The terms of `e` when it is a sum of (number ×) names and numbers with at least three
     /// name terms, else nil.
@@ -116,6 +119,8 @@ struct ProgramBuilder {
                 switch e {
                 case .number(let x): emit(.constant, 0, x, delta: 1)
                 case .name(let n): emit(.slot, slot(n), delta: 1)
+                case .delay(let a, _):
+                    if let delaySlot { emit(.slot, delaySlot(e), delta: 1) } else { pending.append((a, false)) }
                 case .negate(let a), .function(_, let a):
                     pending.append((e, true))
                     pending.append((a, false))
@@ -138,7 +143,7 @@ struct ProgramBuilder {
                 continue
             }
             switch e {
-            case .number, .name: break
+            case .number, .name, .delay: break
             case .negate: emit(.negate, delta: 0)
             case .add: emit(.add, delta: -1)
             case .subtract: emit(.subtract, delta: -1)

@@ -65,6 +65,17 @@ public final class ReactionNetwork: ODESystem {
     lazy var parameterTerms = buildParameterTerms()
     lazy var observableTerms = buildObservableTerms()
     lazy var inlinedObservables = buildInlinedObservables()
+    /// The model's past values (`delay` nodes): delay k's value lives in slot `delayBase + k`,
+    /// filled from `history` before every evaluation (`fillDelayedValues`).
+    let delays: DelayedValues
+    let delayBase: Int
+    /// `delays.count`, read in the right-hand side without going through the object.
+    let delayCount: Int
+    /// Where a past state is assembled to evaluate a delayed expression on (switches unset).
+    let pastSlots: UnsafeMutablePointer<Double>
+    /// The run's solution so far, which past values are read from; nil outside a time course
+    /// (steady states), where a past value is the value now.
+    public var history: StateHistory?
 
     /// Compiles `definition` with its default values (file values; apply scenarios afterwards).
     public init(_ definition: ModelDefinition) {
@@ -86,19 +97,22 @@ public final class ReactionNetwork: ODESystem {
         switchBase = timeSlot + 1 + constantCapacity
         switchSave = .allocate(capacity: max(switches.count, 1))
         switchSave.initialize(repeating: .nan, count: max(switches.count, 1))
+        let symbols = definition.symbolTable
+        self.symbols = symbols
+        let inlining = ReactionNetwork.allObservablesInlined(definition, symbols)
+        switchInlining = inlining
+        let delays = DelayedValues(definition, inlining: inlining)
         // The switches' slots, then a copy of each that live evaluation leaves in place, for the
-        // root functions of floor and ceil (`Switch.slotName`).
-        slotCount = switchBase + 2 * switches.count
+        // root functions of floor and ceil (`Switch.slotName`), then the past values.
+        delayBase = switchBase + 2 * switches.count
+        slotCount = delayBase + delays.count
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
         for k in 0..<(2 * switches.count) { slots[switchBase + k] = .nan }
 
-        let symbols = definition.symbolTable
-        self.symbols = symbols
         var switchIndex: [String: Int] = [:]
         for (k, s) in switches.enumerated() { switchIndex[Switch.key(s.kind, s.argument)] = k }
         self.switchIndex = switchIndex
-        switchInlining = ReactionNetwork.allObservablesInlined(definition, symbols)
         let slotOf: (String) -> Int = { [symbols, nS, nP, nC, switchBase] name in
             if let k = Switch.index(ofSlotName: name) { return switchBase + switches.count + k }
             switch symbols[name]! {
@@ -117,6 +131,7 @@ public final class ReactionNetwork: ODESystem {
 
         var builder = ProgramBuilder()
         builder.switchSlot = ReactionNetwork.switchSlot(switchIndex, switchInlining, switchBase)
+        builder.delaySlot = delays.slot(base: delayBase)
         let order = ReactionNetwork.observableOrder(definition, observableNames, observableIndex)
         observableOrder = order
         var observablePrograms: [ProgramRange] = []
@@ -161,6 +176,11 @@ public final class ReactionNetwork: ODESystem {
             ReactionNetwork.jacobianTerms(
                 definition, symbols, rateObservables, rateExpressions, changes, &builder, slotOf))
         tape = ProgramTape(builder)
+        delays.compile(slot: slotOf, symbols: symbols, delayBase: delayBase)
+        self.delays = delays
+        delayCount = delays.count
+        pastSlots = .allocate(capacity: slotCount)
+        pastSlots.initialize(repeating: .nan, count: slotCount)
 
         for (k, x) in fastConstants.enumerated() { slots[timeSlot + 1 + k] = x }
         for (i, p) in definition.parameters.enumerated() { slots[parameterBase + i] = p.value }
@@ -172,6 +192,7 @@ public final class ReactionNetwork: ODESystem {
 
     deinit {
         slots.deallocate()
+        pastSlots.deallocate()
         switchSave.deallocate()
         ratePrograms.deallocate()
         rateObservableOrder.deallocate()
@@ -213,6 +234,7 @@ public final class ReactionNetwork: ODESystem {
     func switchingBuilder() -> ProgramBuilder {
         var builder = ProgramBuilder()
         builder.switchSlot = ReactionNetwork.switchSlot(switchIndex, switchInlining, switchBase)
+        builder.delaySlot = delays.slot(base: delayBase)
         return builder
     }
 
@@ -480,6 +502,7 @@ public final class ReactionNetwork: ODESystem {
     func load(t: Double, y: UnsafePointer<Double>, frozen: Bool = false) {
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
+        if delayCount != 0 { fillDelayedValues() }
         let held = !frozen && !switches.isEmpty
         if held {
             switchSave.update(from: slots + switchBase, count: switches.count)
@@ -510,7 +533,8 @@ public final class ReactionNetwork: ODESystem {
     /// Evaluates an expression of the model at (t, y) (used for event assignments; not hot).
     public func evaluate(_ expression: Expression, t: Double, y: UnsafePointer<Double>) -> Double {
         load(t: t, y: y)
-        return expression.evaluate { self.slots[self.slot(of: $0)] }
+        let now = delayCount == 0 ? expression : delays.pastValuesSubstituted(in: expression, slots + delayBase)
+        return now.evaluate { self.slots[self.slot(of: $0)] }
     }
 
     /// Expressions compiled against this network's slots, for values needed at every step outside
@@ -592,6 +616,7 @@ public final class ReactionNetwork: ODESystem {
         let reactions = reactionCount
         slots.update(from: y, count: n)
         slots[timeSlot] = t
+        if delayCount != 0 { fillDelayedValues() }
         for k in 0..<rateObservableCount {
             let i = rateObservableOrder[k]
             slots[observableBase &+ i] = tape.evaluate(observablePrograms[i], slots)
@@ -641,6 +666,7 @@ public final class ReactionNetwork: ODESystem {
         // Derivative programs have observables substituted: species, parameters, sizes and t only.
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
+        if delayCount != 0 { fillDelayedValues() }
         let n = speciesCount
         let derivatives = self.derivatives
         let changes = self.changes
@@ -669,6 +695,7 @@ public final class ReactionNetwork: ODESystem {
     ) {
         slots.update(from: y, count: speciesCount)
         slots[timeSlot] = t
+        if delayCount != 0 { fillDelayedValues() }
         let derivatives = self.derivatives
         let changes = self.changes
         let entries = changes.entries

@@ -142,7 +142,8 @@ public struct Switch: Sendable {
             var pending = [e]
             while let node = pending.popLast() {
                 switch node {
-                case .number, .name: break
+                // A past value is computed live from the history, inside and out.
+                case .number, .name, .delay: break
                 case .negate(let a): pending.append(a)
                 case .function(let f, let a):
                     switch f {

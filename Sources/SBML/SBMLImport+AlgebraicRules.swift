@@ -161,7 +161,7 @@ extension Expr {
         case .add(let a, let b), .subtract(let a, let b): return a.isLinear(in: v) && b.isLinear(in: v)
         case .multiply(let a, let b): return (free(a) && b.isLinear(in: v)) || (free(b) && a.isLinear(in: v))
         case .divide(let a, let b): return free(b) && a.isLinear(in: v)
-        case .power, .function: return free(self)
+        case .power, .function, .delay: return free(self)
         case .select(let left, let right, let x, let y):
             return free(left) && free(right) && x.isLinear(in: v) && y.isLinear(in: v)
         }

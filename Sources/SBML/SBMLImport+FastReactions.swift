@@ -184,6 +184,13 @@ extension Importer {
     /// After the initial values are known: each reduced fast reaction has an equilibrium (the
     /// slope of its rate law in its reactant is a nonzero number).
     func checkFastReactions() throws {
+        if let id = fastReactionSlopes.first?.reaction, root.contains(where: Importer.isDelayCsymbol) {
+            // A past value from before the start would be the value before the equilibrium,
+            // which the reduction does not keep.
+            throw SBMLImportError.unsupported(
+                "SBML reaction '\(excerpt(id))' is fast=\"true\" in a model that uses the csymbol delay, which is not "
+                    + "supported; write the reaction as a slow one with large rate constants.")
+        }
         for (id, slope) in fastReactionSlopes {
             guard let value = evaluate(slope, values), value.isFinite, value != 0 else {
                 throw SBMLImportError.unsupported(
@@ -193,5 +200,9 @@ extension Importer {
                         + "constants nonzero values, or write the reaction as a slow one.")
             }
         }
+    }
+
+    static func isDelayCsymbol(_ node: XMLNode) -> Bool {
+        node.name == "csymbol" && (node.attributes["definitionURL"] ?? "").hasSuffix("/delay")
     }
 }

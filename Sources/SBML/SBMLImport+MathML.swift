@@ -41,7 +41,7 @@ struct Term {
             case .number, .name: return (1, 1)
             case .negate(let a), .function(_, let a): parts = [a]
             case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-                .power(let a, let b):
+                .power(let a, let b), .delay(let a, let b):
                 parts = [a, b]
             case .select(let a, let b, let c, let d): parts = [a, b, c, d]
             }
@@ -318,15 +318,24 @@ extension Importer {
         SBMLImportError.unsupported("SBML \(place) uses the MathML \(what), which is not supported yet; \(instead).")
     }
 
-    /// A csymbol other than time, avogadro and rateOf: delay (a delay differential equation) or
-    /// one the import does not know.
+    /// The initial assignment to `id` when its math reads time.
+    func timeDependentInitialAssignment(_ id: String) -> XMLNode? {
+        func readsTime(_ n: XMLNode) -> Bool {
+            (n.name == "csymbol" && (n.attributes["definitionURL"] ?? "").hasSuffix("/time"))
+                || n.children.contains(where: readsTime)
+        }
+        return model.list("listOfInitialAssignments", "initialAssignment").first {
+            $0.attributes["symbol"] == id && $0.child("math").map(readsTime) == true
+        }
+    }
+
+    /// A csymbol the import does not know (or delay outside a function application).
     func unsupportedCsymbol(_ url: String, _ place: String) -> SBMLImportError {
         if url.hasSuffix("/delay") {
             return unsupported(
-                "csymbol delay (a delay differential equation)", place,
-                instead: "replace delay(x, tau) by a chain of n intermediate species (x -> x1 -> … -> xn at "
-                    + "rate n/tau each, the linear chain trick), or by x itself when tau is short against "
-                    + "the dynamics")
+                "csymbol delay without arguments", place,
+                instead:
+                    "apply delay to the value and the lag: <apply><csymbol …/delay> delay </csymbol> x tau </apply>")
         }
         return unsupported(
             "csymbol \(excerpt(url))", place,
@@ -358,6 +367,19 @@ extension Importer {
             return Term(.number(try number(node, place: place)))
         case "ci":
             let name = node.trimmedText
+            if delayDepth.value > 0, scope.names[name] == nil, let ia = timeDependentInitialAssignment(name) {
+                // Read in the past: before the start (t = 0) its history is its initial
+                // assignment at that time, as the SBML Test Suite reads it.
+                let depth = delayDepth.value
+                delayDepth.value = 0
+                let now = Result { try expression(node, place: place, scope: scope) }
+                delayDepth.value = depth
+                let before = try mathTerm(of: ia, place: "initialAssignment to '\(excerpt(name))'")
+                let base = try now.get()
+                return try self.node(
+                    .select(left: .name("t"), right: .number(0), ifLess: before.expr, otherwise: base.expr), before,
+                    base, place: place)
+            }
             if let e = scope[name] { return e }
             if reactionIDs.contains(name) { return try reactionFlux(name, place: place) }
             // A speciesReference stands for its stoichiometry: a number once the initial values
@@ -451,9 +473,33 @@ extension Importer {
                     "rateOf of an expression", place,
                     instead: "rateOf takes one <ci>: write the rate of an expression out from the rates of its parts")
             }
-            return try rateOf(node.children[1].trimmedText, place: place, scope: scope)
+            let rate = try rateOf(node.children[1].trimmedText, place: place, scope: scope)
+            guard delayDepth.value > 0 else { return rate }
+            // Read in the past: before the start (t = 0 in SBML) the history is constant, so its
+            // rate is 0.
+            return try self.node(
+                .select(left: .name("t"), right: .number(0), ifLess: .number(0), otherwise: rate.expr), rate,
+                place: place)
+        case "csymbol" where (op.attributes["definitionURL"] ?? "").hasSuffix("/delay"):
+            guard node.children.count == 3 else {
+                throw unsupported(
+                    "csymbol delay with \(node.children.count - 1) arguments", place,
+                    instead: "give delay two arguments: the value, then the lag")
+            }
+            let value = try { () throws -> Term in
+                delayDepth.value += 1
+                defer { delayDepth.value -= 1 }
+                return try expression(node.children[1], place: place, scope: scope)
+            }()
+            let lag = try expression(node.children[2], place: place, scope: scope)
+            if value.expr.containsDelay || lag.expr.containsDelay {
+                throw unsupported(
+                    "csymbol delay inside a delay", place,
+                    instead: "introduce the inner delayed value as a species that follows it, or combine the lags")
+            }
+            return try self.node(.delay(value.expr, lag.expr), value, lag, place: place)
         case "csymbol":
-            // A function csymbol other than rateOf (delay, or one the import does not know).
+            // A function csymbol other than rateOf and delay: one the import does not know.
             throw unsupportedCsymbol(op.attributes["definitionURL"] ?? "", place)
         case "lt", "gt", "leq", "geq", "eq", "neq", "and", "or", "not", "xor", "implies":
             // A condition in a numeric context: 1 when true, 0 when false.
@@ -714,6 +760,38 @@ extension Importer {
         switch condition.name {
         case "true": return value
         case "false": return rest
+        case "semantics" where condition.children.first != nil:
+            return try conditional(condition.children[0], then: value, else: rest, place: place, scope: scope)
+        case "ci", "cn":
+            // A number as a condition (a parameter that holds a boolean): true when nonzero.
+            let x = try expression(condition, place: place, scope: scope)
+            let zero = Term(.number(0))
+            let positive = try node(
+                .select(left: zero.expr, right: x.expr, ifLess: value.expr, otherwise: rest.expr), zero, x, value, rest,
+                place: place)
+            return try node(
+                .select(left: x.expr, right: zero.expr, ifLess: value.expr, otherwise: positive.expr), x, zero, value,
+                positive, place: place)
+        case "piecewise":
+            // A condition chosen by conditions: the first piece whose condition holds gives the
+            // condition that decides.
+            let pieces = condition.children.filter { $0.name == "piece" }
+            guard let otherwise = condition.child("otherwise")?.children.first else {
+                throw unsupported(
+                    "<piecewise> without <otherwise> as a condition", place,
+                    instead: "add an <otherwise> with the condition where no piece applies")
+            }
+            var result = try conditional(otherwise, then: value, else: rest, place: place, scope: scope)
+            for piece in pieces.reversed() {
+                guard piece.children.count == 2 else {
+                    throw unsupported(
+                        "<piece> without a value and a condition", place,
+                        instead: "give each <piece> a value and then a condition")
+                }
+                let chosen = try conditional(piece.children[0], then: value, else: rest, place: place, scope: scope)
+                result = try conditional(piece.children[1], then: chosen, else: result, place: place, scope: scope)
+            }
+            return result
         case "apply":
             guard let op = condition.children.first else {
                 throw unsupported("empty <apply>", place, instead: "give <apply> an operator and its arguments")

@@ -48,6 +48,8 @@ struct Importer {
     /// Guards against rates and kinetic laws that refer to themselves through others.
     final class Depth { var value = 0 }
     let rateOfDepth = Depth()
+    /// How many delay csymbols the conversion is inside (their values are read in the past).
+    let delayDepth = Depth()
     /// The depth and the elements read of the math being converted (`ImportLimits`).
     let budget = MathBudget()
     /// Elements by id, and the ids of sets that membership tests read often (large models stay linear).
@@ -179,6 +181,12 @@ struct Importer {
             file: file, name: name, description: model.child("notes")?.paragraphs.nilIfEmpty,
             compartments: compartments, species: species, parameters: parameters,
             observables: observables, reactions: reactions, events: events, simulation: simulation)
+        if let nested = definition.nestedDelay {
+            throw SBMLImportError.unsupported(
+                "SBML csymbol delay of \(excerpt(nested.description)) reads the past value of an assignment rule that "
+                    + "itself has a delay, which is not supported: make the inner past value a species that follows "
+                    + "it, or add the lags.")
+        }
         if !hasAbsoluteTolerance { definition.scaleAbsoluteTolerances() }
         return definition
     }

@@ -72,9 +72,7 @@ func names(_ e: Expr) -> Set<String> {
         case .name(let n): found.insert(n)
         case .negate(let a), .function(_, let a): stack.append(a)
         case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-            .power(
-                let a,
-                let b):
+            .power(let a, let b), .delay(let a, let b):
             stack.append(a)
             stack.append(b)
         case .select(let a, let b, let c, let d): stack += [a, b, c, d]
@@ -111,6 +109,8 @@ func evaluate(_ e: Expr, _ values: [String: Double]) -> Double? {
         case .select(let l, let r, let a, let b):
             guard let x = ev(l), let y = ev(r) else { return nil }
             return x < y ? ev(a) : ev(b)
+        // Initial values are computed at the start, where the history is the initial state.
+        case .delay(let a, _): return ev(a)
         }
     }
     return ev(e)

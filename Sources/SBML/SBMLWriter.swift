@@ -119,6 +119,9 @@ public enum SBMLWriter {
         case .select(let l, let r, let ifLess, let otherwise):
             return "<piecewise><piece>\(mathML(ifLess))<apply><lt/>\(mathML(l))\(mathML(r))</apply></piece>"
                 + "<otherwise>\(mathML(otherwise))</otherwise></piecewise>"
+        case .delay(let value, let lag):
+            return "<apply><csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/delay\"> delay "
+                + "</csymbol>\(mathML(value))\(mathML(lag))</apply>"
         }
     }
 

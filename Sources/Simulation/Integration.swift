@@ -168,6 +168,16 @@ struct EventLoop {
         }
     }
     let switchScratch: SwitchScratch
+    /// Delay equations: the run's solution so far, which the network reads past values from.
+    let history: StateHistory?
+    /// The lags, when fixed for the run: a jump at the start or at an event reaches the
+    /// right-hand side again one and two lags later, where the solver restarts (as delay
+    /// solvers do at breakpoints) instead of stepping over a kink with a high-order polynomial.
+    let fixedLags: [Double]
+    /// Those times still ahead, ascending.
+    var breakpoints: [Double] = []
+    /// More steps than this in the history, and the ones older than the longest lag go.
+    var historyLimit = 4096
 
     init(_ configured: ConfiguredRun, network: ReactionNetwork, solver: BDFSolver<ReactionNetwork>) {
         self.configured = configured
@@ -183,6 +193,8 @@ struct EventLoop {
         switchScratch = SwitchScratch(configured.switches)
         triggerValue = configured.stateEvents.map { $0.trigger!.initialValue }
         scratch = Scratch(states: configured.initial.count, roots: relations.count)
+        history = network.hasDelays ? network.makeHistory() : nil
+        fixedLags = history == nil ? [] : network.fixedLags() ?? []
     }
 
     var hasStateEvents: Bool { !configured.stateEvents.isEmpty }
@@ -192,10 +204,20 @@ struct EventLoop {
 
     mutating func run<Observer: IntegrationObserver>(state: inout [Double], observer: inout Observer) throws {
         // The switches are this loop's: outside it the network's programs compare live again.
-        defer { network.resetSwitches() }
+        defer {
+            network.resetSwitches()
+            network.history = nil
+        }
         state = configured.initial
         t = configured.tStart
         sensitivities?.start()
+        // Before the start, past values are the initial ones (so triggers at the start read them).
+        if let history {
+            network.history = history
+            state.withUnsafeBufferPointer { y in
+                network.withParameterSlots { history.reset(time: t, state: y.baseAddress!, parameters: $0) }
+            }
+        }
         // Timed events at t_start change the initial state; then state events whose condition is
         // true at the start and was false "before" it (initial_value = false) fire.
         try execute(timedEvents(at: t), at: t, state: &state)
@@ -204,14 +226,21 @@ struct EventLoop {
         } else {
             solver.reset(time: t, state: state, keepStatistics: false)
         }
+        if let history {
+            // From the start on, the state after its events.
+            state.withUnsafeBufferPointer { history.restart(at: t, state: $0.baseAddress!) }
+            network.withParameterSlots { history.recordParameters(at: t, $0) }
+            addBreakpoints(after: t)
+        }
         state.withUnsafeBufferPointer { observer.start(t: t, state: $0.baseAddress!, network: network) }
         stepped = false
         while true {
             let stop = min(
                 nextTimed < configured.schedule.count ? configured.schedule[nextTimed].time : configured.tEnd,
-                pending.first?.time ?? .infinity, nextSwitchStop, configured.tEnd)
+                pending.first?.time ?? .infinity, nextSwitchStop, breakpoints.first ?? .infinity, configured.tEnd)
             if t < stop {
                 let reached = try solver.step(stopTime: stop)
+                if history != nil { recordStep() }
                 // The last step ends within round-off of the stop: call it the stop.
                 let t1 = solver.hasReached(stop) ? stop : reached
                 try advance(to: t1, state: &state, observer: &observer)
@@ -224,8 +253,17 @@ struct EventLoop {
                 try interpolate(at: stop, state: &state)
                 stepped = false
             }
-            // Nothing due and no switch here: stop = t_end, and `state` is the final state.
-            if timed.isEmpty && due.isEmpty && carried.isEmpty && nextSwitchStop != stop { break }
+            let breakpoint = breakpoints.first == stop
+            while let b = breakpoints.first, b <= stop { breakpoints.removeFirst() }
+            if timed.isEmpty && due.isEmpty && carried.isEmpty && nextSwitchStop != stop {
+                // A breakpoint of the delays alone: restart the solver there, nothing else.
+                if breakpoint && stop < configured.tEnd {
+                    restartSolver(at: stop, state: state)
+                    continue
+                }
+                // Nothing due and no switch here: stop = t_end, and `state` is the final state.
+                break
+            }
             try execute(timed + due + carried, at: stop, state: &state)
             carried.removeAll()
             restart(at: stop, state: state, observer: &observer)
@@ -248,13 +286,49 @@ struct EventLoop {
     }
 
     mutating func restart<Observer: IntegrationObserver>(at time: Double, state: [Double], observer: inout Observer) {
+        restartSolver(at: time, state: state)
+        if let history {
+            network.withParameterSlots { history.recordParameters(at: time, $0) }
+            addBreakpoints(after: time)
+        }
+        state.withUnsafeBufferPointer { observer.afterEvent(t: time, state: $0.baseAddress!, network: network) }
+    }
+
+    /// The solver (and the history) start again at `time` from `state`.
+    mutating func restartSolver(at time: Double, state: [Double]) {
         if let sensitivities {
             solver.reset(time: time, state: state, sensitivities: sensitivities.s, keepStatistics: true)
         } else {
             solver.reset(time: time, state: state, keepStatistics: true)
         }
         stepped = false
-        state.withUnsafeBufferPointer { observer.afterEvent(t: time, state: $0.baseAddress!, network: network) }
+        if let history { state.withUnsafeBufferPointer { history.restart(at: time, state: $0.baseAddress!) } }
+    }
+
+    /// Keeps the step just taken in the history; beyond `historyLimit` steps, forgets those that
+    /// no fixed lag can reach back to.
+    mutating func recordStep() {
+        guard let history else { return }
+        solver.withLastStep { start, end, tn, h, order, nordsieck in
+            history.record(start: start, end: end, tn: tn, h: h, order: order, nordsieck: nordsieck)
+        }
+        if history.stepCount > historyLimit, let longest = fixedLags.last, network.fixedLags() == fixedLags {
+            history.discard(before: solver.currentTime - 2 * longest)
+            historyLimit = max(4096, 2 * history.stepCount)
+        }
+    }
+
+    /// The breakpoints one and two lags after a jump at `time` that fall inside the run.
+    mutating func addBreakpoints(after time: Double) {
+        guard breakpoints.count < 10_000 else { return }
+        for lag in fixedLags {
+            for k in 1...2 {
+                let b = time + Double(k) * lag
+                guard b < configured.tEnd else { break }
+                let i = breakpoints.firstIndex { $0 >= b } ?? breakpoints.count
+                if i == breakpoints.count || breakpoints[i] != b { breakpoints.insert(b, at: i) }
+            }
+        }
     }
 
     /// The state (and the sensitivities) at `time` inside the last step.

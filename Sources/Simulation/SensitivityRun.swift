@@ -251,6 +251,11 @@ extension Simulator {
             }
             return k
         }
+        if network.hasDelays {
+            throw SimulationError(
+                "sensitivities: the model reads past values (delay), and sensitivities of delay equations are not "
+                    + "supported yet.")
+        }
         let events = configured.schedule.map(\.event) + configured.stateEvents
         for event in events {
             let which = event.description.map { "the event '\($0)'" } ?? "an event"

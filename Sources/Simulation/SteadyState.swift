@@ -41,6 +41,10 @@ public final class SteadyStateSolver {
     var inverseA: [[Double]] = []
 
     public init(network: ReactionNetwork, options: BDFOptions) throws {
+        // A steady state of a delay equation is one of the equations with past values as
+        // present ones, and so are its Jacobian and stability there (as the linearisation's
+        // characteristic roots at zero lag; a lag can destabilise it, which this does not see).
+        let network = network.hasDelays ? network.withPastValuesAsPresent() : network
         self.network = network
         self.definition = network.definition
         self.options = options

@@ -75,6 +75,11 @@ struct Steady: ParsableCommand {
             ? "stable"
             : result.marginal ? "neutrally stable (a zero eigenvalue: steady states form a continuum)" : "UNSTABLE"
         lines.append("  \(stability): largest real parts of the eigenvalues \(top.joined(separator: ", "))")
+        if simulator.network.hasDelays {
+            lines.append(
+                "  (the model has delays: this is the stability with every lag zero; a lag can destabilise a "
+                    + "steady state, which this does not test)")
+        }
         if !d.observables.isEmpty {
             lines.append("  observables:")
             for (o, v) in zip(d.observables, observables) { lines.append("    \(o.name) = \(v.summaryText)") }

@@ -225,7 +225,7 @@ struct ModelErrorTests {
             message:
                 #"model.toml:24: the rate law of reaction 'R2' "k2 * sinc(C)" is not a valid expression: unknown "#
                 + #"function 'sinc' (known: exp, log, ln, log10, sqrt, abs, floor, ceil, factorial, sin, cos, tan, "#
-                + #"asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, min, max, pow, hill, if_less) at "#
+                + #"asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, min, max, pow, hill, if_less, delay) at "#
                 + #"character 6."#
         ),
         Case(

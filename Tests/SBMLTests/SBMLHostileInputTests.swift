@@ -84,7 +84,7 @@ private func depth(_ e: ReactionModel.Expression) -> Int {
     case .number, .name: return 1
     case .negate(let a), .function(_, let a): return 1 + depth(a)
     case .add(let a, let b), .subtract(let a, let b), .multiply(let a, let b), .divide(let a, let b),
-        .power(let a, let b):
+        .power(let a, let b), .delay(let a, let b):
         return 1 + max(depth(a), depth(b))
     case .select(let a, let b, let c, let d): return 1 + max(depth(a), depth(b), depth(c), depth(d))
     }
@@ -528,11 +528,10 @@ struct SBMLImportErrorKindTests {
                 + "<listOfRules><algebraicRule>\(mathML)<apply><times/><ci>A</ci><ci>A</ci></apply></math>"
                 + "</algebraicRule></listOfRules>")
         #expect(kind(algebraic) == .unsupported)
+        let delay = "<csymbol definitionURL=\"http://www.sbml.org/sbml/symbols/delay\">d</csymbol>"
         #expect(
-            kind(
-                model(
-                    law: "<apply><csymbol definitionURL=\"http://www.sbml.org/sbml/symbols/delay\">d</csymbol>"
-                        + "<ci>A</ci><cn>1</cn></apply>")) == .unsupported)
+            kind(model(law: "<apply>\(delay)<apply>\(delay)<ci>A</ci><cn>1</cn></apply><cn>1</cn></apply>"))
+                == .unsupported)
         #expect(
             kind(document("<listOfSpecies><species id=\"A\" compartment=\"nowhere\"/></listOfSpecies>")) == .invalid)
         #expect(kind("<sbml") == .invalid)

@@ -100,20 +100,26 @@ struct SBMLRefusalMessageTests {
                 + "equilibrium")
     }
 
-    @Test func delay() {
+    /// Delay equations run (SBMLDelayTests); a past value of a past value does not.
+    @Test func delayInsideADelay() {
         let delay = #"<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol>"#
         let message = Self.refusal(
-            Self.document(Self.reaction("r1", law: "<apply>\(delay)<ci> x </ci><cn> 2 </cn></apply>")))
+            Self.document(
+                Self.reaction(
+                    "r1", law: "<apply>\(delay)<apply>\(delay)<ci> x </ci><cn> 1 </cn></apply><cn> 2 </cn></apply>")))
         Self.expect(
-            message, "SBML kineticLaw of reaction 'r1' uses the MathML csymbol delay", "replace delay(x, tau) by",
-            "linear chain")
-        // The same in an assignment rule: the rule and its variable are named.
+            message, "SBML kineticLaw of reaction 'r1' uses the MathML csymbol delay inside a delay",
+            "introduce the inner delayed value as a species that follows it")
+        // Through an assignment rule: the past value of a rule that has a delay itself.
         let rule = """
             <listOfParameters><parameter id="lagged" constant="false"/></listOfParameters>
             <listOfRules><assignmentRule variable="lagged">\(Self.math)<apply>\(delay)<ci> x </ci><cn> 2 </cn>\
             </apply></math></assignmentRule></listOfRules>
             """
-        Self.expect(Self.refusal(Self.document(rule)), "assignmentRule for parameter 'lagged'", "csymbol delay")
+        Self.expect(
+            Self.refusal(
+                Self.document(rule + Self.reaction("r2", law: "<apply>\(delay)<ci> lagged </ci><cn> 1 </cn></apply>"))),
+            "csymbol delay", "reads the past value of an assignment rule that itself has a delay", "add the lags")
     }
 
     @Test func requiredPackage() {

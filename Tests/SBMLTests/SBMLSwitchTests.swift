@@ -77,4 +77,46 @@ struct SBMLSwitchTests {
             #expect(abs(value - exact) < 1e-8, "S(\(t)) = \(value), exact \(exact)")
         }
     }
+
+    /// Conditions that are themselves chosen by piecewise, or are a number (a flag), as the
+    /// SBML Test Suite writes them: x' = 1 while `piecewise(t > 1 if t < 2, else t > 3)` holds,
+    /// so x(5) = 1 + 2 = 3; y' = 1 while the flag is nonzero, and an event clears it at t = 2,
+    /// so y(5) = 2.
+    @Test func piecewiseAndFlagsAsConditions() throws {
+        let xml = sbml(
+            """
+            <listOfParameters>
+              <parameter id="x" value="0" constant="false"/><parameter id="y" value="0" constant="false"/>
+              <parameter id="flag" value="1" constant="false"/>
+            </listOfParameters>
+            <listOfRules>
+              <rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
+                <piecewise><piece><cn> 1 </cn>
+                  <piecewise>
+                    <piece><apply><gt/>\(time)<cn> 1 </cn></apply><apply><lt/>\(time)<cn> 2 </cn></apply></piece>
+                    <otherwise><apply><gt/>\(time)<cn> 3 </cn></apply></otherwise>
+                  </piecewise></piece>
+                <otherwise><cn> 0 </cn></otherwise></piecewise>
+              </math></rateRule>
+              <rateRule variable="y"><math xmlns="http://www.w3.org/1998/Math/MathML">
+                <piecewise><piece><cn> 1 </cn><ci> flag </ci></piece><otherwise><cn> 0 </cn></otherwise></piecewise>
+              </math></rateRule>
+            </listOfRules>
+            <listOfEvents><event id="clear" useValuesFromTriggerTime="true">
+              <trigger initialValue="false" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
+                <apply><geq/>\(time)<cn> 2 </cn></apply></math></trigger>
+              <listOfEventAssignments><eventAssignment variable="flag">
+                <math xmlns="http://www.w3.org/1998/Math/MathML"><cn> 0 </cn></math>
+              </eventAssignment></listOfEventAssignments>
+            </event></listOfEvents>
+            """)
+        let course = try SBMLSwitchTests.run(xml, tEnd: 5, interval: 0.5, rtol: 1e-10)
+        let x = try #require(course.column(named: "x"))
+        let y = try #require(course.column(named: "y"))
+        for (k, t) in course.times.enumerated() {
+            let exactX = min(max(t - 1, 0), 1) + max(t - 3, 0)
+            #expect(abs(x[k] - exactX) < 1e-8, "x(\(t)) = \(x[k]), exact \(exactX)")
+            #expect(abs(y[k] - min(t, 2)) < 1e-8, "y(\(t)) = \(y[k]), exact \(min(t, 2))")
+        }
+    }
 }
