@@ -5,6 +5,11 @@ extension Importer {
     mutating func readFunctionDefinitions() throws {
         for f in model.list("listOfFunctionDefinitions", "functionDefinition") {
             let id = excerpt(f.attributes["id"] ?? "?")
+            // Level 3 Version 2: a function definition without math has no effect until called.
+            if f.child("math") == nil {
+                functionsWithoutMath.insert(f.attributes["id"] ?? "?")
+                continue
+            }
             guard let math = f.child("math"),
                 var lambda = math.children.first(where: { $0.name != "annotation" })
             else {

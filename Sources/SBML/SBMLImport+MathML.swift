@@ -403,15 +403,15 @@ extension Importer {
         case "true": return Term(.number(1))
         case "false": return Term(.number(0))
         case "piecewise":
-            guard let otherwise = node.child("otherwise") else {
-                throw unsupported(
-                    "<piecewise> without <otherwise>", place,
-                    instead: "add an <otherwise> with the value where no piece applies")
+            // Without <otherwise> the value where no piece applies is undefined in SBML: NaN,
+            // which a run reports where it reaches a rate (and writes where it is an output).
+            var result = Term(.number(.nan))
+            if let otherwise = node.child("otherwise") {
+                guard let value = otherwise.children.first else {
+                    throw unsupported("empty <otherwise>", place, instead: "give <otherwise> a value")
+                }
+                result = try expression(value, place: place, scope: scope)
             }
-            guard let value = otherwise.children.first else {
-                throw unsupported("empty <otherwise>", place, instead: "give <otherwise> a value")
-            }
-            var result = try expression(value, place: place, scope: scope)
             for piece in node.children("piece").reversed() {
                 guard piece.children.count == 2 else {
                     throw unsupported(
@@ -513,6 +513,11 @@ extension Importer {
         if op.name == "ci" {
             let name = op.trimmedText
             guard let f = functions[name] else {
+                if functionsWithoutMath.contains(name) {
+                    throw unsupported(
+                        "call of '\(excerpt(name))', a functionDefinition without math (it has no value)", place,
+                        instead: "give '\(excerpt(name))' its <math><lambda>…</lambda></math>")
+                }
                 throw unsupported(
                     "call of '\(excerpt(name))', which is not a function definition", place,
                     instead: "declare '\(excerpt(name))' in listOfFunctionDefinitions, or correct the call")
@@ -650,6 +655,9 @@ extension Importer {
             return try condition(first, place: place, scope: scope)
         case "true": return Clause(condition: .constant(true), depth: 1, size: 1)
         case "false": return Clause(condition: .constant(false), depth: 1, size: 1)
+        case "cn":
+            // A number as a trigger: true when nonzero.
+            return Clause(condition: .constant(try number(node, place: place) != 0), depth: 1, size: 1)
         case "apply":
             guard let op = node.children.first else {
                 throw unsupported("empty <apply>", place, instead: "give <apply> an operator and its arguments")
@@ -657,10 +665,9 @@ extension Importer {
             let operands = Array(node.children.dropFirst())
             func fold(_ combine: (Condition, Condition) -> Condition) throws -> Clause {
                 let parts = try operands.map { try condition($0, place: place, scope: scope) }
+                // Without arguments MathML's and is true, or and xor false.
                 guard var result = parts.first else {
-                    throw unsupported(
-                        "<\(excerpt(op.name))> without arguments", place,
-                        instead: "give <\(excerpt(op.name))> at least one argument")
+                    return Clause(condition: .constant(op.name == "and"), depth: 1, size: 1)
                 }
                 for p in parts.dropFirst() {
                     result = try clause(
@@ -751,6 +758,17 @@ extension Importer {
     }
 
     /// `condition ? then : else` as a select, for conditions comparing two values (or constants).
+    /// `value` where `x` is nonzero, else `rest` (MathML reads a number as a boolean that way).
+    func nonzero(_ x: Term, then value: Term, else rest: Term, place: String) throws -> Term {
+        let zero = Term(.number(0))
+        let positive = try node(
+            .select(left: zero.expr, right: x.expr, ifLess: value.expr, otherwise: rest.expr), zero, x, value, rest,
+            place: place)
+        return try node(
+            .select(left: x.expr, right: zero.expr, ifLess: value.expr, otherwise: positive.expr), x, zero, value,
+            positive, place: place)
+    }
+
     func conditional(
         _ condition: XMLNode, then value: Term, else rest: Term, place: String,
         scope: Scope
@@ -762,16 +780,10 @@ extension Importer {
         case "false": return rest
         case "semantics" where condition.children.first != nil:
             return try conditional(condition.children[0], then: value, else: rest, place: place, scope: scope)
-        case "ci", "cn":
+        case "ci", "cn", "csymbol":
             // A number as a condition (a parameter that holds a boolean): true when nonzero.
-            let x = try expression(condition, place: place, scope: scope)
-            let zero = Term(.number(0))
-            let positive = try node(
-                .select(left: zero.expr, right: x.expr, ifLess: value.expr, otherwise: rest.expr), zero, x, value, rest,
-                place: place)
-            return try node(
-                .select(left: x.expr, right: zero.expr, ifLess: value.expr, otherwise: positive.expr), x, zero, value,
-                positive, place: place)
+            return try nonzero(
+                try expression(condition, place: place, scope: scope), then: value, else: rest, place: place)
         case "piecewise":
             // A condition chosen by conditions: the first piece whose condition holds gives the
             // condition that decides.
@@ -845,6 +857,11 @@ extension Importer {
                     scope: try bind(
                         op.trimmedText,
                         args, place: place))
+            }
+            if !["lt", "gt", "leq", "geq", "eq", "neq"].contains(op.name) {
+                // Arithmetic as a condition: true when the value is nonzero.
+                return try nonzero(
+                    try expression(condition, place: place, scope: scope), then: value, else: rest, place: place)
             }
             let args = try operands.map { try expression($0, place: place, scope: scope) }
             if args.count > 2, ["lt", "gt", "leq", "geq", "eq", "neq"].contains(op.name) {

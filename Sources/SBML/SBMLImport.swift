@@ -16,6 +16,8 @@ struct Importer {
         var body: XMLNode
     }
     var functions: [String: FunctionDefinition] = [:]
+    /// Function definitions without math (Level 3 Version 2 allows them; a call has no value).
+    var functionsWithoutMath: Set<String> = []
     var compartmentIDs: [String] = []
     var speciesCompartment: [String: String] = [:]
     var onlySubstance: Set<String> = []

@@ -479,7 +479,9 @@ struct EventLoop {
     mutating func updateTriggers(at time: Double, state: [Double]) throws -> [Execution] {
         cancelled.removeAll(keepingCapacity: true)
         switchesChanged = hasSwitches ? refreeze(at: time, state: state) : false
-        guard hasRoots else { return [] }
+        // (A state event whose trigger is a constant has no comparisons, but fires at the start
+        // when its initial value is false.)
+        guard hasRoots || hasStateEvents else { return [] }
         rootValues(at: time, state: state, into: &scratch.roots)
         for k in relations.indices { holds[k] = relations[k].holds(scratch.roots[k]) }
         var immediate: [Execution] = []

@@ -101,4 +101,64 @@ struct SBMLValidInputTests {
             Issue.record("\(error)")
         }
     }
+
+    /// MathML's readings of numbers as booleans and back (SBML Test Suite cases 01116, 01271,
+    /// 01282, 01284, 01531): a number or arithmetic as a piecewise condition is true when nonzero,
+    /// a number as a trigger too, `and()` without arguments is true, a piecewise without
+    /// otherwise is undefined (NaN) only where no piece applies, and a function definition
+    /// without math is ignored until called.
+    @Test func numbersAsConditionsAndConditionsAsNumbers() throws {
+        let math = #"<math xmlns="http://www.w3.org/1998/Math/MathML">"#
+        func initial(_ id: String, _ body: String) -> String {
+            "<initialAssignment symbol=\"\(id)\">\(math)\(body)</math></initialAssignment>"
+        }
+        let xml = sbml(
+            """
+            <listOfFunctionDefinitions><functionDefinition id="foo"/></listOfFunctionDefinitions>
+            <listOfParameters>
+              <parameter id="a" constant="true"/><parameter id="b" constant="true"/>
+              <parameter id="c" constant="true"/><parameter id="d" constant="true"/>
+              <parameter id="fired" value="0" constant="false"/><parameter id="fired_too" value="0" constant="false"/>
+            </listOfParameters>
+            <listOfInitialAssignments>
+              \(initial("a", "<piecewise><piece><cn> 7 </cn><apply><minus/><cn> 3 </cn><cn> 1 </cn></apply></piece><otherwise><cn> 1 </cn></otherwise></piecewise>"))
+              \(initial("b", "<piecewise><piece><cn> 7 </cn><apply><power/><cn> 0 </cn><cn> 3 </cn></apply></piece><otherwise><cn> 1 </cn></otherwise></piecewise>"))
+              \(initial("c", "<apply><or/><cn> 0 </cn><apply><times/><cn> 2 </cn><cn> 0.5 </cn></apply></apply>"))
+              \(initial("d", "<piecewise><piece><cn> 4 </cn><apply><gt/><ci> a </ci><cn> 0 </cn></apply></piece></piecewise>"))
+            </listOfInitialAssignments>
+            <listOfEvents>
+              <event id="E0" useValuesFromTriggerTime="true">
+                <trigger initialValue="false" persistent="true">\(math)<cn> 3 </cn></math></trigger>
+                <listOfEventAssignments><eventAssignment variable="fired">\(math)<cn> 1 </cn></math>\
+            </eventAssignment></listOfEventAssignments>
+              </event>
+              <event id="E1" useValuesFromTriggerTime="true">
+                <trigger initialValue="false" persistent="true">\(math)<apply><and/></apply></math></trigger>
+                <listOfEventAssignments><eventAssignment variable="fired_too">\(math)<cn> 1 </cn></math>\
+            </eventAssignment></listOfEventAssignments>
+              </event>
+            </listOfEvents>
+            """)
+        let d = try SBMLReader.definition(fromXML: xml, file: "booleans.xml")
+        func value(_ name: String) -> Double? { d.parameters.first { $0.name == name }?.value }
+        #expect(value("a") == 7)
+        #expect(value("b") == 1)
+        #expect(value("c") == 1)
+        #expect(value("d") == 4)
+        var settings = RunSettings()
+        settings.tEnd = 1
+        settings.outputParameters = ["fired", "fired_too"]
+        let course = try Simulator(d).run(settings: settings)
+        #expect(course.column(named: "fired")?.first == 1)
+        #expect(course.column(named: "fired_too")?.first == 1)
+        // The function without math, called, is refused by name.
+        let call = sbml(
+            """
+            <listOfFunctionDefinitions><functionDefinition id="foo"/></listOfFunctionDefinitions>
+            <listOfParameters><parameter id="p" constant="true"/></listOfParameters>
+            <listOfInitialAssignments>\(initial("p", "<apply><ci> foo </ci><cn> 1 </cn></apply>"))</listOfInitialAssignments>
+            """)
+        let error = #expect(throws: SBMLImportError.self) { try SBMLReader.definition(fromXML: call, file: "call.xml") }
+        #expect(error?.message.contains("a functionDefinition without math") == true, "\(error?.message ?? "")")
+    }
 }
