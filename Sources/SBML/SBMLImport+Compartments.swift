@@ -26,18 +26,19 @@ extension Importer {
             var allIDs = Set(compartmentIDs + Array(speciesCompartment.keys) + parameterIDSet)
                 .union(reactionIDs).union(speciesReferenceIDs).union(functions.keys)
             unitCompartment = allIDs.insertUnused("unit_volume")
-            let ruledIDs = Set(
-                (model.child("listOfRules")?.children
-                    ?? []).filter { $0.child("math") != nil }.compactMap { $0.attributes["variable"] })
+            let rules = (model.child("listOfRules")?.children ?? []).filter { $0.child("math") != nil }
+            let ruledIDs = Set(rules.compactMap { $0.attributes["variable"] })
+            let rateRuledIDs = Set(rules.filter { $0.name == "rateRule" }.compactMap { $0.attributes["variable"] })
             for node in allSpeciesNodes {
                 let id = node.attributes["id"]!
                 let c = speciesCompartment[id]!
-                // (Rules without math have no effect: Level 3 Version 2.)
-                let ruled = ruledIDs.contains(id)
+                // (Rules without math have no effect: Level 3 Version 2.) A species in amounts with
+                // a rate rule is an amount state like the others here: its rule is its rate.
+                let ruled = ruledIDs.contains(id) && !(onlySubstance.contains(id) && rateRuledIDs.contains(id))
                 guard variableCompartments.contains(c), !ruled else {
                     if variableCompartments.contains(c), onlySubstance.contains(id) {
                         throw SBMLImportError.unsupported(
-                            "SBML species '\(excerpt(id))' in amounts (hasOnlySubstanceUnits=\"true\"), set by a rule "
+                            "SBML species '\(excerpt(id))' in amounts (hasOnlySubstanceUnits=\"true\"), set by an assignment rule "
                                 + "in compartment '\(excerpt(c))' whose size changes, is not supported yet; let the "
                                 + "rule give its concentration (hasOnlySubstanceUnits=\"false\", the rule divided by "
                                 + "the size), or hold the compartment's size constant.")

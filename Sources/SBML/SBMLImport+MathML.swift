@@ -237,6 +237,8 @@ extension Importer {
 
     /// `rateOf` of the model's symbol `id` (a local name already resolved).
     private func rateOf(symbol id: String, place: String) throws -> Term {
+        // A species in amounts held as its amount state is named by that state here.
+        let id = amountName.first { $0.value == id }?.key ?? id
         if let rule = rateRuleNodes[id] {
             if rule.contains(where: { ($0.attributes["definitionURL"] ?? "").hasSuffix("/rateOf") }) {
                 throw unsupported(

@@ -45,7 +45,11 @@ extension Importer {
                     ruledSpecies.insert(variable)
                 case "rateRule" where kind == "species":
                     var e = try ruleMath("species")
-                    if onlySubstance.contains(variable) { e = .divide(e, .name(speciesCompartment[variable]!)) }
+                    // In amounts: the concentration's rate, unless the species is held as its
+                    // amount (a compartment that changes size), which the rule gives directly.
+                    if onlySubstance.contains(variable) && amountName[variable] == nil {
+                        e = .divide(e, .name(speciesCompartment[variable]!))
+                    }
                     rateRules[variable] = e
                 case "rateRule" where kind == "parameter":
                     rateRules[variable] = try ruleMath("parameter")

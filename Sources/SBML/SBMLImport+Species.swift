@@ -57,13 +57,15 @@ extension Importer {
                 rateRules[id] == nil
                 && (node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true")
             if let amount = amountName[id] {
-                let held = node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true"
+                let held =
+                    rateRules[id] == nil
+                    && (node.attributes["boundaryCondition"] == "true" || node.attributes["constant"] == "true")
                 species.append(
                     .init(
                         name: amount, initial: values[amount]!, compartment: compartmentIndex(id),
                         constant: held,
                         description: "amount of \(id) (compartment \(speciesCompartment[id]!) changes "
-                            + "size)", mayBeNegative: values[amount]! < 0))
+                            + "size)", rateRule: rateRules[id], mayBeNegative: values[amount]! < 0))
                 continue
             }
             species.append(

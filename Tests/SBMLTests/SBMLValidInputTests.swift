@@ -161,4 +161,36 @@ struct SBMLValidInputTests {
         let error = #expect(throws: SBMLImportError.self) { try SBMLReader.definition(fromXML: call, file: "call.xml") }
         #expect(error?.message.contains("a functionDefinition without math") == true, "\(error?.message ?? "")")
     }
+
+    /// A species in amounts with a rate rule in a compartment that grows (SBML Test Suite cases
+    /// 01207, 01221–01223, 01463): its amount follows the rule, S' = 1 from 1.2 while c' = 1 from
+    /// 2, so the amount is 1.2 + t, the concentration (1.2 + t)/(2 + t), and rateOf(S) = 1.
+    @Test func anAmountWithARateRuleInAGrowingCompartment() throws {
+        let math = #"<math xmlns="http://www.w3.org/1998/Math/MathML">"#
+        let rateOf =
+            #"<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/rateOf"> rateOf </csymbol>"#
+        let xml = sbml(
+            """
+            <listOfCompartments><compartment id="c" size="2" constant="false"/></listOfCompartments>
+            <listOfSpecies><species id="S" compartment="c" initialAmount="1.2" hasOnlySubstanceUnits="true" \
+            boundaryCondition="true" constant="false"/></listOfSpecies>
+            <listOfParameters><parameter id="x" constant="false"/></listOfParameters>
+            <listOfRules>
+              <rateRule variable="S">\(math)<cn> 1 </cn></math></rateRule>
+              <rateRule variable="c">\(math)<cn> 1 </cn></math></rateRule>
+              <assignmentRule variable="x">\(math)<apply>\(rateOf)<ci> S </ci></apply></math></assignmentRule>
+            </listOfRules>
+            """)
+        let d = try SBMLReader.definition(fromXML: xml, file: "amount.xml")
+        var settings = RunSettings()
+        settings.tEnd = 3
+        settings.outputInterval = 1
+        let course = try Simulator(d).run(settings: settings)
+        let s = try #require(course.column(named: "S"))
+        let x = try #require(course.column(named: "x"))
+        for (k, t) in course.times.enumerated() {
+            #expect(abs(s[k] - (1.2 + t) / (2 + t)) < 1e-9, "S(\(t)) = \(s[k])")
+            #expect(abs(x[k] - 1) < 1e-12, "x(\(t)) = \(x[k])")
+        }
+    }
 }
