@@ -2,11 +2,12 @@ import Foundation
 import ReactionModel
 
 /// Fast reactions (`fast="true"`): SBML means the reaction is always at equilibrium, its flux
-/// zero, while slow reactions move its species. For a fast `A ⇌ B` (one species on each side,
-/// stoichiometry 1) that is exact without any stiffness: the total amount N = n_A + n_B becomes
-/// a state that only slow reactions change, dN/dt = Σ_slow (ν_A + ν_B)·flux, and A and B are
-/// assignment rules solved from the fast flux v(A, B) = 0 with n_B = N − n_A, when v is linear in
-/// them (mass action, or any law linear in A and B). When one side is a reservoir (a boundary
+/// zero, while slow reactions move its species. For a fast `α A ⇌ β B` (one species on each
+/// side, constant stoichiometries) that is exact without any stiffness: the weighted total
+/// N = β·n_A + α·n_B, which the fast flux leaves alone, becomes a state that only slow reactions
+/// change, dN/dt = Σ_slow (β·ν_A + α·ν_B)·flux, and A and B are assignment rules solved from the
+/// fast flux v(A, B) = 0 with n_B = (N − β·n_A)/α, when v is linear in them (mass action of
+/// first order, or any law linear in A and B). When one side is a reservoir (a boundary
 /// species nothing changes), the other is its equilibrium alone. Anything else is refused by name.
 extension Importer {
     /// Reduces every fast reaction, or refuses the model, before the rules are closed.
@@ -23,7 +24,8 @@ extension Importer {
             func refuse(_ why: String) -> SBMLImportError {
                 SBMLImportError.unsupported(
                     "SBML reaction '\(excerpt(id))' is fast=\"true\" and \(why), which is not supported yet; "
-                        + "stat3sim reduces fast reactions A <-> B (one species on each side, stoichiometry 1, "
+                        + "stat3sim reduces fast reactions a A <-> b B (one species on each side, constant "
+                        + "stoichiometries, "
                         + "a rate law linear in A and B, species in fixed compartments with initial values "
                         + "given) to their equilibrium; rewrite the fast reaction as a slow one with large "
                         + "rate constants, or as an assignment rule of its equilibrium.")
@@ -33,15 +35,24 @@ extension Importer {
             guard reactants.count == 1, products.count == 1,
                 let a = reactants[0].attributes["species"], let b = products[0].attributes["species"], a != b
             else { throw refuse("has other than one reactant and one product") }
+            var stoichiometries: [Double] = []
             for ref in reactants + products {
                 let stoichiometry =
                     ref.attributes["id"].flatMap { stoichiometryValues[$0] }
                     ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1
-                guard ref.child("stoichiometryMath") == nil,
-                    ref.attributes["id"].map(variableReferences.contains) != true,
-                    ref.attributes["id"].map(initialAssigned.contains) != true, stoichiometry == 1
-                else { throw refuse("has a stoichiometry other than a constant 1") }
+                if ref.child("stoichiometryMath") != nil { throw refuse("has a stoichiometryMath") }
+                if ref.attributes["id"].map(variableReferences.contains) == true {
+                    throw refuse("has a stoichiometry that rules or events change")
+                }
+                if ref.attributes["id"].map(initialAssigned.contains) == true {
+                    throw refuse("has a stoichiometry set by an initial assignment")
+                }
+                guard stoichiometry > 0, stoichiometry.isFinite else {
+                    throw refuse("has a stoichiometry that is not positive")
+                }
+                stoichiometries.append(stoichiometry)
             }
+            let (alpha, beta) = (stoichiometries[0], stoichiometries[1])
             guard paired.insert(a).inserted, paired.insert(b).inserted else {
                 throw refuse("shares a species with another fast reaction")
             }
@@ -98,7 +109,7 @@ extension Importer {
             }
             let (va, vb) = (Expr.name(volume[a]!), Expr.name(volume[b]!))
 
-            // The total amount and what slow reactions do to it (fluxes are amounts per time).
+            // The weighted total and what slow reactions do to it (fluxes are amounts per time).
             let total = allIDs.insertUnused("\(a)_\(b)_total")
             var change: Expr? = nil
             for reaction in model.list("listOfReactions", "reaction") where reaction !== node {
@@ -112,8 +123,9 @@ extension Importer {
                         else {
                             throw refuse("its species change in reaction '\(excerpt(rid))' by a variable stoichiometry")
                         }
+                        let weight = ref.attributes["species"] == a ? beta : alpha
                         let nu =
-                            sign
+                            sign * weight
                             * (ref.attributes["id"].flatMap { stoichiometryValues[$0] }
                                 ?? ref.attributes["stoichiometry"].flatMap(Double.init) ?? 1)
                         let flux = try reactionFlux(rid, place: "kineticLaw of reaction '\(excerpt(rid))'").expr
@@ -123,8 +135,10 @@ extension Importer {
                 }
             }
 
-            // The equilibrium: v(A, B) = 0 with B = (N − A·V_A)/V_B, linear in A.
-            let bFromA = Expr.divide(.subtract(.name(total), .multiply(.name(a), va)), vb)
+            // The equilibrium: v(A, B) = 0 with B = (N − β·A·V_A)/(α·V_B), linear in A.
+            let weightedA = beta == 1 ? Expr.multiply(.name(a), va) : .multiply(.number(beta), .multiply(.name(a), va))
+            let bFromA = Expr.divide(
+                .subtract(.name(total), weightedA), alpha == 1 ? vb : .multiply(.number(alpha), vb))
             let g = try fastLaw(id, refuse: refuse).substituting { $0 == b ? bFromA : nil }
             let aValue = try equilibrium(g, solvingFor: a, reaction: id, refuse: refuse)
             let bValue = bFromA.substituting { $0 == a ? aValue : nil }
@@ -135,8 +149,12 @@ extension Importer {
             let parameter = XMLNode(
                 name: "parameter",
                 attributes: [
-                    "id": total, "value": (initialAmount[a]! + initialAmount[b]!).exactText, "constant": "false",
-                    "name": "total amount of \(a) and \(b) (fast reaction \(id) at equilibrium)",
+                    "id": total, "value": (beta * initialAmount[a]! + alpha * initialAmount[b]!).exactText,
+                    "constant": "false",
+                    "name": alpha == 1 && beta == 1
+                        ? "total amount of \(a) and \(b) (fast reaction \(id) at equilibrium)"
+                        : "\(beta.exactText)·amount of \(a) + \(alpha.exactText)·amount of \(b) (fast reaction \(id) "
+                            + "at equilibrium)",
                 ])
             parameterNodes.append(parameter)
             parameterNodeByID[total] = parameter

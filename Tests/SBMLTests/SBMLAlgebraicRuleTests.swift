@@ -175,6 +175,41 @@ struct SBMLFastReactionTests {
         }
     }
 
+    /// A ⇌ 2B fast (flux kf·A − kr·B), B → ∅ slow at k·B, compartment size V = 2 (SBML Test Suite
+    /// cases 01558–01560). The fast flux keeps N = 2·n_A + n_B (14 at the start); at equilibrium
+    /// B = 3A, so N = 5·V·A, and dN/dt = −V·k·B = −(3k/5)·N: N(t) = 14·e^{−0.3 t}, A = N/10,
+    /// B = 3N/10.
+    @Test func aFastReactionWithStoichiometryTwo() throws {
+        let xml = sbml(
+            """
+            \(Self.pair(size: 2))
+            <listOfParameters><parameter id="kf" value="3" constant="true"/>\
+            <parameter id="kr" value="1" constant="true"/><parameter id="k" value="0.5" constant="true"/>\
+            </listOfParameters>
+            <listOfReactions>
+            <reaction id="split" reversible="true" fast="true">
+              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+              <listOfProducts><speciesReference species="B" stoichiometry="2" constant="true"/></listOfProducts>
+              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><apply><minus/>\
+            <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
+            </apply></apply></math></kineticLaw>
+            </reaction>
+            <reaction id="drain" reversible="false">
+              <listOfReactants><speciesReference species="B" stoichiometry="1" constant="true"/></listOfReactants>
+              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><ci> k </ci><ci> B </ci></apply></math></kineticLaw>
+            </reaction>
+            </listOfReactions>
+            """)
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        let a = try #require(course.column(named: "A"))
+        let b = try #require(course.column(named: "B"))
+        for (k, t) in course.times.enumerated() {
+            let total = 14 * exp(-0.3 * t)
+            #expect(abs(a[k] - total / 10) < 1e-8, "A at t = \(t): \(a[k])")
+            #expect(abs(b[k] - 3 * total / 10) < 1e-8, "B at t = \(t): \(b[k])")
+        }
+    }
+
     /// A fast reaction whose law is nonlinear in its species is refused with the reaction's id.
     @Test func aNonlinearFastReactionIsRefusedByName() {
         let xml = sbml(
