@@ -176,6 +176,10 @@ public final class BDFSolver<System: ODESystem> {
 
     /// Whether the Newton systems are solved by preconditioned GMRES (the Krylov path).
     public var usesKrylovLinearSolver: Bool { krylov != nil }
+    /// Nonzeros of the sparse pattern of J and M (with the diagonal); nil on the dense path.
+    public var jacobianNonzeros: Int? { jacobianStructure?.nonzeroCount }
+    /// Multiply-adds of one ILU(0) set-up of the preconditioner (nil off the Krylov path).
+    public var preconditionerUpdates: Int? { preconditioner?.updateCount }
 
     /// Nonzeros of the sparse Newton matrix M (its pattern with the diagonal) and of its last LU
     /// factors (0 before the first factorisation); nil on the dense path.

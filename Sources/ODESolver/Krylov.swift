@@ -12,7 +12,10 @@
 ///
 /// Left-looking, column by column: column j of A is scattered into the pattern, updated by each
 /// earlier column k < j of L whose U(k, j) is in the pattern (entries outside the pattern dropped),
-/// and split into U(·, j) and L(·, j) = w / U(j, j). Every buffer is allocated in `init`.
+/// and split into U(·, j) and L(·, j) = w / U(j, j). Which updates land in the pattern depends on
+/// the pattern only, so `init` lists them once (the symbolic phase: for each U(k, j), the pairs of
+/// an L(i, k) and the entry (i, j) it updates) and a factorisation is one pass over that list, not
+/// a search of every column k for rows in column j's pattern. Every buffer is allocated in `init`.
 public final class IncompleteLU {
     public let structure: SparseLU.Structure
     public var dimension: Int { structure.dimension }
@@ -21,8 +24,13 @@ public final class IncompleteLU {
     private let columnStart: UnsafeMutablePointer<Int>
     private let rows: UnsafeMutablePointer<Int>
     private let diagonal: UnsafeMutablePointer<Int>
-    /// Where row i of the column being factorised lives in `factors` (−1: not in the pattern).
-    private let slot: UnsafeMutablePointer<Int>
+    /// The updates of entry e = U(k, j) (k < j): `updateSource[u]`, `updateTarget[u]` for u in
+    /// `updateStart[e] ..< updateStart[e + 1]` mean factors[target] −= factors[source] · U(k, j).
+    private let updateStart: UnsafeMutablePointer<Int>
+    private let updateSource: UnsafeMutablePointer<Int32>
+    private let updateTarget: UnsafeMutablePointer<Int32>
+    /// Updates per factorisation (the flops are twice this plus the divisions).
+    public let updateCount: Int
 
     public init(structure: SparseLU.Structure) {
         self.structure = structure
@@ -36,8 +44,34 @@ public final class IncompleteLU {
         for e in 0..<nnz { rows[e] = Int(structure.rows[e]) }
         diagonal = .allocate(capacity: max(n, 1))
         for j in 0..<n { diagonal[j] = structure.diagonal[j] }
-        slot = .allocate(capacity: max(n, 1))
-        slot.initialize(repeating: -1, count: max(n, 1))
+        // Symbolic phase: where row i of column j lives (−1: not in the pattern), column by column.
+        var slot = [Int](repeating: -1, count: n)
+        var start = [Int](repeating: 0, count: nnz + 1)
+        var sources: [Int32] = []
+        var targets: [Int32] = []
+        for j in 0..<n {
+            let (first, end) = (columnStart[j], columnStart[j + 1])
+            for e in first..<end { slot[rows[e]] = e }
+            for e in first..<end {
+                start[e] = sources.count
+                let k = rows[e]
+                if k < j {
+                    for p in (diagonal[k] + 1)..<columnStart[k + 1] where slot[rows[p]] >= 0 {
+                        sources.append(Int32(p))
+                        targets.append(Int32(slot[rows[p]]))
+                    }
+                }
+            }
+            for e in first..<end { slot[rows[e]] = -1 }
+        }
+        start[nnz] = sources.count
+        updateCount = sources.count
+        updateStart = .allocate(capacity: nnz + 1)
+        updateStart.initialize(from: start, count: nnz + 1)
+        updateSource = .allocate(capacity: max(sources.count, 1))
+        updateSource.initialize(from: sources, count: sources.count)
+        updateTarget = .allocate(capacity: max(targets.count, 1))
+        updateTarget.initialize(from: targets, count: targets.count)
     }
 
     deinit {
@@ -45,7 +79,9 @@ public final class IncompleteLU {
         columnStart.deallocate()
         rows.deallocate()
         diagonal.deallocate()
-        slot.deallocate()
+        updateStart.deallocate()
+        updateSource.deallocate()
+        updateTarget.deallocate()
     }
 
     /// Factorises I − γ·`jacobian` (`jacobian` in `structure`'s order) incompletely. Returns `false`
@@ -60,25 +96,16 @@ public final class IncompleteLU {
     /// Factorises the matrix held in `factors` in place.
     public func factorize() -> Bool {
         for j in 0..<dimension {
-            let start = columnStart[j]
             let end = columnStart[j &+ 1]
-            for e in start..<end { slot[rows[e]] = e }
-            // Rows above the diagonal, in increasing order: each U(k, j) is final when reached.
-            var e = start
-            while e < end {
-                let k = rows[e]
-                if k >= j { break }
+            // Entries above the diagonal, in increasing row order: each U(k, j) is final when reached.
+            for e in columnStart[j]..<diagonal[j] {
                 let ukj = factors[e]
-                if ukj != 0 {
-                    for p in (diagonal[k] &+ 1)..<columnStart[k &+ 1] {
-                        let target = slot[rows[p]]
-                        if target >= 0 { factors[target] -= factors[p] * ukj }
-                    }
+                if ukj == 0 { continue }
+                for u in updateStart[e]..<updateStart[e &+ 1] {
+                    factors[Int(updateTarget[u])] -= factors[Int(updateSource[u])] * ukj
                 }
-                e &+= 1
             }
             let pivot = factors[diagonal[j]]
-            for e in start..<end { slot[rows[e]] = -1 }
             guard pivot != 0, pivot.isFinite else { return false }
             let inverse = 1 / pivot
             for p in (diagonal[j] &+ 1)..<end { factors[p] *= inverse }

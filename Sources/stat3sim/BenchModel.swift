@@ -94,6 +94,10 @@ struct BenchModel: ParsableCommand {
             json["flops"] = solver.sparseFlops
             json["estimated_flops"] = solver.sparseEstimatedFlops
         }
+        if let updates = solver.preconditionerUpdates {
+            json["matrix_nonzeros"] = solver.jacobianNonzeros
+            json["preconditioner_updates"] = updates
+        }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
