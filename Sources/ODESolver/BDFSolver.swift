@@ -244,7 +244,8 @@ public final class BDFSolver<System: ODESystem> {
             {
                 chosen = candidate
             }
-            if options.linearSolver == .automatic
+            // Where the sparse LU would be taken, heavy fill makes GMRES with ILU(0) cheaper still.
+            if options.linearSolver == .automatic && chosen != nil
                 && BDFOptions.LinearSolver.krylovIsCheaper(
                     nonzeros: full.nonzeroCount, estimatedFlops: candidate.estimatedFlops)
             {

@@ -77,7 +77,8 @@ struct KrylovLinearAlgebraTests {
         let outcome = x.withUnsafeMutableBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 full.solve(
-                    x.baseAddress!, weights: w.baseAddress!, tolerance: 1e-13, multiply: multiply, precondition: { _ in })
+                    x.baseAddress!, weights: w.baseAddress!, tolerance: 1e-13, multiply: multiply,
+                    precondition: { _ in })
             }
         }
         #expect(outcome == .converged)
@@ -88,7 +89,8 @@ struct KrylovLinearAlgebraTests {
         let again = x.withUnsafeMutableBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 restarted.solve(
-                    x.baseAddress!, weights: w.baseAddress!, tolerance: 1e-10, multiply: multiply, precondition: { _ in })
+                    x.baseAddress!, weights: w.baseAddress!, tolerance: 1e-10, multiply: multiply,
+                    precondition: { _ in })
             }
         }
         #expect(again == .converged)
@@ -100,7 +102,8 @@ struct KrylovLinearAlgebraTests {
         let partial = x.withUnsafeMutableBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 short.solve(
-                    x.baseAddress!, weights: w.baseAddress!, tolerance: 1e-10, multiply: multiply, precondition: { _ in })
+                    x.baseAddress!, weights: w.baseAddress!, tolerance: 1e-10, multiply: multiply,
+                    precondition: { _ in })
             }
         }
         #expect(partial == .residualReduced)

@@ -40,12 +40,20 @@ struct ProblemRun: CustomTestStringConvertible, Sendable {
     /// `endTimeError` of the problem at this tolerance; nil for an unknown name.
     func endTimeError() throws -> (ratio: Double, statistics: SolverStatistics)? {
         switch problem {
-        case "rober40": return try ODESolverTests.endTimeError(Robertson(endTime: 40), rtol: rtol, atol: atol, linearSolver: linearSolver)
-        case "rober": return try ODESolverTests.endTimeError(Robertson(endTime: 1e5), rtol: rtol, atol: atol, linearSolver: linearSolver)
-        case "hires": return try ODESolverTests.endTimeError(Hires(), rtol: rtol, atol: atol, linearSolver: linearSolver)
-        case "pollu": return try ODESolverTests.endTimeError(Pollution(), rtol: rtol, atol: atol, linearSolver: linearSolver)
-        case "orego": return try ODESolverTests.endTimeError(Oregonator(), rtol: rtol, atol: atol, linearSolver: linearSolver)
-        case "vdp": return try ODESolverTests.endTimeError(VanDerPol(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "rober40":
+            return try ODESolverTests.endTimeError(
+                Robertson(endTime: 40), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "rober":
+            return try ODESolverTests.endTimeError(
+                Robertson(endTime: 1e5), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "hires":
+            return try ODESolverTests.endTimeError(Hires(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "pollu":
+            return try ODESolverTests.endTimeError(Pollution(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "orego":
+            return try ODESolverTests.endTimeError(Oregonator(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "vdp":
+            return try ODESolverTests.endTimeError(VanDerPol(), rtol: rtol, atol: atol, linearSolver: linearSolver)
         default: return nil
         }
     }
