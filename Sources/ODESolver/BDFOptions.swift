@@ -62,7 +62,7 @@ public struct BDFOptions: Sendable, Equatable {
     /// Relative change of γ = h/l₁ that forces a new factorisation (`DGMAX_LSETUP` = 0.3).
     public var maxGammaChangeBeforeFactorization: Double = 0.3
 
-    /// Which LU back-end factorises and solves with M = I − γJ.
+    /// How the Newton iteration solves with M = I − γJ: which LU back-end factorises it, or GMRES.
     public enum LinearSolver: Sendable, Equatable {
         /// The dense `.native` LU up to `automaticCrossover` unknowns; above it the sparse LU when
         /// the system gives a Jacobian pattern with at most `sparseDensityLimit` of the n² entries
@@ -118,8 +118,8 @@ public struct BDFOptions: Sendable, Equatable {
         /// takes the Krylov path instead of the sparse LU it would otherwise take: fill-in heavy
         /// enough that a complete LU costs far more than an ILU(0) of M's own size. Measured on the
         /// BioNetGen networks (one thread, release build; the README's "Large networks"): egfr_net
-        /// (390 flops per nonzero, factors 4.5× M) solves 4.7× faster with Krylov than with KLU,
-        /// BCR (1,880; 8.1×) 5.5×, fceri_gamma2 (37,500; 34×) 300×. Below 100 (banded and chain
+        /// (390 flops per nonzero, factors 4.5× M) solves 5.5× faster with Krylov than with KLU,
+        /// BCR (1,880; 8.1×) 8.4×, fceri_gamma2 (37,500; 34×) 430×. Below 100 (banded and chain
         /// patterns, ≈ 1–10) the complete LU costs about what ILU(0) does and gives exact Newton
         /// steps, so the sparse LU stays; no network with a ratio between 10 and 390 was measured.
         public static let krylovFlopsPerNonzero = 100.0

@@ -196,8 +196,8 @@ public final class GMRES {
         for p in [basis, hessenberg, rotations, projection, work, product] { p.deallocate() }
     }
 
-    /// Overwrites `b` with the approximate solution x of A x = b (x = 0 when b already passes the
-    /// test; left as the last iterate when not converged but reduced). `multiply(v, z)` writes
+    /// Overwrites `b` with the approximate solution x of A x = b (P⁻¹ b when that already passes the
+    /// test; the last iterate when not converged but reduced; 0 when not reduced). `multiply(v, z)` writes
     /// z = A v; `precondition(v)` overwrites v with P⁻¹ v.
     public func solve(
         _ b: UnsafeMutablePointer<Double>, weights: UnsafePointer<Double>, tolerance: Double,
@@ -230,8 +230,10 @@ public final class GMRES {
             if cycle == 0 {
                 initialNorm = beta
                 if beta <= tolerance {
+                    // No iteration needed: the answer is the preconditioned residual P⁻¹ b itself
+                    // (CVODE copies SPGMR's unscaled `vtemp` when it took no iteration).
                     residualNorm = beta
-                    b.update(repeating: 0, count: n)
+                    for i in 0..<n { b[i] = v0[i] / weights[i] }
                     return .converged
                 }
             }

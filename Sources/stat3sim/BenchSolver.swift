@@ -59,8 +59,8 @@ enum LinearSolverChoice: String, ExpressibleByArgument, CaseIterable {
     static let help = ArgumentHelp(
         "LU of the Newton matrix: automatic (the dense Swift LU up to \(BDFOptions.LinearSolver.automaticCrossover) "
             + "species, above that the sparse LU (KLU) when at most "
-            + "\(Int(BDFOptions.LinearSolver.sparseDensityLimit * 100)) % of the Jacobian can be nonzero, LAPACK "
-            + "otherwise), dense (Swift LU or LAPACK by size), lapack, native (Swift LU), sparse (KLU) or krylov "
+            + "\(Int(BDFOptions.LinearSolver.sparseDensityLimit * 100)) % of the Jacobian can be nonzero, krylov instead "
+            + "where KLU's ordering predicts heavy fill-in, LAPACK otherwise), dense (Swift LU or LAPACK by size), lapack, native (Swift LU), sparse (KLU) or krylov "
             + "(GMRES preconditioned by the incomplete LU of the Newton matrix, as CVODE's SPGMR).",
         valueName: "automatic|dense|lapack|native|sparse|krylov")
 
