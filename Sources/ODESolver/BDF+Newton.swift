@@ -1,6 +1,8 @@
 /// The corrector: modified Newton iteration on G(y) = y − γ f(t_n, y) − a_n = 0 with the matrix
 /// M = I − γJ held fixed (and reused across steps), CVODE's rules for when to refactor M and
 /// when to re-evaluate J, its convergence-rate test, and the optional non-negativity constraint.
+/// On the Krylov path the same iteration is inexact: each linear solve is GMRES on M at the
+/// current γ, preconditioned by the ILU(0) of M from the last set-up (CVODE with SPGMR).
 extension BDFSolver {
     enum NewtonOutcome: Equatable {
         case converged
@@ -123,9 +125,10 @@ extension BDFSolver {
         return finite
     }
 
-    /// Forms and factorises M = I − γJ, re-evaluating J when CVODE's rules say so: at the start,
-    /// every `maxStepsBetweenJacobians` steps, after a failure with a stale J (unless γ moved a
-    /// lot, when refactoring alone may cure it), and after a failure that cut the step.
+    /// Forms and factorises M = I − γJ (on the Krylov path: its ILU(0), the preconditioner),
+    /// re-evaluating J when CVODE's rules say so: at the start, every `maxStepsBetweenJacobians`
+    /// steps, after a failure with a stale J (unless γ moved a lot, when refactoring alone may
+    /// cure it), and after a failure that cut the step.
     func linearSetup(_ reason: SetupReason) -> NewtonOutcome {
         let gammaChange = abs(gamma / gammaAtFactorization - 1)
         let newJacobian =
