@@ -165,8 +165,9 @@ public final class GMRES {
     let rotations: UnsafeMutablePointer<Double>
     /// The rotated right-hand side β e₁, then the coefficients y of the update.
     let projection: UnsafeMutablePointer<Double>
-    /// The iterate x, and W⁻¹ V_k before it is multiplied by A.
+    /// The iterate x.
     let work: UnsafeMutablePointer<Double>
+    /// W⁻¹ V_k, the basis vector scaled back to y-space before it is multiplied by A.
     let product: UnsafeMutablePointer<Double>
 
     /// Arnoldi iterations of the last solve (CVODE's `nli` increment).
