@@ -1,6 +1,8 @@
 /// The corrector: modified Newton iteration on G(y) = y − γ f(t_n, y) − a_n = 0 with the matrix
 /// M = I − γJ held fixed (and reused across steps), CVODE's rules for when to refactor M and
 /// when to re-evaluate J, its convergence-rate test, and the optional non-negativity constraint.
+/// On the Krylov path the same iteration is inexact: each linear solve is GMRES on M at the
+/// current γ, preconditioned by the ILU(0) of M from the last set-up (CVODE with SPGMR).
 extension BDFSolver {
     enum NewtonOutcome: Equatable {
         case converged
@@ -14,6 +16,8 @@ extension BDFSolver {
         case nonFiniteJacobian
         /// The solution violates y ≥ 0 beyond the Newton tolerance; `eta` holds the reduction.
         case constraintViolated
+        /// GMRES did not meet its tolerance (Krylov path; CVODE's recoverable `lsolve` failure).
+        case linearSolveFailed
     }
 
     /// Why M is being set up, which decides whether J is re-evaluated (CVODE's `convfail`).
@@ -77,12 +81,13 @@ extension BDFSolver {
     func iterate() -> NewtonOutcome {
         let n = dimension
         let tolerance = tq[4]
-        let gammaScale = gammaRatio != 1 ? 2 / (1 + gammaRatio) : 1
+        // (GMRES multiplies by M at the current γ: no correction.)
+        let gammaScale = gammaRatio != 1 && krylov == nil ? 2 / (1 + gammaRatio) : 1
         var m = 0
         while true {
             statistics.newtonIterations += 1
             for i in 0..<n { delta[i] = -delta[i] }
-            solveNewtonMatrix(delta)
+            if !solveNewtonMatrix(delta, weights: errorWeights, firstIteration: m == 0) { return .linearSolveFailed }
             // M was factorised for an older γ: CVODE's correction for the changed γ.
             if gammaScale != 1 { for i in 0..<n { delta[i] *= gammaScale } }
             for i in 0..<n { correction[i] += delta[i] }
@@ -120,9 +125,10 @@ extension BDFSolver {
         return finite
     }
 
-    /// Forms and factorises M = I − γJ, re-evaluating J when CVODE's rules say so: at the start,
-    /// every `maxStepsBetweenJacobians` steps, after a failure with a stale J (unless γ moved a
-    /// lot, when refactoring alone may cure it), and after a failure that cut the step.
+    /// Forms and factorises M = I − γJ (on the Krylov path: its ILU(0), the preconditioner),
+    /// re-evaluating J when CVODE's rules say so: at the start, every `maxStepsBetweenJacobians`
+    /// steps, after a failure with a stale J (unless γ moved a lot, when refactoring alone may
+    /// cure it), and after a failure that cut the step.
     func linearSetup(_ reason: SetupReason) -> NewtonOutcome {
         let gammaChange = abs(gamma / gammaAtFactorization - 1)
         let newJacobian =
@@ -151,7 +157,7 @@ extension BDFSolver {
     /// when an entry is not finite.
     func evaluateJacobian() -> Bool {
         let n = dimension
-        if let sparse = sparseNewtonMatrix {
+        if let sparse = jacobianStructure {
             let count = sparse.nonzeroCount
             sparseJacobian.update(repeating: 0, count: count)
             if writesSparseJacobian {
@@ -182,9 +188,8 @@ extension BDFSolver {
     /// `sparseJacobian` from a dense column-major J: the entries of the sparse pattern (the
     /// pattern covers every entry that can be nonzero, so nothing is lost).
     func gatherSparseJacobian(from dense: UnsafePointer<Double>) {
-        guard let sparse = sparseNewtonMatrix else { return }
+        guard let structure = jacobianStructure else { return }
         let n = dimension
-        let structure = sparse.structure
         structure.columnStart.withUnsafeBufferPointer { start in
             structure.rows.withUnsafeBufferPointer { rows in
                 for j in 0..<n {
@@ -197,7 +202,7 @@ extension BDFSolver {
 
     /// Makes a dense column-major J (the sensitivities' J(t_n, y_n)) the one M is formed from.
     func useJacobian(_ dense: UnsafePointer<Double>) {
-        if sparseNewtonMatrix != nil {
+        if jacobianStructure != nil {
             gatherSparseJacobian(from: dense)
             if !writesSparseJacobian { savedJacobian.update(from: dense, count: dimension * dimension) }
         } else {
@@ -205,13 +210,72 @@ extension BDFSolver {
         }
     }
 
-    /// Overwrites `b` with M⁻¹ b, by whichever LU factorised M.
+    /// Overwrites `b` with M⁻¹ b, by whichever LU factorised M, or on the Krylov path with GMRES's
+    /// approximation (`krylovSolve`). False only when GMRES failed in a way CVODE treats as a
+    /// recoverable linear-solver failure.
     @inline(__always)
-    func solveNewtonMatrix(_ b: UnsafeMutablePointer<Double>) {
+    func solveNewtonMatrix(
+        _ b: UnsafeMutablePointer<Double>, weights: UnsafePointer<Double>, firstIteration: Bool
+    ) -> Bool {
         if let sparse = sparseNewtonMatrix {
             sparse.solve(b)
+        } else if krylov != nil {
+            return krylovSolve(b, weights: weights, firstIteration: firstIteration)
         } else {
             newtonMatrix.unsafelyUnwrapped.solve(b)
+        }
+        return true
+    }
+
+    /// M x = b by GMRES, x into `b` (CVODE's `cvLsSolve` with SPGMR): M·v = v − γ J v at the
+    /// current γ with the stored sparse J, preconditioned by the ILU(0) of M from the last set-up
+    /// (possibly for an older γ and J: CVODE's design, the preconditioner need only be close).
+    /// The solve stops when the weighted RMS norm of the preconditioned residual is below
+    /// `linearToleranceFactor` times the Newton tolerance (√n times that in GMRES's 2-norm). A
+    /// right-hand side already below it is the answer as it is on the first iteration and zero
+    /// after; a solve that only reduced the residual is accepted on the first iteration only.
+    @inline(__always)
+    func krylovSolve(_ b: UnsafeMutablePointer<Double>, weights: UnsafePointer<Double>, firstIteration: Bool) -> Bool {
+        let n = dimension
+        let gmres = krylov.unsafelyUnwrapped
+        let ilu = preconditioner.unsafelyUnwrapped
+        let tolerance = options.linearToleranceFactor * tq[4]
+        var sum = 0.0
+        for i in 0..<n {
+            let x = b[i] * weights[i]
+            sum += x * x
+        }
+        if (sum / Double(n)).squareRoot() <= tolerance {
+            if !firstIteration { b.update(repeating: 0, count: n) }
+            return true
+        }
+        let structure = jacobianStructure.unsafelyUnwrapped
+        let jacobian = sparseJacobian
+        let g = gamma
+        let outcome = structure.columnStart.withUnsafeBufferPointer { start in
+            structure.rows.withUnsafeBufferPointer { rows in
+                gmres.solve(
+                    b, weights: weights, tolerance: tolerance * Double(n).squareRoot(),
+                    multiply: { v, z in
+                        z.update(from: v, count: n)
+                        for j in 0..<n {
+                            let gv = g * v[j]
+                            if gv == 0 { continue }
+                            for e in Int(start[j])..<Int(start[j &+ 1]) { z[Int(rows[e])] -= jacobian[e] * gv }
+                        }
+                    },
+                    precondition: { v in ilu.solve(v) })
+            }
+        }
+        statistics.linearIterations += gmres.iterations
+        switch outcome {
+        case .converged: return true
+        case .residualReduced:
+            statistics.linearConvergenceFailures += 1
+            return firstIteration
+        case .notConverged, .breakdown:
+            statistics.linearConvergenceFailures += 1
+            return false
         }
     }
 
@@ -224,6 +288,9 @@ extension BDFSolver {
             factorized = sparse.factorize(identityMinus: gamma, times: sparseJacobian)
             statistics.sparseFactorizations += sparse.factorizations - full
             statistics.sparseRefactorizations += sparse.refactorizations - reused
+        } else if let ilu = preconditioner {
+            statistics.preconditionerSetups += 1
+            factorized = ilu.factorize(identityMinus: gamma, times: sparseJacobian)
         } else {
             factorized = newtonMatrix.unsafelyUnwrapped.factorize(identityMinus: gamma, times: savedJacobian)
         }

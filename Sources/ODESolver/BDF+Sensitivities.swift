@@ -281,7 +281,7 @@ extension BDFSolver {
         let width = sensitivityWidth
         sensitivityCorrection.update(repeating: 0, count: width)
         let tolerance = tq[4]
-        let gammaScale = gammaRatio != 1 ? 2 / (1 + gammaRatio) : 1
+        let gammaScale = gammaRatio != 1 && krylov == nil ? 2 / (1 + gammaRatio) : 1
         var previousNorm = 0.0
         var m = 0
         evaluateSensitivityResidual()
@@ -290,7 +290,8 @@ extension BDFSolver {
             for k in 0..<sensitivityCount {
                 let d = sensitivityDelta + k &* n
                 for i in 0..<n { d[i] = -d[i] }
-                solveNewtonMatrix(d)
+                let weights = sensitivityErrorWeights + k &* n
+                if !solveNewtonMatrix(d, weights: weights, firstIteration: m == 0) { return .linearSolveFailed }
             }
             if gammaScale != 1 { for i in 0..<width { sensitivityDelta[i] *= gammaScale } }
             for i in 0..<width { sensitivityCorrection[i] += sensitivityDelta[i] }

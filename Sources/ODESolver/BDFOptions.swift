@@ -62,12 +62,14 @@ public struct BDFOptions: Sendable, Equatable {
     /// Relative change of γ = h/l₁ that forces a new factorisation (`DGMAX_LSETUP` = 0.3).
     public var maxGammaChangeBeforeFactorization: Double = 0.3
 
-    /// Which LU back-end factorises and solves with M = I − γJ.
+    /// How the Newton iteration solves with M = I − γJ: which LU back-end factorises it, or GMRES.
     public enum LinearSolver: Sendable, Equatable {
         /// The dense `.native` LU up to `automaticCrossover` unknowns; above it the sparse LU when
         /// the system gives a Jacobian pattern with at most `sparseDensityLimit` of the n² entries
         /// nonzero and the fill its ordering predicts leaves it cheaper than a dense LU
-        /// (`sparseIsCheaper`), and `.lapack` otherwise.
+        /// (`sparseIsCheaper`), `.krylov` instead of that sparse LU when its predicted flops are
+        /// more than `krylovFlopsPerNonzero` per nonzero of M (`krylovIsCheaper`), and `.lapack`
+        /// otherwise.
         case automatic
         /// `.automatic`'s dense choice at every size: `.native` up to `automaticCrossover`,
         /// `.lapack` above.
@@ -79,6 +81,12 @@ public struct BDFOptions: Sendable, Equatable {
         /// The sparse LU of `SparseLU` (SuiteSparse KLU) on the system's Jacobian pattern (every
         /// entry, when the system gives none), at every size.
         case sparse
+        /// No LU: preconditioned GMRES (`GMRES`, CVODE's SPGMR with `krylovDimension` vectors and
+        /// `krylovRestarts` restarts) on M = I − γJ with the sparse J of the system's pattern,
+        /// left-preconditioned by the incomplete LU ILU(0) of M on that pattern (`IncompleteLU`),
+        /// rebuilt when CVODE would refactor M. An inexact Newton iteration: each linear solve stops
+        /// at `linearToleranceFactor` times the Newton tolerance.
+        case krylov
 
         /// Largest n for which `.automatic` picks the Swift LU. Measured with
         /// `stat3sim bench-linear-algebra` (LU plus one solve of a reaction-network-like sparse
@@ -106,11 +114,27 @@ public struct BDFOptions: Sendable, Equatable {
             return estimatedFlops * denseThroughputAdvantage <= dense
         }
 
+        /// KLU's predicted flops per factorisation over the nonzeros of M above which `.automatic`
+        /// takes the Krylov path instead of the sparse LU it would otherwise take: fill-in heavy
+        /// enough that a complete LU costs far more than an ILU(0) of M's own size. Measured on the
+        /// BioNetGen networks (one thread, release build; the README's "Large networks"): egfr_net
+        /// (390 flops per nonzero, factors 4.5× M) solves 5.5× faster with Krylov than with KLU,
+        /// BCR (1,880; 8.1×) 8.4×, fceri_gamma2 (37,500; 34×) 430×. Below 100 (banded and chain
+        /// patterns, ≈ 1–10) the complete LU costs about what ILU(0) does and gives exact Newton
+        /// steps, so the sparse LU stays; no network with a ratio between 10 and 390 was measured.
+        public static let krylovFlopsPerNonzero = 100.0
+
+        /// Whether the Krylov path beats a sparse LU whose ordering predicts `estimatedFlops` per
+        /// factorisation of a matrix with `nonzeros` entries.
+        public static func krylovIsCheaper(nonzeros: Int, estimatedFlops: Double) -> Bool {
+            estimatedFlops > krylovFlopsPerNonzero * Double(nonzeros)
+        }
+
         public func backend(forDimension n: Int) -> DenseLU.Backend {
             switch self {
             case .lapack: return .lapack
             case .native: return .native
-            case .automatic, .dense, .sparse: return n <= LinearSolver.automaticCrossover ? .native : .lapack
+            case .automatic, .dense, .sparse, .krylov: return n <= LinearSolver.automaticCrossover ? .native : .lapack
             }
         }
 
@@ -119,7 +143,7 @@ public struct BDFOptions: Sendable, Equatable {
         public func usesSparse(dimension n: Int, nonzeros: Int?) -> Bool {
             switch self {
             case .sparse: return n > 0
-            case .dense, .lapack, .native: return false
+            case .dense, .lapack, .native, .krylov: return false
             case .automatic:
                 guard let nonzeros, n > LinearSolver.automaticCrossover else { return false }
                 return Double(nonzeros) <= LinearSolver.sparseDensityLimit * Double(n) * Double(n)
@@ -127,8 +151,22 @@ public struct BDFOptions: Sendable, Equatable {
         }
     }
 
-    /// LU back-end for the Newton matrix (CVODE's choice of SUNLinearSolver: its dense LU, or KLU).
+    /// LU back-end for the Newton matrix (CVODE's choice of SUNLinearSolver: its dense LU, KLU,
+    /// or SPGMR with a preconditioner).
     public var linearSolver: LinearSolver = .automatic
+
+    /// Largest Krylov dimension of GMRES on the `.krylov` path (`maxl`; SPGMR's default 5).
+    public var krylovDimension: Int = 5
+
+    /// GMRES restarts after the first `krylovDimension` iterations on the `.krylov` path
+    /// (SPGMR's `max_restarts`, default 0: CVODE's Newton iteration, not GMRES, absorbs an
+    /// inexact solve).
+    public var krylovRestarts: Int = 0
+
+    /// The linear solves on the `.krylov` path stop when the weighted RMS norm of the
+    /// preconditioned residual is below this times the Newton tolerance (CVODE's `eplifac`,
+    /// CVodeSetEpsLin, default `CVLS_EPLIN` = 0.05).
+    public var linearToleranceFactor: Double = 0.05
 
     public init() {}
 

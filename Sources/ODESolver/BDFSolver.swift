@@ -55,8 +55,16 @@ public final class BDFSolver<System: ODESystem> {
     /// `M = I − γJ` in compressed columns and its KLU factors, on the sparse path
     /// (`BDFOptions.LinearSolver.usesSparse`).
     let sparseNewtonMatrix: SparseLU?
-    /// The last Jacobian evaluated, in `sparseNewtonMatrix`'s compressed-column order (empty on
-    /// the dense path).
+    /// The compressed-column pattern of J and M (with the diagonal) on the sparse and Krylov
+    /// paths; nil on the dense path.
+    let jacobianStructure: SparseLU.Structure?
+    /// The incomplete LU of M that preconditions GMRES, on the Krylov path
+    /// (`BDFOptions.LinearSolver.krylov`; nil otherwise).
+    let preconditioner: IncompleteLU?
+    /// GMRES's basis, Hessenberg matrix and work vectors, on the Krylov path.
+    let krylov: GMRES?
+    /// The last Jacobian evaluated, in `jacobianStructure`'s compressed-column order (empty on
+    /// the dense path): what KLU factorises, and on the Krylov path what M·v multiplies by.
     let sparseJacobian: UnsafeMutablePointer<Double>
     /// Where entry p of the system's `jacobianPattern` lives in `sparseJacobian`.
     let sparseJacobianPositions: UnsafeMutablePointer<Int>
@@ -166,6 +174,13 @@ public final class BDFSolver<System: ODESystem> {
     /// `options.linearSolver` chose for this system.
     public var usesSparseLinearSolver: Bool { sparseNewtonMatrix != nil }
 
+    /// Whether the Newton systems are solved by preconditioned GMRES (the Krylov path).
+    public var usesKrylovLinearSolver: Bool { krylov != nil }
+    /// Nonzeros of the sparse pattern of J and M (with the diagonal); nil on the dense path.
+    public var jacobianNonzeros: Int? { jacobianStructure?.nonzeroCount }
+    /// Multiply-adds of one ILU(0) set-up of the preconditioner (nil off the Krylov path).
+    public var preconditionerUpdates: Int? { preconditioner?.updateCount }
+
     /// Nonzeros of the sparse Newton matrix M (its pattern with the diagonal) and of its last LU
     /// factors (0 before the first factorisation); nil on the dense path.
     public var sparseNonzeros: (matrix: Int, factors: Int)? {
@@ -211,10 +226,15 @@ public final class BDFSolver<System: ODESystem> {
         // The pattern is asked for once: a system may build it on every call.
         let pattern = system.jacobianPattern
         let structure =
-            options.linearSolver == .automatic || options.linearSolver == .sparse
+            options.linearSolver == .automatic || options.linearSolver == .sparse || options.linearSolver == .krylov
             ? pattern.map { SparseLU.Structure(dimension: n, pattern: $0) } : nil
         var chosen: SparseLU? = nil
-        if options.linearSolver.usesSparse(dimension: n, nonzeros: structure?.nonzeroCount) {
+        var krylovStructure: SparseLU.Structure? = nil
+        if options.linearSolver == .krylov && n > 0 {
+            // With no pattern every entry may be nonzero (ILU(0) is then the complete LU).
+            krylovStructure =
+                structure ?? SparseLU.Structure(dimension: n, pattern: (0..<(n * n)).map { ($0 % n, $0 / n) })
+        } else if options.linearSolver.usesSparse(dimension: n, nonzeros: structure?.nonzeroCount) {
             // With no pattern (only `.sparse` gets here) every entry may be nonzero.
             let full = structure ?? SparseLU.Structure(dimension: n, pattern: (0..<(n * n)).map { ($0 % n, $0 / n) })
             let candidate = SparseLU(structure: full)
@@ -224,12 +244,35 @@ public final class BDFSolver<System: ODESystem> {
             {
                 chosen = candidate
             }
+            // Where the sparse LU would be taken, heavy fill makes GMRES with ILU(0) cheaper still.
+            if options.linearSolver == .automatic && chosen != nil
+                && BDFOptions.LinearSolver.krylovIsCheaper(
+                    nonzeros: full.nonzeroCount, estimatedFlops: candidate.estimatedFlops)
+            {
+                chosen = nil
+                krylovStructure = full
+            }
         }
         if let sparse = chosen {
             let full = sparse.structure
             sparseNewtonMatrix = sparse
             newtonMatrix = nil
+            jacobianStructure = full
+            preconditioner = nil
+            krylov = nil
             sparseJacobian = vector(sparse.nonzeroCount)
+            let positions = full.entryPositions
+            sparseJacobianPositions = .allocate(capacity: max(positions.count, 1))
+            sparseJacobianPositions.initialize(from: positions, count: positions.count)
+            writesSparseJacobian = system.providesJacobian && system.providesSparseJacobian && pattern != nil
+            savedJacobian = vector(writesSparseJacobian ? 0 : n * n)
+        } else if let full = krylovStructure {
+            sparseNewtonMatrix = nil
+            newtonMatrix = nil
+            jacobianStructure = full
+            preconditioner = IncompleteLU(structure: full)
+            krylov = GMRES(dimension: n, maxDimension: options.krylovDimension, maxRestarts: options.krylovRestarts)
+            sparseJacobian = vector(full.nonzeroCount)
             let positions = full.entryPositions
             sparseJacobianPositions = .allocate(capacity: max(positions.count, 1))
             sparseJacobianPositions.initialize(from: positions, count: positions.count)
@@ -241,6 +284,9 @@ public final class BDFSolver<System: ODESystem> {
             if let pattern { dense.useOrdering(forPattern: pattern) }
             newtonMatrix = dense
             sparseNewtonMatrix = nil
+            jacobianStructure = nil
+            preconditioner = nil
+            krylov = nil
             sparseJacobian = vector(0)
             sparseJacobianPositions = .allocate(capacity: 1)
             writesSparseJacobian = false
@@ -307,7 +353,8 @@ public final class BDFSolver<System: ODESystem> {
         if let h0 = o.initialStep, !(h0.isFinite && h0 > 0) { try fail("The initial step must be positive.") }
         guard o.maxNewtonIterations >= 1, o.maxErrorTestFailures >= 1, o.maxConvergenceFailures >= 1,
             o.newtonConvergenceCoefficient > 0, o.maxStepsBetweenFactorizations >= 1,
-            o.maxStepsBetweenJacobians >= 1, o.maxGammaChangeBeforeFactorization >= 0
+            o.maxStepsBetweenJacobians >= 1, o.maxGammaChangeBeforeFactorization >= 0,
+            o.krylovDimension >= 1, o.krylovRestarts >= 0, o.linearToleranceFactor > 0
         else {
             try fail("Newton and failure limits must be positive.")
         }

@@ -18,6 +18,13 @@ public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
     public var sparseRefactorizations = 0
     /// Newton iterations (`nni`), i.e. linear solves with the factorised M.
     public var newtonIterations = 0
+    /// GMRES iterations on the Krylov path (`nli`), 0 on the direct paths.
+    public var linearIterations = 0
+    /// Incomplete-LU set-ups of the Krylov path's preconditioner (`npe`), 0 on the direct paths.
+    public var preconditionerSetups = 0
+    /// Linear solves on the Krylov path that did not meet their tolerance (`ncfl`); they count as
+    /// Newton convergence failures when they stop the iteration.
+    public var linearConvergenceFailures = 0
     /// Failed local error tests (`netf`).
     public var errorTestFailures = 0
     /// Newton convergence failures that cost a step-size reduction (`ncfn`).
@@ -41,6 +48,9 @@ public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
         sparseFactorizations += other.sparseFactorizations
         sparseRefactorizations += other.sparseRefactorizations
         newtonIterations += other.newtonIterations
+        linearIterations += other.linearIterations
+        preconditionerSetups += other.preconditionerSetups
+        linearConvergenceFailures += other.linearConvergenceFailures
         errorTestFailures += other.errorTestFailures
         convergenceFailures += other.convergenceFailures
         lastOrder = other.lastOrder
@@ -54,7 +64,11 @@ public struct SolverStatistics: Sendable, Equatable, CustomStringConvertible {
             + (sparseFactorizations + sparseRefactorizations > 0
                 ? " (sparse: \(sparseFactorizations) factorisations, \(sparseRefactorizations) refactorisations)" : "")
             + ", "
-            + "Newton iterations \(newtonIterations), error-test failures \(errorTestFailures), "
+            + "Newton iterations \(newtonIterations), "
+            + (preconditionerSetups > 0
+                ? "Krylov: \(linearIterations) linear iterations, \(preconditionerSetups) preconditioner set-ups, "
+                    + "\(linearConvergenceFailures) linear convergence failures, " : "")
+            + "error-test failures \(errorTestFailures), "
             + "convergence failures \(convergenceFailures), last order \(lastOrder), "
             + "last step \(lastStep)"
     }

@@ -35,6 +35,9 @@ public struct RunMetadata: Codable, Sendable {
         /// (both 0 when the Newton matrix is dense; absent from sidecars written before there was a
         /// sparse LU, which must still read).
         var sparseFactorizations, sparseRefactorizations: Int?
+        /// GMRES iterations, preconditioner set-ups and linear convergence failures of the Krylov
+        /// path (0 on the direct paths; absent from sidecars written before it).
+        var linearIterations, preconditionerSetups, linearConvergenceFailures: Int?
         var lastStep: Double
         enum CodingKeys: String, CodingKey {
             case steps
@@ -43,6 +46,9 @@ public struct RunMetadata: Codable, Sendable {
             case luFactorizations = "lu_factorizations"
             case sparseFactorizations = "sparse_factorizations"
             case sparseRefactorizations = "sparse_refactorizations"
+            case linearIterations = "linear_iterations"
+            case preconditionerSetups = "preconditioner_setups"
+            case linearConvergenceFailures = "linear_convergence_failures"
             case newtonIterations = "newton_iterations"
             case errorTestFailures = "error_test_failures"
             case convergenceFailures = "convergence_failures"
@@ -56,6 +62,9 @@ public struct RunMetadata: Codable, Sendable {
             luFactorizations = s.luFactorizations
             sparseFactorizations = s.sparseFactorizations
             sparseRefactorizations = s.sparseRefactorizations
+            linearIterations = s.linearIterations
+            preconditionerSetups = s.preconditionerSetups
+            linearConvergenceFailures = s.linearConvergenceFailures
             newtonIterations = s.newtonIterations
             errorTestFailures = s.errorTestFailures
             convergenceFailures = s.convergenceFailures

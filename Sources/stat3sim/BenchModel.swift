@@ -77,12 +77,14 @@ struct BenchModel: ParsableCommand {
         var json: [String: Any] = [
             "model": model, "species": d.species.count, "reactions": d.reactions.count, "t_end": tEnd,
             "rtol": rtol, "atol": atol, "linear_solver": linearSolver.rawValue,
-            "sparse": solver.usesSparseLinearSolver, "repeats": times.count,
+            "sparse": solver.usesSparseLinearSolver, "krylov": solver.usesKrylovLinearSolver, "repeats": times.count,
             "median_ms": times[times.count / 2], "min_ms": times[0], "times_ms": times,
             "load_ms": loadMs, "solver_setup_ms": setupMs,
             "steps": s.steps, "rhs_evaluations": s.rhsEvaluations, "jacobian_evaluations": s.jacobianEvaluations,
             "lu_factorizations": s.luFactorizations, "sparse_factorizations": s.sparseFactorizations,
             "sparse_refactorizations": s.sparseRefactorizations, "newton_iterations": s.newtonIterations,
+            "linear_iterations": s.linearIterations, "preconditioner_setups": s.preconditionerSetups,
+            "linear_convergence_failures": s.linearConvergenceFailures,
             "error_test_failures": s.errorTestFailures, "convergence_failures": s.convergenceFailures,
             "end_state": Dictionary(uniqueKeysWithValues: zip(d.species.map(\.name), end)),
         ]
@@ -91,6 +93,10 @@ struct BenchModel: ParsableCommand {
             json["factor_nonzeros"] = nonzeros.factors
             json["flops"] = solver.sparseFlops
             json["estimated_flops"] = solver.sparseEstimatedFlops
+        }
+        if let updates = solver.preconditionerUpdates {
+            json["matrix_nonzeros"] = solver.jacobianNonzeros
+            json["preconditioner_updates"] = updates
         }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

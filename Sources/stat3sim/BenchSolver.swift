@@ -53,15 +53,16 @@ struct BenchSolver: ParsableCommand {
 
 /// The `--linear-solver` option: which LU factorises the Newton matrix (`BDFOptions.LinearSolver`).
 enum LinearSolverChoice: String, ExpressibleByArgument, CaseIterable {
-    case automatic, dense, lapack, native, sparse
+    case automatic, dense, lapack, native, sparse, krylov
 
     /// The option's help, naming the choices and the automatic rule.
     static let help = ArgumentHelp(
         "LU of the Newton matrix: automatic (the dense Swift LU up to \(BDFOptions.LinearSolver.automaticCrossover) "
             + "species, above that the sparse LU (KLU) when at most "
-            + "\(Int(BDFOptions.LinearSolver.sparseDensityLimit * 100)) % of the Jacobian can be nonzero, LAPACK "
-            + "otherwise), dense (Swift LU or LAPACK by size), lapack, native (Swift LU) or sparse (KLU).",
-        valueName: "automatic|dense|lapack|native|sparse")
+            + "\(Int(BDFOptions.LinearSolver.sparseDensityLimit * 100)) % of the Jacobian can be nonzero, krylov instead "
+            + "where KLU's ordering predicts heavy fill-in, LAPACK otherwise), dense (Swift LU or LAPACK by size), lapack, native (Swift LU), sparse (KLU) or krylov "
+            + "(GMRES preconditioned by the incomplete LU of the Newton matrix, as CVODE's SPGMR).",
+        valueName: "automatic|dense|lapack|native|sparse|krylov")
 
     var option: BDFOptions.LinearSolver {
         switch self {
@@ -70,6 +71,7 @@ enum LinearSolverChoice: String, ExpressibleByArgument, CaseIterable {
         case .native: return .native
         case .dense: return .dense
         case .sparse: return .sparse
+        case .krylov: return .krylov
         }
     }
 }

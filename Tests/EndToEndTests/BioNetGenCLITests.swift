@@ -56,28 +56,34 @@ struct BioNetGenCLITests {
         #expect((json?["read_median_ms"] as? Double ?? -1) >= 0)
     }
 
-    /// `--linear-solver` reaches the solver: egfr_net (356 species) goes sparse by itself, the
-    /// counters say so in the summary and the sidecar, and `dense` gives the same end state.
+    /// `--linear-solver` reaches the solver: on egfr_net (356 species) the counters of the sparse LU
+    /// and of the Krylov path (the automatic choice there) say so in the summary and the sidecar,
+    /// and `dense` gives the same end state (the Krylov path's to the tolerance).
     @Test func linearSolverOptionAndSparseCounters() throws {
         let dir = try temporaryFolder("bngnet-klu")
         defer { try? FileManager.default.removeItem(at: dir) }
         var ends: [[Double]] = []
-        for solver in ["automatic", "dense"] {
+        let solvers = ["sparse", "automatic", "dense"]
+        for solver in solvers {
             let out = dir.appendingPathComponent("\(solver).csv").path
             let run = try CLI.run([
                 "run", network("egfr_net.net"), "--t-end", "10", "--output-interval", "10", "--rtol", "1e-6", "--atol",
                 "1e-9", "--linear-solver", solver, "--stats", "--out", out,
             ])
             #expect(run.status == 0, "\(run.standardError)")
-            #expect(run.standardError.contains("(sparse: 1 factorisations,") == (solver == "automatic"))
+            #expect(run.standardError.contains("(sparse: 1 factorisations,") == (solver == "sparse"))
+            #expect(run.standardError.contains("linear iterations") == (solver == "automatic"))
             let meta = try String(
                 contentsOfFile: dir.appendingPathComponent("\(solver).meta.json").path, encoding: .utf8)
-            #expect(meta.contains(#""sparse_factorizations" : 1"#) == (solver == "automatic"), "\(meta)")
+            #expect(meta.contains(#""sparse_factorizations" : 1"#) == (solver == "sparse"), "\(meta)")
+            #expect(meta.contains(#""preconditioner_setups" : 0"#) == (solver != "automatic"), "\(meta)")
+            #expect(meta.contains(#""linear_iterations""#), "\(meta)")
             let last = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").last!
             ends.append(last.split(separator: ",").map { Double($0)! })
         }
-        let scale = ends[1].map(abs).max()!
-        for (x, y) in zip(ends[0], ends[1]) { #expect(abs(x - y) <= 1e-6 * max(abs(y), 1e-6 * scale)) }
+        let scale = ends[2].map(abs).max()!
+        for (x, y) in zip(ends[0], ends[2]) { #expect(abs(x - y) <= 1e-6 * max(abs(y), 1e-6 * scale)) }
+        for (x, y) in zip(ends[1], ends[2]) { #expect(abs(x - y) <= 10 * (1e-6 * abs(y) + 1e-9)) }
 
         let bench = try CLI.run([
             "bench-model", network("egfr_net.net"), "--t-end", "1", "--repeats", "2", "--linear-solver", "sparse",

@@ -4,10 +4,12 @@ import Testing
 
 /// Solves `problem` to its end time and returns the end-time error in units of the tolerance:
 /// max_i |y_i − ref_i| / (rtol |ref_i| + atol), so 1 means "exactly at the requested tolerance".
-func endTimeError<P: ReferenceProblem>(_ problem: P, rtol: Double, atol: Double) throws -> (
-    ratio: Double, statistics: SolverStatistics
-) {
-    let solver = try BDFSolver(system: problem, options: BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol))
+func endTimeError<P: ReferenceProblem>(
+    _ problem: P, rtol: Double, atol: Double, linearSolver: BDFOptions.LinearSolver = .automatic
+) throws -> (ratio: Double, statistics: SolverStatistics) {
+    var options = BDFOptions(relativeTolerance: rtol, absoluteTolerance: atol)
+    options.linearSolver = linearSolver
+    let solver = try BDFSolver(system: problem, options: options)
     let y = try solver.solve(
         from: problem.startTime, initialState: problem.initialState,
         outputTimes: [problem.endTime]
@@ -26,9 +28,11 @@ struct ProblemRun: CustomTestStringConvertible, Sendable {
     let problem: String
     let rtol: Double
     let atol: Double
+    /// Which linear solver the Newton iteration uses.
+    var linearSolver: BDFOptions.LinearSolver = .automatic
 
-    init(_ problem: String, rtol: Double, atol: Double) {
-        (self.problem, self.rtol, self.atol) = (problem, rtol, atol)
+    init(_ problem: String, rtol: Double, atol: Double, linearSolver: BDFOptions.LinearSolver = .automatic) {
+        (self.problem, self.rtol, self.atol, self.linearSolver) = (problem, rtol, atol, linearSolver)
     }
 
     var testDescription: String { "\(problem) rtol \(rtol)" }
@@ -36,12 +40,20 @@ struct ProblemRun: CustomTestStringConvertible, Sendable {
     /// `endTimeError` of the problem at this tolerance; nil for an unknown name.
     func endTimeError() throws -> (ratio: Double, statistics: SolverStatistics)? {
         switch problem {
-        case "rober40": return try ODESolverTests.endTimeError(Robertson(endTime: 40), rtol: rtol, atol: atol)
-        case "rober": return try ODESolverTests.endTimeError(Robertson(endTime: 1e5), rtol: rtol, atol: atol)
-        case "hires": return try ODESolverTests.endTimeError(Hires(), rtol: rtol, atol: atol)
-        case "pollu": return try ODESolverTests.endTimeError(Pollution(), rtol: rtol, atol: atol)
-        case "orego": return try ODESolverTests.endTimeError(Oregonator(), rtol: rtol, atol: atol)
-        case "vdp": return try ODESolverTests.endTimeError(VanDerPol(), rtol: rtol, atol: atol)
+        case "rober40":
+            return try ODESolverTests.endTimeError(
+                Robertson(endTime: 40), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "rober":
+            return try ODESolverTests.endTimeError(
+                Robertson(endTime: 1e5), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "hires":
+            return try ODESolverTests.endTimeError(Hires(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "pollu":
+            return try ODESolverTests.endTimeError(Pollution(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "orego":
+            return try ODESolverTests.endTimeError(Oregonator(), rtol: rtol, atol: atol, linearSolver: linearSolver)
+        case "vdp":
+            return try ODESolverTests.endTimeError(VanDerPol(), rtol: rtol, atol: atol, linearSolver: linearSolver)
         default: return nil
         }
     }

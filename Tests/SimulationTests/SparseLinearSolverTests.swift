@@ -76,6 +76,18 @@ struct SparseLinearSolverTests {
         #expect(dense.statistics.sparseFactorizations + dense.statistics.sparseRefactorizations == 0)
     }
 
+    /// The same with `--linear-solver krylov`: GMRES with ILU(0), the staggered corrector's
+    /// sensitivity solves by GMRES with the sensitivities' error weights.
+    @Test func classicKrylovMatchesDenseWithSensitivities() throws {
+        let d = try Self.classic()
+        let dense = try Self.run(d, .dense, sensitivities: ["kf9", "k18a", "IL6"])
+        let krylov = try Self.run(d, .krylov, sensitivities: ["kf9", "k18a", "IL6"])
+        Self.expectClose(krylov, dense, relative: 1e-5)
+        #expect(krylov.statistics.preconditionerSetups == krylov.statistics.luFactorizations)
+        #expect(krylov.statistics.linearIterations > 0)
+        #expect(dense.statistics.linearIterations == 0)
+    }
+
     /// The network's Jacobian written into compressed columns (one position per pattern entry)
     /// holds exactly the dense Jacobian's entries, and the dense one has nothing outside the
     /// pattern; at a state with every species nonzero, so that no term vanishes by accident.
