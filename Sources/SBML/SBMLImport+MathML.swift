@@ -759,7 +759,6 @@ extension Importer {
         }
     }
 
-    /// `condition ? then : else` as a select, for conditions comparing two values (or constants).
     /// `value` where `x` is nonzero, else `rest` (MathML reads a number as a boolean that way).
     func nonzero(_ x: Term, then value: Term, else rest: Term, place: String) throws -> Term {
         let zero = Term(.number(0))
@@ -771,6 +770,8 @@ extension Importer {
             positive, place: place)
     }
 
+    /// `condition ? then : else` as a select, for conditions comparing two values (or constants),
+    /// numbers (nonzero is true) and piecewise choices of conditions.
     func conditional(
         _ condition: XMLNode, then value: Term, else rest: Term, place: String,
         scope: Scope
