@@ -165,28 +165,23 @@ extension Importer {
         }
     }
 
-    /// The kinetic law of fast reaction `id`, which must read nothing that a rule sets.
+    /// The kinetic law of fast reaction `id`. (It may read what rules and events change: the
+    /// equilibrium follows them, as SBML's fast reaction is at equilibrium at every instant.)
     func fastLaw(_ id: String, refuse: (String) -> SBMLImportError) throws -> Expr {
-        let law = try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
-        if let ruled = law.names.first(where: { assignmentRuleTargets.contains($0) || rateRules[$0] != nil }) {
-            throw refuse("its rate law reads '\(excerpt(ruled))', which a rule sets")
-        }
-        return law
+        try reactionFlux(id, place: "kineticLaw of reaction '\(excerpt(id))'").expr
     }
 
-    /// The value of `v` where `g` = 0, g linear in v with a slope that no rule or event changes
-    /// (that it is nonzero at the start is checked by `checkFastReactions`).
+    /// The value of `v` where `g` = 0, g linear in v (that the slope is nonzero at the start is
+    /// checked by `checkFastReactions`).
     mutating func equilibrium(
         _ g: Expr, solvingFor v: String, reaction id: String, refuse: (String) -> SBMLImportError
     ) throws -> Expr {
         guard g.isLinear(in: v) else { throw refuse("its rate law is nonlinear in '\(excerpt(v))'") }
         let slope = g.derivative(with: v)
         if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
-        if let changing = slope.names.first(where: {
-            eventTargets.contains($0) || assignmentRuleTargets.contains($0) || rateRules[$0] != nil
-        }) {
-            throw refuse("its equilibrium depends on '\(excerpt(changing))', which a rule or an event changes")
-        }
+        // A slope that rules or events change moves the equilibrium with them; where it passed
+        // through zero there would be none, and the division makes the run stop there with a
+        // non-finite rate naming the species.
         fastReactionSlopes.append((id, slope))
         return g.root(in: v, slope: slope)
     }

@@ -210,6 +210,36 @@ struct SBMLFastReactionTests {
         }
     }
 
+    /// A fast A ⇌ B whose forward constant a rule moves, kf = 1 + t (SBML Test Suite cases 01567,
+    /// 01568, 01570): the equilibrium follows it at every instant, A = kr/(kf + kr)·T with T = 4:
+    /// A(t) = 4/(2 + t), B = T − A.
+    @Test func aFastEquilibriumFollowsARateConstantARuleSets() throws {
+        let xml = sbml(
+            """
+            \(Self.pair(size: 1))
+            <listOfParameters><parameter id="kf" constant="false"/><parameter id="kr" value="1" constant="true"/>\
+            </listOfParameters>
+            <listOfRules><assignmentRule variable="kf">\(Self.math)<apply><plus/><cn> 1 </cn>\(time)</apply>\
+            </math></assignmentRule></listOfRules>
+            <listOfReactions>
+            <reaction id="bind" reversible="true" fast="true">
+              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+              <listOfProducts><speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>
+              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><apply><minus/>\
+            <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
+            </apply></apply></math></kineticLaw>
+            </reaction>
+            </listOfReactions>
+            """)
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        let a = try #require(course.column(named: "A"))
+        let b = try #require(course.column(named: "B"))
+        for (k, t) in course.times.enumerated() {
+            #expect(abs(a[k] - 4 / (2 + t)) < 1e-8, "A at t = \(t): \(a[k])")
+            #expect(abs(b[k] - (4 - 4 / (2 + t))) < 1e-8, "B at t = \(t): \(b[k])")
+        }
+    }
+
     /// A fast reaction whose law is nonlinear in its species is refused with the reaction's id.
     @Test func aNonlinearFastReactionIsRefusedByName() {
         let xml = sbml(
