@@ -7,13 +7,7 @@ extension PEtabObjective {
     /// right-hand side jumps. A run stops at each (a timed event without assignments), so that
     /// the solver restarts there instead of stepping over the jump.
     static func timeComparisons(_ d: ModelDefinition) -> [Expr] {
-        var expressions: [Expr] = d.observables.map(\.expression) + d.species.compactMap(\.rateRule)
-        for r in d.reactions {
-            switch r.kinetics {
-            case .massAction(let f, let b): expressions += [f] + (b.map { [$0] } ?? [])
-            case .rate(let e): expressions.append(e)
-            }
-        }
+        let expressions = d.rightHandSideExpressions
         var found: [Expr] = []
         func visit(_ e: Expr) {
             switch e {

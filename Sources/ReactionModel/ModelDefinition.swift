@@ -372,6 +372,19 @@ public struct ModelDefinition: Sendable {
 
     public func scenario(named name: String) -> Scenario? { scenarios.first { $0.name == name } }
 
+    /// The expressions the right-hand side is made of, in this order: observables, rate rules, and
+    /// each reaction's rate law or mass-action constants.
+    public var rightHandSideExpressions: [Expression] {
+        var list: [Expression] = observables.map(\.expression) + species.compactMap(\.rateRule)
+        for r in reactions {
+            switch r.kinetics {
+            case .rate(let law): list.append(law)
+            case .massAction(let f, let b): list += [f] + (b.map { [$0] } ?? [])
+            }
+        }
+        return list
+    }
+
     /// Whether `e` is constant between events: it names only parameters, compartment sizes,
     /// boundary species (`constant = true`) and observables of those, which change only at events
     /// (not time, nor a species that is not constant, nor a parameter with a rate rule). An

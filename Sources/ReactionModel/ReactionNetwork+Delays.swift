@@ -47,13 +47,7 @@ final class DelayedValues {
     /// Every expression of the model a past value can appear in: rate laws, observables, rate
     /// rules, and the events' (the scenarios' too) triggers, delays, priorities and assignments.
     static func expressions(of definition: ModelDefinition) -> [Expression] {
-        var list: [Expression] = definition.observables.map(\.expression) + definition.species.compactMap(\.rateRule)
-        for r in definition.reactions {
-            switch r.kinetics {
-            case .rate(let law): list.append(law)
-            case .massAction(let f, let b): list += [f] + (b.map { [$0] } ?? [])
-            }
-        }
+        var list = definition.rightHandSideExpressions
         for event in definition.events + definition.scenarios.flatMap(\.events) {
             list += event.assignments.map(\.expression)
             if let trigger = event.trigger {
@@ -82,20 +76,22 @@ final class DelayedValues {
     /// The program builder's lookup: the slot of a node, or nil (no delays: values now).
     func slot(base: Int) -> ((Expression) -> Int)? {
         guard !nodes.isEmpty else { return nil }
-        return { [index, inlining] node in
-            guard case .delay(let value, let lag) = node,
-                let k = index[DelayedValues.key(value.substituting { inlining[$0] }, lag.substituting { inlining[$0] })]
-            else { preconditionFailure("a delay node the network did not collect: \(node)") }
+        return { [self] node in
+            guard case .delay(let value, let lag) = node, let k = self.index(value, lag) else {
+                preconditionFailure("a delay node the network did not collect: \(node)")
+            }
             return base + k
         }
     }
 
+    /// The index of the node `delay(value, lag)` as written (observables not yet written out).
+    func index(_ value: Expression, _ lag: Expression) -> Int? {
+        index[DelayedValues.key(value.substituting { inlining[$0] }, lag.substituting { inlining[$0] })]
+    }
+
     /// `expression` with each delay node replaced by its value in `values` (the filled slots).
     func pastValuesSubstituted(in expression: Expression, _ values: UnsafePointer<Double>) -> Expression {
-        expression.replacingDelays { value, lag in
-            index[DelayedValues.key(value.substituting { inlining[$0] }, lag.substituting { inlining[$0] })]
-                .map { .number(values[$0]) }
-        }
+        expression.replacingDelays { value, lag in index(value, lag).map { .number(values[$0]) } }
     }
 }
 
@@ -109,6 +105,9 @@ extension ReactionNetwork {
         let slots = self.slots
         let t = slots[timeSlot]
         let delays = self.delays
+        // The past slots start from the present ones once per fill: each general value then
+        // overwrites the state, time and (when events changed them) the parameters.
+        var pastPrepared = false
         for k in 0..<delays.count {
             let lag = delays.tape.evaluate(delays.lagPrograms[k], slots)
             var value: Double
@@ -120,7 +119,10 @@ extension ReactionNetwork {
                 if i >= 0 {
                     value = history.component(i, at: past)
                 } else {
-                    pastSlots.update(from: slots, count: switchBase)
+                    if !pastPrepared {
+                        pastSlots.update(from: slots, count: switchBase)
+                        pastPrepared = true
+                    }
                     history.state(at: past, into: pastSlots)
                     if history.parametersChanged { history.parameters(at: past, into: pastSlots + parameterBase) }
                     pastSlots[timeSlot] = past

@@ -482,7 +482,7 @@ extension Importer {
             return try self.node(
                 .select(left: .name("t"), right: .number(0), ifLess: .number(0), otherwise: rate.expr), rate,
                 place: place)
-        case "csymbol" where (op.attributes["definitionURL"] ?? "").hasSuffix("/delay"):
+        case "csymbol" where Importer.isDelayCsymbol(op):
             guard node.children.count == 3 else {
                 throw unsupported(
                     "csymbol delay with \(node.children.count - 1) arguments", place,

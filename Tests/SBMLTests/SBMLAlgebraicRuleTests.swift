@@ -141,6 +141,28 @@ struct SBMLFastReactionTests {
         """
     }
 
+    /// A fast reaction `id`: A ⇌ ν B with flux c·(kf·A − kr·B).
+    static func fastReaction(_ id: String, productStoichiometry: Int = 1) -> String {
+        """
+        <reaction id="\(id)" reversible="true" fast="true">
+          <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
+          <listOfProducts><speciesReference species="B" stoichiometry="\(productStoichiometry)" constant="true"/>\
+        </listOfProducts>
+          <kineticLaw>\(math)<apply><times/><ci> c </ci><apply><minus/>\
+        <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
+        </apply></apply></math></kineticLaw>
+        </reaction>
+        """
+    }
+
+    /// B → ∅ slow at c·k·B.
+    static let drain = """
+        <reaction id="drain" reversible="false">
+          <listOfReactants><speciesReference species="B" stoichiometry="1" constant="true"/></listOfReactants>
+          <kineticLaw>\(math)<apply><times/><ci> c </ci><ci> k </ci><ci> B </ci></apply></math></kineticLaw>
+        </reaction>
+        """
+
     /// A ⇌ B fast (flux kf·A − kr·B, per volume), B → ∅ slow at rate k·B, in one compartment of
     /// size 2. At equilibrium A = kr/(kf + kr)·T and B = kf/(kf + kr)·T with T = A + B, and the total
     /// decays as dT/dt = −k·B = −k·kf/(kf + kr)·T: T(t) = T(0)·e^{−k·kf·t/(kf + kr)}.
@@ -152,17 +174,8 @@ struct SBMLFastReactionTests {
             <parameter id="kr" value="1" constant="true"/><parameter id="k" value="0.5" constant="true"/>\
             </listOfParameters>
             <listOfReactions>
-            <reaction id="bind" reversible="true" fast="true">
-              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
-              <listOfProducts><speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>
-              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><apply><minus/>\
-            <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
-            </apply></apply></math></kineticLaw>
-            </reaction>
-            <reaction id="drain" reversible="false">
-              <listOfReactants><speciesReference species="B" stoichiometry="1" constant="true"/></listOfReactants>
-              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><ci> k </ci><ci> B </ci></apply></math></kineticLaw>
-            </reaction>
+            \(Self.fastReaction("bind"))
+            \(Self.drain)
             </listOfReactions>
             """)
         let course = try SBMLAlgebraicRuleTests.run(xml)
@@ -187,17 +200,8 @@ struct SBMLFastReactionTests {
             <parameter id="kr" value="1" constant="true"/><parameter id="k" value="0.5" constant="true"/>\
             </listOfParameters>
             <listOfReactions>
-            <reaction id="split" reversible="true" fast="true">
-              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
-              <listOfProducts><speciesReference species="B" stoichiometry="2" constant="true"/></listOfProducts>
-              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><apply><minus/>\
-            <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
-            </apply></apply></math></kineticLaw>
-            </reaction>
-            <reaction id="drain" reversible="false">
-              <listOfReactants><speciesReference species="B" stoichiometry="1" constant="true"/></listOfReactants>
-              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><ci> k </ci><ci> B </ci></apply></math></kineticLaw>
-            </reaction>
+            \(Self.fastReaction("split", productStoichiometry: 2))
+            \(Self.drain)
             </listOfReactions>
             """)
         let course = try SBMLAlgebraicRuleTests.run(xml)
@@ -222,13 +226,7 @@ struct SBMLFastReactionTests {
             <listOfRules><assignmentRule variable="kf">\(Self.math)<apply><plus/><cn> 1 </cn>\(time)</apply>\
             </math></assignmentRule></listOfRules>
             <listOfReactions>
-            <reaction id="bind" reversible="true" fast="true">
-              <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
-              <listOfProducts><speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>
-              <kineticLaw>\(Self.math)<apply><times/><ci> c </ci><apply><minus/>\
-            <apply><times/><ci> kf </ci><ci> A </ci></apply><apply><times/><ci> kr </ci><ci> B </ci></apply>\
-            </apply></apply></math></kineticLaw>
-            </reaction>
+            \(Self.fastReaction("bind"))
             </listOfReactions>
             """)
         let course = try SBMLAlgebraicRuleTests.run(xml)
