@@ -66,6 +66,9 @@ public struct PEtabFitter: Sendable {
     /// region of extreme stiffness fails its step (the trust region shrinks) instead of costing
     /// minutes.
     public var maxSteps = 10_000
+    /// Scaling parameters fitted in closed form at every step instead of by the optimiser
+    /// (`fit --hierarchical`); nil: all estimated parameters are the optimiser's.
+    public var analyticScalings: AnalyticScalings?
 
     public init(problem: PEtabProblem, rtol: Double = 1e-8, atol: Double = 1e-12) {
         self.problem = problem
@@ -92,12 +95,29 @@ public struct PEtabFitter: Sendable {
     /// One start, minimised with `objective` (which must not be in use elsewhere meanwhile).
     public func fit(start: Int, from x: [Double], objective: PEtabObjective) -> FitStart {
         let clock = ContinuousClock.now
-        let r = optimizer.minimize(from: x) { try Self.quadraticModel(objective, at: $0) }
+        let r: BoundedTrustRegion.Result
+        let point: [Double]
+        if let analytic = analyticScalings, !analytic.scalings.isEmpty {
+            var reduced = optimizer
+            (reduced.lowerBounds, reduced.upperBounds) = analytic.bounds(optimizer.lowerBounds, optimizer.upperBounds)
+            // The scalings' optimum at every point evaluated, for the one the optimiser ends at.
+            var scalingsAt: [[Double]: [Double]] = [:]
+            r = reduced.minimize(from: analytic.optimized.map { x[$0] }) { y in
+                let (model, scalings) = try analytic.quadraticModel(objective, at: y)
+                scalingsAt[y] = scalings
+                return model
+            }
+            point = analytic.fullPoint(
+                r.point, scalings: scalingsAt[r.point] ?? analytic.scalings.map(\.nominalValue), problem: problem)
+        } else {
+            r = optimizer.minimize(from: x) { try Self.quadraticModel(objective, at: $0) }
+            point = r.point
+        }
         let elapsed = ContinuousClock.now - clock
         return FitStart(
             start: start, status: r.status, value: r.value, iterations: r.iterations, evaluations: r.evaluations,
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-            parameters: r.point)
+            parameters: point)
     }
 
     /// Runs the starts `indices` (1-based, into `points`) on `jobs` threads, each with its own

@@ -24,6 +24,9 @@ public struct PEtabObjectiveValue: Sendable {
     /// The Gauss–Newton part of the prior term's Hessian on the parameter scale (its diagonal).
     public var priorFisher: [Double]?
     public var measurements: Int
+    /// Simulations whose sensitivities ran on the state's steps because under error control they
+    /// exhausted the step budget (`PEtabObjective.run`).
+    public var relaxedSensitivityRuns = 0
     /// The simulated observable h of every measurement, in the measurement table's order.
     public var simulations: [Double] = []
     /// The noise σ of every measurement (the noise formula's value), likewise.
@@ -187,6 +190,7 @@ public final class PEtabObjective: @unchecked Sendable {
             for (k, sigma) in v.noise { total.noise[k] = sigma }
             total.nll += v.nll
             total.chi2 += v.chi2
+            if v.relaxedSensitivities { total.relaxedSensitivityRuns += 1 }
             if gradient { for (p, g) in v.gradient { total.gradient![p, default: 0] += g } }
             if fisher { for k in 0..<(n * n) { total.fisher![k] += v.fisher[k] } }
         }
@@ -218,6 +222,8 @@ public final class PEtabObjective: @unchecked Sendable {
         var noise: [(measurement: Int, value: Double)] = []
         /// Fisher information on the linear scale (n × n over the estimated parameters), when asked.
         var fisher: [Double] = []
+        /// The sensitivities ran without error control (`PEtabObjective.run`).
+        var relaxedSensitivities = false
     }
 }
 

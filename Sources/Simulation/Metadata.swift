@@ -257,18 +257,21 @@ public struct FitDescription: Codable, Sendable {
     public var maxSteps: Int
     /// The estimated parameters, in the columns' order.
     public var parameters: [String]
+    /// Scaling parameters fitted in closed form (`--hierarchical`); absent otherwise, so that
+    /// fingerprints of fits without it stay what they were.
+    public var hierarchical: Bool?
     public var fingerprint: String?
     enum CodingKeys: String, CodingKey {
         case problemSha256 = "problem_sha256"
         case starts, seed, rtol, atol
         case maxIterations = "max_iterations"
         case maxSteps = "max_steps"
-        case parameters, fingerprint
+        case parameters, hierarchical, fingerprint
     }
 
     public init(
         problemSha256: String, starts: Int, seed: UInt64, rtol: Double, atol: Double, maxIterations: Int,
-        maxSteps: Int, parameters: [String]
+        maxSteps: Int, parameters: [String], hierarchical: Bool = false
     ) {
         self.problemSha256 = problemSha256
         self.starts = starts
@@ -278,6 +281,7 @@ public struct FitDescription: Codable, Sendable {
         self.maxIterations = maxIterations
         self.maxSteps = maxSteps
         self.parameters = parameters
+        self.hierarchical = hierarchical ? true : nil
         fingerprint = nil
         fingerprint = SHA256.hex(Data(layOut(self, options: [.sortedKeys]).utf8))
     }

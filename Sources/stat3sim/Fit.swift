@@ -66,6 +66,12 @@ struct Fit: ParsableCommand {
     )
     var maxSteps = 10_000
 
+    @Flag(
+        help:
+            "Fit scaling parameters (those that only multiply observables with normal noise) in closed form at every step (hierarchical optimization)."
+    )
+    var hierarchical = false
+
     @Option(help: "Relative tolerance of the simulations.")
     var rtol = 1e-8
 
@@ -85,7 +91,7 @@ struct Fit: ParsableCommand {
         let ids = p.estimated.map(\.id)
         let description = FitDescription(
             problemSha256: p.sha256, starts: starts, seed: seed, rtol: rtol, atol: atol,
-            maxIterations: maxIterations, maxSteps: maxSteps, parameters: ids)
+            maxIterations: maxIterations, maxSteps: maxSteps, parameters: ids, hierarchical: hierarchical)
         let header = (["start", "status", "nll", "iterations", "evaluations", "seconds"] + ids).joined(separator: ",")
         let file = try FitOutput(
             path: output, header: header, description: description, problem: p, resume: resume)
@@ -93,6 +99,16 @@ struct Fit: ParsableCommand {
         var fitter = PEtabFitter(problem: p, rtol: rtol, atol: atol)
         fitter.optimizer.maxIterations = maxIterations
         fitter.maxSteps = maxSteps
+        if hierarchical {
+            let analytic = try AnalyticScalings(objective: PEtabObjective(problem: p, rtol: rtol, atol: atol))
+            fitter.analyticScalings = analytic
+            FileHandle.standardError.write(
+                Data(
+                    ("hierarchical: "
+                        + (analytic.scalings.isEmpty
+                            ? "no estimated parameter is a scaling; all are the optimiser's"
+                            : "\(analytic.scalings.map(\.id).joined(separator: ", ")) in closed form") + "\n").utf8))
+        }
         let points = p.latinHypercubeStarts(count: starts, seed: seed)
         let mine = (1...starts).filter { k in shard.map { (k - $0.index) % $0.count == 0 } ?? true }
         let pending = mine.filter { file.done[$0] == nil }

@@ -160,6 +160,11 @@ struct PEtabNLL: ParsableCommand {
                         + p.scale.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0) + "  "
                         + "\((g[p.id] ?? 0).exactText)  \((pg[p.id] ?? 0).exactText)")
             }
+            if value.relaxedSensitivityRuns > 0 {
+                lines.append(
+                    "  note: \(value.relaxedSensitivityRuns) simulations' sensitivities exhausted the step budget under "
+                        + "error control and were computed on the state's steps")
+            }
         }
         print(lines.joined(separator: "\n"))
     }

@@ -137,3 +137,40 @@ final class PEtabGradientTests: XCTestCase {
         try assertGradient("Bachmann_MSB2011", every: 15)
     }
 }
+
+/// A point of Fujita 2010 met by a fit (a turnover rate of 414/s) where the sensitivities of
+/// one condition under error control need 346,419 steps against the state's 363: with the fit's budget of 10,000 steps they are computed again on the state's
+/// steps, and that gradient agrees with central differences of the NLL.
+final class RelaxedSensitivityTests: XCTestCase {
+    let point: [String: Double] = [
+        "EGFR_turnover": 413.9329125124581, "init_AKT": 31.00066876388812, "init_EGFR": 2.295889441387224e-07,
+        "init_S6": 2.9332006230251407e-06, "reaction_1_k1": 0.011732198708239359,
+        "reaction_1_k2": 0.014109067833163305, "reaction_2_k1": 115405.87117408599,
+        "reaction_2_k2": 7.916349657446523e-08, "reaction_3_k1": 3.5709610806987074e-05,
+        "reaction_4_k1": 2.57521581187229e-08, "reaction_5_k1": 123.51236367276653,
+        "reaction_5_k2": 53011664.95674183, "reaction_6_k1": 4.026680823107251,
+        "reaction_7_k1": 0.0002251848877423451, "reaction_8_k1": 0.00016026725423118115, "reaction_9_k1": 1e-08,
+        "scaling_pAkt_tot": 0.03502732722064599, "scaling_pEGFR_tot": 0.0005971177300246518,
+        "scaling_pS6_tot": 0.0513535129701912,
+    ]
+
+    func testSensitivitiesThatExhaustTheBudgetRunOnTheStatesSteps() throws {
+        let problem = try PEtabProblem.load(path: Problems.path("Fujita_SciSignal2010"))
+        let objective = try PEtabObjective(problem: problem, rtol: 1e-8, atol: 1e-12)
+        objective.maxSteps = 10_000
+        let value = try objective.evaluate(values: point, gradient: true)
+        XCTAssertGreaterThan(value.relaxedSensitivityRuns, 0)
+        let reference = try PEtabObjective(problem: problem, rtol: 1e-12, atol: 1e-14)
+        let step = 1e-4
+        // The three largest components (log10 scale: dθ = θ ln 10 · d log10 θ).
+        for id in ["init_AKT", "reaction_1_k1", "reaction_1_k2"] {
+            var up = point
+            var down = point
+            up[id]! *= pow(10, step)
+            down[id]! /= pow(10, step)
+            let difference =
+                (try reference.evaluate(values: up).nll - reference.evaluate(values: down).nll) / (2 * step)
+            XCTAssertEqual(value.gradient![id]!, difference, accuracy: 1e-3 * abs(difference), id)
+        }
+    }
+}

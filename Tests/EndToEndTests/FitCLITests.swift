@@ -18,6 +18,30 @@ struct FitCLITests {
         }
     }
 
+    /// `--hierarchical` on Tests/Fixtures/petab_scaled (A = e^{−kt} observed as scale·A, σ = 0.1):
+    /// every row's scale is the closed form Σ m e^{−kt} / Σ e^{−2kt} at the row's k.
+    @Test func hierarchicalFitsWriteTheClosedFormScaling() throws {
+        let folder = try temporaryFolder("fit-hierarchical")
+        let out = folder.appendingPathComponent("decay_fit.csv")
+        let result = try CLI.run([
+            "fit", Fixtures.path("petab_scaled/decay.yaml"), "--starts", "3", "--jobs", "2", "--hierarchical",
+            "--out", out.path,
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("hierarchical: scale in closed form"))
+        let rows = try Self.rows(out)
+        #expect(rows[0] == ["start", "status", "nll", "iterations", "evaluations", "seconds", "k", "scale", "scale_b"])
+        let times = [0.5, 1, 2, 4]
+        let data = [2.3, 1.5, 0.8, 0.25]
+        for row in rows.dropFirst() {
+            #expect(row[1].hasPrefix("converged"))
+            let k = pow(10, Double(row[6])!)
+            let g = times.map { exp(-k * $0) }
+            let scale = zip(data, g).reduce(0) { $0 + $1.0 * $1.1 } / g.reduce(0) { $0 + $1 * $1 }
+            #expect(abs(Double(row[7])! - log10(scale)) < 1e-6)
+        }
+    }
+
     @Test func everyStartIsARowAndTheBestIsAParameterTable() throws {
         let folder = try temporaryFolder("fit")
         let out = folder.appendingPathComponent("line_fit.csv")
