@@ -81,8 +81,34 @@ public enum OutputWriter {
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"").replacingOccurrences(of: "\n", with: " ") + "\"" : s
     }
 
+    /// Whether `path` exists and is not a regular file (`/dev/null`, a FIFO, a terminal). Output goes
+    /// straight into such a file, never through a temporary file renamed over it (as root, that
+    /// would replace `/dev/null` itself with a file), and a sidecar beside it goes to `/dev/null`.
+    public static func isSpecialFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG && (status.st_mode & S_IFMT) != S_IFDIR
+    }
+
+    /// The file beside `output` named as it is, without `.csv`, plus `suffix` (`fit.csv` →
+    /// `fit_best.tsv`); `/dev/null` beside a device or FIFO, so that nothing is written into `/dev`.
+    public static func companionPath(of output: String, suffix: String) -> String {
+        if isSpecialFile(output) { return "/dev/null" }
+        return (output.hasSuffix(".csv") ? String(output.dropLast(4)) : output) + suffix
+    }
+
     /// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
     public static func writeAtomically(_ contents: String, to path: String) throws {
+        if isSpecialFile(path) {
+            // A device or a FIFO is written into: renaming a file over it would replace it.
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw SimulationError("cannot write \(path).")
+            }
+            defer { try? handle.close() }
+            do { try handle.write(contentsOf: Data(contents.utf8)) } catch {
+                throw SimulationError("cannot write \(path): \(error.localizedDescription)")
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -216,6 +242,14 @@ public final class OutputFile {
     }
 
     public static func create(_ destination: String) throws -> OutputFile {
+        if OutputWriter.isSpecialFile(destination) {
+            // Written into directly (see `OutputWriter.isSpecialFile`): commit only closes it.
+            let fd = Glibc.open(destination, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw SimulationError("cannot write \(destination): \(String(cString: strerror(errno))).")
+            }
+            return OutputFile(destination: destination, temporary: destination, descriptor: fd, createdFolders: [])
+        }
         let url = URL(fileURLWithPath: destination)
         let folder = url.deletingLastPathComponent()
         var missing: [String] = []
@@ -250,7 +284,7 @@ public final class OutputFile {
     public func commit() throws {
         guard open else { return }
         open = false
-        guard close(descriptor) == 0, rename(temporary, destination) == 0 else {
+        guard close(descriptor) == 0, temporary == destination || rename(temporary, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw SimulationError("cannot write \(destination): \(reason).")
@@ -263,6 +297,7 @@ public final class OutputFile {
             close(descriptor)
             open = false
         }
+        if temporary == destination { return }
         unlink(temporary)
         for path in createdFolders.reversed() { rmdir(path) }
     }

@@ -288,7 +288,8 @@ public final class SweepRunner {
     }
 
     public static func metadataPath(_ csv: String) -> String {
-        csv.hasSuffix(".csv") ? String(csv.dropLast(4)) + ".meta.json" : csv + ".meta.json"
+        if OutputWriter.isSpecialFile(csv) { return "/dev/null" }
+        return csv.hasSuffix(".csv") ? String(csv.dropLast(4)) + ".meta.json" : csv + ".meta.json"
     }
 
     /// Complete rows already in `partial` (after checking it belongs to this sweep), and their
@@ -384,8 +385,15 @@ public final class SweepRunner {
 }
 
 extension FileManager {
-    /// Atomic rename that replaces `destination` (rename(2)).
+    /// Atomic rename that replaces `destination` (rename(2)); into a device or FIFO, a copy
+    /// (`OutputWriter.isSpecialFile`).
     func moveItemReplacing(at source: String, to destination: String) throws {
+        if OutputWriter.isSpecialFile(destination) {
+            let contents = try String(contentsOfFile: source, encoding: .utf8)
+            try OutputWriter.writeAtomically(contents, to: destination)
+            try? removeItem(atPath: source)
+            return
+        }
         guard rename(source, destination) == 0 else {
             throw SimulationError("cannot rename \(source) to \(destination): \(String(cString: strerror(errno)))")
         }

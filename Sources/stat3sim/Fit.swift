@@ -87,7 +87,7 @@ struct Fit: ParsableCommand {
         let shard = try self.shard.map(SweepExecutionOptions.parseShard)
         let output =
             out ?? (URL(fileURLWithPath: problem).deletingPathExtension().lastPathComponent + "_fit.csv")
-        let bestPath = best ?? (output.hasSuffix(".csv") ? String(output.dropLast(4)) : output) + "_best.tsv"
+        let bestPath = best ?? OutputWriter.companionPath(of: output, suffix: "_best.tsv")
         let ids = p.estimated.map(\.id)
         let description = FitDescription(
             problemSha256: p.sha256, starts: starts, seed: seed, rtol: rtol, atol: atol,

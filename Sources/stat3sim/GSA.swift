@@ -114,9 +114,8 @@ struct GSA: ParsableCommand {
             out ?? (URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent + "_gsa.csv")
         let points =
             pointsOut
-            ?? (destination == "-"
-                ? "gsa" : destination.hasSuffix(".csv") ? String(destination.dropLast(4)) : destination)
-            + ".points.csv"
+            ?? (destination == "-" || OutputWriter.isSpecialFile(destination)
+                ? "gsa.points.csv" : OutputWriter.companionPath(of: destination, suffix: ".points.csv"))
         if execution.shard != nil && pointsOut == nil {
             throw CLIError("--shard computes only some points, which must be kept: give --points-out FILE.csv.")
         }

@@ -74,7 +74,7 @@ struct Profile: ParsableCommand {
                 }
             } ?? Array(ids.indices)
         let output = out ?? (URL(fileURLWithPath: problem).deletingPathExtension().lastPathComponent + "_profiles.csv")
-        let intervalsPath = (output.hasSuffix(".csv") ? String(output.dropLast(4)) : output) + "_intervals.csv"
+        let intervalsPath = OutputWriter.companionPath(of: output, suffix: "_intervals.csv")
 
         var fitter = PEtabFitter(problem: p, rtol: rtol, atol: atol)
         fitter.maxSteps = 100_000

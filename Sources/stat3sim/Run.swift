@@ -159,6 +159,7 @@ struct Run: ParsableCommand {
     }
 
     func metadataPath(for csv: String) -> String {
+        if OutputWriter.isSpecialFile(csv) { return "/dev/null" }
         let url = URL(fileURLWithPath: csv)
         return url.pathExtension == "csv" ? url.deletingPathExtension().path + ".meta.json" : csv + ".meta.json"
     }

@@ -95,6 +95,39 @@ struct HostileCLITests {
         #expect(try files(dir) == ["decay.toml", "r.csv", "r.meta.json"])
     }
 
+    /// `--out` naming a device or FIFO (`/dev/null`, a pipe to another program) is written into,
+    /// never replaced by a file renamed over it (as root, that once turned `/dev/null` into a
+    /// regular file), and nothing is written beside it. Tried on a FIFO of a temporary folder, read
+    /// by a thread, so that a failure cannot harm the machine's `/dev/null`.
+    @Test(arguments: [["run"], ["sweep", "--vary", "k=0.5:1:3"]])
+    func aFIFOAsOutputIsWrittenIntoAndKept(_ command: [String]) throws {
+        let (dir, model) = try setUp()
+        let fifo = dir.appendingPathComponent("pipe.csv").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let received = Received()
+        let reader = Thread {
+            if let handle = FileHandle(forReadingAtPath: fifo) { received.set(handle.readDataToEndOfFile()) }
+        }
+        reader.start()
+        let args = [command[0], model] + command.dropFirst() + ["--out", fifo]
+        let result = try CLI.run(args)
+        #expect(result.status == 0, "\(result.standardError)")
+        for _ in 0..<500 where received.get() == nil { usleep(10_000) }
+        let text = String(decoding: received.get() ?? Data(), as: UTF8.self)
+        #expect(text.hasPrefix(command[0] == "run" ? "time," : "point,k,"), "\(text.prefix(80))")
+        var status = stat()
+        #expect(stat(fifo, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO)
+        #expect(try files(dir) == ["decay.toml", "pipe.csv"])
+    }
+
+    /// What the FIFO's reader got, handed across threads.
+    final class Received: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data: Data?
+        func set(_ d: Data) { lock.withLock { data = d } }
+        func get() -> Data? { lock.withLock { data } }
+    }
+
     @Test func aFailedRunLeavesNothingBehind() throws {
         let (dir, model) = try setUp()
         // A second scenario that blows up (dA/dt = k·A² as a production reaction) after the
