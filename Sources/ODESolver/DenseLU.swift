@@ -1,4 +1,5 @@
 import CLAPACK
+import Glibc
 
 /// LU factorisation with partial pivoting, P·A = L·U, and solves of a dense n×n column-major
 /// matrix, for the Newton matrix M = I − γJ. Owns its buffers; the matrix is factorised in place.
@@ -340,10 +341,19 @@ public enum LinearAlgebra {
     /// Makes OpenBLAS single-threaded, once per process. Our matrices are small: OpenBLAS threads
     /// only add overhead (measured 16× slower at n = 100 with the other core busy), and
     /// parallelism belongs to sweeps, one simulation per core.
+    ///
+    /// The threads OpenBLAS started when it was loaded are stopped too: they spin in
+    /// `sched_yield` for its thread timeout after start-up whatever the thread count, which cost
+    /// a 1000-point POLLU sweep 0.11 s of CPU on the other core, and with `--jobs 2` 22 % of its
+    /// wall time (0.214 → 0.167 s). `blas_thread_shutdown_` is looked up, not linked: OpenBLAS
+    /// builds without threads (Debian's `libopenblas0-serial`) do not have it.
     public static func configure() { _ = configured }
 
     private static let configured: Bool = {
         openblas_set_num_threads(1)
+        if let shutdown = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") {
+            _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+        }
         return true
     }()
 }
