@@ -100,7 +100,10 @@ struct Fit: ParsableCommand {
         fitter.optimizer.maxIterations = maxIterations
         fitter.maxSteps = maxSteps
         if hierarchical {
-            let analytic = try AnalyticScalings(objective: PEtabObjective(problem: p, rtol: rtol, atol: atol))
+            let analytic: AnalyticScalings
+            do {
+                analytic = AnalyticScalings(objective: try PEtabObjective(problem: p, rtol: rtol, atol: atol))
+            } catch let e as PEtabError { throw CLIError(e.description) }
             fitter.analyticScalings = analytic
             FileHandle.standardError.write(
                 Data(
