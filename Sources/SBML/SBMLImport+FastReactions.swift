@@ -8,7 +8,9 @@ import ReactionModel
 /// change, dN/dt = Σ_slow (β·ν_A + α·ν_B)·flux, and A and B are assignment rules solved from the
 /// fast flux v(A, B) = 0 with n_B = (N − β·n_A)/α, when v is linear in them (mass action of
 /// first order, or any law linear in A and B). When one side is a reservoir (a boundary
-/// species nothing changes), the other is its equilibrium alone. Anything else is refused by name.
+/// species nothing changes), the other is its equilibrium alone. Constant conversion factors
+/// scale every reaction's change of a species, the fast one's too: α, β become α·c_A, β·c_B.
+/// Anything else is refused by name.
 extension Importer {
     /// Reduces every fast reaction, or refuses the model, before the rules are closed.
     mutating func reduceFastReactions() throws {
@@ -52,7 +54,7 @@ extension Importer {
                 }
                 stoichiometries.append(stoichiometry)
             }
-            let (alpha, beta) = (stoichiometries[0], stoichiometries[1])
+            var (alpha, beta) = (stoichiometries[0], stoichiometries[1])
             guard paired.insert(a).inserted, paired.insert(b).inserted else {
                 throw refuse("shares a species with another fast reaction")
             }
@@ -80,19 +82,31 @@ extension Importer {
             }
             var volume: [String: String] = [:]
             var initialAmount: [String: Double] = [:]
+            // Conversion factors scale what every reaction does to a species, the fast one too:
+            // its α A ⇌ β B changes the amounts by −α·c_A and +β·c_B per unit of flux.
+            var factors: [String: Double] = [:]
             for s in [a, b] {
                 guard let species = speciesNodeByID[s], let c = speciesCompartment[s] else {
                     throw refuse("names species '\(excerpt(s))', which is not declared")
                 }
                 guard species.attributes["boundaryCondition"] != "true", species.attributes["constant"] != "true",
                     !assignmentRuleTargets.contains(s), rateRuleNodes[s] == nil, !eventTargets.contains(s),
-                    amountName[s] == nil, conversionFactor[s] == nil, !initialAssigned.contains(s),
-                    !initialAssigned.contains(c)
+                    amountName[s] == nil, !initialAssigned.contains(s), !initialAssigned.contains(c)
                 else {
                     throw refuse(
                         "its species '\(excerpt(s))' is held, set by a rule, an event or an initial assignment, "
-                            + "has a conversion factor, or sits in a compartment whose size changes or is set by an "
-                            + "initial assignment")
+                            + "or sits in a compartment whose size changes or is set by an initial assignment")
+                }
+                if let factor = conversionFactor[s] {
+                    guard let value = parameterNodeByID[factor]?.attributes["value"].flatMap(Double.init),
+                        value.isFinite, value > 0, !initialAssigned.contains(factor),
+                        parameterNodeByID[factor]?.attributes["constant"] == "true"
+                    else {
+                        throw refuse(
+                            "its species '\(excerpt(s))' has the conversion factor '\(excerpt(factor))', which is not "
+                                + "a positive number that nothing changes")
+                    }
+                    factors[s] = value
                 }
                 volume[s] = c
                 // (A compartment without a size has size 1, as everywhere in the import.)
@@ -108,6 +122,8 @@ extension Importer {
                 }
             }
             let (va, vb) = (Expr.name(volume[a]!), Expr.name(volume[b]!))
+            alpha *= factors[a] ?? 1
+            beta *= factors[b] ?? 1
 
             // The weighted total and what slow reactions do to it (fluxes are amounts per time).
             let total = allIDs.insertUnused("\(a)_\(b)_total")
@@ -123,7 +139,8 @@ extension Importer {
                         else {
                             throw refuse("its species change in reaction '\(excerpt(rid))' by a variable stoichiometry")
                         }
-                        let weight = ref.attributes["species"] == a ? beta : alpha
+                        let species = ref.attributes["species"]!
+                        let weight = (species == a ? beta : alpha) * (factors[species] ?? 1)
                         let nu =
                             sign * weight
                             * (ref.attributes["id"].flatMap { stoichiometryValues[$0] }
