@@ -7,7 +7,7 @@ import ReactionModel
 /// N = β·n_A + α·n_B, which the fast flux leaves alone, becomes a state that only slow reactions
 /// change, dN/dt = Σ_slow (β·ν_A + α·ν_B)·flux, and A and B are assignment rules solved from the
 /// fast flux v(A, B) = 0 with n_B = (N − β·n_A)/α, when v is linear in them (mass action of
-/// first order, or any law linear in A and B). When one side is a reservoir (a boundary
+/// first order, or any law linear in A and B) or quadratic (its stable root, `stableRoot`). When one side is a reservoir (a boundary
 /// species nothing changes), the other is its equilibrium alone. Constant conversion factors
 /// scale every reaction's change of a species, the fast one's too: α, β become α·c_A, β·c_B.
 /// Anything else is refused by name.
@@ -28,7 +28,7 @@ extension Importer {
                     "SBML reaction '\(excerpt(id))' is fast=\"true\" and \(why), which is not supported yet; "
                         + "stat3sim reduces fast reactions a A <-> b B (one species on each side, constant "
                         + "stoichiometries, "
-                        + "a rate law linear in A and B, species in fixed compartments with initial values "
+                        + "a rate law linear or quadratic in A, species in fixed compartments with initial values "
                         + "given) to their equilibrium; rewrite the fast reaction as a slow one with large "
                         + "rate constants, or as an assignment rule of its equilibrium.")
             }
@@ -76,7 +76,8 @@ extension Importer {
                     throw refuse("its species '\(excerpt(free))' is set by a rule, an event or an initial assignment")
                 }
                 let law = try fastLaw(id, refuse: refuse)
-                ruleSpecies(free, try equilibrium(law, solvingFor: free, reaction: id, refuse: refuse))
+                ruleSpecies(
+                    free, try equilibrium(law, solvingFor: free, reactant: free == a, reaction: id, refuse: refuse))
                 reducedFastReactions.insert(id)
                 continue
             }
@@ -157,7 +158,7 @@ extension Importer {
             let bFromA = Expr.divide(
                 .subtract(.name(total), weightedA), alpha == 1 ? vb : .multiply(.number(alpha), vb))
             let g = try fastLaw(id, refuse: refuse).substituting { $0 == b ? bFromA : nil }
-            let aValue = try equilibrium(g, solvingFor: a, reaction: id, refuse: refuse)
+            let aValue = try equilibrium(g, solvingFor: a, reactant: true, reaction: id, refuse: refuse)
             let bValue = bFromA.substituting { $0 == a ? aValue : nil }
 
             // A and B are concentrations given by the rules; N is a state.
@@ -189,11 +190,18 @@ extension Importer {
     }
 
     /// The value of `v` where `g` = 0, g linear in v (that the slope is nonzero at the start is
-    /// checked by `checkFastReactions`).
+    /// checked by `checkFastReactions`) or quadratic in v (`stableRoot`). `reactant`: v is the
+    /// fast reaction's reactant (the flux g lowers it), else its product.
     mutating func equilibrium(
-        _ g: Expr, solvingFor v: String, reaction id: String, refuse: (String) -> SBMLImportError
+        _ g: Expr, solvingFor v: String, reactant: Bool, reaction id: String, refuse: (String) -> SBMLImportError
     ) throws -> Expr {
-        guard g.isLinear(in: v) else { throw refuse("its rate law is nonlinear in '\(excerpt(v))'") }
+        if !g.isLinear(in: v), g.derivative(with: v).simplified.isLinear(in: v) {
+            // Quadratic: checked at the start as the linear slope is, on its v² coefficient (a law
+            // that is identically zero there, k·A·B·ln(1) say, determines no equilibrium).
+            fastReactionSlopes.append((id, g.derivative(with: v).derivative(with: v).simplified))
+            return Self.stableRoot(of: reactant ? g : .negate(g), in: v)
+        }
+        guard g.isLinear(in: v) else { throw refuse("its rate law is neither linear nor quadratic in '\(excerpt(v))'") }
         let slope = g.derivative(with: v)
         if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
         // A slope that rules or events change moves the equilibrium with them; where it passed
@@ -201,6 +209,27 @@ extension Importer {
         // non-finite rate naming the species.
         fastReactionSlopes.append((id, slope))
         return g.root(in: v, slope: slope)
+    }
+
+    /// The root of h = c₂v² + c₁v + c₀ where h rises (h′ = +√D, D = c₁² − 4c₂c₀): the equilibrium
+    /// the fast flux h, which lowers v, moves v back to from either side; the other root repels.
+    /// (Mass action k·A·B on A + B = N: A = 0 for k > 0, B = 0 for k < 0.) Written without
+    /// cancellation: (−c₁ + √D)/(2c₂) for c₁ < 0, else −2c₀/(c₁ + √D), which is also the linear root
+    /// −c₀/c₁ when c₂ = 0 and 0 when c₀ = c₁ = 0.
+    static func stableRoot(of h: Expr, in v: String) -> Expr {
+        let slope = h.derivative(with: v).simplified
+        let c0 = h.substituting { $0 == v ? .number(0) : nil }.simplified
+        let c1 = slope.substituting { $0 == v ? .number(0) : nil }.simplified
+        let c2 = Expr.multiply(.number(0.5), slope.derivative(with: v)).simplified
+        let root = Expr.function(
+            .sqrt, .subtract(.multiply(c1, c1), .multiply(.number(4), .multiply(c2, c0))))
+        let denominator = Expr.add(c1, root)
+        return .select(
+            left: c1, right: .number(0),
+            ifLess: .divide(.add(.negate(c1), root), .multiply(.number(2), c2)),
+            otherwise: .select(
+                left: .number(0), right: denominator,
+                ifLess: .negate(.divide(.multiply(.number(2), c0), denominator)), otherwise: .number(0)))
     }
 
     /// Species `s` is no state: an observable of the concentration `value`.

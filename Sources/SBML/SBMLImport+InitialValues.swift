@@ -44,6 +44,8 @@ extension Importer {
                 "speciesReference") + $0.list("listOfProducts", "speciesReference")
         }
         .filter { $0.attributes["id"] != nil }
+        // Local parameters are numbers; a reduced fast reaction's equilibrium reads them.
+        for p in localParameters { values[p.name] = p.value }
         let pending: [InitialItem] =
             compartmentNodes.map { .compartment($0) } + parameterNodes.map { .parameter($0) }
             + observableIDs.map { .observable($0) } + speciesNodes.map { .species($0) }

@@ -238,21 +238,57 @@ struct SBMLFastReactionTests {
         }
     }
 
-    /// A fast reaction whose law is nonlinear in its species is refused with the reaction's id.
-    @Test func aNonlinearFastReactionIsRefusedByName() {
-        let xml = sbml(
+    /// A fast A ⇌ B with the flux `law` (MathML), in a compartment of size 1 with A = 3, B = 1.
+    static func fastLaw(_ id: String, _ law: String) -> String {
+        sbml(
             """
-            \(Self.pair(size: 1))
+            \(pair(size: 1))
             <listOfReactions>
-            <reaction id="square" reversible="true" fast="true">
+            <reaction id="\(id)" reversible="true" fast="true">
               <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/></listOfReactants>
               <listOfProducts><speciesReference species="B" stoichiometry="1" constant="true"/></listOfProducts>
-              <kineticLaw>\(Self.math)<apply><minus/><apply><times/><ci> A </ci><ci> A </ci></apply><ci> B </ci>\
-            </apply></math></kineticLaw>
+              <kineticLaw>\(math)\(law)</math></kineticLaw>
             </reaction>
             </listOfReactions>
             """)
+    }
+
+    /// A law quadratic in A on A + B = 4: A² − B = 0 has the roots (−1 ± √17)/2; the flux lowers A
+    /// where it is positive, so the equilibrium is the root where it rises, (−1 + √17)/2.
+    @Test func aQuadraticFastLawSettlesOnItsStableRoot() throws {
+        let xml = Self.fastLaw(
+            "square", "<apply><minus/><apply><times/><ci> A </ci><ci> A </ci></apply><ci> B </ci></apply>")
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        let a = try #require(course.column(named: "A"))
+        let b = try #require(course.column(named: "B"))
+        let root = (-1 + 17.0.squareRoot()) / 2
+        for k in course.times.indices {
+            #expect(abs(a[k] - root) < 1e-12 && abs(b[k] - (4 - root)) < 1e-12, "\(a[k]), \(b[k])")
+        }
+    }
+
+    /// Mass action k·A·B (SBML Test Suite 01399, 01569): for k > 0 the flux drains A to 0, for
+    /// k < 0 it runs backwards and drains B; the other root repels.
+    @Test(arguments: [2.0, -2.0]) func aBimolecularFastLawDrainsOneSide(_ k: Double) throws {
+        let xml = Self.fastLaw(
+            "bind", "<apply><times/><cn> \(k) </cn><ci> A </ci><ci> B </ci></apply>")
+        let course = try SBMLAlgebraicRuleTests.run(xml)
+        let a = try #require(course.column(named: "A"))
+        let b = try #require(course.column(named: "B"))
+        for k2 in course.times.indices {
+            #expect(abs(a[k2] - (k > 0 ? 0 : 4)) < 1e-12 && abs(b[k2] - (k > 0 ? 4 : 0)) < 1e-12, "\(a[k2]), \(b[k2])")
+        }
+    }
+
+    /// A fast reaction whose law is neither linear nor quadratic in its species is refused with
+    /// the reaction's id.
+    @Test func aCubicFastReactionIsRefusedByName() {
+        let xml = Self.fastLaw(
+            "cube",
+            "<apply><minus/><apply><times/><ci> A </ci><ci> A </ci><ci> A </ci></apply><ci> B </ci></apply>")
         let message = SBMLAlgebraicRuleTests.refusal(xml)
-        #expect(message.hasPrefix("SBML reaction 'square' is fast=\"true\" and its rate law is nonlinear in 'A'"))
+        #expect(
+            message.hasPrefix(
+                "SBML reaction 'cube' is fast=\"true\" and its rate law is neither linear nor quadratic in 'A'"))
     }
 }

@@ -87,15 +87,16 @@ struct SBMLRefusalMessageTests {
         Self.expect(anonymous, "SBML algebraicRule 1 (0 = ", "nonlinear in 'x', 'y'")
     }
 
-    /// Fast reactions A <-> B with a law linear in A and B are reduced to their equilibrium; one
-    /// nonlinear in its species (x²) is refused by id, with the reason and the advice.
+    /// Fast reactions A <-> B with a law linear or quadratic in A are reduced to their equilibrium;
+    /// one of higher degree in its species (x³) is refused by id, with the reason and the advice.
     @Test func fastReaction() {
         let message = Self.refusal(
             Self.document(
                 Self.reaction(
-                    "r3", law: "<apply><times/><ci> x </ci><ci> x </ci></apply>", attributes: #" fast="true""#)))
+                    "r3", law: "<apply><times/><ci> x </ci><ci> x </ci><ci> x </ci></apply>",
+                    attributes: #" fast="true""#)))
         Self.expect(
-            message, "reaction 'r3' is fast=\"true\"", "nonlinear in 'x'",
+            message, "reaction 'r3' is fast=\"true\"", "neither linear nor quadratic in 'x'",
             "rewrite the fast reaction as a slow one with large rate constants, or as an assignment rule of its "
                 + "equilibrium")
     }
