@@ -7,8 +7,9 @@ import ReactionModel
 /// N = β·n_A + α·n_B, which the fast flux leaves alone, becomes a state that only slow reactions
 /// change, dN/dt = Σ_slow (β·ν_A + α·ν_B)·flux, and A and B are assignment rules solved from the
 /// fast flux v(A, B) = 0 with n_B = (N − β·n_A)/α, when v is linear in them (mass action of
-/// first order, or any law linear in A and B) or quadratic (its stable root, `stableRoot`). When one side is a reservoir (a boundary
-/// species nothing changes), the other is its equilibrium alone. Constant conversion factors
+/// first order, or any law linear in A and B) or quadratic (its stable root, `stableRoot`).
+/// When one side is a reservoir (a boundary species nothing changes), the other is its
+/// equilibrium alone. Constant conversion factors
 /// scale every reaction's change of a species, the fast one's too: α, β become α·c_A, β·c_B.
 /// Anything else is refused by name.
 extension Importer {
@@ -99,9 +100,9 @@ extension Importer {
                             + "or sits in a compartment whose size changes or is set by an initial assignment")
                 }
                 if let factor = conversionFactor[s] {
-                    guard let value = parameterNodeByID[factor]?.attributes["value"].flatMap(Double.init),
-                        value.isFinite, value > 0, !initialAssigned.contains(factor),
-                        parameterNodeByID[factor]?.attributes["constant"] == "true"
+                    let node = parameterNodeByID[factor]
+                    guard let value = node?.attributes["value"].flatMap(Double.init), value.isFinite, value > 0,
+                        node?.attributes["constant"] == "true", !initialAssigned.contains(factor)
                     else {
                         throw refuse(
                             "its species '\(excerpt(s))' has the conversion factor '\(excerpt(factor))', which is not "
@@ -195,14 +196,17 @@ extension Importer {
     mutating func equilibrium(
         _ g: Expr, solvingFor v: String, reactant: Bool, reaction id: String, refuse: (String) -> SBMLImportError
     ) throws -> Expr {
-        if !g.isLinear(in: v), g.derivative(with: v).simplified.isLinear(in: v) {
+        let slope = g.derivative(with: v)
+        if !g.isLinear(in: v) {
+            let varying = slope.simplified
+            guard varying.isLinear(in: v) else {
+                throw refuse("its rate law is neither linear nor quadratic in '\(excerpt(v))'")
+            }
             // Quadratic: checked at the start as the linear slope is, on its v² coefficient (a law
             // that is identically zero there, k·A·B·ln(1) say, determines no equilibrium).
-            fastReactionSlopes.append((id, g.derivative(with: v).derivative(with: v).simplified))
+            fastReactionSlopes.append((id, varying.derivative(with: v).simplified))
             return Self.stableRoot(of: reactant ? g : .negate(g), in: v)
         }
-        guard g.isLinear(in: v) else { throw refuse("its rate law is neither linear nor quadratic in '\(excerpt(v))'") }
-        let slope = g.derivative(with: v)
         if case .number(0) = slope { throw refuse("its rate law does not depend on its species") }
         // A slope that rules or events change moves the equilibrium with them; where it passed
         // through zero there would be none, and the division makes the run stop there with a

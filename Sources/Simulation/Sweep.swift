@@ -288,8 +288,7 @@ public final class SweepRunner {
     }
 
     public static func metadataPath(_ csv: String) -> String {
-        if OutputWriter.isSpecialFile(csv) { return "/dev/null" }
-        return csv.hasSuffix(".csv") ? String(csv.dropLast(4)) + ".meta.json" : csv + ".meta.json"
+        OutputWriter.companionPath(of: csv, suffix: ".meta.json")
     }
 
     /// Complete rows already in `partial` (after checking it belongs to this sweep), and their
